@@ -1,0 +1,178 @@
+"""Loading into the ``raw`` schema: validate, quarantine, merge on natural keys, commit the cursor.
+
+Every extractor hands a data frame to :func:`load_posts` (or :func:`merge_frame` for reference data).
+One call is one transaction: rows, quarantine entries and the cursor land together or not at all,
+so a crash never leaves half a batch, and re-running a batch changes nothing.
+
+This is hand-written rather than dlt: the merge must compare content so that an edited post with an
+unchanged cursor value still updates (dlt's incremental dedup drops it), and a whole run must share
+one DuckDB transaction with the cursor.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import duckdb
+import pandas as pd
+
+from socialcx.warehouse import scalar
+
+MAX_TEXT_CHARS = 10_000
+
+POST_COLUMNS = [
+    "source", "post_id", "parent_post_id", "conversation_id", "author_id", "author_handle", "brands_mentioned",
+    "is_inbound", "created_at", "text", "lang", "like_count", "reply_count", "repost_count", "is_deleted",
+    "updated_at", "ingested_at", "run_id",
+]
+# columns whose change makes an update; ingested_at and run_id keep the first load's values otherwise
+POST_CONTENT = [
+    "parent_post_id", "conversation_id", "author_id", "author_handle", "brands_mentioned", "is_inbound",
+    "created_at", "text", "lang", "like_count", "reply_count", "repost_count", "is_deleted",
+]
+
+
+@dataclass
+class LoadResult:
+    table: str
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def loaded(self) -> int:
+        """Rows that passed validation and are in the table (new, changed or unchanged)."""
+        return self.read - self.quarantined
+
+    def as_dict(self) -> dict[str, object]:
+        return {"table": self.table, "read": self.read, "loaded": self.loaded, "inserted": self.inserted,
+                "updated": self.updated, "quarantined": self.quarantined, "reasons": self.reasons}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, source: str, records: list[tuple[str, str]], run_id: str) -> int:
+    """Store bad records with their reason; the same record with the same reason is stored once."""
+    if not records:
+        return 0
+    frame = pd.DataFrame(records, columns=["record", "reason"])
+    frame["source"] = source
+    frame["run_id"] = run_id
+    frame["quarantined_at"] = utcnow()
+    con.register("_quarantine_in", frame)
+    try:
+        con.execute("""
+            insert into raw.quarantine (source, record, reason, run_id, quarantined_at)
+            select distinct q.source, q.record, q.reason, q.run_id, q.quarantined_at
+            from _quarantine_in as q
+            where not exists (
+                select 1 from raw.quarantine as e
+                where e.source = q.source and e.record = q.record and e.reason = q.reason
+            )
+        """)
+    finally:
+        con.unregister("_quarantine_in")
+    return len(records)
+
+
+def _record(row: pd.Series) -> str:
+    return json.dumps({k: (None if pd.isna(v) else str(v)) if not isinstance(v, list | tuple) else list(v)
+                       for k, v in row.items()}, ensure_ascii=False, default=str)
+
+
+def validate_posts(frame: pd.DataFrame, now: datetime | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Split posts into good rows and (record, reason) pairs. Expects ``created_at`` already parsed (NaT if not)."""
+    now = now or utcnow()
+    reasons = pd.Series("", index=frame.index, dtype=object)
+
+    def flag(mask: pd.Series, reason: str) -> None:
+        reasons[mask & (reasons == "")] = reason
+
+    post_id = frame["post_id"].astype("string")
+    flag(post_id.isna() | (post_id.str.strip() == ""), "missing post_id")
+    flag(frame["author_id"].isna() | (frame["author_id"].astype("string").str.strip() == ""), "missing author_id")
+    flag(frame["created_at"].isna(), "unparseable created_at")
+    flag(frame["created_at"] > pd.Timestamp(now) + pd.Timedelta(minutes=5), "created_at in the future")
+    text = frame["text"].astype("string")
+    flag(text.isna() | (text.str.strip() == ""), "empty text")
+    flag(text.str.len() > MAX_TEXT_CHARS, f"text longer than {MAX_TEXT_CHARS} characters")
+    flag(text.str.contains("\ufffd", regex=False).fillna(False), "invalid UTF-8 in text")
+    duplicated = post_id.duplicated(keep="first") & (reasons == "")
+    flag(duplicated, "duplicate post_id within input")
+    bad = reasons != ""
+    bad_records = [(_record(frame.loc[i]), reasons[i]) for i in frame.index[bad]]
+    return frame.loc[~bad], bad_records
+
+
+def merge_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, keys: list[str],
+                content: list[str], columns: list[str] | None = None) -> tuple[int, int]:
+    """Upsert ``frame`` into ``table`` on ``keys``; rows whose ``content`` is unchanged are left alone.
+
+    Returns (inserted, updated).
+    """
+    if frame.empty:
+        return 0, 0
+    columns = columns or list(frame.columns)
+    before = scalar(con, f"select count(*) from {table}")
+    con.register("_merge_in", frame[columns])
+    try:
+        on = " and ".join(f"t.{k} = s.{k}" for k in keys)
+        changed = " or ".join(f"t.{c} is distinct from s.{c}" for c in content) or "false"
+        updates = ", ".join(f"{c} = s.{c}" for c in columns if c not in keys and c not in ("ingested_at",))
+        cols = ", ".join(columns)
+        vals = ", ".join(f"s.{c}" for c in columns)
+        touched = con.execute(f"""
+            merge into {table} as t using _merge_in as s on {on}
+            when matched and ({changed}) then update set {updates}
+            when not matched then insert ({cols}) values ({vals})
+        """).fetchall()[0][0]
+    finally:
+        con.unregister("_merge_in")
+    inserted = scalar(con, f"select count(*) from {table}") - before
+    return inserted, touched - inserted
+
+
+def load_posts(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, run_id: str) -> LoadResult:
+    """Validate, quarantine and merge posts. The caller owns the transaction."""
+    result = LoadResult(table="raw.posts", read=len(frame))
+    now = utcnow()
+    frame = frame.copy()
+    frame["source"] = source
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, errors="coerce")
+    good, bad = validate_posts(frame, now)
+    result.quarantined = quarantine(con, source, bad, run_id)
+    for _, reason in bad:
+        result.reasons[reason] = result.reasons.get(reason, 0) + 1
+    good = good.copy()
+    defaults = {"parent_post_id": None, "conversation_id": None, "author_handle": None, "brands_mentioned": None,
+                "lang": None, "like_count": None, "reply_count": None, "repost_count": None, "is_deleted": False}
+    for column, value in defaults.items():
+        if column not in good:
+            good[column] = value
+    good["is_deleted"] = good["is_deleted"].fillna(False).astype(bool)
+    for column in ("post_id", "parent_post_id", "conversation_id", "author_id"):
+        good[column] = good[column].astype("string")
+    good["updated_at"] = now
+    good["ingested_at"] = now
+    good["run_id"] = run_id
+    result.inserted, result.updated = merge_frame(con, "raw.posts", good, ["source", "post_id"],
+                                                  [c for c in POST_CONTENT if c in good], POST_COLUMNS)
+    return result
+
+
+def save_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str, value: str | None, run_id: str) -> None:
+    con.execute("""
+        insert into raw.extract_state (source, stream, cursor_value, updated_at, run_id) values (?, ?, ?, ?, ?)
+        on conflict (source, stream) do update set cursor_value = excluded.cursor_value,
+            updated_at = excluded.updated_at, run_id = excluded.run_id
+    """, [source, stream, value, utcnow(), run_id])
+
+
+def get_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> str | None:
+    return scalar(con, "select cursor_value from raw.extract_state where source = ? and stream = ?", [source, stream])

@@ -1,0 +1,37 @@
+"""Source ``sample``: load the generated world into ``raw`` in one transaction."""
+
+from __future__ import annotations
+
+import duckdb
+
+from extractors.load import LoadResult, load_posts, merge_frame, save_cursor
+from extractors.sample.generator import generate
+
+SOURCE = "sample"
+
+
+def extract_sample(con: duckdb.DuckDBPyConnection, *, posts: int, seed: int, end_date: str, run_id: str) -> list[LoadResult]:
+    world = generate(posts=posts, seed=seed, end_date=end_date)
+    results: list[LoadResult] = []
+    con.execute("begin transaction")
+    try:
+        brands = world.brands
+        inserted, updated = merge_frame(con, "raw.brands", brands, ["handle"],
+                                        [c for c in brands.columns if c not in ("handle", "updated_at")])
+        results.append(LoadResult("raw.brands", read=len(brands), inserted=inserted, updated=updated))
+        for table, frame, key in (("raw.customers", world.customers, "customer_id"),
+                                  ("raw.orders", world.orders, "order_id")):
+            frame = frame.assign(source=SOURCE, run_id=run_id)
+            content = [c for c in frame.columns if c not in ("source", key, "updated_at", "run_id")]
+            inserted, updated = merge_frame(con, table, frame, ["source", key], content)
+            results.append(LoadResult(table, read=len(frame), inserted=inserted, updated=updated))
+        frame = world.posts.assign(brands_mentioned=world.posts["brand"].map(lambda b: [b]))
+        frame = frame.where(frame["is_inbound"], frame.assign(brands_mentioned=None)).drop(columns=["brand"])
+        results.append(load_posts(con, frame, SOURCE, run_id))
+        cursor = world.posts["created_at"].max().isoformat()
+        save_cursor(con, SOURCE, "posts", cursor, run_id)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return results

@@ -1,0 +1,57 @@
+"""Settings read from the environment.
+
+Every setting has a ``SOCIALCX_`` variable; ``.env.example`` lists them all with their defaults.
+Paths are resolved against the project root so that the CLI, Airflow tasks and tests agree on
+where the warehouse lives whatever their working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(name: str, default: str) -> Path:
+    value = Path(os.environ.get(name, default))
+    return value if value.is_absolute() else PROJECT_ROOT / value
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from exc
+
+
+def _list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path = field(default_factory=lambda: _path("SOCIALCX_WAREHOUSE", "warehouse/socialcx.duckdb"))
+    publish_dir: Path = field(default_factory=lambda: _path("SOCIALCX_PUBLISH_DIR", "warehouse/published"))
+    reports_dir: Path = field(default_factory=lambda: _path("SOCIALCX_REPORTS_DIR", "reports"))
+    sources: list[str] = field(default_factory=lambda: _list("SOCIALCX_SOURCES", "sample"))
+    sample_posts: int = field(default_factory=lambda: _int("SOCIALCX_SAMPLE_POSTS", 20_000))
+    sample_seed: int = field(default_factory=lambda: _int("SOCIALCX_SAMPLE_SEED", 42))
+    sample_end_date: str = field(default_factory=lambda: os.environ.get("SOCIALCX_SAMPLE_END_DATE", "2026-10-31"))
+    file_drop: Path = field(default_factory=lambda: _path("SOCIALCX_FILE_DROP", "data/drop"))
+    dbt_project_dir: Path = field(default_factory=lambda: _path("SOCIALCX_DBT_PROJECT_DIR", "dbt_project"))
+    nlp_model: str = field(default_factory=lambda: os.environ.get("SOCIALCX_NLP_MODEL", "default"))
+    nlp_batch_size: int = field(default_factory=lambda: _int("SOCIALCX_NLP_BATCH_SIZE", 2_000))
+    lock_retries: int = field(default_factory=lambda: _int("SOCIALCX_LOCK_RETRIES", 10))
+    schedule: str = field(default_factory=lambda: os.environ.get("SOCIALCX_SCHEDULE", "@hourly"))
+
+    @property
+    def published_warehouse(self) -> Path:
+        return self.publish_dir / "socialcx.duckdb"
+
+
+def get_settings() -> Settings:
+    """Read the settings afresh, so a changed environment (tests, CLI options) is honoured."""
+    return Settings()

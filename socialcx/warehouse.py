@@ -1,0 +1,169 @@
+"""The DuckDB warehouse: connections and the schemas the pipeline owns outside dbt.
+
+DuckDB allows one read-write process per file. Writers therefore retry on a lock error and, when
+they give up, say which file is locked and what to do, instead of a bare ``IOException``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+SCHEMAS = ("raw", "enriched", "staging", "intermediate", "marts", "ops")
+
+RAW_DDL = """
+create table if not exists raw.posts (
+    source              varchar not null,
+    post_id             varchar not null,
+    parent_post_id      varchar,
+    conversation_id     varchar,
+    author_id           varchar not null,
+    author_handle       varchar,
+    brands_mentioned    varchar[],
+    is_inbound          boolean not null,
+    created_at          timestamptz not null,
+    text                varchar not null,
+    lang                varchar,
+    like_count          integer,
+    reply_count         integer,
+    repost_count        integer,
+    is_deleted          boolean not null default false,
+    updated_at          timestamptz not null,
+    ingested_at         timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, post_id)
+);
+create table if not exists raw.brands (
+    handle              varchar primary key,
+    name                varchar not null,
+    industry            varchar not null,
+    competitors         varchar[],
+    timezone            varchar not null,
+    business_open_hour  integer not null,
+    business_close_hour integer not null,
+    business_days       integer[] not null,
+    holidays            date[],
+    sla_minutes         integer not null,
+    updated_at          timestamptz not null
+);
+create table if not exists raw.customers (
+    source              varchar not null,
+    customer_id         varchar not null,
+    social_handle       varchar,
+    name                varchar,
+    created_at          timestamptz,
+    updated_at          timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, customer_id)
+);
+create table if not exists raw.orders (
+    source              varchar not null,
+    order_id            varchar not null,
+    customer_id         varchar not null,
+    brand               varchar not null,
+    industry            varchar,
+    ordered_at          timestamptz not null,
+    amount              decimal(12, 2) not null,
+    currency            varchar not null default 'USD',
+    updated_at          timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, order_id)
+);
+create table if not exists raw.extract_state (
+    source              varchar not null,
+    stream              varchar not null,
+    cursor_value        varchar,
+    updated_at          timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, stream)
+);
+create table if not exists raw.quarantine (
+    source              varchar not null,
+    record              varchar not null,
+    reason              varchar not null,
+    run_id              varchar not null,
+    quarantined_at      timestamptz not null
+);
+create table if not exists ops.runs (
+    run_id              varchar not null,
+    stage               varchar not null,
+    started_at          timestamptz not null,
+    finished_at         timestamptz,
+    status              varchar not null,
+    rows_read           bigint,
+    rows_loaded         bigint,
+    rows_quarantined    bigint,
+    detail              varchar
+);
+"""
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the DuckDB file."""
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def connect(path: Path, *, read_only: bool = False, retries: int = 10, wait_seconds: float = 1.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, retrying while another process holds its lock."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.exists():
+        raise FileNotFoundError(f"warehouse {path} does not exist; run `socialcx extract` (or `make run`) first")
+    for attempt in range(retries + 1):
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            con.execute("set TimeZone = 'UTC'")
+            return con
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc) or attempt == retries:
+                if _is_lock_error(exc):
+                    raise WarehouseLockedError(
+                        f"warehouse {path} is locked by another process after {retries} retries ({exc}). "
+                        "Wait for the running pipeline to finish, or stop the process holding it "
+                        "(BI tools should open the published copy in SOCIALCX_PUBLISH_DIR instead)."
+                    ) from exc
+                raise
+            log.warning("warehouse %s is locked, retry %d/%d in %.1fs", path, attempt + 1, retries, wait_seconds)
+            time.sleep(wait_seconds)
+            wait_seconds = min(wait_seconds * 2, 30)
+    raise AssertionError("unreachable")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+    con.execute(RAW_DDL)
+
+
+@contextmanager
+def open_warehouse(path: Path, *, retries: int = 10) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection with the pipeline's schemas in place, closed on exit."""
+    con = connect(path, retries=retries)
+    try:
+        ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
+    tables = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]
+    ).fetchall()
+    return {name: scalar(con, f'select count(*) from {schema}."{name}"') for (name,) in tables}
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    """The first value of a query. DuckDB 2.0 refuses new work while a result is unfinished, so fetch it all."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
