@@ -1,0 +1,316 @@
+"""spaCy components for customer-service posts.
+
+Each component is registered with ``@Language.factory`` and keeps its rules in data files
+(``nlp/rules``, ``nlp/taxonomy``) so that analysts can change them without touching code.
+Results are stored on ``Doc._`` extensions; :mod:`nlp.enrich` reads them into ``enriched.post_nlp``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from spacy.language import Language
+from spacy.tokens import Doc
+
+NLP_DIR = Path(__file__).resolve().parent
+TAXONOMY_DIR = NLP_DIR / "taxonomy"
+RULES_DIR = NLP_DIR / "rules"
+
+EXTENSIONS: dict[str, Any] = {
+    "lang": "en", "is_english": True, "text_redacted": None, "pii_kinds": None,
+    "sentiment_label": None, "sentiment_score": None, "sentiment_confidence": None,
+    "category_hits": None, "intent": None,
+    "is_churn_threat": False, "is_legal_safety": False, "is_public_shaming": False, "urgency": "low",
+    "cues": None,
+}
+for _name, _default in EXTENSIONS.items():
+    Doc.set_extension(_name, default=_default, force=True)
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def load_yaml(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+# ---------------------------------------------------------------------------------------------
+# language
+# ---------------------------------------------------------------------------------------------
+class LanguageFlagger:
+    """Flags posts that are not English, from spaCy's own stop-word lists (no model download).
+
+    A post counts as another language when it holds at least two function words that belong to that
+    language's list and not to English's, and more of them than English-only function words.
+    Non-English posts are left unscored downstream rather than scored by English rules.
+    """
+
+    def __init__(self, languages: list[str], min_hits: int) -> None:
+        from importlib import import_module
+
+        english = import_module("spacy.lang.en.stop_words").STOP_WORDS
+        others = {code: set(import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS) for code in languages}
+        union = set().union(*others.values())
+        self.english_only = set(english) - union
+        self.others = {code: words - set(english) for code, words in others.items()}
+        self.min_hits = min_hits
+
+    def __call__(self, doc: Doc) -> Doc:
+        words = [t.lower_ for t in doc if t.is_alpha and not t.text.startswith("@")]
+        english = sum(w in self.english_only for w in words)
+        best_code, best = "en", 0
+        for code, stops in self.others.items():
+            hits = sum(w in stops for w in words)
+            if hits > best:
+                best_code, best = code, hits
+        if best >= self.min_hits and best > english:
+            doc._.lang, doc._.is_english = best_code, False
+        else:
+            doc._.lang, doc._.is_english = "en", True
+        return doc
+
+
+@Language.factory("socialcx_language", default_config={"languages": ["es", "fr", "de", "pt", "it", "nl"], "min_hits": 2})
+def make_language_flagger(nlp: Language, name: str, languages: list[str], min_hits: int) -> LanguageFlagger:
+    return LanguageFlagger(languages, min_hits)
+
+
+# ---------------------------------------------------------------------------------------------
+# PII redaction
+# ---------------------------------------------------------------------------------------------
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.IGNORECASE)
+CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+PHONE = re.compile(r"(?<![\w#])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b")
+REFERENCE = re.compile(
+    r"\b(?:(?:order|booking|confirmation|reservation|ref(?:erence)?|pnr|locator|case|ticket)\s*"
+    r"(?:#|no\.?|number|num|code|id|is|:)*\s*[:#]?\s*)([A-Z0-9][A-Z0-9-]{4,})\b"
+    r"|\b([A-Z]{2,4}\d{5,10})\b|#(\d{6,})\b",
+    re.IGNORECASE,
+)
+
+
+def _luhn(digits: str) -> bool:
+    total, parity = 0, len(digits) % 2
+    for i, ch in enumerate(digits):
+        d = int(ch)
+        if i % 2 == parity:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+class PIIRedactor:
+    """Replaces e-mails, card numbers, phone numbers and order/booking references with placeholders."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        text, kinds = doc.text, []
+
+        def sub(pattern: re.Pattern[str], label: str, check=None) -> None:
+            nonlocal text
+
+            def repl(match: re.Match[str]) -> str:
+                if check and not check(match):
+                    return match.group(0)
+                kinds.append(label)
+                whole = match.group(0)
+                groups = [g for g in match.groups() if g] if match.groups() else []
+                return whole.replace(groups[0], f"[{label}]") if groups else f"[{label}]"
+
+            text = pattern.sub(repl, text)
+
+        sub(EMAIL, "EMAIL")
+        sub(CARD, "CARD", lambda m: 13 <= len(re.sub(r"\D", "", m.group(0))) <= 19 and _luhn(re.sub(r"\D", "", m.group(0))))
+        sub(PHONE, "PHONE")
+        sub(REFERENCE, "REF", lambda m: any(ch.isdigit() for ch in (m.group(1) or m.group(2) or m.group(3) or "")))
+        doc._.text_redacted = text
+        doc._.pii_kinds = sorted(set(kinds))
+        return doc
+
+
+@Language.factory("socialcx_pii")
+def make_pii_redactor(nlp: Language, name: str) -> PIIRedactor:
+    return PIIRedactor()
+
+
+# ---------------------------------------------------------------------------------------------
+# sentiment
+# ---------------------------------------------------------------------------------------------
+ELONGATION = re.compile(r"(\w)\1{2,}")
+HANDLE = re.compile(r"@\w+")
+URL = re.compile(r"https?://\S+")
+
+
+class Sentiment:
+    """VADER's lexicon as one feature, plus customer-service cues from ``rules/sentiment.yml``.
+
+    General lexicons read "I've been on hold for two hours" as neutral and "great, another delay" as
+    positive; the cue lists correct both. Questions and requests without a complaint cue are pulled
+    towards neutral. Non-English posts are left unscored.
+    """
+
+    def __init__(self, rules_path: str, vader_weight: float, negative_below: float, positive_above: float,
+                 question_damping: float) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        rules = load_yaml(rules_path)
+        self.vader = SentimentIntensityAnalyzer()
+        self.cues = {name: (_compile(spec["patterns"]), float(spec.get("weight", 0.0)))
+                     for name, spec in rules.items() if isinstance(spec, dict) and "patterns" in spec}
+        self.vader_weight = vader_weight
+        self.negative_below = negative_below
+        self.positive_above = positive_above
+        self.question_damping = question_damping
+
+    def score(self, text: str) -> tuple[float, dict[str, int]]:
+        clean = ELONGATION.sub(r"\1\1", URL.sub(" ", HANDLE.sub(" ", text)))
+        hits = {name: len(pattern.findall(clean)) for name, (pattern, _) in self.cues.items()}
+        compound = self.vader.polarity_scores(clean)["compound"]
+        score = self.vader_weight * compound
+        score += self.cues["complaint"][1] * min(hits["complaint"], 3)
+        score += self.cues["negated_positive"][1] * min(hits["negated_positive"], 1)
+        score += self.cues["sarcasm"][1] * min(hits["sarcasm"], 1)
+        gratitude = self.cues["gratitude"][1] * min(hits["gratitude"], 2)
+        score += gratitude if hits["complaint"] == 0 else gratitude * 0.25
+        if hits["request"] and not (hits["complaint"] or hits["negated_positive"] or hits["sarcasm"]):
+            score *= self.question_damping
+        if text.isupper() and len(text) > 12:
+            score -= 0.2
+        return max(-1.0, min(1.0, score)), hits
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not doc._.is_english:
+            doc._.sentiment_label = doc._.sentiment_score = doc._.sentiment_confidence = None
+            doc._.cues = {}
+            return doc
+        score, hits = self.score(doc.text)
+        if score < self.negative_below:
+            label, margin = "negative", self.negative_below - score
+        elif score > self.positive_above:
+            label, margin = "positive", score - self.positive_above
+        else:
+            label = "neutral"
+            margin = min(score - self.negative_below, self.positive_above - score)
+        doc._.sentiment_label = label
+        doc._.sentiment_score = round(score, 4)
+        doc._.sentiment_confidence = round(min(1.0, 0.5 + margin), 4)
+        doc._.cues = hits
+        return doc
+
+
+@Language.factory("socialcx_sentiment", default_config={
+    "rules_path": str(RULES_DIR / "sentiment.yml"), "vader_weight": 0.6,
+    "negative_below": -0.2, "positive_above": 0.25, "question_damping": 0.5,
+})
+def make_sentiment(nlp: Language, name: str, rules_path: str, vader_weight: float, negative_below: float,
+                   positive_above: float, question_damping: float) -> Sentiment:
+    return Sentiment(rules_path, vader_weight, negative_below, positive_above, question_damping)
+
+
+# ---------------------------------------------------------------------------------------------
+# complaint categories
+# ---------------------------------------------------------------------------------------------
+def load_taxonomies(directory: str) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    taxonomies = {}
+    for path in sorted(Path(directory).glob("*.yml")):
+        spec = load_yaml(str(path))
+        taxonomies[spec["industry"]] = [(name, _compile(cat["patterns"])) for name, cat in spec["categories"].items()]
+    if "generic" not in taxonomies:
+        raise ValueError(f"taxonomy folder {directory} has no generic.yml; the fallback taxonomy is required")
+    return taxonomies
+
+
+class ComplaintCategories:
+    """Multi-label complaint categories for every industry taxonomy, strongest match first.
+
+    The post's industry is known only downstream (from its brand), so the component records the
+    categories of every taxonomy; :func:`nlp.enrich.categories_for` picks the right one.
+    """
+
+    def __init__(self, taxonomy_dir: str) -> None:
+        self.taxonomies = load_taxonomies(taxonomy_dir)
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc._.text_redacted or doc.text
+        hits: dict[str, list[str]] = {}
+        for industry, categories in self.taxonomies.items():
+            counts = [(len(pattern.findall(text)), order, name) for order, (name, pattern) in enumerate(categories)]
+            hits[industry] = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
+        doc._.category_hits = hits
+        return doc
+
+
+@Language.factory("socialcx_categories", default_config={"taxonomy_dir": str(TAXONOMY_DIR)})
+def make_categories(nlp: Language, name: str, taxonomy_dir: str) -> ComplaintCategories:
+    return ComplaintCategories(taxonomy_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# intent and urgency
+# ---------------------------------------------------------------------------------------------
+QUESTION = re.compile(r"\?|^\s*(?:@\w+\s+)*(?:hi|hey|hello)?[,!\s]*(?:what|when|where|why|how|who|which|is|are|do|does|can|could|will|would)\b", re.IGNORECASE)
+REQUEST = re.compile(r"\b(please|pls|plz|can you|could you|would you|kindly|i need|i'd like|i would like|help me)\b", re.IGNORECASE)
+CHURN = re.compile(
+    r"\b(cancel+(ing)? (my|our|the) (account|contract|subscription|service|membership|plan|line|card)|cancel+ing\b.{0,20}\btoday"
+    r"|switch(ing)? (to|over)|moving to|taking my (business|money) elsewhere|done with you|leaving (you|for)"
+    r"|close my account|port(ing)? my number|never (flying|fly|ordering|buying|using) (with |from )?(you|again)|find another)\b",
+    re.IGNORECASE,
+)
+LEGAL_SAFETY = re.compile(
+    r"\b(lawyer|attorney|sue|suing|lawsuit|legal action|court|small claims|regulator|ombudsman|fcc|ofcom|faa|dot"
+    r"|bbb|consumer protection|safety|unsafe|dangerous|injur(y|ed|ies)|hurt|emergency|police|smoke|fire|medical)\b",
+    re.IGNORECASE,
+)
+SHAMING = re.compile(r"\b(please (rt|retweet|share)|rt|retweet|everyone should know|boycott|going viral|news|reporter|journalist)\b"
+                     r"|#\w*(fail|boycott|neveragain|worst)\w*", re.IGNORECASE)
+URGENT = re.compile(r"\b(urgent|asap|immediately|right now|stranded|tonight|tomorrow morning)\b", re.IGNORECASE)
+
+
+class IntentUrgency:
+    """Intent (complaint, question, request, praise, other) and escalation flags."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        label = doc._.sentiment_label
+        cues = doc._.cues or {}
+        if not doc._.is_english:
+            intent = None
+        elif label == "negative":
+            intent = "complaint"
+        elif label == "positive" and cues.get("gratitude"):
+            intent = "praise"
+        elif QUESTION.search(text):
+            intent = "question"
+        elif REQUEST.search(text):
+            intent = "request"
+        elif cues.get("complaint"):
+            intent = "complaint"
+        else:
+            intent = "other"
+        doc._.intent = intent
+        doc._.is_churn_threat = bool(CHURN.search(text))
+        doc._.is_legal_safety = bool(LEGAL_SAFETY.search(text))
+        letters = [c for c in text if c.isalpha()]
+        shouting = len(letters) > 15 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+        doc._.is_public_shaming = bool(SHAMING.search(text)) or shouting
+        if doc._.is_legal_safety or doc._.is_churn_threat or (URGENT.search(text) and label == "negative"):
+            urgency = "high"
+        elif label == "negative" and doc._.is_public_shaming:
+            urgency = "high"
+        elif label == "negative":
+            urgency = "medium"
+        else:
+            urgency = "low"
+        doc._.urgency = urgency
+        return doc
+
+
+@Language.factory("socialcx_intent")
+def make_intent(nlp: Language, name: str) -> IntentUrgency:
+    return IntentUrgency()

@@ -1,0 +1,31 @@
+"""Building and loading the socialcx spaCy pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+import nlp.components  # noqa: F401  (registers the factories)
+from nlp.components import NLP_DIR, RULES_DIR, TAXONOMY_DIR
+
+# Bump when a rule, taxonomy or component changes what the pipeline says: posts are re-enriched.
+PIPELINE_VERSION = "rules-0.1.0"
+CONFIG_PATH = NLP_DIR / "config.cfg"
+
+
+def load_pipeline(model: str = "default") -> tuple[Language, str]:
+    """The pipeline and its version. ``model`` is ``default`` or a directory written by ``socialcx nlp train``."""
+    if model in ("", "default"):
+        config = spacy.util.load_config(CONFIG_PATH, overrides={"paths.rules": str(RULES_DIR),
+                                                                "paths.taxonomy": str(TAXONOMY_DIR)})
+        nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+        nlp.meta["name"], nlp.meta["version"] = "socialcx_default", PIPELINE_VERSION
+        return nlp, PIPELINE_VERSION
+    path = Path(model)
+    if not (path / "config.cfg").exists():
+        raise FileNotFoundError(f"SOCIALCX_NLP_MODEL={model} is not a spaCy model directory (no config.cfg); "
+                                "train one with `socialcx nlp train` or unset the variable for the default pipeline")
+    nlp = spacy.load(path)
+    return nlp, f"{nlp.meta.get('name', path.name)}-{nlp.meta.get('version', '0')}"
