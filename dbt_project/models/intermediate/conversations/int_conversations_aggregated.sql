@@ -1,0 +1,93 @@
+with posts as (
+    select * from {{ ref('int_posts_threaded') }}
+),
+
+as_of as (
+    -- the data's own "now": the newest post. Using it instead of the wall clock keeps reruns identical.
+    select max(created_at) as as_of_at from {{ ref('int_posts_enriched') }}
+),
+
+ordered as (
+    select
+        *,
+        lag(is_inbound) over conversation_order as previous_is_inbound,
+        min(case when not is_inbound then created_at end) over (
+            partition by conversation_id order by created_at, post_id
+            rows between 1 following and unbounded following
+        ) as next_brand_post_at,
+        case when not is_inbound
+            then regexp_extract(text_redacted, '\s[-^~]\s?([A-Z][A-Za-z]{0,11})\s*$', 1)
+        end as agent_signature,
+        case urgency when 'high' then 3 when 'medium' then 2 when 'low' then 1 end as urgency_rank,
+    from posts
+    window conversation_order as (partition by conversation_id order by created_at, post_id)
+),
+
+conversations as (
+    select
+        conversation_id,
+        any_value(source) as source,
+        arg_min(post_id, created_at) filter (where is_root) as root_post_id,
+        arg_min(author_id, created_at) filter (where is_inbound) as customer_author_id,
+        arg_min(author_handle, created_at) filter (where is_inbound) as customer_handle,
+        arg_min(author_id, created_at) filter (where not is_inbound) as first_responding_brand,
+        arg_min(brand, created_at) filter (where is_root) as addressed_brand,
+        min(created_at) filter (where is_inbound) as first_inbound_at,
+        min(created_at) filter (where not is_inbound) as first_response_at,
+        max(created_at) filter (where is_inbound) as last_customer_at,
+        max(created_at) as last_post_at,
+        arg_max(not is_inbound, created_at) as is_last_post_by_brand,
+        count(*) as post_count,
+        count(*) filter (where is_inbound) as customer_post_count,
+        count(*) filter (where not is_inbound) as brand_reply_count,
+        count(*) filter (where is_inbound and coalesce(previous_is_inbound, false) = false) as customer_turn_count,
+        avg(epoch(next_brand_post_at) - epoch(created_at)) filter (
+            where is_inbound and coalesce(previous_is_inbound, false) = false and next_brand_post_at is not null
+        ) as mean_next_reply_seconds,
+        arg_min(sentiment_label, created_at) filter (where is_inbound and sentiment_label is not null)
+            as first_customer_sentiment,
+        arg_max(sentiment_label, created_at) filter (where is_inbound and sentiment_label is not null)
+            as last_customer_sentiment,
+        count(*) filter (where is_inbound and sentiment_label is not null) as scored_customer_post_count,
+        list_sort(list_distinct(flatten(list(categories) filter (where is_inbound and categories is not null))))
+            as categories,
+        arg_min(primary_category, created_at) filter (where is_inbound and primary_category is not null)
+            as primary_category,
+        arg_min(intent, created_at) filter (where is_inbound and intent is not null) as intent,
+        max(urgency_rank) filter (where is_inbound) as urgency_rank,
+        bool_or(is_churn_threat) filter (where is_inbound) as has_churn_threat,
+        bool_or(is_legal_safety) filter (where is_inbound) as has_legal_safety,
+        bool_or(is_public_shaming) filter (where is_inbound) as has_public_shaming,
+        arg_min(agent_signature, created_at) filter (where agent_signature <> '') as agent,
+        bool_and(is_english) filter (where is_inbound) as is_english,
+    from ordered
+    group by conversation_id
+),
+
+final as (
+    select
+        conversations.* exclude (first_responding_brand, addressed_brand, urgency_rank),
+        coalesce(first_responding_brand, addressed_brand) as brand,
+        first_response_at is not null as is_responded,
+        case urgency_rank when 3 then 'high' when 2 then 'medium' when 1 then 'low' end as urgency,
+        first_customer_sentiment = 'negative' as is_negative_start,
+        coalesce(
+            first_customer_sentiment = 'negative'
+            and last_customer_sentiment in ('neutral', 'positive')
+            and scored_customer_post_count >= 2,
+            false
+        ) as is_recovered,
+        case
+            when first_response_at is null then null
+            when last_customer_at > first_response_at and last_customer_sentiment in ('neutral', 'positive')
+                then last_customer_at
+            when is_last_post_by_brand
+                and as_of.as_of_at - last_post_at >= to_hours({{ var('resolution_silence_hours') }})
+                then last_post_at
+        end as resolved_at,
+        as_of.as_of_at,
+    from conversations
+    cross join as_of
+)
+
+select * from final

@@ -1,0 +1,77 @@
+with posts as (
+    select * from {{ ref('fct_posts') }}
+    where is_inbound and sentiment_label is not null
+),
+
+brands as (
+    select * from {{ ref('int_brands_resolved') }}
+),
+
+daily as (
+    select
+        posts.brand,
+        posts.created_date as activity_date,
+        any_value(brands.industry) as industry,
+        count(*) as post_count,
+        count(*) filter (where sentiment_label = 'positive') as positive_count,
+        count(*) filter (where sentiment_label = 'neutral') as neutral_count,
+        count(*) filter (where sentiment_label = 'negative') as negative_count,
+    from posts
+    inner join brands
+        on posts.brand = brands.brand
+    group by all
+),
+
+scored as (
+    select
+        *,
+        (positive_count - negative_count) / nullif(positive_count + negative_count, 0) as net_sentiment,
+    from daily
+),
+
+windowed as (
+    select
+        *,
+        avg(net_sentiment) over last_7_days as net_sentiment_7d_baseline,
+        avg(net_sentiment) over last_28_days as net_sentiment_28d_baseline,
+        stddev_samp(net_sentiment) over last_7_days as net_sentiment_7d_sd,
+        avg(negative_count) over last_7_days as negative_count_7d_mean,
+        stddev_samp(negative_count) over last_7_days as negative_count_7d_sd,
+        post_count / sum(post_count) over (partition by industry, activity_date) as share_of_voice,
+    from scored
+    window
+        last_7_days as (
+            partition by brand order by activity_date
+            range between interval 7 days preceding and interval 1 day preceding
+        ),
+        last_28_days as (
+            partition by brand order by activity_date
+            range between interval 28 days preceding and interval 1 day preceding
+        )
+),
+
+final as (
+    select
+        brand,
+        activity_date,
+        industry,
+        post_count,
+        positive_count,
+        neutral_count,
+        negative_count,
+        net_sentiment,
+        net_sentiment_7d_baseline,
+        net_sentiment_28d_baseline,
+        coalesce(
+            negative_count > negative_count_7d_mean + {{ var('spike_k') }} * negative_count_7d_sd,
+            false
+        ) as is_negative_spike,
+        coalesce(
+            net_sentiment < net_sentiment_7d_baseline - {{ var('spike_k') }} * net_sentiment_7d_sd,
+            false
+        ) as is_sentiment_dip,
+        share_of_voice,
+    from windowed
+)
+
+select * from final

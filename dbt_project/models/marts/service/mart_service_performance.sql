@@ -1,0 +1,106 @@
+with conversations as (
+    select * from {{ ref('fct_conversations') }}
+),
+
+daily as (
+    select
+        brand,
+        first_inbound_date as activity_date,
+        source,
+        primary_category as category,
+        count(*) as conversation_count,
+        count(*) filter (where is_actionable) as actionable_count,
+        count(*) filter (where is_actionable and is_responded) as responded_actionable_count,
+        median(first_response_seconds) filter (where is_actionable) as median_first_response_seconds,
+        quantile_cont(first_response_seconds, 0.9) filter (where is_actionable) as p90_first_response_seconds,
+        avg(first_response_seconds) filter (where is_actionable) as mean_first_response_seconds,
+        median(first_response_business_seconds) filter (where is_actionable)
+            as median_first_response_business_seconds,
+        quantile_cont(first_response_business_seconds, 0.9) filter (where is_actionable)
+            as p90_first_response_business_seconds,
+        avg(first_response_business_seconds) filter (where is_actionable) as mean_first_response_business_seconds,
+        count(*) filter (where is_actionable and not is_sla_breached) as within_sla_count,
+        count(*) filter (where is_actionable and is_resolved) as resolved_count,
+        median(resolution_seconds) filter (where is_actionable and is_resolved) as median_resolution_seconds,
+    from conversations
+    group by all
+),
+
+backlog_days as (
+    -- each unanswered actionable conversation sits in the backlog at the end of every day until it is
+    -- answered, for at most backlog_max_age_days; its age is measured at the end of that day
+    select
+        brand,
+        source,
+        primary_category as category,
+        unnest(generate_series(
+            first_inbound_date,
+            least(
+                coalesce(first_response_at, as_of_at)::date,
+                first_inbound_date + {{ var('backlog_max_age_days') }}
+            ),
+            interval 1 day
+        ))::date as activity_date,
+        first_inbound_at,
+        first_response_at,
+    from conversations
+    where is_actionable
+),
+
+backlog as (
+    select
+        brand,
+        activity_date,
+        source,
+        category,
+        count(*) as backlog_count,
+        count(*) filter (where age_hours < 1) as backlog_under_1h,
+        count(*) filter (where age_hours >= 1 and age_hours < 4) as backlog_1h_to_4h,
+        count(*) filter (where age_hours >= 4 and age_hours < 24) as backlog_4h_to_24h,
+        count(*) filter (where age_hours >= 24) as backlog_1d_to_7d,
+    from (
+        select
+            *,
+            (epoch(activity_date + interval 1 day) - epoch(first_inbound_at)) / 3600.0 as age_hours,
+        from backlog_days
+        where (first_response_at is null or first_response_at >= activity_date + interval 1 day)
+            and activity_date + interval 1 day > first_inbound_at
+    )
+    where age_hours <= 24 * {{ var('backlog_max_age_days') }}
+    group by all
+),
+
+final as (
+    select
+        coalesce(daily.brand, backlog.brand) as brand,
+        coalesce(daily.activity_date, backlog.activity_date) as activity_date,
+        coalesce(daily.source, backlog.source) as source,
+        coalesce(daily.category, backlog.category) as category,
+        coalesce(daily.conversation_count, 0) as conversation_count,
+        coalesce(daily.actionable_count, 0) as actionable_count,
+        coalesce(daily.responded_actionable_count, 0) as responded_actionable_count,
+        daily.responded_actionable_count / nullif(daily.actionable_count, 0) as response_rate,
+        daily.median_first_response_seconds,
+        daily.p90_first_response_seconds,
+        daily.mean_first_response_seconds,
+        daily.median_first_response_business_seconds,
+        daily.p90_first_response_business_seconds,
+        daily.mean_first_response_business_seconds,
+        daily.within_sla_count / nullif(daily.actionable_count, 0) as within_sla_rate,
+        coalesce(daily.resolved_count, 0) as resolved_count,
+        daily.resolved_count / nullif(daily.actionable_count, 0) as resolution_rate,
+        daily.median_resolution_seconds,
+        coalesce(backlog.backlog_count, 0) as backlog_count,
+        coalesce(backlog.backlog_under_1h, 0) as backlog_under_1h,
+        coalesce(backlog.backlog_1h_to_4h, 0) as backlog_1h_to_4h,
+        coalesce(backlog.backlog_4h_to_24h, 0) as backlog_4h_to_24h,
+        coalesce(backlog.backlog_1d_to_7d, 0) as backlog_1d_to_7d,
+    from daily
+    full outer join backlog
+        on daily.brand = backlog.brand
+        and daily.activity_date = backlog.activity_date
+        and daily.source = backlog.source
+        and daily.category = backlog.category
+)
+
+select * from final

@@ -1,0 +1,15 @@
+with source as (
+    select * from {{ source('raw', 'customers') }}
+),
+
+renamed as (
+    select
+        source,
+        customer_id,
+        social_handle,
+        name as customer_name,
+        created_at as customer_created_at,
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,18 @@
+with source as (
+    select * from {{ source('raw', 'orders') }}
+),
+
+renamed as (
+    select
+        source,
+        order_id,
+        customer_id,
+        brand,
+        industry,
+        ordered_at,
+        cast(amount as double) as amount,
+        currency,
+    from source
+)
+
+select * from renamed
