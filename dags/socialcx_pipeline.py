@@ -1,0 +1,103 @@
+"""
+### socialcx_pipeline
+
+Social customer-service analytics, end to end, once per schedule interval:
+
+1. **extract_<source>** – one task per configured source (`SOCIALCX_SOURCES`), merged into `raw`.
+2. **enrich** – the spaCy pipeline annotates new or changed posts into `enriched.post_nlp`.
+3. **transform** – dbt, through astronomer-cosmos: one task per model (`dbt build` of the model and its
+   tests), so a failure names the model or test that failed.
+4. **validate** – Great Expectations suites on raw, enriched and marts; a critical failure fails the task
+   and nothing is published.
+5. **publish** – the marts, atomically, as a read-only DuckDB file and Parquet files for BI tools.
+
+Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
+writer per file. Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import dag, get_current_context, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+
+from socialcx.settings import get_settings
+
+POOL = "socialcx_duckdb"
+settings = get_settings()
+MANIFEST = settings.dbt_project_dir / "target" / "manifest.json"
+if not MANIFEST.exists():
+    raise FileNotFoundError(
+        f"dbt manifest {MANIFEST} is missing; create it with `make dbt-manifest` (dbt parse) before loading the DAG"
+    )
+
+
+def _run_id() -> str:
+    return str(get_current_context()["run_id"])
+
+
+@task(pool=POOL)
+def extract(source: str) -> dict[str, object]:
+    from socialcx import stages
+
+    return stages.extract(source, run_id=_run_id())
+
+
+@task(pool=POOL)
+def enrich() -> dict[str, object]:
+    from socialcx import stages
+
+    return stages.enrich(run_id=_run_id())
+
+
+@task(pool=POOL)
+def validate() -> dict[str, object]:
+    from socialcx import stages
+
+    return stages.validate(run_id=_run_id())
+
+
+@task(pool=POOL)
+def publish() -> dict[str, object]:
+    from socialcx import stages
+
+    return stages.publish(run_id=_run_id())
+
+
+@dag(
+    dag_id="socialcx_pipeline",
+    schedule=settings.schedule,
+    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    tags=["socialcx"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "owner": "socialcx"},
+)
+def socialcx_pipeline() -> None:
+    from socialcx.stages import dbt_env
+
+    extracts = [extract.override(task_id=f"extract_{source}")(source) for source in settings.sources]
+    enriched = enrich()
+    transform = DbtTaskGroup(
+        group_id="transform",
+        project_config=ProjectConfig(
+            dbt_project_path=settings.dbt_project_dir,
+            manifest_path=MANIFEST,
+            env_vars=dbt_env(settings),
+        ),
+        profile_config=ProfileConfig(
+            profile_name="socialcx",
+            target_name="default",
+            profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
+        operator_args={"pool": POOL, "install_deps": False, "emit_datasets": False},
+    )
+    extracts >> enriched >> transform >> validate() >> publish()
+
+
+socialcx_pipeline()

@@ -1,0 +1,153 @@
+"""Run the expectation suites against the working warehouse and keep the results.
+
+GX reads data frames taken from DuckDB: GX's SQL datasource on DuckDB reads results after the
+connection closes and silently fails every expectation, so it is not used. Each suite module in
+``expectations/suites`` holds a query, a suite builder and its parameters; its ``severity`` (critical
+or warning) decides whether a failure blocks publishing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import pkgutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+import pandas as pd
+
+os.environ.setdefault("TQDM_DISABLE", "1")  # GX draws a progress bar per expectation; the logs need none
+
+import expectations.suites as suites_pkg
+
+log = logging.getLogger(__name__)
+
+RESULTS_DDL = """
+create table if not exists ops.validation_results (
+    run_id          varchar not null,
+    validated_at    timestamptz not null,
+    suite           varchar not null,
+    severity        varchar not null,
+    expectation     varchar not null,
+    column_name     varchar,
+    success         boolean not null,
+    observed_value  varchar,
+    unexpected_count bigint,
+    element_count   bigint
+)
+"""
+
+
+@dataclass
+class ValidationOutcome:
+    run_id: str
+    failures: list[dict[str, object]] = field(default_factory=list)
+    warnings: list[dict[str, object]] = field(default_factory=list)
+    checked: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    def as_dict(self) -> dict[str, object]:
+        return {"run_id": self.run_id, "success": self.success, "checked": self.checked,
+                "failures": self.failures, "warnings": self.warnings, "skipped": self.skipped}
+
+
+def suite_modules() -> list[ModuleType]:
+    return [importlib.import_module(f"{suites_pkg.__name__}.{m.name}")
+            for m in pkgutil.iter_modules(suites_pkg.__path__)]
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, table = qualified.split(".")
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                            [schema, table]).fetchall()[0][0])
+
+
+def _describe(result) -> tuple[str, str | None, object, object, object]:
+    config = result.expectation_config
+    kwargs = config.kwargs
+    column = kwargs.get("column") or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+    res = result.result or {}
+    observed = res.get("observed_value")
+    if observed is None and res.get("partial_unexpected_list"):
+        observed = res["partial_unexpected_list"][:5]
+    return config.type, column, observed, res.get("unexpected_count"), res.get("element_count")
+
+
+def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path | None = None) -> ValidationOutcome:
+    import great_expectations as gx
+
+    con.execute("create schema if not exists ops")
+    con.execute(RESULTS_DDL)
+    context = gx.get_context(mode="ephemeral")
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        context.add_data_docs_site(site_name="socialcx", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+    datasource = context.data_sources.add_pandas("warehouse")
+    now = datetime.now(timezone.utc)
+    outcome = ValidationOutcome(run_id=run_id)
+    rows = []
+    for module in suite_modules():
+        suite = module.build(now.timestamp())
+        severity = suite.meta.get("severity", "critical")
+        if not _table_exists(con, suite.meta["table"]):
+            outcome.skipped.append(module.NAME)
+            continue
+        frame = con.execute(module.QUERY).df()
+        suite = context.suites.add(suite)
+        batch = datasource.add_dataframe_asset(module.NAME).add_batch_definition_whole_dataframe(module.NAME)
+        definition = context.validation_definitions.add(gx.ValidationDefinition(name=module.NAME, data=batch, suite=suite))
+        started = time.perf_counter()
+        result = definition.run(batch_parameters={"dataframe": frame},
+                                expectation_parameters=module.parameters(now.timestamp()),
+                                result_format="SUMMARY")
+        log.info("suite %s: %s in %.1fs", module.NAME, result.success, time.perf_counter() - started)
+        for item in result.results:
+            expectation, column, observed, unexpected, elements = _describe(item)
+            outcome.checked += 1
+            rows.append((run_id, now, module.NAME, severity, expectation, column, bool(item.success),
+                         json.dumps(observed, default=str), unexpected, elements))
+            if not item.success:
+                failure = {"suite": module.NAME, "expectation": expectation, "column": column,
+                           "observed": observed, "unexpected_count": unexpected}
+                (outcome.failures if severity == "critical" else outcome.warnings).append(failure)
+    if rows:
+        con.executemany("insert into ops.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if docs_dir is not None:
+        try:
+            context.build_data_docs()
+        except Exception as exc:  # Data Docs are a report; a rendering problem must not hide the verdict
+            log.warning("could not build GX Data Docs in %s: %s", docs_dir, exc)
+    return outcome
+
+
+def latest_validation(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[tuple]]:
+    """The newest validation run and its failed critical checks."""
+    if not _table_exists(con, "ops.validation_results"):
+        return None, []
+    latest = con.execute("select run_id from ops.validation_results order by validated_at desc limit 1").fetchall()
+    if not latest:
+        return None, []
+    run_id = latest[0][0]
+    failed = con.execute("""
+        select suite, expectation, column_name, observed_value from ops.validation_results
+        where run_id = ? and severity = 'critical' and not success order by suite, expectation
+    """, [run_id]).fetchall()
+    return run_id, failed
+
+
+def frame_for(con: duckdb.DuckDBPyConnection, query: str) -> pd.DataFrame:
+    return con.execute(query).df()

@@ -1,0 +1,31 @@
+"""marts.fct_conversations: unique keys, response times >= 0, counts that reconcile."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+NAME = "marts__fct_conversations"
+QUERY = """
+select conversation_id, brand, first_response_seconds, first_response_business_seconds,
+       first_response_business_seconds <= first_response_seconds as business_within_calendar,
+       customer_post_count, brand_reply_count, post_count,
+       post_count = customer_post_count + brand_reply_count as counts_reconcile
+from marts.fct_conversations
+"""
+
+
+def build(now_epoch: float) -> gx.ExpectationSuite:
+    suite = gx.ExpectationSuite(name=NAME, meta={"severity": "critical", "table": "marts.fct_conversations"})
+    e = gx.expectations
+    suite.add_expectation(e.ExpectColumnValuesToBeUnique(column="conversation_id"))
+    suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column="brand"))
+    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="first_response_seconds", min_value=0))
+    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="first_response_business_seconds", min_value=0))
+    suite.add_expectation(e.ExpectColumnValuesToBeInSet(column="business_within_calendar", value_set=[True]))
+    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="customer_post_count", min_value=1))
+    suite.add_expectation(e.ExpectColumnValuesToBeInSet(column="counts_reconcile", value_set=[True]))
+    return suite
+
+
+def parameters(now_epoch: float) -> dict[str, object]:
+    return {}

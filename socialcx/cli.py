@@ -1,0 +1,153 @@
+"""The ``socialcx`` command: one subcommand per pipeline stage, plus ``run`` for all of them.
+
+Settings come from the environment (see .env.example); ``--warehouse`` overrides SOCIALCX_WAREHOUSE.
+Errors a user can act on end with a one-line message and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+
+def _print_result(result: dict[str, object]) -> None:
+    tables = result.get("tables")
+    if isinstance(tables, list):
+        table = Table(title=f"extract {result.get('source')}", show_edge=False)
+        for column in ("table", "read", "loaded", "inserted", "updated", "quarantined"):
+            table.add_column(column, justify="left" if column == "table" else "right")
+        for row in tables:
+            table.add_row(*(str(row[c]) for c in ("table", "read", "loaded", "inserted", "updated", "quarantined")))
+        console.print(table)
+        for row in tables:
+            for reason, count in (row.get("reasons") or {}).items():
+                console.print(f"  quarantined {count} row(s) of {row['table']}: {reason}")
+    else:
+        shown = {k: v for k, v in result.items() if k not in ("failures", "warnings") or v}
+        console.print_json(json.dumps(shown, default=str))
+
+
+def print_summary(data: dict[str, object]) -> None:
+    rows = data["rows"]
+    table = Table(title="rows per stage", show_edge=False)
+    table.add_column("schema.table")
+    table.add_column("rows", justify="right")
+    for schema, counts in rows.items():
+        for name, count in counts.items():
+            table.add_row(f"{schema}.{name}", f"{count:,}")
+    console.print(table)
+    if data["kpis"]:
+        kpis = Table(title="headline KPIs per brand (actionable conversations)", show_edge=False)
+        columns = list(data["kpis"][0].keys())
+        for column in columns:
+            kpis.add_column(column, justify="left" if column == "brand" else "right")
+        for row in data["kpis"]:
+            kpis.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
+        console.print(kpis)
+    console.print(f"quarantined rows: {data['quarantined']}")
+    console.print(f"working warehouse: {data['warehouse']}")
+    console.print(f"published for BI:  {data['published']} (Parquet: {data['parquet']})")
+    console.print(f"GX Data Docs:      {data['data_docs']}")
+
+
+def _progress_enrich() -> Callable[[int, int], None]:
+    from rich.progress import Progress
+
+    progress = Progress(console=err, transient=True)
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            progress.start()
+            task = progress.add_task("enriching posts", total=total)
+        progress.update(task, completed=done)
+        if done >= total:
+            progress.stop()
+
+    return update
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="socialcx",
+        description="Social customer-service analytics: extract, enrich, transform, validate, publish.",
+    )
+    parser.add_argument("--warehouse", help="DuckDB file of the working warehouse (default: $SOCIALCX_WAREHOUSE "
+                                            "or warehouse/socialcx.duckdb)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    extract = commands.add_parser("extract", help="load a source into the raw schema",
+                                  description="Load one source into the raw schema, merging on natural keys.")
+    sources = extract.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    sample = sources.add_parser("sample", help="the generated sample world (deterministic, seedable)",
+                                description="Generate the sample world and load it. Same size and seed, same rows.")
+    sample.add_argument("--posts", type=int, help="about how many posts (default $SOCIALCX_SAMPLE_POSTS or 20000)")
+    sample.add_argument("--seed", type=int, help="random seed (default $SOCIALCX_SAMPLE_SEED or 42)")
+    sample.add_argument("--end-date", help="last day of the world, YYYY-MM-DD (default $SOCIALCX_SAMPLE_END_DATE)")
+
+    commands.add_parser("enrich", help="run the NLP pipeline on posts not yet enriched",
+                        description="Annotate new or changed posts with sentiment, categories, intent, urgency "
+                                    "and redacted text, into enriched.post_nlp.")
+    transform = commands.add_parser("transform", help="build the dbt models and run their tests",
+                                    description="dbt build on the project in dbt_project/.")
+    transform.add_argument("--select", help="dbt selection, e.g. marts.fct_conversations+")
+    commands.add_parser("validate", help="run the Great Expectations suites",
+                        description="Validate raw, enriched and marts; exit 1 naming each failed critical check.")
+    commands.add_parser("publish", help="publish the marts for BI tools",
+                        description="Write the read-only DuckDB file and Parquet files atomically; refused while "
+                                    "the latest validation failed.")
+    run = commands.add_parser("run", help="every stage in order, without Airflow",
+                              description="extract (configured sources), enrich, transform, validate, publish.")
+    run.add_argument("--posts", type=int, help="sample size, as for `extract sample`")
+    run.add_argument("--seed", type=int, help="sample seed, as for `extract sample`")
+    commands.add_parser("summary", help="rows per stage, headline KPIs and where the outputs are",
+                        description="Print rows per stage, headline KPIs per brand and the output paths.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.warehouse:
+        os.environ["SOCIALCX_WAREHOUSE"] = args.warehouse
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from socialcx import stages
+    from socialcx.warehouse import WarehouseLockedError
+
+    try:
+        if args.command == "extract":
+            _print_result(stages.extract(args.source, posts=args.posts, seed=args.seed, end_date=args.end_date))
+        elif args.command == "enrich":
+            _print_result(stages.enrich(progress=_progress_enrich()))
+        elif args.command == "transform":
+            _print_result(stages.transform(select=args.select))
+        elif args.command == "validate":
+            _print_result(stages.validate())
+        elif args.command == "publish":
+            _print_result(stages.publish())
+        elif args.command == "run":
+            for result in stages.run_all(posts=args.posts, seed=args.seed):
+                _print_result(result)
+            print_summary(stages.summary())
+        elif args.command == "summary":
+            print_summary(stages.summary())
+    except (stages.StageError, WarehouseLockedError, FileNotFoundError, ValueError) as exc:
+        err.print(f"[bold red]socialcx {args.command}: {exc}[/]", soft_wrap=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""The pipeline's stages as plain functions: the CLI and the Airflow tasks both call these.
+
+Each stage opens the warehouse itself and closes it before returning, so stages can run in separate
+processes (Airflow tasks) one after another. Each returns a small dict of counts, which Airflow keeps
+in XCom and the CLI prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from socialcx.settings import Settings, get_settings
+from socialcx.warehouse import open_warehouse, scalar, table_counts
+
+log = logging.getLogger(__name__)
+
+
+class StageError(RuntimeError):
+    """A stage failed for a reason the user can act on; the message says which and how."""
+
+
+class ValidationFailed(StageError):
+    pass
+
+
+def new_run_id(prefix: str = "manual") -> str:
+    return f"{prefix}__{datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}"
+
+
+@contextmanager
+def _recorded(settings: Settings, run_id: str, stage: str) -> Iterator[dict[str, object]]:
+    """Time a stage and record it in ops.runs (a row per stage and run, written when it ends)."""
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    info: dict[str, object] = {}
+    status = "failed"
+    try:
+        yield info
+        status = "success"
+    finally:
+        info["seconds"] = round(time.perf_counter() - t0, 2)
+        try:
+            with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+                con.execute(
+                    "insert into ops.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, stage, started, datetime.now(timezone.utc), status, info.get("read"),
+                     info.get("loaded"), info.get("quarantined"), str({k: v for k, v in info.items()})[:2000]],
+                )
+        except Exception as exc:  # bookkeeping must never hide the stage's own outcome
+            log.warning("could not record stage %s in ops.runs: %s", stage, exc)
+
+
+def extract(source: str, *, run_id: str | None = None, settings: Settings | None = None,
+            **options: object) -> dict[str, object]:
+    """Load one source into raw. Options depend on the source (sample: posts, seed, end_date)."""
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with _recorded(settings, run_id, f"extract_{source}") as info:
+        if source == "sample":
+            from extractors.sample.extract import extract_sample
+
+            with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+                results = extract_sample(
+                    con,
+                    posts=int(options.get("posts") or settings.sample_posts),
+                    seed=int(options.get("seed") if options.get("seed") is not None else settings.sample_seed),
+                    end_date=str(options.get("end_date") or settings.sample_end_date),
+                    run_id=run_id,
+                )
+        else:
+            raise StageError(f"unknown source {source!r}; known sources: sample. "
+                             "Set SOCIALCX_SOURCES to a comma-separated list of them")
+        info["tables"] = [r.as_dict() for r in results]
+        info["read"] = sum(r.read for r in results)
+        info["loaded"] = sum(r.loaded for r in results)
+        info["quarantined"] = sum(r.quarantined for r in results)
+    return {"source": source, "run_id": run_id, **info}
+
+
+def enrich(*, run_id: str | None = None, settings: Settings | None = None,
+           progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with _recorded(settings, run_id, "enrich") as info:
+        from nlp.enrich import enrich as enrich_posts
+
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            result = enrich_posts(con, model=settings.nlp_model, batch_size=settings.nlp_batch_size,
+                                  progress=progress)
+        info.update(result.as_dict())
+    return {"run_id": run_id, **info}
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment for dbt: the warehouse as an absolute path, no usage statistics."""
+    return {"SOCIALCX_WAREHOUSE": str(settings.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+
+
+def dbt_invoke(args: list[str], settings: Settings | None = None) -> object:
+    """Run a dbt command in-process on the project's dbt project and profile."""
+    settings = settings or get_settings()
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_env(settings))
+    project = str(settings.dbt_project_dir)
+    result = dbtRunner().invoke([*args, "--project-dir", project, "--profiles-dir", project])
+    if not result.success:
+        failed = []
+        for node in getattr(result.result, "results", None) or []:
+            if str(node.status) in ("error", "fail"):
+                failed.append(f"{node.node.resource_type} {node.node.name}: {node.message}")
+        detail = "; ".join(failed) or str(result.exception)
+        raise StageError(f"dbt {args[0]} failed: {detail}")
+    return result
+
+
+def transform(*, run_id: str | None = None, settings: Settings | None = None,
+              select: str | None = None) -> dict[str, object]:
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with _recorded(settings, run_id, "transform") as info:
+        args = ["build"] + (["--select", select] if select else [])
+        result = dbt_invoke(args, settings)
+        statuses: dict[str, int] = {}
+        for node in result.result.results:
+            statuses[str(node.status)] = statuses.get(str(node.status), 0) + 1
+        info["nodes"] = statuses
+    return {"run_id": run_id, **info}
+
+
+def validate(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
+    """Run the GX suites. Raises ValidationFailed, naming every failed critical check."""
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with _recorded(settings, run_id, "validate") as info:
+        from expectations.checkpoints import run_validations
+
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            outcome = run_validations(con, run_id, docs_dir=settings.reports_dir / "data_docs")
+        info.update(outcome.as_dict())
+        if not outcome.success:
+            names = "; ".join(f"{f['suite']}: {f['expectation']}({f['column']}) observed {f['observed']}"
+                              for f in outcome.failures)
+            raise ValidationFailed(f"{len(outcome.failures)} critical check(s) failed, nothing will be published: {names}")
+    return {"run_id": run_id, **info}
+
+
+def publish(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with _recorded(settings, run_id, "publish") as info:
+        from socialcx.publish import PublishRefused, publish as publish_marts
+
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            try:
+                manifest = publish_marts(con, settings.publish_dir, run_id)
+            except PublishRefused as exc:
+                raise StageError(str(exc)) from exc
+        info.update(manifest)
+    return {"run_id": run_id, **info}
+
+
+def run_all(*, settings: Settings | None = None, run_id: str | None = None,
+            sources: list[str] | None = None, **extract_options: object) -> list[dict[str, object]]:
+    """Every stage in order, without Airflow: the same functions the DAG's tasks call."""
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    results = [extract(source, run_id=run_id, settings=settings, **extract_options)
+               for source in (sources or settings.sources)]
+    results.append(enrich(run_id=run_id, settings=settings))
+    results.append(transform(run_id=run_id, settings=settings))
+    results.append(validate(run_id=run_id, settings=settings))
+    results.append(publish(run_id=run_id, settings=settings))
+    return results
+
+
+HEADLINE_KPIS = """
+select
+    brand,
+    count(*) as convs,
+    round(avg(is_responded::int) filter (where is_actionable), 3) as resp_rate,
+    round(median(first_response_seconds) filter (where is_actionable) / 60, 1) as frt_min,
+    round(median(first_response_business_seconds) filter (where is_actionable) / 60, 1) as frt_bus_min,
+    round(1 - avg(is_sla_breached::int) filter (where is_actionable), 3) as in_sla,
+    round(avg(is_recovered::int) filter (where is_negative_start), 3) as recovered,
+from marts.fct_conversations
+group by brand
+order by brand
+"""
+
+
+def summary(settings: Settings | None = None) -> dict[str, object]:
+    """Rows per stage, headline KPIs per brand and where the outputs are."""
+    settings = settings or get_settings()
+    with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+        rows = {schema: table_counts(con, schema) for schema in ("raw", "enriched", "marts")}
+        kpis = []
+        if "fct_conversations" in rows["marts"]:
+            cursor = con.execute(HEADLINE_KPIS)
+            columns = [d[0] for d in cursor.description]
+            kpis = [dict(zip(columns, row)) for row in cursor.fetchall()]
+        quarantined = scalar(con, "select count(*) from raw.quarantine")
+    return {"rows": rows, "kpis": kpis, "quarantined": quarantined, "warehouse": str(settings.warehouse),
+            "published": str(settings.published_warehouse), "parquet": str(settings.publish_dir / "parquet"),
+            "data_docs": str(settings.reports_dir / "data_docs" / "index.html")}
