@@ -17,7 +17,7 @@ writer per file. Tasks are thin; the work is in `socialcx.stages`, which `social
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -69,7 +69,7 @@ def publish() -> dict[str, object]:
 @dag(
     dag_id="socialcx_pipeline",
     schedule=settings.schedule,
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
     tags=["socialcx"],

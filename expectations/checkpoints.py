@@ -15,7 +15,7 @@ import os
 import pkgutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -97,7 +97,7 @@ def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path 
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
     datasource = context.data_sources.add_pandas("warehouse")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     outcome = ValidationOutcome(run_id=run_id)
     rows = []
     for module in suite_modules():

@@ -81,8 +81,8 @@ def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000) -> pd.DataFra
         "lang", "is_english", "text_redacted", "pii_kinds", "sentiment_label", "sentiment_score",
         "sentiment_confidence", "categories", "primary_category", "intent", "is_churn_threat", "is_legal_safety",
         "is_public_shaming", "urgency")}
-    contexts = zip(frame["industry"].tolist(), frame["is_inbound"].tolist())
-    for doc, (industry, inbound) in nlp.pipe(zip(frame["text"].tolist(), contexts), batch_size=batch_size,
+    contexts = zip(frame["industry"].tolist(), frame["is_inbound"].tolist(), strict=True)
+    for doc, (industry, inbound) in nlp.pipe(zip(frame["text"].tolist(), contexts, strict=True), batch_size=batch_size,
                                              as_tuples=True):
         x = doc._
         cats = categories_for(x.category_hits, industry) if inbound and x.is_english else []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -68,7 +68,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str) -> d
     for temporary, final in parquet_files:
         os.replace(temporary, final)
     manifest = {"run_id": run_id, "validation_run_id": validation_run,
-                "published_at": datetime.now(timezone.utc).isoformat(), "tables": counts,
+                "published_at": datetime.now(UTC).isoformat(), "tables": counts,
                 "duckdb_file": str(target), "parquet_dir": str(parquet_dir),
                 "storage_version": PUBLISHED_STORAGE_VERSION}
     manifest_tmp = publish_dir / f"manifest.json{suffix}"

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from socialcx.settings import Settings, get_settings
 from socialcx.warehouse import open_warehouse, scalar, table_counts
@@ -29,13 +29,13 @@ class ValidationFailed(StageError):
 
 
 def new_run_id(prefix: str = "manual") -> str:
-    return f"{prefix}__{datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}"
+    return f"{prefix}__{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}"
 
 
 @contextmanager
 def _recorded(settings: Settings, run_id: str, stage: str) -> Iterator[dict[str, object]]:
     """Time a stage and record it in ops.runs (a row per stage and run, written when it ends)."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
     info: dict[str, object] = {}
     status = "failed"
@@ -48,7 +48,7 @@ def _recorded(settings: Settings, run_id: str, stage: str) -> Iterator[dict[str,
             with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
                 con.execute(
                     "insert into ops.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, stage, started, datetime.now(timezone.utc), status, info.get("read"),
+                    [run_id, stage, started, datetime.now(UTC), status, info.get("read"),
                      info.get("loaded"), info.get("quarantined"), str({k: v for k, v in info.items()})[:2000]],
                 )
         except Exception as exc:  # bookkeeping must never hide the stage's own outcome
@@ -154,7 +154,8 @@ def publish(*, run_id: str | None = None, settings: Settings | None = None) -> d
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with _recorded(settings, run_id, "publish") as info:
-        from socialcx.publish import PublishRefused, publish as publish_marts
+        from socialcx.publish import PublishRefused
+        from socialcx.publish import publish as publish_marts
 
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
             try:
@@ -203,7 +204,7 @@ def summary(settings: Settings | None = None) -> dict[str, object]:
         if "fct_conversations" in rows["marts"]:
             cursor = con.execute(HEADLINE_KPIS)
             columns = [d[0] for d in cursor.description]
-            kpis = [dict(zip(columns, row)) for row in cursor.fetchall()]
+            kpis = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         quarantined = scalar(con, "select count(*) from raw.quarantine")
     return {"rows": rows, "kpis": kpis, "quarantined": quarantined, "warehouse": str(settings.warehouse),
             "published": str(settings.published_warehouse), "parquet": str(settings.publish_dir / "parquet"),

@@ -17,7 +17,7 @@ What the world contains, and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -99,7 +99,7 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
     rng = np.random.default_rng(seed)
     end = pd.Timestamp(end_date, tz="UTC") + pd.Timedelta(days=1)
     start = end - pd.Timedelta(days=365)
-    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
     n_brands = len(BRANDS)
     industries = sorted({b.industry for b in BRANDS})
     brand_industry = np.array([industries.index(b.industry) for b in BRANDS])
@@ -132,11 +132,12 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
     first = np.asarray(FIRST_NAMES, dtype=object)[rng.integers(0, len(FIRST_NAMES), n_customers)]
     last = np.asarray(LAST_NAMES, dtype=object)[rng.integers(0, len(LAST_NAMES), n_customers)]
     customer_ids = np.array([f"C{i:07d}" for i in range(n_customers)], dtype=object)
-    handles = np.array([f"{f}_{l}{i % 997}" for i, (f, l) in enumerate(zip(first, last))], dtype=object)
+    handles = np.array([f"{fn}_{ln}{i % 997}" for i, (fn, ln) in enumerate(zip(first, last, strict=True))],
+                       dtype=object)
     customers = pd.DataFrame({
         "customer_id": customer_ids,
         "social_handle": handles,
-        "name": [f"{f.title()} {l.title()}" for f, l in zip(first, last)],
+        "name": [f"{fn.title()} {ln.title()}" for fn, ln in zip(first, last, strict=True)],
         "created_at": start - pd.to_timedelta(rng.integers(30, 2000, n_customers), unit="D"),
         "updated_at": now,
     })
@@ -160,8 +161,8 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
     conv_incident = incident[conv_brand, conv_day]
     local_hour = np.clip(rng.normal(14, 4.5, n_conv), 0, 23.99)
     local_naive = pd.Series(
-        (start.tz_localize(None).normalize() + pd.to_timedelta(conv_day, unit="D")
-         + pd.to_timedelta((local_hour * 3600).astype(int), unit="s"))
+        start.tz_localize(None).normalize() + pd.to_timedelta(conv_day, unit="D")
+         + pd.to_timedelta((local_hour * 3600).astype(int), unit="s")
     )
     t0 = pd.Series(pd.NaT, index=local_naive.index, dtype="datetime64[ns, UTC]")
     for b, brand in enumerate(BRANDS):

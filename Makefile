@@ -1,0 +1,81 @@
+# socialcx: `make run` runs the pipeline once, `make test` runs the tests. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+-include .env
+export
+
+ROOT := $(CURDIR)
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+VENV_BIN := $(ROOT)/.venv/bin
+
+# Airflow runs against a home inside the repo (git-ignored): SQLite metadata, no examples.
+export AIRFLOW_HOME ?= $(ROOT)/airflow_home
+export AIRFLOW__CORE__DAGS_FOLDER ?= $(ROOT)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+export AIRFLOW__CORE__PARALLELISM ?= 4
+export AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE ?= True
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
+export AIRFLOW__API__HOST ?= 127.0.0.1
+export AIRFLOW__API__PORT ?= 8080
+export DO_NOT_TRACK ?= 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
+export PROVIDERS__ENABLE_AIRFLOW_SECRETS ?= false
+export UV_PYTHON_DOWNLOADS ?= never
+
+POOL := socialcx_duckdb
+PIDS := $(AIRFLOW_HOME)/pids
+
+.PHONY: help setup run test test-fast lint format dbt-manifest airflow-init up down bench clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV_BIN)/socialcx: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --locked
+	@touch $@
+
+setup: $(VENV_BIN)/socialcx ## install uv (if missing) and the locked Python environment in .venv
+
+dbt-manifest: setup ## parse the dbt project into dbt_project/target/manifest.json (cosmos renders the DAG from it)
+	@cd dbt_project && $(VENV_BIN)/dbt parse --profiles-dir . --quiet
+
+airflow-init: setup ## migrate the Airflow metadata DB and create the DuckDB pool (idempotent)
+	@mkdir -p $(AIRFLOW_HOME)
+	@$(VENV_BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+	@$(VENV_BIN)/airflow pools set $(POOL) 1 "DuckDB allows one writer per file" > /dev/null
+
+run: dbt-manifest airflow-init ## run the whole pipeline once, via Airflow, on the sample world
+	@echo "running DAG socialcx_pipeline once (airflow dags test); log: $(AIRFLOW_HOME)/dags_test.log"
+	@$(VENV_BIN)/airflow dags test socialcx_pipeline > $(AIRFLOW_HOME)/dags_test.log 2>&1 \
+		|| (grep -E "ERROR|Error|FAIL|failed" $(AIRFLOW_HOME)/dags_test.log | tail -40; exit 1)
+	@grep -q "state=success" $(AIRFLOW_HOME)/dags_test.log || (tail -40 $(AIRFLOW_HOME)/dags_test.log; exit 1)
+	@$(VENV_BIN)/socialcx summary
+
+test: dbt-manifest ## run the test suite (unit and integration) and the linters
+	$(VENV_BIN)/ruff check .
+	$(VENV_BIN)/pytest
+
+test-fast: dbt-manifest ## run the unit tests only
+	$(VENV_BIN)/pytest -m "not integration"
+
+lint: setup ## ruff (with Airflow's AIR3 rules) and format check
+	$(VENV_BIN)/ruff check .
+	$(VENV_BIN)/ruff format --check .
+
+format: setup ## apply ruff's formatting and fixes
+	$(VENV_BIN)/ruff format .
+	$(VENV_BIN)/ruff check --fix .
+
+up: dbt-manifest airflow-init ## start Airflow (api-server, scheduler, dag-processor, triggerer) on 127.0.0.1:8080
+	@bash scripts/airflow_up.sh
+
+down: ## stop every process `make up` started
+	@bash scripts/airflow_down.sh
+
+bench: setup ## benchmarks (see benchmarks/README.md); BENCH_POSTS=100000 by default
+	$(VENV_BIN)/python benchmarks/enrich.py --posts $${BENCH_POSTS:-20000}
+
+clean: ## remove the warehouse, reports, Airflow home and dbt artefacts
+	rm -rf warehouse reports $(AIRFLOW_HOME) dbt_project/target dbt_project/logs
