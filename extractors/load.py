@@ -144,7 +144,7 @@ def load_posts(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str,
     now = utcnow()
     frame = frame.copy()
     frame["source"] = source
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, errors="coerce")
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, errors="coerce", format="mixed")
     good, bad = validate_posts(frame, now)
     result.quarantined = quarantine(con, source, bad, run_id)
     for _, reason in bad:

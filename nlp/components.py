@@ -172,11 +172,14 @@ class Sentiment:
         clean = ELONGATION.sub(r"\1\1", URL.sub(" ", HANDLE.sub(" ", text)))
         hits = {name: len(pattern.findall(clean)) for name, (pattern, _) in self.cues.items()}
         compound = self.vader.polarity_scores(clean)["compound"]
+        sarcastic = hits["sarcasm"] > 0
+        if sarcastic:  # the praise words are ironic: neither VADER's positive reading nor thanks count
+            compound = min(compound, 0.0)
         score = self.vader_weight * compound
         score += self.cues["complaint"][1] * min(hits["complaint"], 3)
         score += self.cues["negated_positive"][1] * min(hits["negated_positive"], 1)
         score += self.cues["sarcasm"][1] * min(hits["sarcasm"], 1)
-        gratitude = self.cues["gratitude"][1] * min(hits["gratitude"], 2)
+        gratitude = 0.0 if sarcastic else self.cues["gratitude"][1] * min(hits["gratitude"], 2)
         score += gratitude if hits["complaint"] == 0 else gratitude * 0.25
         if hits["request"] and not (hits["complaint"] or hits["negated_positive"] or hits["sarcasm"]):
             score *= self.question_damping

@@ -1,0 +1,88 @@
+"""Test settings: every test runs against throw-away paths, never the developer's warehouse or Airflow home.
+
+The environment is set before anything imports Airflow, which reads AIRFLOW_HOME at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+_TMP = Path(tempfile.mkdtemp(prefix="socialcx-tests-"))
+
+os.environ.update({
+    "AIRFLOW_HOME": str(_TMP / "airflow"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+    "AIRFLOW__CORE__PARALLELISM": "4",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "DO_NOT_TRACK": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "PROVIDERS__ENABLE_AIRFLOW_SECRETS": "false",
+    "TQDM_DISABLE": "1",
+    "SOCIALCX_WAREHOUSE": str(_TMP / "warehouse" / "socialcx.duckdb"),
+    "SOCIALCX_PUBLISH_DIR": str(_TMP / "published"),
+    "SOCIALCX_REPORTS_DIR": str(_TMP / "reports"),
+    "SOCIALCX_SAMPLE_POSTS": "2000",
+    "SOCIALCX_SAMPLE_SEED": "7",
+    "SOCIALCX_LOCK_RETRIES": "2",
+})
+
+
+@pytest.fixture
+def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Settings pointing at a fresh warehouse, publish and reports folder under tmp_path."""
+    from socialcx.settings import get_settings
+
+    monkeypatch.setenv("SOCIALCX_WAREHOUSE", str(tmp_path / "wh" / "socialcx.duckdb"))
+    monkeypatch.setenv("SOCIALCX_PUBLISH_DIR", str(tmp_path / "published"))
+    monkeypatch.setenv("SOCIALCX_REPORTS_DIR", str(tmp_path / "reports"))
+    return get_settings()
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    from socialcx.warehouse import open_warehouse
+
+    with open_warehouse(tmp_path / "unit.duckdb") as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    """A warehouse that went through every stage once (small sample world), shared read-only by tests.
+
+    Tests that change it copy it first (see ``copy_built``).
+    """
+    from socialcx import stages
+    from socialcx.settings import Settings
+
+    base = tmp_path_factory.mktemp("built")
+    env = {"SOCIALCX_WAREHOUSE": str(base / "wh" / "socialcx.duckdb"), "SOCIALCX_PUBLISH_DIR": str(base / "published"),
+           "SOCIALCX_REPORTS_DIR": str(base / "reports")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        settings = Settings()
+        results = stages.run_all(settings=settings, posts=1500, seed=11)
+    finally:
+        for key, value in old.items():
+            if value is not None:
+                os.environ[key] = value
+    return settings, results
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """A migrated Airflow metadata DB (SQLite) under the test AIRFLOW_HOME, with the DuckDB pool."""
+    airflow = str(VENV_BIN / "airflow")
+    subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True)
+    subprocess.run([airflow, "pools", "set", "socialcx_duckdb", "1", "DuckDB writers"], check=True, capture_output=True)
+    return os.environ["AIRFLOW_HOME"]

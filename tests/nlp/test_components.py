@@ -1,0 +1,123 @@
+"""Each component on hand-written posts. Expected labels are what a care agent would say."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.pipeline import PIPELINE_VERSION, load_pipeline
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    pipeline, version = load_pipeline()
+    assert version == PIPELINE_VERSION
+    return pipeline
+
+
+@pytest.mark.parametrize("text, label", [
+    ("@SkyLarkAir I am not happy with this at all", "negative"),          # negation of a positive word
+    ("@SkyLarkAir never again. never.", "negative"),
+    ("@VoltMobileCare not impressed with the new plan", "negative"),
+    ("@SkyLarkAir thanks for nothing", "negative"),                       # sarcasm
+    ("@SkyLarkAir great, another delay", "negative"),
+    ("@ParcelMartHelp love how my parcel is lost again", "negative"),
+    ("@SkyLarkAir been on hold for 2 hours", "negative"),                 # polite complaint VADER calls neutral
+    ("@SkyLarkAir my flight was cancelled and nobody can rebook me", "negative"),
+    ("@SkyLarkAir what is the baggage allowance to Denver?", "neutral"),  # question
+    ("@ParcelMartHelp please update the address on my order", "neutral"),  # request
+    ("@SkyLarkAir the crew were wonderful, thank you!", "positive"),
+    ("@ParcelMartHelp love it 😍", "positive"),                            # emoji
+    ("@ParcelMartHelp arrived early :)", "positive"),                      # emoticon
+    ("@VoltMobileCare worst service 😡 #fail", "negative"),
+    ("@VoltMobileCare sooo slow tonight", "negative"),                     # elongation
+    ("@VoltMobileCare THIS IS UNACCEPTABLE", "negative"),                  # all caps
+])
+def test_sentiment(nlp, text, label):
+    doc = nlp(text)
+    assert doc._.sentiment_label == label, (text, doc._.sentiment_score, doc._.cues)
+    assert -1 <= doc._.sentiment_score <= 1
+    assert 0.5 <= doc._.sentiment_confidence <= 1
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Mi vuelo a Miami lleva tres horas de retraso y nadie nos dice nada", "es"),
+    ("Mon colis n'est jamais arrivé, c'est inadmissible et personne ne répond", "fr"),
+    ("Mein Koffer ist seit drei Tagen verschwunden und niemand hilft mir", "de"),
+])
+def test_non_english_posts_are_flagged_and_left_unscored(nlp, text, lang):
+    doc = nlp(text)
+    assert doc._.lang == lang
+    assert doc._.is_english is False
+    assert doc._.sentiment_label is None and doc._.sentiment_score is None and doc._.intent is None
+
+
+def test_english_with_a_few_shared_words_stays_english(nlp):
+    doc = nlp("@SkyLarkAir me and my son are stuck in Denver, no info at all")
+    assert doc._.is_english and doc._.sentiment_label == "negative"
+
+
+@pytest.mark.parametrize("text, redacted, kinds", [
+    ("mail me at jane.doe+care@example.co.uk", "mail me at [EMAIL]", ["EMAIL"]),
+    ("call +1 (555) 123-4567 please", "call [PHONE] please", ["PHONE"]),
+    ("call 555.123.4567", "call [PHONE]", ["PHONE"]),
+    ("card 4111 1111 1111 1111 was charged", "card [CARD] was charged", ["CARD"]),
+    ("order #123456789 never came", "order #[REF] never came", ["REF"]),
+    ("booking ref ABC123456 is gone", "booking ref [REF] is gone", ["REF"]),
+    ("confirmation code: QX7P2L9 please", "confirmation code: [REF] please", ["REF"]),
+])
+def test_pii_is_redacted(nlp, text, redacted, kinds):
+    doc = nlp(text)
+    assert doc._.text_redacted == redacted
+    assert doc._.pii_kinds == kinds
+
+
+def test_handles_hashtags_and_ordinary_numbers_are_not_pii(nlp):
+    text = "@SkyLarkAir flight 1234 delayed 3 hours #fail"
+    doc = nlp(text)
+    assert doc._.text_redacted == text and doc._.pii_kinds == []
+
+
+def test_a_number_that_fails_the_luhn_check_is_not_a_card(nlp):
+    assert nlp("ticket 4111 1111 1111 1112")._.pii_kinds != ["CARD"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("@SkyLarkAir my bag is lost and nobody answers", "complaint"),
+    ("@SkyLarkAir can I bring a stroller on board?", "question"),
+    ("@ParcelMartHelp please resend the invoice", "request"),
+    ("@ParcelMartHelp thank you, the blender is great", "praise"),
+    ("@ParcelMartHelp ok", "other"),
+])
+def test_intent(nlp, text, intent):
+    assert nlp(text)._.intent == intent
+
+
+def test_escalation_flags_and_urgency(nlp):
+    churn = nlp("@VoltMobileCare third outage this week, I'm switching to @ClearWaveHelp")
+    assert churn._.is_churn_threat and churn._.urgency == "high"
+    legal = nlp("@SkyLarkAir the door seal was smoking, this is a safety issue")
+    assert legal._.is_legal_safety and legal._.urgency == "high"
+    shaming = nlp("@ParcelMartHelp everyone should know how you treat customers. please RT #boycott")
+    assert shaming._.is_public_shaming
+    calm = nlp("@SkyLarkAir what time does boarding start?")
+    assert not (calm._.is_churn_threat or calm._.is_legal_safety or calm._.is_public_shaming)
+    assert calm._.urgency == "low"
+
+
+@pytest.mark.parametrize("text, industry, category", [
+    ("my bag never arrived in Boston", "airline", "lost_baggage"),
+    ("my suitcase came off the belt with a broken handle", "airline", "damaged_baggage"),
+    ("flight 22 cancelled last minute", "airline", "cancellation"),
+    ("no signal at all since this morning", "telecom", "outage"),
+    ("I was charged $40 extra on my bill", "telecom", "billing"),
+    ("tracking says delivered but there's no package", "ecommerce", "missing_package"),
+    ("the return label won't generate", "ecommerce", "returns"),
+])
+def test_complaint_categories_from_the_industry_taxonomy(nlp, text, industry, category):
+    assert nlp(text)._.category_hits[industry][0] == category
+
+
+def test_every_taxonomy_has_the_generic_fallback(nlp):
+    hits = nlp("the app keeps crashing and I'm locked out of my account")._.category_hits
+    assert set(hits) >= {"airline", "telecom", "ecommerce", "generic"}
+    assert "account" in hits["generic"] and "product_quality" in hits["generic"]
