@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
@@ -15,7 +15,7 @@ def _post(post_id, text="@AcmeHelp my order is late", created_at="2026-01-05T10:
 
 
 def test_bad_rows_are_quarantined_with_their_reason_and_good_rows_load(con):
-    future = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     frame = pd.DataFrame([
         _post("1"),
         _post(None),

@@ -1,0 +1,63 @@
+"""The DAG file imports cleanly and wires the expected tasks. Parsing needs no database (cosmos reads the manifest)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def bag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def test_no_import_errors(bag):
+    assert bag.import_errors == {}
+    assert "socialcx_pipeline" in bag.dags
+
+
+def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
+    dag = bag.dags["socialcx_pipeline"]
+    ids = set(dag.task_ids)
+    models = {"stg_raw__posts", "stg_raw__brands", "stg_raw__customers", "stg_raw__orders", "stg_enriched__post_nlp",
+              "int_posts_enriched", "int_posts_threaded", "int_brands_resolved", "int_conversations_aggregated",
+              "int_conversations_business_time", "fct_posts", "fct_conversations", "dim_brands", "dim_customers",
+              "mart_service_performance", "mart_sentiment"}
+    assert {f"transform.{m}_model_build" for m in models} <= ids
+    assert {"extract_sample", "enrich", "validate", "publish"} <= ids
+    task = dag.get_task
+    assert task("extract_sample").downstream_task_ids == {"enrich"}
+    assert "transform.stg_raw__posts_model_build" in task("enrich").downstream_task_ids
+    assert "transform.int_posts_threaded_model_build" in task("transform.int_posts_enriched_model_build").downstream_task_ids
+    assert "transform.fct_conversations_model_build" in task("transform.int_conversations_business_time_model_build").downstream_task_ids
+    # cosmos links the group's leaves to what follows it
+    assert task("validate").upstream_task_ids >= {"transform.mart_service_performance_model_build",
+                                                  "transform.mart_sentiment_model_build"}
+    assert task("validate").downstream_task_ids == {"publish"}
+    assert task("publish").downstream_task_ids == set()
+
+
+def test_every_duckdb_task_shares_the_one_slot_pool(bag):
+    dag = bag.dags["socialcx_pipeline"]
+    assert {t.pool for t in dag.tasks} == {"socialcx_duckdb"}
+
+
+def test_schedule_retries_and_no_catchup(bag):
+    dag = bag.dags["socialcx_pipeline"]
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+    assert dag.schedule == "@hourly"
+    assert all(t.retries == 2 for t in dag.tasks)
+    assert dag.doc_md and "extract" in dag.doc_md
+
+
+def test_one_extract_task_per_configured_source(monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("SOCIALCX_SOURCES", "sample,file")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    dag = bag.dags["socialcx_pipeline"]
+    assert {t for t in dag.task_ids if t.startswith("extract_")} == {"extract_sample", "extract_file"}

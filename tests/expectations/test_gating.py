@@ -1,0 +1,61 @@
+"""A corrupted working warehouse fails validation by name, and nothing is published over the last good copy."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from socialcx import stages
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def copy_built(built, tmp_path, monkeypatch):
+    settings, _ = built
+    wh = tmp_path / "wh" / "socialcx.duckdb"
+    wh.parent.mkdir(parents=True)
+    shutil.copy(settings.warehouse, wh)
+    shutil.copytree(settings.publish_dir, tmp_path / "published")
+    monkeypatch.setenv("SOCIALCX_WAREHOUSE", str(wh))
+    monkeypatch.setenv("SOCIALCX_PUBLISH_DIR", str(tmp_path / "published"))
+    monkeypatch.setenv("SOCIALCX_REPORTS_DIR", str(tmp_path / "reports"))
+    from socialcx.settings import get_settings
+
+    return get_settings()
+
+
+def _published_conversations(settings):
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+        return con.execute("select count(*), sum(first_response_seconds) from marts.fct_conversations").fetchall()[0]
+
+
+@pytest.mark.parametrize("corruption, check", [
+    ("update marts.fct_conversations set first_response_seconds = -60 "
+     "where conversation_id = (select min(conversation_id) from marts.fct_conversations where is_responded)",
+     "marts__fct_conversations: expect_column_values_to_be_between(first_response_seconds)"),
+    ("insert into marts.fct_conversations select * from marts.fct_conversations limit 1",
+     "marts__fct_conversations: expect_column_values_to_be_unique(conversation_id)"),
+    ("update enriched.post_nlp set sentiment_label = 'furious' where post_id = (select min(post_id) from enriched.post_nlp)",
+     "enriched__post_nlp: expect_column_values_to_be_in_set(sentiment_label)"),
+    ("update marts.fct_conversations set post_count = post_count + 1 "
+     "where conversation_id = (select min(conversation_id) from marts.fct_conversations)",
+     "marts__fct_conversations: expect_column_values_to_be_in_set(counts_reconcile)"),
+    ("update marts.mart_service_performance set response_rate = 1.5 "
+     "where response_rate is not null and brand = (select min(brand) from marts.mart_service_performance)",
+     "marts__mart_service_performance: expect_column_values_to_be_between(response_rate)"),
+])
+def test_corruption_blocks_publish_and_keeps_the_published_marts(copy_built, corruption, check):
+    settings = copy_built
+    before = _published_conversations(settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(corruption)
+    with pytest.raises(stages.ValidationFailed) as failed:
+        stages.validate(settings=settings)
+    assert check in str(failed.value)
+    with pytest.raises(stages.StageError, match="publishing refused") as refused:
+        stages.publish(settings=settings)
+    assert check.split(": ")[0] in str(refused.value)
+    assert _published_conversations(settings) == before

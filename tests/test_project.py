@@ -1,0 +1,58 @@
+"""The project's wiring: README commands, CI, settings documented, compose file valid, lint clean."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import ROOT, VENV_BIN
+
+
+def test_readme_opens_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    first_block = readme[: readme.index("```", readme.index("```") + 3)]
+    assert "make run" in first_block and "make test" in first_block
+
+
+def test_ci_runs_the_readme_test_command():
+    assert re.search(r"^make test\b", (ROOT / ".ci" / "run").read_text(), re.MULTILINE)
+
+
+def test_env_example_lists_every_setting():
+    used = set(re.findall(r'"(SOCIALCX_[A-Z_]+)"', (ROOT / "socialcx" / "settings.py").read_text()))
+    listed = set(re.findall(r"^(SOCIALCX_[A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert used and used <= listed
+
+
+def test_ruff_with_airflow_rules_is_clean():
+    result = subprocess.run([str(VENV_BIN / "ruff"), "check", "--select", "E,F,W,I,B,UP,AIR", str(ROOT)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client on this machine")
+def test_compose_file_is_valid():
+    compose = subprocess.run(["bash", str(ROOT / "scripts" / "compose_cmd.sh")], capture_output=True, text=True,
+                             check=True).stdout.split()
+    base = [*compose, "-f", str(ROOT / "docker-compose.yml")]
+    result = subprocess.run([*base, "config", "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    services = subprocess.run([*base, "config", "--services"], capture_output=True, text=True, cwd=ROOT,
+                              check=True).stdout.split()
+    assert {"postgres", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+            "airflow-triggerer"} <= set(services)
+
+
+def test_compose_file_rejects_a_broken_stack(tmp_path):
+    """The validation is real: a service that depends on one that does not exist is refused."""
+    if shutil.which("docker") is None:
+        pytest.skip("no docker client on this machine")
+    compose = subprocess.run(["bash", str(ROOT / "scripts" / "compose_cmd.sh")], capture_output=True, text=True,
+                             check=True).stdout.split()
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text("services:\n  a:\n    image: x\n    depends_on: [missing]\n")
+    result = subprocess.run([*compose, "-f", str(broken), "config", "--quiet"], capture_output=True, text=True)
+    assert result.returncode != 0
