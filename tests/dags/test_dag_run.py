@@ -11,8 +11,10 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.integration
 
 
+# dbt-duckdb keeps its DuckDB instance open in this process after dag.test(); a second connection to the
+# working file must use the same (default, read-write) configuration.
 def _counts(path):
-    with duckdb.connect(str(path), read_only=True) as con:
+    with duckdb.connect(str(path)) as con:
         return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0]
                 for t in ("raw.posts", "enriched.post_nlp", "marts.fct_conversations", "marts.fct_posts")}
 
@@ -43,7 +45,7 @@ def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_pa
     roots = posts[posts["parent_post_id"].isna()]
     answered = set(posts.loc[~posts["is_inbound"], "conversation_id"])
 
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with duckdb.connect(str(settings.warehouse)) as con:
         assert con.execute("select count(*) from raw.posts").fetchall()[0][0] == len(posts)
         assert con.execute("select count(*) from enriched.post_nlp").fetchall()[0][0] == len(posts)
         conversations, responded, posts_in_conversations = con.execute(

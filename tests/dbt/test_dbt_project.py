@@ -21,7 +21,7 @@ def test_schemas_are_named_exactly(built):
     import duckdb
 
     settings, _ = built
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with duckdb.connect(str(settings.warehouse)) as con:
         schemas = {s for (s,) in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
     assert {"raw", "enriched", "staging", "intermediate", "marts", "ops"} <= schemas
     assert not any(s.startswith("main_") for s in schemas)

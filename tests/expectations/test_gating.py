@@ -17,6 +17,8 @@ def copy_built(built, tmp_path, monkeypatch):
     settings, _ = built
     wh = tmp_path / "wh" / "socialcx.duckdb"
     wh.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("checkpoint")  # fold the WAL into the file before copying it
     shutil.copy(settings.warehouse, wh)
     shutil.copytree(settings.publish_dir, tmp_path / "published")
     monkeypatch.setenv("SOCIALCX_WAREHOUSE", str(wh))
