@@ -10,13 +10,15 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable
 
 from rich.console import Console
 from rich.table import Table
 
-console = Console(stderr=False)
+# at least 110 columns, so summary tables are not cut when the output goes to a log file or CI
+console = Console(width=max(110, shutil.get_terminal_size((110, 24)).columns))
 err = Console(stderr=True)
 
 
