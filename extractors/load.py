@@ -42,6 +42,7 @@ class LoadResult:
     updated: int = 0
     quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def loaded(self) -> int:
@@ -50,7 +51,8 @@ class LoadResult:
 
     def as_dict(self) -> dict[str, object]:
         return {"table": self.table, "read": self.read, "loaded": self.loaded, "inserted": self.inserted,
-                "updated": self.updated, "quarantined": self.quarantined, "reasons": self.reasons}
+                "updated": self.updated, "quarantined": self.quarantined, "reasons": self.reasons,
+                "notes": self.notes}
 
 
 def utcnow() -> datetime:

@@ -34,6 +34,8 @@ def _print_result(result: dict[str, object]) -> None:
         for row in tables:
             for reason, count in (row.get("reasons") or {}).items():
                 console.print(f"  quarantined {count} row(s) of {row['table']}: {reason}")
+            for note in row.get("notes") or []:
+                console.print(f"  {note}")
     else:
         shown = {k: v for k, v in result.items() if k not in ("failures", "warnings") or v}
         console.print_json(json.dumps(shown, default=str))
@@ -99,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, help="random seed (default $SOCIALCX_SAMPLE_SEED or 42)")
     sample.add_argument("--end-date", help="last day of the world, YYYY-MM-DD (default $SOCIALCX_SAMPLE_END_DATE)")
 
+    files = sources.add_parser("file", help="CSV, JSONL or Parquet files: twcs layout, or mapped",
+                               description="Load files (or folders of them). Each file loads once per content; "
+                                           "bad rows go to raw.quarantine with the reason.")
+    files.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default $SOCIALCX_FILE_DROP)")
+    files.add_argument("--format", dest="fmt", choices=["twcs", "mapped"], default="twcs",
+                       help="twcs (Customer Support on Twitter) or mapped (needs --mapping)")
+    files.add_argument("--mapping", help="YAML column mapping for --format mapped")
+
     commands.add_parser("enrich", help="run the NLP pipeline on posts not yet enriched",
                         description="Annotate new or changed posts with sentiment, categories, intent, urgency "
                                     "and redacted text, into enriched.post_nlp.")
@@ -129,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     from socialcx.warehouse import WarehouseLockedError
 
     try:
-        if args.command == "extract":
-            _print_result(stages.extract(args.source, posts=args.posts, seed=args.seed, end_date=args.end_date))
+        if args.command == "extract" and args.source == "sample":
+            _print_result(stages.extract("sample", posts=args.posts, seed=args.seed, end_date=args.end_date))
+        elif args.command == "extract" and args.source == "file":
+            _print_result(stages.extract("file", paths=args.paths, fmt=args.fmt, mapping=args.mapping))
         elif args.command == "enrich":
             _print_result(stages.enrich(progress=_progress_enrich()))
         elif args.command == "transform":

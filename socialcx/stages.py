@@ -13,11 +13,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from socialcx.settings import Settings, get_settings
 from socialcx.warehouse import open_warehouse, scalar, table_counts
 
 log = logging.getLogger(__name__)
+
+
+SOURCES = ("sample", "file")
 
 
 class StageError(RuntimeError):
@@ -72,8 +76,22 @@ def extract(source: str, *, run_id: str | None = None, settings: Settings | None
                     end_date=str(options.get("end_date") or settings.sample_end_date),
                     run_id=run_id,
                 )
+        elif source == "file":
+            from extractors.file.extract import FileSourceError, Mapping, extract_files
+
+            paths = [Path(p) for p in (options.get("paths") or [settings.file_drop])]
+            mapping_path = options.get("mapping")
+            try:
+                mapping = Mapping.from_file(Path(str(mapping_path))) if mapping_path else None
+                if not options.get("paths") and not settings.file_drop.exists():
+                    settings.file_drop.mkdir(parents=True, exist_ok=True)
+                with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+                    results = extract_files(con, paths, run_id=run_id, fmt=str(options.get("fmt") or "twcs"),
+                                            mapping=mapping)
+            except FileSourceError as exc:
+                raise StageError(str(exc)) from exc
         else:
-            raise StageError(f"unknown source {source!r}; known sources: sample. "
+            raise StageError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}. "
                              "Set SOCIALCX_SOURCES to a comma-separated list of them")
         info["tables"] = [r.as_dict() for r in results]
         info["read"] = sum(r.read for r in results)

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,7 @@ class Mapping:
     columns: dict[str, str]  # raw.posts column -> file column
     created_at_format: str | None = None
     inbound_values: list[str] | None = None  # values of the inbound column meaning "customer"
+    outbound_values: list[str] | None = None  # values meaning "brand"; any other value is quarantined
     brand_column: str | None = None
 
     @classmethod
@@ -78,6 +79,7 @@ class Mapping:
                                   f"add them under 'columns:' (raw.posts column: file column)")
         return cls(columns=columns, created_at_format=spec.get("created_at_format"),
                    inbound_values=[str(v).lower() for v in spec.get("inbound_values", [])] or None,
+                   outbound_values=[str(v).lower() for v in spec.get("outbound_values", [])] or None,
                    brand_column=spec.get("brand_column"))
 
 
@@ -120,7 +122,11 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str] | N
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv", ".txt"):
-            return _read_csv(con, path, columns or _header(path))
+            try:
+                header = _header(path)
+            except StopIteration as exc:
+                raise FileSourceError(f"file {path} is empty: it has no header line") from exc
+            return _read_csv(con, path, columns or header)
         if suffix in (".jsonl", ".ndjson", ".json"):
             rows, bad = [], []
             with path.open("rb") as handle:
@@ -146,11 +152,15 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str] | N
     raise FileSourceError(f"file {path} has an unsupported type {suffix!r}; use .csv, .jsonl or .parquet")
 
 
-def _parse_bool(series: pd.Series, true_values: set[str] | None = None) -> pd.Series:
+def _parse_bool(series: pd.Series, true_values: list[str] | None = None,
+                false_values: list[str] | None = None) -> pd.Series:
+    """True/False from the given values (default: true/false, yes/no, 1/0); anything else is None."""
+    trues, falses = set(true_values or TRUE), set(false_values or FALSE)
+    if true_values and not false_values:
+        falses = None  # only the inbound values are given: every other value means a brand post
     lowered = series.astype("string").str.strip().str.lower()
-    if true_values:
-        return lowered.map(lambda v: None if v is None or v is pd.NA else v in true_values)
-    return lowered.map(lambda v: True if v in TRUE else False if v in FALSE else None)
+    return lowered.map(lambda v: None if v is pd.NA else True if v in trues
+                       else False if falses is None or v in falses else None)
 
 
 def _mentions(text: str, brand_lookup: dict[str, str]) -> list[str] | None:
@@ -184,11 +194,12 @@ def to_posts(frame: pd.DataFrame, fmt: str, mapping: Mapping | None, known_brand
         posts["created_at"] = pd.to_datetime(posts["created_at"], format=mapping.created_at_format or "mixed",
                                              errors="coerce", utc=True)
         raw_inbound = posts["is_inbound"]
-        posts["is_inbound"] = _parse_bool(posts["is_inbound"], set(mapping.inbound_values or []) or None)
+        posts["is_inbound"] = _parse_bool(posts["is_inbound"], mapping.inbound_values, mapping.outbound_values)
     bad_type = posts["is_inbound"].isna() & raw_inbound.notna()
     records = [(json.dumps(frame.loc[i].to_dict(), default=str, ensure_ascii=False),
                 f"inbound value {raw_inbound[i]!r} is not true/false") for i in frame.index[bad_type]]
     posts = posts.loc[~bad_type].copy()
+    frame = frame.loc[posts.index]
     if "parent_post_id" in posts:
         posts["parent_post_id"] = posts["parent_post_id"].astype("string").str.split(",").str[0]
         posts["parent_post_id"] = posts["parent_post_id"].where(posts["parent_post_id"].str.strip() != "")
@@ -196,7 +207,8 @@ def to_posts(frame: pd.DataFrame, fmt: str, mapping: Mapping | None, known_brand
     brand_lookup = {b.lower(): b for b in known_brands}
     brand_lookup.update({a.lower(): a for a in posts.loc[posts["is_inbound"] == False, "author_id"].dropna()})  # noqa: E712
     if mapping is not None and mapping.brand_column and mapping.brand_column in frame.columns:
-        posts["brands_mentioned"] = frame.loc[posts.index, mapping.brand_column].map(lambda b: [b] if b else None)
+        posts["brands_mentioned"] = [[b] if b and inbound else None
+                                     for b, inbound in zip(frame[mapping.brand_column], posts["is_inbound"], strict=True)]
     else:
         posts["brands_mentioned"] = [
             _mentions(t, brand_lookup) if inbound else None
@@ -230,10 +242,10 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
             already = con.execute("select 1 from raw.file_loads where source = ? and path = ? and checksum = ?",
                                   [source, str(path.resolve()), digest]).fetchall()
             if already:
-                result.reasons["unchanged since last load, skipped"] = 1
+                result.notes.append(f"{path} is unchanged since it was last loaded: skipped")
                 results.append(result)
                 continue
-            frame, unreadable = read_file(con, path, TWCS_COLUMNS if fmt == "twcs" and path.suffix == ".csv" else None)
+            frame, unreadable = read_file(con, path)
             posts, wrong_types = to_posts(frame, fmt, mapping, known_brands) if len(frame) else (frame, [])
             bad = unreadable + wrong_types
             quarantine(con, source, bad, run_id)
@@ -248,7 +260,7 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
                 result.reasons[reason] = result.reasons.get(reason, 0) + count
             con.execute("insert or replace into raw.file_loads values (?, ?, ?, ?, ?, ?, ?, ?)",
                         [source, str(path.resolve()), digest, result.read, result.loaded, result.quarantined,
-                         datetime.now(timezone.utc), run_id])
+                         datetime.now(UTC), run_id])
             results.append(result)
         con.execute("commit")
     except BaseException:
