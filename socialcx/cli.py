@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="twcs (Customer Support on Twitter) or mapped (needs --mapping)")
     files.add_argument("--mapping", help="YAML column mapping for --format mapped")
 
+    x = sources.add_parser("x", help="brand mentions and replies from the X API v2 (recent search)",
+                           description="Fetch each brand's mentions and replies since the stored since_id. Token: "
+                                       "SOCIALCX_X_BEARER_TOKEN or the Airflow connection socialcx_x.")
+    x.add_argument("--brand", action="append", dest="brands", help="brand handle (repeatable; default $SOCIALCX_X_BRANDS)")
+
     commands.add_parser("enrich", help="run the NLP pipeline on posts not yet enriched",
                         description="Annotate new or changed posts with sentiment, categories, intent, urgency "
                                     "and redacted text, into enriched.post_nlp.")
@@ -141,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "extract" and args.source == "sample":
             _print_result(stages.extract("sample", posts=args.posts, seed=args.seed, end_date=args.end_date))
+        elif args.command == "extract" and args.source == "x":
+            _print_result(stages.extract("x", brands=args.brands))
         elif args.command == "extract" and args.source == "file":
             _print_result(stages.extract("file", paths=args.paths, fmt=args.fmt, mapping=args.mapping))
         elif args.command == "enrich":

@@ -46,6 +46,9 @@ class Settings:
     nlp_batch_size: int = field(default_factory=lambda: _int("SOCIALCX_NLP_BATCH_SIZE", 2_000))
     lock_retries: int = field(default_factory=lambda: _int("SOCIALCX_LOCK_RETRIES", 10))
     schedule: str = field(default_factory=lambda: os.environ.get("SOCIALCX_SCHEDULE", "@hourly"))
+    x_base_url: str = field(default_factory=lambda: os.environ.get("SOCIALCX_X_BASE_URL", "https://api.x.com"))
+    x_brands: list[str] = field(default_factory=lambda: _list("SOCIALCX_X_BRANDS", ""))
+    crm_location: str = field(default_factory=lambda: os.environ.get("SOCIALCX_CRM", ""))
 
     @property
     def published_warehouse(self) -> Path:

@@ -21,7 +21,7 @@ from socialcx.warehouse import open_warehouse, scalar, table_counts
 log = logging.getLogger(__name__)
 
 
-SOURCES = ("sample", "file")
+SOURCES = ("sample", "file", "x", "crm")
 
 
 class StageError(RuntimeError):
@@ -89,6 +89,16 @@ def extract(source: str, *, run_id: str | None = None, settings: Settings | None
                     results = extract_files(con, paths, run_id=run_id, fmt=str(options.get("fmt") or "twcs"),
                                             mapping=mapping)
             except FileSourceError as exc:
+                raise StageError(str(exc)) from exc
+        elif source == "x":
+            from extractors.x.client import XApiError
+            from extractors.x.extract import default_client, extract_x
+
+            try:
+                client = options.get("client") or default_client(settings.x_base_url)
+                with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+                    results = extract_x(con, client, list(options.get("brands") or settings.x_brands), run_id=run_id)
+            except XApiError as exc:
                 raise StageError(str(exc)) from exc
         else:
             raise StageError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}. "

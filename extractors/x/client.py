@@ -1,0 +1,129 @@
+"""X API v2 recent search, behind an interface with a real HTTP client and a fixture-backed fake.
+
+The real client honours 429 responses by sleeping until ``x-rate-limit-reset``, retries 5xx answers and
+timeouts with exponential backoff, and fails with a clear message on authentication errors. The bearer
+token is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+TWEET_FIELDS = "conversation_id,in_reply_to_user_id,referenced_tweets,created_at,public_metrics,lang,author_id"
+USER_FIELDS = "username,name"
+
+
+class XApiError(RuntimeError):
+    """The API cannot be used: unreachable, refused the token, or kept failing."""
+
+
+class XClient(Protocol):
+    def search_recent(self, query: str, since_id: str | None = None,
+                      next_token: str | None = None) -> dict[str, Any]: ...
+
+
+@dataclass
+class HttpXClient:
+    """The real client: ``GET {base_url}/2/tweets/search/recent``."""
+
+    bearer_token: str
+    base_url: str = "https://api.x.com"
+    max_results: int = 100
+    max_retries: int = 5
+    backoff_seconds: float = 1.0
+    max_rate_limit_wait: float = 900.0
+    timeout: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    requests: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if not self.bearer_token:
+            raise XApiError("no X API bearer token: set SOCIALCX_X_BEARER_TOKEN or the password of the Airflow "
+                            "connection 'socialcx_x'")
+        self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout,
+                                  headers={"Authorization": f"Bearer {self.bearer_token}",
+                                           "User-Agent": "socialcx"})
+
+    def __repr__(self) -> str:  # keep the token out of logs and tracebacks
+        return f"HttpXClient(base_url={self.base_url!r})"
+
+    def search_recent(self, query: str, since_id: str | None = None, next_token: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"query": query, "max_results": self.max_results, "tweet.fields": TWEET_FIELDS,
+                                  "expansions": "author_id", "user.fields": USER_FIELDS}
+        if since_id:
+            params["since_id"] = since_id
+        if next_token:
+            params["next_token"] = next_token
+        attempt = 0
+        while True:
+            attempt += 1
+            self.requests += 1
+            try:
+                response = self._http.get("/2/tweets/search/recent", params=params)
+            except httpx.TransportError as exc:  # timeouts, refused connections, resets
+                if attempt > self.max_retries:
+                    raise XApiError(f"X API at {self.base_url} unreachable after {attempt} attempts: "
+                                    f"{exc.__class__.__name__}: {exc}") from exc
+                self._backoff(attempt, f"{exc.__class__.__name__}")
+                continue
+            if response.status_code == 200:
+                return response.json()
+            if response.status_code == 429:
+                reset = response.headers.get("x-rate-limit-reset")
+                wait = max(0.0, float(reset) - time.time()) + 1.0 if reset else self.backoff_seconds * 2 ** attempt
+                if wait > self.max_rate_limit_wait:
+                    raise XApiError(f"X API rate limit resets in {wait:.0f}s, more than the {self.max_rate_limit_wait:.0f}s "
+                                    "this run may wait; the next run resumes from the stored since_id")
+                log.warning("X API rate limit reached; waiting %.1fs until x-rate-limit-reset", wait)
+                self.sleep(wait)
+                continue
+            if response.status_code in (401, 403):
+                raise XApiError(f"X API refused the bearer token ({response.status_code} "
+                                f"{_detail(response)}); check SOCIALCX_X_BEARER_TOKEN or the 'socialcx_x' connection")
+            if response.status_code >= 500 and attempt <= self.max_retries:
+                self._backoff(attempt, f"HTTP {response.status_code}")
+                continue
+            raise XApiError(f"X API answered {response.status_code} {_detail(response)} for query {query!r}")
+
+    def _backoff(self, attempt: int, why: str) -> None:
+        wait = self.backoff_seconds * 2 ** (attempt - 1)
+        log.warning("X API %s; retry %d/%d in %.1fs", why, attempt, self.max_retries, wait)
+        self.sleep(wait)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        return str(body.get("detail") or body.get("title") or "")
+    except ValueError:
+        return response.text[:200]
+
+
+@dataclass
+class FakeXClient:
+    """Serves pages recorded as JSON files (``<stream>-<n>.json``), for tests and offline development."""
+
+    pages: list[dict[str, Any]]
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_dir(cls, directory: Path) -> FakeXClient:
+        return cls([json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))])
+
+    def search_recent(self, query: str, since_id: str | None = None, next_token: str | None = None) -> dict[str, Any]:
+        self.calls.append({"query": query, "since_id": since_id, "next_token": next_token})
+        index = int(next_token) if next_token else 0
+        page = dict(self.pages[index]) if index < len(self.pages) else {"meta": {"result_count": 0}}
+        if since_id:
+            page["data"] = [t for t in page.get("data", []) if int(t["id"]) > int(since_id)]
+        return page
