@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
                                        "SOCIALCX_X_BEARER_TOKEN or the Airflow connection socialcx_x.")
     x.add_argument("--brand", action="append", dest="brands", help="brand handle (repeatable; default $SOCIALCX_X_BRANDS)")
 
+    crm = sources.add_parser("crm", help="CRM customers and orders: a folder of CSV/Parquet, or a SQLAlchemy URL",
+                             description="Load customers and orders (customer_id, social_handle, ...; order_id, "
+                                         "customer_id, brand, ordered_at, amount, ...).")
+    crm.add_argument("location", nargs="?", help="folder or SQLAlchemy URL (default $SOCIALCX_CRM)")
+
     commands.add_parser("enrich", help="run the NLP pipeline on posts not yet enriched",
                         description="Annotate new or changed posts with sentiment, categories, intent, urgency "
                                     "and redacted text, into enriched.post_nlp.")
@@ -146,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "extract" and args.source == "sample":
             _print_result(stages.extract("sample", posts=args.posts, seed=args.seed, end_date=args.end_date))
+        elif args.command == "extract" and args.source == "crm":
+            _print_result(stages.extract("crm", location=args.location))
         elif args.command == "extract" and args.source == "x":
             _print_result(stages.extract("x", brands=args.brands))
         elif args.command == "extract" and args.source == "file":

@@ -100,6 +100,14 @@ def extract(source: str, *, run_id: str | None = None, settings: Settings | None
                     results = extract_x(con, client, list(options.get("brands") or settings.x_brands), run_id=run_id)
             except XApiError as exc:
                 raise StageError(str(exc)) from exc
+        elif source == "crm":
+            from extractors.crm.extract import CrmSourceError, extract_crm
+
+            try:
+                with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+                    results = extract_crm(con, str(options.get("location") or settings.crm_location), run_id=run_id)
+            except CrmSourceError as exc:
+                raise StageError(str(exc)) from exc
         else:
             raise StageError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}. "
                              "Set SOCIALCX_SOURCES to a comma-separated list of them")
