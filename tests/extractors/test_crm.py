@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_postgresql_crm(con, tmp_path):
         pg.close()
         customers, orders = extract_crm(con, f"postgresql+psycopg2://crm@127.0.0.1:{port}/postgres", run_id="r1")
         assert (customers.loaded, orders.loaded) == (1, 1)
-        assert con.execute("select amount, currency from raw.orders").fetchall() == [(42.10, "EUR")]
+        assert con.execute("select amount, currency from raw.orders").fetchall() == [(Decimal("42.10"), "EUR")]
     finally:
         subprocess.run([*user, "pg_ctl", "-D", str(data), "stop", "-m", "fast"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
