@@ -55,6 +55,15 @@ class LoadResult:
                 "notes": self.notes}
 
 
+def _as_bool(value: object) -> bool:
+    """Booleans as sources write them: True/False, 1/0, "true"/"false", "yes"/"no"; missing is False."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "t", "1", "yes", "y")
+    return bool(value)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -157,7 +166,7 @@ def load_posts(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str,
     for column, value in defaults.items():
         if column not in good:
             good[column] = value
-    good["is_deleted"] = good["is_deleted"].fillna(False).astype(bool)
+    good["is_deleted"] = good["is_deleted"].map(_as_bool).astype(bool)
     for column in ("post_id", "parent_post_id", "conversation_id", "author_id"):
         good[column] = good[column].astype("string")
     good["updated_at"] = now

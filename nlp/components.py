@@ -209,7 +209,7 @@ class Sentiment:
 
 @Language.factory("socialcx_sentiment", default_config={
     "rules_path": str(RULES_DIR / "sentiment.yml"), "vader_weight": 0.6,
-    "negative_below": -0.2, "positive_above": 0.25, "question_damping": 0.5,
+    "negative_below": -0.15, "positive_above": 0.3, "question_damping": 0.5,
 })
 def make_sentiment(nlp: Language, name: str, rules_path: str, vader_weight: float, negative_below: float,
                    positive_above: float, question_damping: float) -> Sentiment:
@@ -219,14 +219,16 @@ def make_sentiment(nlp: Language, name: str, rules_path: str, vader_weight: floa
 # ---------------------------------------------------------------------------------------------
 # complaint categories
 # ---------------------------------------------------------------------------------------------
-def load_taxonomies(directory: str) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-    taxonomies = {}
+def load_taxonomies(directory: str) -> tuple[dict[str, list[tuple[str, re.Pattern[str]]]], dict[str, str | None]]:
+    """Per industry: its categories' compiled patterns, and the category of complaints that match none."""
+    taxonomies, fallbacks = {}, {}
     for path in sorted(Path(directory).glob("*.yml")):
         spec = load_yaml(str(path))
         taxonomies[spec["industry"]] = [(name, _compile(cat["patterns"])) for name, cat in spec["categories"].items()]
+        fallbacks[spec["industry"]] = spec.get("fallback")
     if "generic" not in taxonomies:
         raise ValueError(f"taxonomy folder {directory} has no generic.yml; the fallback taxonomy is required")
-    return taxonomies
+    return taxonomies, fallbacks
 
 
 class ComplaintCategories:
@@ -237,14 +239,18 @@ class ComplaintCategories:
     """
 
     def __init__(self, taxonomy_dir: str) -> None:
-        self.taxonomies = load_taxonomies(taxonomy_dir)
+        self.taxonomies, self.fallbacks = load_taxonomies(taxonomy_dir)
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc._.text_redacted or doc.text
+        complaint = doc._.sentiment_label == "negative"
         hits: dict[str, list[str]] = {}
         for industry, categories in self.taxonomies.items():
             counts = [(len(pattern.findall(text)), order, name) for order, (name, pattern) in enumerate(categories)]
-            hits[industry] = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
+            found = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
+            if not found and complaint and self.fallbacks.get(industry):
+                found = [self.fallbacks[industry]]
+            hits[industry] = found
         doc._.category_hits = hits
         return doc
 

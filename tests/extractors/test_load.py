@@ -64,6 +64,13 @@ def test_deletion_marks_the_row_instead_of_removing_it(con):
     assert con.execute("select is_deleted from raw.posts").fetchall() == [(True,)]
 
 
+def test_is_deleted_written_as_text_is_read_as_a_boolean(con):
+    load_posts(con, pd.DataFrame([_post("1", is_deleted="false"), _post("2", is_deleted="TRUE"),
+                                  _post("3", is_deleted=None)]), "file", "run-1")
+    assert con.execute("select post_id, is_deleted from raw.posts order by post_id").fetchall() == [
+        ("1", False), ("2", True), ("3", False)]
+
+
 def test_the_same_bad_record_is_quarantined_once_across_reruns(con):
     frame = pd.DataFrame([_post("1"), _post("2", created_at="yesterday-ish")])
     load_posts(con, frame, "file", "run-1")

@@ -1,0 +1,142 @@
+"""Evaluate a pipeline on any labelled CSV: accuracy, macro-F1, per-class figures and the confusion matrix.
+
+    socialcx nlp evaluate --data tweets.csv --text-column text --label-column sentiment \
+        [--category-column reason --category-map nlp/category_maps/twitter_airline_sentiment.yml] [--model DIR] [--json]
+
+Sentiment labels are compared lower-cased. Posts the pipeline leaves unscored (not English) count as
+"neutral" predictions and are reported. Categories: each row's gold label is mapped onto the taxonomy with
+the category map; rows whose label maps to null are left out; the prediction is the strongest category
+of the map's industry ("none" when there is none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+SENTIMENTS = ["negative", "neutral", "positive"]
+
+
+class EvaluationInputError(ValueError):
+    """The data or the category map cannot be used; the message names the problem."""
+
+
+def classification_report(gold: list[str], predicted: list[str], labels: list[str] | None = None) -> dict[str, Any]:
+    """Accuracy, macro-F1 over the gold labels, per-class precision/recall/F1 and the confusion matrix."""
+    labels = labels or sorted(set(gold))
+    columns = labels + sorted(set(predicted) - set(labels))
+    per_class = {}
+    for label in labels:
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted, strict=True))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted, strict=True))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted, strict=True))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+                            "support": tp + fn}
+    confusion = {g: {p: sum(x == g and y == p for x, y in zip(gold, predicted, strict=True)) for p in columns}
+                 for g in labels}
+    n = len(gold)
+    return {
+        "n": n,
+        "accuracy": round(sum(g == p for g, p in zip(gold, predicted, strict=True)) / n, 4) if n else 0.0,
+        "macro_f1": round(sum(c["f1"] for c in per_class.values()) / len(per_class), 4) if per_class else 0.0,
+        "per_class": per_class,
+        "confusion": confusion,
+    }
+
+
+@dataclass
+class CategoryMap:
+    industry: str
+    mapping: dict[str, str | None]
+
+    @classmethod
+    def from_file(cls, path: Path) -> CategoryMap:
+        try:
+            spec = yaml.safe_load(Path(path).read_text())
+            return cls(industry=spec.get("industry", "generic"), mapping=dict(spec["map"]))
+        except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+            raise EvaluationInputError(f"category map {path} cannot be used ({exc}); it needs 'industry:' and "
+                                       "'map:' (data set label: taxonomy category or null)") from exc
+
+
+def read_labelled(data: Path, text_column: str, label_column: str, category_column: str | None = None) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(data)
+    except (OSError, ValueError) as exc:
+        raise EvaluationInputError(f"cannot read {data}: {exc}") from exc
+    missing = [c for c in (text_column, label_column, category_column) if c and c not in frame.columns]
+    if missing:
+        raise EvaluationInputError(f"{data} has no column {', '.join(missing)} (columns: {', '.join(frame.columns)})")
+    frame = frame.dropna(subset=[text_column, label_column]).reset_index(drop=True)
+    frame[label_column] = frame[label_column].astype(str).str.strip().str.lower()
+    return frame
+
+
+def predict(nlp, texts: list[str], industry: str = "generic", batch_size: int = 1000) -> pd.DataFrame:
+    rows = []
+    for doc in nlp.pipe(texts, batch_size=batch_size):
+        hits = doc._.category_hits or {}
+        cats = hits.get(industry, hits.get("generic", []))
+        rows.append({"sentiment": doc._.sentiment_label, "category": cats[0] if cats else "none"})
+    return pd.DataFrame(rows)
+
+
+def evaluate(data: Path, text_column: str, label_column: str, category_column: str | None = None,
+             category_map: Path | None = None, model: str = "default", nlp=None) -> dict[str, Any]:
+    from nlp.pipeline import load_pipeline
+
+    frame = read_labelled(data, text_column, label_column, category_column)
+    mapping = CategoryMap.from_file(category_map) if category_map else None
+    if nlp is None:
+        nlp, version = load_pipeline(model)
+    else:
+        version = nlp.meta.get("version", "")
+    predicted = predict(nlp, frame[text_column].astype(str).tolist(), mapping.industry if mapping else "generic")
+    unscored = int(predicted["sentiment"].isna().sum())
+    gold = frame[label_column].tolist()
+    labels = SENTIMENTS if set(gold) <= set(SENTIMENTS) else sorted(set(gold))
+    report = classification_report(gold, predicted["sentiment"].fillna("neutral").tolist(), labels)
+    report.update({"pipeline_version": version, "unscored": unscored, "data": str(data)})
+    if category_column:
+        if mapping is None:
+            raise EvaluationInputError("--category-column needs --category-map (data set label -> taxonomy category)")
+        raw = frame[category_column]
+        unknown = sorted({str(v) for v in raw.dropna()} - set(mapping.mapping))
+        if unknown:
+            raise EvaluationInputError(f"category map has no entry for {', '.join(unknown)}; map them (or to null)")
+        gold_cats = raw.map(lambda v: mapping.mapping.get(v) if pd.notna(v) else None)
+        keep = gold_cats.notna()
+        categories = classification_report(gold_cats[keep].tolist(), predicted.loc[keep, "category"].tolist())
+        report.update({"category_macro_f1": categories["macro_f1"], "category_accuracy": categories["accuracy"],
+                       "category_n": categories["n"], "category_per_class": categories["per_class"],
+                       "category_confusion": categories["confusion"], "category_industry": mapping.industry})
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [f"data: {report['data']}  pipeline: {report['pipeline_version']}  n: {report['n']}  "
+             f"unscored (not English): {report['unscored']}",
+             f"sentiment accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}", ""]
+
+    def table(per_class: dict[str, Any], confusion: dict[str, dict[str, int]]) -> list[str]:
+        out = [f"{'class':<20}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}"]
+        out += [f"{label:<20}{c['precision']:>10.4f}{c['recall']:>10.4f}{c['f1']:>10.4f}{c['support']:>9}"
+                for label, c in per_class.items()]
+        columns = list(next(iter(confusion.values())).keys()) if confusion else []
+        out += ["", "confusion (rows: gold, columns: predicted)", " " * 20 + "".join(f"{c[:9]:>10}" for c in columns)]
+        out += [f"{g[:19]:<20}" + "".join(f"{row[c]:>10}" for c in columns) for g, row in confusion.items()]
+        return out
+
+    lines += table(report["per_class"], report["confusion"])
+    if "category_macro_f1" in report:
+        lines += ["", f"categories ({report['category_industry']} taxonomy, n {report['category_n']}): "
+                      f"accuracy {report['category_accuracy']:.4f}  macro-F1 {report['category_macro_f1']:.4f}", ""]
+        lines += table(report["category_per_class"], report["category_confusion"])
+    return "\n".join(lines)
