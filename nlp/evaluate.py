@@ -89,21 +89,27 @@ def predict(nlp, texts: list[str], industry: str = "generic", batch_size: int = 
 
 
 def evaluate(data: Path, text_column: str, label_column: str, category_column: str | None = None,
-             category_map: Path | None = None, model: str = "default", nlp=None) -> dict[str, Any]:
+             category_map: Path | None = None, model: str = "default") -> dict[str, Any]:
     from nlp.pipeline import load_pipeline
 
     frame = read_labelled(data, text_column, label_column, category_column)
     mapping = CategoryMap.from_file(category_map) if category_map else None
-    if nlp is None:
-        nlp, version = load_pipeline(model)
-    else:
-        version = nlp.meta.get("version", "")
+    nlp, version = load_pipeline(model)
+    report = evaluate_frame(nlp, frame, text_column, label_column, category_column, mapping)
+    report.update({"pipeline_version": version, "data": str(data)})
+    return report
+
+
+def evaluate_frame(nlp, frame: pd.DataFrame, text_column: str, label_column: str, category_column: str | None,
+                   mapping: CategoryMap | None) -> dict[str, Any]:
+    version = f"{nlp.meta.get('name', '')}-{nlp.meta.get('version', '')}"
     predicted = predict(nlp, frame[text_column].astype(str).tolist(), mapping.industry if mapping else "generic")
+    predicted.index = frame.index
     unscored = int(predicted["sentiment"].isna().sum())
     gold = frame[label_column].tolist()
     labels = SENTIMENTS if set(gold) <= set(SENTIMENTS) else sorted(set(gold))
     report = classification_report(gold, predicted["sentiment"].fillna("neutral").tolist(), labels)
-    report.update({"pipeline_version": version, "unscored": unscored, "data": str(data)})
+    report.update({"pipeline_version": version, "unscored": unscored, "data": "held-out split"})
     if category_column:
         if mapping is None:
             raise EvaluationInputError("--category-column needs --category-map (data set label -> taxonomy category)")
@@ -113,7 +119,7 @@ def evaluate(data: Path, text_column: str, label_column: str, category_column: s
             raise EvaluationInputError(f"category map has no entry for {', '.join(unknown)}; map them (or to null)")
         gold_cats = raw.map(lambda v: mapping.mapping.get(v) if pd.notna(v) else None)
         keep = gold_cats.notna()
-        categories = classification_report(gold_cats[keep].tolist(), predicted.loc[keep, "category"].tolist())
+        categories = classification_report(gold_cats[keep].tolist(), predicted.loc[keep[keep].index, "category"].tolist())
         report.update({"category_macro_f1": categories["macro_f1"], "category_accuracy": categories["accuracy"],
                        "category_n": categories["n"], "category_per_class": categories["per_class"],
                        "category_confusion": categories["confusion"], "category_industry": mapping.industry})

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -134,9 +135,55 @@ def build_parser() -> argparse.ArgumentParser:
                               description="extract (configured sources), enrich, transform, validate, publish.")
     run.add_argument("--posts", type=int, help="sample size, as for `extract sample`")
     run.add_argument("--seed", type=int, help="sample seed, as for `extract sample`")
+    nlp = commands.add_parser("nlp", help="evaluate or train the NLP pipeline",
+                              description="Measure the pipeline on labelled data, or train classifiers on it.")
+    nlp_commands = nlp.add_subparsers(dest="nlp_command", required=True, metavar="NLP_COMMAND")
+    for verb, text in (("evaluate", "accuracy, macro-F1, per-class figures and confusion matrix on a labelled CSV"),
+                       ("train", "train textcat (and textcat_multilabel) on a labelled CSV; prints held-out figures")):
+        sub = nlp_commands.add_parser(verb, help=text, description=text)
+        sub.add_argument("--data", required=True, help="CSV file with one labelled post per row")
+        sub.add_argument("--text-column", required=True, help="column holding the post's text")
+        sub.add_argument("--label-column", required=True, help="column holding negative/neutral/positive")
+        sub.add_argument("--category-column", help="column holding a complaint category (optional)")
+        sub.add_argument("--category-map", help="YAML mapping the data's categories onto the taxonomy "
+                                                "(see nlp/category_maps/)")
+        if verb == "evaluate":
+            sub.add_argument("--model", default=None, help="model directory from `nlp train` (default: "
+                                                           "$SOCIALCX_NLP_MODEL or the rule pipeline)")
+            sub.add_argument("--json", action="store_true", help="also print one JSON object as the last line")
+        else:
+            sub.add_argument("--output", default="nlp/models", help="where model directories go (default nlp/models)")
+            sub.add_argument("--name", default="custom", help="model name; the directory is NAME-<timestamp>")
+            sub.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
+            sub.add_argument("--seed", type=int, default=13, help="seed of the split and the training (default 13)")
+
     commands.add_parser("summary", help="rows per stage, headline KPIs and where the outputs are",
                         description="Print rows per stage, headline KPIs per brand and the output paths.")
     return parser
+
+
+def _nlp(args: argparse.Namespace) -> int:
+    from nlp.evaluate import evaluate, format_report
+    from socialcx.settings import get_settings
+
+    if args.nlp_command == "evaluate":
+        report = evaluate(Path(args.data), args.text_column, args.label_column, args.category_column,
+                          Path(args.category_map) if args.category_map else None,
+                          model=args.model or get_settings().nlp_model)
+        print(format_report(report))
+        if args.json:
+            print(json.dumps(report))
+        return 0
+    from nlp.train import train
+
+    model_dir, report = train(Path(args.data), args.text_column, args.label_column, args.category_column,
+                              Path(args.category_map) if args.category_map else None, output=Path(args.output),
+                              name=args.name, epochs=args.epochs, seed=args.seed)
+    print(format_report(report))
+    print(f"\ntrained on {report['training_rows']} rows (validation {report['validation_rows']}); "
+          f"rule weight {report['rule_weight']}, category threshold {report['category_threshold']}")
+    print(f"model saved to {model_dir}\nuse it with: SOCIALCX_NLP_MODEL={model_dir}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,9 +216,11 @@ def main(argv: list[str] | None = None) -> int:
             for result in stages.run_all(posts=args.posts, seed=args.seed):
                 _print_result(result)
             print_summary(stages.summary())
+        elif args.command == "nlp":
+            return _nlp(args)
         elif args.command == "summary":
             print_summary(stages.summary())
-    except (stages.StageError, WarehouseLockedError, FileNotFoundError, ValueError) as exc:
+    except (stages.StageError, WarehouseLockedError, FileNotFoundError, ValueError, OSError) as exc:
         err.print(f"[bold red]socialcx {args.command}: {exc}[/]", soft_wrap=True)
         return 1
     return 0

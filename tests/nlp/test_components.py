@@ -121,3 +121,25 @@ def test_every_taxonomy_has_the_generic_fallback(nlp):
     hits = nlp("the app keeps crashing and I'm locked out of my account")._.category_hits
     assert set(hits) >= {"airline", "telecom", "ecommerce", "generic"}
     assert "account" in hits["generic"] and "product_quality" in hits["generic"]
+
+
+def test_enrichment_is_incremental_and_follows_text_edits(con):
+    import pandas as pd
+
+    from extractors.load import load_posts
+    from nlp.enrich import enrich
+
+    def post(i, text):
+        return {"post_id": str(i), "author_id": "u", "is_inbound": True, "created_at": "2026-01-01T00:00:00Z",
+                "text": text}
+
+    load_posts(con, pd.DataFrame([post(1, "@AcmeAir thanks!"), post(2, "@AcmeAir my bag is lost")]), "file", "r1")
+    assert enrich(con).enriched == 2
+    assert enrich(con).enriched == 0
+    load_posts(con, pd.DataFrame([post(2, "@AcmeAir bag found, thank you!"), post(3, "@AcmeAir hi")]), "file", "r2")
+    result = enrich(con)
+    assert (result.pending, result.enriched) == (2, 2)  # the edited post and the new one
+    rows = dict(con.execute("select post_id, sentiment_label from enriched.post_nlp").fetchall())
+    assert rows == {"1": "positive", "2": "positive", "3": "neutral"}
+    redacted = con.execute("select count(*) from enriched.post_nlp where text_redacted is null").fetchall()
+    assert redacted == [(0,)]

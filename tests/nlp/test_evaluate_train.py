@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nlp.evaluate import EvaluationInputError, classification_report, evaluate
+from socialcx.cli import main
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures" / "nlp"
+
+
+def test_classification_report_matches_hand_computed_figures():
+    gold = ["neg", "neg", "neg", "neu", "pos", "pos"]
+    pred = ["neg", "neg", "neu", "neu", "neu", "pos"]
+    r = classification_report(gold, pred, ["neg", "neu", "pos"])
+    # neg: tp 2, fp 0, fn 1 -> p 1, r 2/3, f1 0.8; neu: tp 1, fp 2, fn 0 -> p 1/3, r 1, f1 0.5; pos: p 1, r 1/2, f1 2/3
+    assert r["per_class"]["neg"] == {"precision": 1.0, "recall": 0.6667, "f1": 0.8, "support": 3}
+    assert r["per_class"]["neu"]["f1"] == 0.5 and r["per_class"]["pos"]["f1"] == 0.6667
+    assert r["macro_f1"] == round((0.8 + 0.5 + 0.6667) / 3, 4)
+    assert r["accuracy"] == round(4 / 6, 4)
+    assert r["confusion"]["neg"] == {"neg": 2, "neu": 1, "pos": 0}
+
+
+def test_evaluate_prints_figures_and_a_json_last_line(capsys):
+    code = main(["nlp", "evaluate", "--data", str(FIXTURES / "labelled.csv"), "--text-column", "message",
+                 "--label-column", "tone", "--category-column", "tag", "--category-map", str(FIXTURES / "tags.yml"),
+                 "--json"])
+    assert code == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    report = json.loads(out[-1])
+    assert {"accuracy", "macro_f1", "per_class", "n", "category_macro_f1"} <= set(report)
+    assert report["n"] == 60 and report["category_n"] == 20
+    assert report["macro_f1"] >= 0.8  # hand-written, unambiguous posts
+    assert any(line.startswith("sentiment accuracy") for line in out)
+    assert any("confusion (rows: gold, columns: predicted)" in line for line in out)
+
+
+def test_evaluate_names_a_missing_column_and_an_unmapped_category(tmp_path):
+    with pytest.raises(EvaluationInputError, match="has no column body"):
+        evaluate(FIXTURES / "labelled.csv", "body", "tone")
+    partial = tmp_path / "map.yml"
+    partial.write_text("industry: airline\nmap:\n  delay: delay\n")
+    with pytest.raises(EvaluationInputError, match="category map has no entry for bag, cancel, service"):
+        evaluate(FIXTURES / "labelled.csv", "message", "tone", "tag", partial)
+
+
+def test_train_saves_a_versioned_model_that_enrichment_can_switch_to(tmp_path, monkeypatch, capsys, con):
+    code = main(["nlp", "train", "--data", str(FIXTURES / "labelled.csv"), "--text-column", "message",
+                 "--label-column", "tone", "--category-column", "tag", "--category-map", str(FIXTURES / "tags.yml"),
+                 "--output", str(tmp_path), "--name", "acme", "--epochs", "5"])
+    assert code == 0
+    out = capsys.readouterr().out
+    [model_dir] = list(tmp_path.glob("acme-*"))
+    assert f"SOCIALCX_NLP_MODEL={model_dir}" in out
+    meta = json.loads((model_dir / "meta.json").read_text())
+    assert meta["version"].startswith("1.0.") and "held_out_macro_f1" in meta["performance"]
+    assert (model_dir / "textcat").is_dir() and (model_dir / "textcat_multilabel").is_dir()
+
+    from nlp.enrich import enrich
+    from nlp.pipeline import load_pipeline
+
+    nlp, version = load_pipeline(str(model_dir))
+    assert "textcat" in nlp.pipe_names and version == f"socialcx_acme-{meta['version']}"
+    doc = nlp("@AcmeAir my flight is delayed five hours and nobody tells us anything")
+    assert doc._.sentiment_label == "negative"
+
+    import pandas as pd
+
+    from extractors.load import load_posts
+
+    load_posts(con, pd.DataFrame([{"post_id": "1", "author_id": "u", "is_inbound": True,
+                                   "created_at": "2026-01-01T00:00:00Z", "text": "@AcmeAir bag lost"}]), "file", "r")
+    assert enrich(con).enriched == 1
+    assert enrich(con, model=str(model_dir)).enriched == 1  # a new pipeline version re-enriches
+    assert enrich(con, model=str(model_dir)).enriched == 0
+    versions = {v for (v,) in con.execute("select pipeline_version from enriched.post_nlp").fetchall()}
+    assert versions == {"rules-0.2.0", version}
+
+
+def test_train_refuses_labels_that_are_not_sentiments(tmp_path):
+    from nlp.train import train
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nhello,happy\nbye,sad\n")
+    with pytest.raises(EvaluationInputError, match="labels happy, sad"):
+        train(bad, "text", "label", output=tmp_path)
