@@ -8,6 +8,7 @@ Prints posts/s for each and their ratio. Both run in this process, one after the
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,8 +29,9 @@ def main() -> None:
     from nlp.enrich import enrich_frame
     from nlp.pipeline import load_pipeline
 
-    posts = generate(args.posts, seed=args.seed).posts
-    frame = posts.assign(industry="airline")[["text", "industry", "is_inbound"]]
+    world = generate(args.posts, seed=args.seed)
+    industry = dict(zip(world.brands["handle"], world.brands["industry"], strict=True))
+    frame = world.posts.assign(industry=world.posts["brand"].map(industry))[["text", "industry", "is_inbound"]]
     texts = frame["text"].tolist()
 
     analyzer = SentimentIntensityAnalyzer()
@@ -39,16 +41,19 @@ def main() -> None:
     vader_seconds = time.perf_counter() - started
 
     nlp, version = load_pipeline()
-    started = time.perf_counter()
-    enrich_frame(nlp, frame, batch_size=args.batch_size)
-    pipeline_seconds = time.perf_counter() - started
+    timings = []
+    for processes in (1, 2):
+        started = time.perf_counter()
+        enrich_frame(nlp, frame, batch_size=args.batch_size, processes=processes)
+        timings.append((processes, time.perf_counter() - started))
 
     n = len(texts)
-    print(f"posts: {n:,}  pipeline version: {version}")
-    print(f"{'what':<32}{'seconds':>10}{'posts/s':>12}")
-    print(f"{'VADER alone (baseline)':<32}{vader_seconds:>10.2f}{n / vader_seconds:>12,.0f}")
-    print(f"{'socialcx default pipeline':<32}{pipeline_seconds:>10.2f}{n / pipeline_seconds:>12,.0f}")
-    print(f"pipeline / VADER time ratio: {pipeline_seconds / vader_seconds:.2f}x")
+    print(f"posts: {n:,}  pipeline version: {version}  cores: {os.cpu_count()}")
+    print(f"{'what':<40}{'seconds':>10}{'posts/s':>12}{'x VADER':>9}")
+    print(f"{'VADER alone, 1 process (baseline)':<40}{vader_seconds:>10.2f}{n / vader_seconds:>12,.0f}{1:>9.2f}")
+    for processes, seconds in timings:
+        label = f"socialcx default pipeline, {processes} process{'es' if processes > 1 else ''}"
+        print(f"{label:<40}{seconds:>10.2f}{n / seconds:>12,.0f}{seconds / vader_seconds:>9.2f}")
 
 
 if __name__ == "__main__":

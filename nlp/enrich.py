@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from nlp.components import state
 from nlp.pipeline import load_pipeline
 from socialcx.warehouse import scalar
 
@@ -75,36 +76,78 @@ def categories_for(hits: dict[str, list[str]], industry: str) -> list[str]:
     return hits[industry] if industry in hits else hits.get("generic", [])
 
 
-def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000) -> pd.DataFrame:
-    """Annotate a frame with columns text, industry, is_inbound; returns one row per input row."""
-    out: dict[str, list] = {k: [] for k in (
-        "lang", "is_english", "text_redacted", "pii_kinds", "sentiment_label", "sentiment_score",
-        "sentiment_confidence", "categories", "primary_category", "intent", "is_churn_threat", "is_legal_safety",
-        "is_public_shaming", "urgency")}
-    contexts = zip(frame["industry"].tolist(), frame["is_inbound"].tolist(), strict=True)
-    for doc, (industry, inbound) in nlp.pipe(zip(frame["text"].tolist(), contexts, strict=True), batch_size=batch_size,
-                                             as_tuples=True):
-        x = doc._
-        cats = categories_for(x.category_hits, industry) if inbound and x.is_english else []
-        out["lang"].append(x.lang)
-        out["is_english"].append(x.is_english)
-        out["text_redacted"].append(x.text_redacted)
-        out["pii_kinds"].append(x.pii_kinds)
-        out["sentiment_label"].append(x.sentiment_label)
-        out["sentiment_score"].append(x.sentiment_score)
-        out["sentiment_confidence"].append(x.sentiment_confidence)
-        out["categories"].append(cats)
-        out["primary_category"].append(cats[0] if cats else None)
-        out["intent"].append(x.intent)
-        out["is_churn_threat"].append(x.is_churn_threat)
-        out["is_legal_safety"].append(x.is_legal_safety)
-        out["is_public_shaming"].append(x.is_public_shaming)
-        out["urgency"].append(x.urgency)
-    return pd.DataFrame(out, index=frame.index)
+COLUMNS = ("lang", "is_english", "text_redacted", "pii_kinds", "sentiment_label", "sentiment_score",
+           "sentiment_confidence", "categories", "primary_category", "intent", "is_churn_threat", "is_legal_safety",
+           "is_public_shaming", "urgency")
 
 
-def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size: int = 20_000,
-           batch_size: int = 2000, progress: Callable[[int, int], None] | None = None) -> EnrichResult:
+def _annotate(nlp, texts: list[str], industry: str, inbound: bool, batch_size: int) -> list[tuple]:
+    """Rows of COLUMNS for posts of one industry and direction. Brand posts get no complaint categories."""
+    if inbound:
+        docs = nlp.pipe(texts, batch_size=batch_size,
+                        component_cfg={"socialcx_categories": {"industries": [industry]}})
+    else:
+        with nlp.select_pipes(disable=[p for p in ("socialcx_categories", "textcat_multilabel") if p in nlp.pipe_names]):
+            docs = list(nlp.pipe(texts, batch_size=batch_size))
+    rows = []
+    for doc in docs:
+        x = state(doc)
+        cats = categories_for(x["category_hits"], industry) if inbound and x["is_english"] and x["category_hits"] else []
+        rows.append((x["lang"], x["is_english"], x["text_redacted"], x["pii_kinds"], x["sentiment_label"],
+                     x["sentiment_score"], x["sentiment_confidence"], cats, cats[0] if cats else None, x["intent"],
+                     x["is_churn_threat"], x["is_legal_safety"], x["is_public_shaming"], x["urgency"]))
+    return rows
+
+
+_WORKER_NLP = None
+
+
+def _worker(args: tuple[str, list[str], str, bool, int]) -> list[tuple]:
+    global _WORKER_NLP
+    model, texts, industry, inbound, batch_size = args
+    if _WORKER_NLP is None:
+        _WORKER_NLP = load_pipeline(model)[0]
+    return _annotate(_WORKER_NLP, texts, industry, inbound, batch_size)
+
+
+def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000, processes: int = 1,
+                 model: str = "default") -> pd.DataFrame:
+    """Annotate a frame with columns text, industry, is_inbound; returns one row per input row, same index.
+
+    With ``processes`` > 1 the posts are split into chunks annotated by worker processes, each loading the
+    pipeline once (spaCy's own ``n_process`` pickles every Doc back and is far slower for this pipeline).
+    """
+    jobs, order = [], []
+    for (industry, inbound), group in frame.groupby(["industry", "is_inbound"], sort=False):
+        texts = group["text"].tolist()
+        step = max(batch_size, -(-len(texts) // max(processes, 1)))
+        for start in range(0, len(texts), step):
+            jobs.append((model, texts[start:start + step], industry, bool(inbound), batch_size))
+            order.append(group.index[start:start + step])
+    results: list[list[tuple]] = []
+    if processes > 1 and len(jobs) > 1:
+        try:
+            results = _parallel(jobs, processes)
+        except (AssertionError, OSError) as exc:  # e.g. inside a daemonic process: no children allowed
+            log.warning("parallel enrichment unavailable (%s); using one process", exc)
+    if not results:
+        results = [_annotate(nlp, texts, industry, inbound, size) for _, texts, industry, inbound, size in jobs]
+    annotated = pd.DataFrame([row for rows in results for row in rows], columns=list(COLUMNS),
+                             index=pd.Index([i for index in order for i in index]))
+    return annotated.loc[frame.index]
+
+
+def _parallel(jobs: list[tuple], processes: int) -> list[list[tuple]]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes) as pool:
+        return pool.map(_worker, jobs, chunksize=1)
+
+
+def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size: int = 50_000,
+           batch_size: int = 2000, processes: int = 1,
+           progress: Callable[[int, int], None] | None = None) -> EnrichResult:
     con.execute(DDL)
     nlp, version = load_pipeline(model)
     pending = scalar(con, f"select count(*) from ({PENDING})", [version])
@@ -114,7 +157,7 @@ def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size
         if frame.empty:
             break
         annotated = pd.concat([frame[["source", "post_id", "text_hash", "industry"]],
-                               enrich_frame(nlp, frame, batch_size)], axis=1)
+                               enrich_frame(nlp, frame, batch_size, processes, model)], axis=1)
         annotated["pipeline_version"] = version
         annotated["enriched_at"] = pd.Timestamp.now(tz="UTC")
         con.register("_nlp_in", annotated)

@@ -127,7 +127,7 @@ def enrich(*, run_id: str | None = None, settings: Settings | None = None,
 
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
             result = enrich_posts(con, model=settings.nlp_model, batch_size=settings.nlp_batch_size,
-                                  progress=progress)
+                                  processes=settings.nlp_processes, progress=progress)
         info.update(result.as_dict())
     return {"run_id": run_id, **info}
 
