@@ -141,3 +141,24 @@ def test_fake_client_serves_recorded_pages(con):
     [result] = extract_x(con, fake, ["AcmeAirCare"], run_id="r1")
     assert result.inserted == 1
     assert con.execute("select like_count, lang from raw.posts").fetchall() == [(2, "en")]
+
+
+def test_token_comes_from_the_environment_or_the_airflow_connection(monkeypatch):
+    from extractors.x.extract import bearer_token
+
+    monkeypatch.delenv("SOCIALCX_X_BEARER_TOKEN", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SOCIALCX_X", '{"conn_type": "http", "password": "from-connection"}')
+    assert bearer_token() == "from-connection"
+    monkeypatch.setenv("SOCIALCX_X_BEARER_TOKEN", "from-env")
+    assert bearer_token() == "from-env"
+
+
+def test_the_stage_reports_read_loaded_quarantined_for_x(settings_env, server, monkeypatch):
+    from socialcx import stages
+
+    _world(server, 3)
+    monkeypatch.setenv("SOCIALCX_X_BEARER_TOKEN", "secret-token")
+    monkeypatch.setenv("SOCIALCX_X_BASE_URL", server.url)
+    monkeypatch.setenv("SOCIALCX_X_BRANDS", "AcmeAirCare")
+    result = stages.extract("x")
+    assert (result["read"], result["loaded"], result["quarantined"]) == (6, 6, 0)
