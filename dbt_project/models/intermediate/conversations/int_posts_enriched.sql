@@ -33,6 +33,8 @@ joined as (
         coalesce(nlp.is_public_shaming, false) as is_public_shaming,
         nlp.urgency,
         nlp.post_id is not null as is_enriched,
+        -- when anything this row is built from last changed: drives the incremental marts' lookback
+        greatest(posts.updated_at, coalesce(nlp.enriched_at, posts.updated_at)) as changed_at,
     from posts
     left join nlp
         on posts.source = nlp.source

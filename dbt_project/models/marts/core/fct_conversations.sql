@@ -1,5 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where conversation_id not in (select conversation_id from {{ ref('int_conversations_aggregated') }})",
+    )
+}}
+
 with conversations as (
     select * from {{ ref('int_conversations_aggregated') }}
+    {% if is_incremental() %}
+    -- conversations with a post changed within the lookback window, and all opened within it (their
+    -- resolution and SLA still move with time); older ones are settled
+    where conversation_id in (
+            select conversation_id
+            from {{ ref('int_posts_threaded') }}
+            where changed_at > (select max(changed_at) from {{ this }}) - to_days({{ var('lookback_days') }})
+        )
+        or first_inbound_at > as_of_at - to_days({{ var('lookback_days') }})
+    {% endif %}
 ),
 
 business_time as (
@@ -12,6 +32,12 @@ brands as (
 
 customers as (
     select * from {{ ref('stg_raw__customers') }}
+),
+
+changed as (
+    select conversation_id, max(changed_at) as changed_at
+    from {{ ref('int_posts_threaded') }}
+    group by conversation_id
 ),
 
 final as (
@@ -53,8 +79,26 @@ final as (
         conversations.is_english,
         brands.sla_minutes as sla_target_minutes,
         coalesce(business_time.wait_business_seconds > brands.sla_minutes * 60, false) as is_sla_breached,
+        case
+            when not conversations.is_responded then 'unanswered'
+            when epoch(conversations.first_response_at) - epoch(conversations.first_inbound_at) < 3600 then 'under 1h'
+            when epoch(conversations.first_response_at) - epoch(conversations.first_inbound_at) < 4 * 3600 then '1h to 4h'
+            when epoch(conversations.first_response_at) - epoch(conversations.first_inbound_at) < 24 * 3600 then '4h to 24h'
+            else 'over 24h'
+        end as response_speed_bucket,
+        case
+            when not conversations.is_responded then 'ignored'
+            when coalesce(business_time.wait_business_seconds > brands.sla_minutes * 60, false) then 'answered slow'
+            else 'answered fast'
+        end as service_experience,
+        case
+            when not conversations.is_responded then -1
+            when conversations.last_customer_sentiment = 'positive' then 1
+            when conversations.last_customer_sentiment = 'negative' then -1
+            else 0
+        end as experience_score,
         conversations.last_post_at,
-        conversations.as_of_at,
+        changed.changed_at,
     from conversations
     inner join brands
         on conversations.brand = brands.brand
@@ -62,6 +106,8 @@ final as (
         on conversations.conversation_id = business_time.conversation_id
     left join customers
         on lower(conversations.customer_handle) = lower(customers.social_handle)
+    left join changed
+        on conversations.conversation_id = changed.conversation_id
 )
 
 select * from final

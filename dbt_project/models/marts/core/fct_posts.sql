@@ -1,10 +1,36 @@
-with posts as (
-    select * from {{ ref('int_posts_enriched') }}
-),
+{{
+    config(
+        materialized='incremental',
+        unique_key='post_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where post_key not in (select source || ':' || post_id from {{ ref('int_posts_enriched') }})",
+    )
+}}
 
-threaded as (
+with threaded as (
     select source, post_id, conversation_id, reply_depth
     from {{ ref('int_posts_threaded') }}
+),
+
+posts as (
+    select * from {{ ref('int_posts_enriched') }}
+    {% if is_incremental() %}
+    -- posts that changed within the lookback window, and every post of a conversation one of them is in
+    -- (a late parent can move its replies to another conversation)
+    where changed_at > (select max(changed_at) from {{ this }}) - to_days({{ var('lookback_days') }})
+        or (source, post_id) in (
+            select threaded.source, threaded.post_id
+            from threaded
+            where threaded.conversation_id in (
+                select t.conversation_id
+                from threaded as t
+                inner join {{ ref('int_posts_enriched') }} as changed
+                    on t.source = changed.source and t.post_id = changed.post_id
+                where changed.changed_at > (select max(changed_at) from {{ this }}) - to_days({{ var('lookback_days') }})
+            )
+        )
+    {% endif %}
 ),
 
 final as (
@@ -37,6 +63,7 @@ final as (
         posts.repost_count,
         posts.pipeline_version,
         posts.is_enriched,
+        posts.changed_at,
     from posts
     left join threaded
         on posts.source = threaded.source

@@ -1,5 +1,9 @@
 with conversations as (
-    select * from {{ ref('fct_conversations') }}
+    select
+        *,
+        -- the data's "now": the newest post (not the wall clock, so reruns agree)
+        (select max(created_at) from {{ ref('fct_posts') }}) as as_of_at,
+    from {{ ref('fct_conversations') }}
 ),
 
 daily as (
@@ -37,7 +41,8 @@ backlog_days as (
             first_inbound_date,
             least(
                 coalesce(first_response_at, as_of_at)::date,
-                first_inbound_date + {{ var('backlog_max_age_days') }}
+                first_inbound_date + {{ var('backlog_max_age_days') }},
+                (as_of_at - interval 1 day)::date  -- complete days only: the last day's end is still to come
             ),
             interval 1 day
         ))::date as activity_date,

@@ -1,0 +1,85 @@
+{#
+    Share of wallet per customer, month and brand, next to what the Wallet Allocation Rule predicts from
+    the customer's satisfaction rank among the brands of the category they buy from that month
+    (Keiningham et al., "The Wallet Allocation Rule", 2015): predicted share = (1 - rank / (n + 1)) * (2 / n).
+#}
+with orders as (
+    select * from {{ ref('stg_raw__orders') }}
+),
+
+brands as (
+    select * from {{ ref('int_brands_resolved') }}
+),
+
+conversations as (
+    select * from {{ ref('fct_conversations') }}
+    where customer_id is not null
+),
+
+spend as (
+    select
+        orders.customer_id,
+        date_trunc('month', orders.ordered_at)::date as activity_month,
+        coalesce(orders.industry, brands.industry, 'generic') as category,
+        orders.brand,
+        sum(orders.amount) as brand_spend,
+    from orders
+    left join brands
+        on orders.brand = brands.brand
+    group by all
+),
+
+satisfaction as (
+    -- everything the customer experienced with the brand up to the end of the month
+    select
+        spend.customer_id,
+        spend.activity_month,
+        spend.brand,
+        coalesce(avg(conversations.experience_score), 0) as satisfaction_score,
+        count(conversations.conversation_id) as conversation_count,
+    from spend
+    left join conversations
+        on spend.customer_id = conversations.customer_id
+        and spend.brand = conversations.brand
+        and conversations.first_inbound_at < spend.activity_month + interval 1 month
+    group by all
+),
+
+ranked as (
+    select
+        spend.*,
+        satisfaction.satisfaction_score,
+        satisfaction.conversation_count,
+        sum(spend.brand_spend) over customer_month as category_spend,
+        count(*) over customer_month as brands_used,
+        -- tied brands share the average of the ranks they span, so predicted shares still add up to 1
+        rank() over (partition by spend.customer_id, spend.activity_month, spend.category
+                     order by satisfaction.satisfaction_score desc)
+        + (count(*) over (partition by spend.customer_id, spend.activity_month, spend.category,
+                          satisfaction.satisfaction_score) - 1) / 2.0 as satisfaction_rank,
+    from spend
+    inner join satisfaction
+        on spend.customer_id = satisfaction.customer_id
+        and spend.activity_month = satisfaction.activity_month
+        and spend.brand = satisfaction.brand
+    window customer_month as (partition by spend.customer_id, spend.activity_month, spend.category)
+),
+
+final as (
+    select
+        customer_id,
+        activity_month,
+        brand,
+        category,
+        brand_spend,
+        category_spend,
+        brand_spend / category_spend as observed_share,
+        brands_used,
+        satisfaction_score,
+        conversation_count,
+        satisfaction_rank,
+        (1 - satisfaction_rank / (brands_used + 1)) * (2 / brands_used) as war_predicted_share,
+    from ranked
+)
+
+select * from final

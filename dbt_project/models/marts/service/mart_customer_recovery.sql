@@ -1,0 +1,18 @@
+with conversations as (
+    select * from {{ ref('fct_conversations') }}
+    where is_negative_start
+),
+
+final as (
+    select
+        brand,
+        primary_category as category,
+        response_speed_bucket,
+        count(*) as negative_start_count,
+        count(*) filter (where is_recovered) as recovered_count,
+        count(*) filter (where is_recovered) / count(*) as recovery_rate,
+    from conversations
+    group by all
+)
+
+select * from final
