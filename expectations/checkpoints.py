@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import os
 import pkgutil
 import time
 from dataclasses import dataclass, field
@@ -21,8 +20,6 @@ from types import ModuleType
 
 import duckdb
 import pandas as pd
-
-os.environ.setdefault("TQDM_DISABLE", "1")  # GX draws a progress bar per expectation; the logs need none
 
 import expectations.suites as suites_pkg
 
@@ -75,20 +72,31 @@ def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
 def _describe(result) -> tuple[str, str | None, object, object, object]:
     config = result.expectation_config
     kwargs = config.kwargs
-    column = kwargs.get("column") or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+    column = (kwargs.get("column") or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+              or (f"{kwargs['column_A']},{kwargs['column_B']}" if "column_A" in kwargs else None))
     res = result.result or {}
     observed = res.get("observed_value")
     if observed is None and res.get("partial_unexpected_list"):
         observed = res["partial_unexpected_list"][:5]
+    # numpy scalars and tuples as plain JSON values, so messages and stored results read cleanly
+    observed = json.loads(json.dumps(observed, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
     return config.type, column, observed, res.get("unexpected_count"), res.get("element_count")
 
 
-def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path | None = None) -> ValidationOutcome:
+def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path | None = None,
+                    extra_checks: list[dict[str, object]] | None = None) -> ValidationOutcome:
+    """Run every suite; ``extra_checks`` (e.g. dbt source freshness) are recorded and judged alongside.
+
+    An extra check is a dict with suite, severity, expectation, column, success and observed.
+    """
     import great_expectations as gx
 
     con.execute("create schema if not exists ops")
     con.execute(RESULTS_DDL)
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # logs need no bar per expectation
     if docs_dir is not None:
         docs_dir.mkdir(parents=True, exist_ok=True)
         context.add_data_docs_site(site_name="socialcx", site_config={
@@ -100,6 +108,13 @@ def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path 
     now = datetime.now(UTC)
     outcome = ValidationOutcome(run_id=run_id)
     rows = []
+    for check in extra_checks or []:
+        outcome.checked += 1
+        rows.append((run_id, now, check["suite"], check["severity"], check["expectation"], check["column"],
+                     bool(check["success"]), json.dumps(check["observed"], default=str), None, None))
+        if not check["success"]:
+            failure = {k: check[k] for k in ("suite", "expectation", "column", "observed")} | {"unexpected_count": None}
+            (outcome.failures if check["severity"] == "critical" else outcome.warnings).append(failure)
     for module in suite_modules():
         suite = module.build(now.timestamp())
         severity = suite.meta.get("severity", "critical")

@@ -169,15 +169,45 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
     return {"run_id": run_id, **info}
 
 
+def source_freshness(settings: Settings) -> list[dict[str, object]]:
+    """dbt source freshness of each configured source's last extract, as two checks per source: past the
+    warn threshold (a warning) and past the error threshold (critical)."""
+    from dbt.cli.main import dbtRunner
+
+    selected = [s for s in settings.sources if s in SOURCES]
+    if not selected:
+        return []
+    os.environ.update(dbt_env(settings))
+    project = str(settings.dbt_project_dir)
+    result = dbtRunner().invoke(["source", "freshness", "--project-dir", project, "--profiles-dir", project,
+                                 "--output", str(settings.dbt_project_dir / "target" / "sources.json"),
+                                 "--select", *[f"source:extracts.{s}" for s in selected]])
+    checks = []
+    for node in getattr(result.result, "results", None) or []:
+        status = str(node.status)
+        source = node.node.name
+        age = getattr(node, "age", None)
+        observed = {"status": status, "age_hours": round(age / 3600, 2) if age is not None else None}
+        if status == "runtime error":
+            observed["error"] = str(getattr(node, "message", ""))[:300]
+        checks.append({"suite": "dbt__source_freshness", "severity": "warning", "expectation": "fresher_than_warn_after",
+                       "column": source, "success": status == "pass", "observed": observed})
+        checks.append({"suite": "dbt__source_freshness", "severity": "critical", "expectation": "fresher_than_error_after",
+                       "column": source, "success": status in ("pass", "warn"), "observed": observed})
+    return checks
+
+
 def validate(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
-    """Run the GX suites. Raises ValidationFailed, naming every failed critical check."""
+    """Run dbt source freshness and the GX suites. Raises ValidationFailed, naming every failed critical check."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with _recorded(settings, run_id, "validate") as info:
         from expectations.checkpoints import run_validations
 
+        freshness = source_freshness(settings)
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
-            outcome = run_validations(con, run_id, docs_dir=settings.reports_dir / "data_docs")
+            outcome = run_validations(con, run_id, docs_dir=settings.reports_dir / "data_docs",
+                                      extra_checks=freshness)
         info.update(outcome.as_dict())
         if not outcome.success:
             names = "; ".join(f"{f['suite']}: {f['expectation']}({f['column']}) observed {f['observed']}"

@@ -48,6 +48,14 @@ def _published_conversations(settings):
     ("update marts.mart_service_performance set response_rate = 1.5 "
      "where response_rate is not null and brand = (select min(brand) from marts.mart_service_performance)",
      "marts__mart_service_performance: expect_column_values_to_be_between(response_rate)"),
+    ("insert into marts.fct_posts select * from marts.fct_posts limit 3",
+     "marts__fct_posts: expect_column_values_to_be_unique(post_key)"),
+    ("update raw.extract_state set updated_at = updated_at - interval 3 day",
+     "dbt__source_freshness: fresher_than_error_after(sample)"),
+    ("delete from marts.fct_posts where post_key = (select min(post_key) from marts.fct_posts)",
+     "marts__reconciliation: expect_column_pair_values_to_be_equal(raw_posts,mart_posts)"),
+    ("delete from enriched.post_nlp where post_id = (select min(post_id) from enriched.post_nlp)",
+     "enriched__coverage: expect_column_values_to_be_between(unenriched_posts)"),
 ])
 def test_corruption_blocks_publish_and_keeps_the_published_marts(copy_built, corruption, check):
     settings = copy_built
@@ -61,3 +69,30 @@ def test_corruption_blocks_publish_and_keeps_the_published_marts(copy_built, cor
         stages.publish(settings=settings)
     assert check.split(": ")[0] in str(refused.value)
     assert _published_conversations(settings) == before
+
+
+def test_a_warning_is_recorded_but_does_not_block(copy_built):
+    settings = copy_built
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("update ops.runs set rows_quarantined = rows_read where stage = 'extract_sample'")
+    result = stages.validate(settings=settings)
+    assert result["success"] is True
+    assert [w["suite"] for w in result["warnings"]] == ["raw__quarantine"]
+    with duckdb.connect(str(settings.warehouse)) as con:
+        recorded = con.execute("select severity, success from ops.validation_results where run_id = ? "
+                               "and suite = 'raw__quarantine'", [result["run_id"]]).fetchall()
+    assert recorded == [("warning", False)]
+    published = stages.publish(settings=settings)
+    assert published["validation_run_id"] == result["run_id"]
+
+
+def test_results_are_kept_with_data_docs(copy_built):
+    settings = copy_built
+    result = stages.validate(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        suites = {s for (s,) in con.execute("select distinct suite from ops.validation_results where run_id = ?",
+                                            [result["run_id"]]).fetchall()}
+    assert {"raw__posts", "enriched__post_nlp", "enriched__coverage", "marts__fct_conversations", "marts__fct_posts",
+            "marts__mart_service_performance", "marts__reconciliation", "raw__quarantine",
+            "dbt__source_freshness"} <= suites
+    assert (settings.reports_dir / "data_docs" / "index.html").exists()
