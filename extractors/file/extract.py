@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from extractors.load import LoadResult, load_posts, quarantine
+from extractors.load import LoadResult, load_posts, quarantine, save_cursor
 
 SOURCE = "file"
 TWCS_COLUMNS = ["tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id",
@@ -262,6 +262,8 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
                         [source, str(path.resolve()), digest, result.read, result.loaded, result.quarantined,
                          datetime.now(UTC), run_id])
             results.append(result)
+        # the run itself, for freshness: committed with the rows, even when every file was unchanged
+        save_cursor(con, source, "files", f"{len(files)} file(s), last {files[-1].name}" if files else "no files", run_id)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -96,3 +96,32 @@ def test_results_are_kept_with_data_docs(copy_built):
             "marts__mart_service_performance", "marts__reconciliation", "raw__quarantine",
             "dbt__source_freshness"} <= suites
     assert (settings.reports_dir / "data_docs" / "index.html").exists()
+
+
+def test_a_bi_reader_holding_the_published_file_sees_old_or_new_never_half(copy_built):
+    import subprocess
+    import sys
+    import textwrap
+
+    settings = copy_built
+    reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys
+        con = duckdb.connect({str(settings.published_warehouse)!r}, read_only=True)
+        print(con.execute("select count(*) from marts.fct_conversations").fetchall()[0][0], flush=True)
+        sys.stdin.readline()
+        print(con.execute("select count(*) from marts.fct_conversations").fetchall()[0][0], flush=True)
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    before = int(reader.stdout.readline())
+    with duckdb.connect(str(settings.warehouse)) as con:  # a change the next publish carries
+        con.execute("delete from marts.fct_conversations where conversation_id = "
+                    "(select max(conversation_id) from marts.fct_conversations)")
+        con.execute("delete from ops.validation_results")
+        con.execute("insert into ops.validation_results values ('ok', now(), 's', 'critical', 'e', null, true, null, 0, 0)")
+    stages.publish(settings=settings)  # the reader keeps its file open meanwhile: nothing blocks
+    reader.stdin.write("\n")
+    reader.stdin.flush()
+    still = int(reader.stdout.readline())
+    reader.wait(timeout=30)
+    assert still == before  # the open reader keeps the version it opened
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_conversations").fetchall()[0][0] == before - 1
