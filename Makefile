@@ -75,8 +75,10 @@ up: dbt-manifest airflow-init ## start Airflow (api-server, scheduler, dag-proce
 down: ## stop every process `make up` started
 	@bash scripts/airflow_down.sh
 
-bench: setup ## benchmarks (see benchmarks/README.md); BENCH_POSTS=100000 by default
-	$(VENV_BIN)/python benchmarks/enrich.py --posts $${BENCH_POSTS:-20000}
+bench: dbt-manifest ## benchmarks with same-run baselines (benchmarks/README.md); BENCH_POSTS=100000 by default
+	$(VENV_BIN)/python benchmarks/pipeline.py --posts $${BENCH_POSTS:-100000} --airflow
+	$(VENV_BIN)/python benchmarks/enrich.py --posts $${BENCH_POSTS:-100000}
+	$(VENV_BIN)/python benchmarks/extract.py --posts $${BENCH_POSTS:-100000}
 
 clean: ## remove the warehouse, reports, Airflow home and dbt artefacts
 	rm -rf warehouse reports $(AIRFLOW_HOME) dbt_project/target dbt_project/logs

@@ -132,8 +132,7 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
     first = np.asarray(FIRST_NAMES, dtype=object)[rng.integers(0, len(FIRST_NAMES), n_customers)]
     last = np.asarray(LAST_NAMES, dtype=object)[rng.integers(0, len(LAST_NAMES), n_customers)]
     customer_ids = np.array([f"C{i:07d}" for i in range(n_customers)], dtype=object)
-    handles = np.array([f"{fn}_{ln}{i % 997}" for i, (fn, ln) in enumerate(zip(first, last, strict=True))],
-                       dtype=object)
+    handles = np.array([f"{fn}_{ln}{i}" for i, (fn, ln) in enumerate(zip(first, last, strict=True))], dtype=object)
     customers = pd.DataFrame({
         "customer_id": customer_ids,
         "social_handle": handles,

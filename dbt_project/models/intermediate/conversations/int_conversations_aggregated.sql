@@ -11,6 +11,7 @@ ordered as (
     select
         *,
         lag(is_inbound) over conversation_order as previous_is_inbound,
+        min(created_at) filter (where is_inbound) over (partition by conversation_id) as first_inbound_at,
         min(case when not is_inbound then created_at end) over (
             partition by conversation_id order by created_at, post_id
             rows between 1 following and unbounded following
@@ -30,10 +31,12 @@ conversations as (
         arg_min(post_id, created_at) filter (where is_root) as root_post_id,
         arg_min(author_id, created_at) filter (where is_inbound) as customer_author_id,
         arg_min(author_handle, created_at) filter (where is_inbound) as customer_handle,
-        arg_min(author_id, created_at) filter (where not is_inbound) as first_responding_brand,
+        arg_min(author_id, created_at) filter (where not is_inbound and created_at >= first_inbound_at)
+            as first_responding_brand,
         arg_min(brand, created_at) filter (where is_root) as addressed_brand,
         min(created_at) filter (where is_inbound) as first_inbound_at,
-        min(created_at) filter (where not is_inbound) as first_response_at,
+        -- a brand post stamped before the customer's first post (clock skew, re-used ids) answers nothing
+        min(created_at) filter (where not is_inbound and created_at >= first_inbound_at) as first_response_at,
         max(created_at) filter (where is_inbound) as last_customer_at,
         max(created_at) as last_post_at,
         arg_max(not is_inbound, created_at) as is_last_post_by_brand,

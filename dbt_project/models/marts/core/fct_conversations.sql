@@ -31,7 +31,10 @@ brands as (
 ),
 
 customers as (
+    -- a handle links to one customer: when a CRM holds the same handle twice, the lowest customer_id wins
     select * from {{ ref('stg_raw__customers') }}
+    where social_handle is not null
+    qualify row_number() over (partition by lower(social_handle) order by customer_id) = 1
 ),
 
 changed as (
