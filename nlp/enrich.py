@@ -8,7 +8,8 @@ chunks, so an interrupted run keeps what it finished and the next run does only 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -103,46 +104,65 @@ _WORKER_NLP = None
 
 
 def _worker(args: tuple[str, list[str], str, bool, int]) -> list[tuple]:
-    global _WORKER_NLP
-    model, texts, industry, inbound, batch_size = args
-    if _WORKER_NLP is None:
-        _WORKER_NLP = load_pipeline(model)[0]
+    _, texts, industry, inbound, batch_size = args
     return _annotate(_WORKER_NLP, texts, industry, inbound, batch_size)
 
 
-def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000, processes: int = 1,
-                 model: str = "default") -> pd.DataFrame:
+def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000, pool=None, model: str = "default") -> pd.DataFrame:
     """Annotate a frame with columns text, industry, is_inbound; returns one row per input row, same index.
 
-    With ``processes`` > 1 the posts are split into chunks annotated by worker processes, each loading the
-    pipeline once (spaCy's own ``n_process`` pickles every Doc back and is far slower for this pipeline).
+    With a ``pool`` (see :func:`worker_pool`) the posts are split into chunks annotated by its worker
+    processes, each holding its own pipeline (spaCy's ``n_process`` pickles every Doc back and is far slower).
     """
+    processes = pool._processes if pool is not None else 1
     jobs, order = [], []
     for (industry, inbound), group in frame.groupby(["industry", "is_inbound"], sort=False):
         texts = group["text"].tolist()
-        step = max(batch_size, -(-len(texts) // max(processes, 1)))
+        step = max(batch_size, -(-len(texts) // processes))
         for start in range(0, len(texts), step):
             jobs.append((model, texts[start:start + step], industry, bool(inbound), batch_size))
             order.append(group.index[start:start + step])
-    results: list[list[tuple]] = []
-    if processes > 1 and len(jobs) > 1:
-        try:
-            results = _parallel(jobs, processes)
-        except (AssertionError, OSError) as exc:  # e.g. inside a daemonic process: no children allowed
-            log.warning("parallel enrichment unavailable (%s); using one process", exc)
-    if not results:
+    if pool is not None and len(jobs) > 1:
+        results = pool.map(_worker, jobs, chunksize=1)
+    else:
         results = [_annotate(nlp, texts, industry, inbound, size) for _, texts, industry, inbound, size in jobs]
     annotated = pd.DataFrame([row for rows in results for row in rows], columns=list(COLUMNS),
                              index=pd.Index([i for index in order for i in index]))
     return annotated.loc[frame.index]
 
 
-def _parallel(jobs: list[tuple], processes: int) -> list[list[tuple]]:
+@contextmanager
+def worker_pool(processes: int, model: str) -> Iterator[object]:
+    """A pool of ``processes`` workers, or None for one process.
+
+    Workers are *spawned*, not forked: the enrich stage runs inside Airflow and next to DuckDB, whose threads
+    may hold locks at the moment of a fork and leave a forked child waiting forever. A spawned worker starts
+    clean and loads the pipeline once (a second or two), so a pool only pays off for large batches.
+    """
+    if processes <= 1:
+        yield None
+        return
     import multiprocessing
 
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes) as pool:
-        return pool.map(_worker, jobs, chunksize=1)
+    try:
+        pool = multiprocessing.get_context("spawn").Pool(processes, initializer=_load_worker, initargs=(model,))
+    except (AssertionError, OSError) as exc:  # e.g. a daemonic process may not have children
+        log.warning("parallel enrichment unavailable (%s); using one process", exc)
+        yield None
+        return
+    try:
+        yield pool
+    finally:
+        pool.close()
+        pool.join()
+
+
+def _load_worker(model: str) -> None:
+    global _WORKER_NLP
+    _WORKER_NLP = load_pipeline(model)[0]
+
+
+PARALLEL_FROM = 20_000  # posts pending before worker processes pay for their start-up
 
 
 def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size: int = 50_000,
@@ -152,12 +172,20 @@ def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size
     nlp, version = load_pipeline(model)
     pending = scalar(con, f"select count(*) from ({PENDING})", [version])
     done = 0
+    with worker_pool(processes if pending >= PARALLEL_FROM else 1, model) as pool:
+        done = _enrich_pending(con, nlp, version, pending, model, chunk_size, batch_size, pool, progress)
+    return EnrichResult(pipeline_version=version, pending=pending, enriched=done)
+
+
+def _enrich_pending(con, nlp, version: str, pending: int, model: str, chunk_size: int, batch_size: int, pool,
+                    progress: Callable[[int, int], None] | None) -> int:
+    done = 0
     while True:
         frame = con.execute(PENDING + " limit ?", [version, chunk_size]).df()
         if frame.empty:
             break
         annotated = pd.concat([frame[["source", "post_id", "text_hash", "industry"]],
-                               enrich_frame(nlp, frame, batch_size, processes, model)], axis=1)
+                               enrich_frame(nlp, frame, batch_size, pool, model)], axis=1)
         annotated["pipeline_version"] = version
         annotated["enriched_at"] = pd.Timestamp.now(tz="UTC")
         con.register("_nlp_in", annotated)
@@ -177,4 +205,4 @@ def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size
         log.info("enriched %d/%d posts", done, pending)
         if progress:
             progress(done, pending)
-    return EnrichResult(pipeline_version=version, pending=pending, enriched=done)
+    return done

@@ -143,3 +143,19 @@ def test_enrichment_is_incremental_and_follows_text_edits(con):
     assert rows == {"1": "positive", "2": "positive", "3": "neutral"}
     redacted = con.execute("select count(*) from enriched.post_nlp where text_redacted is null").fetchall()
     assert redacted == [(0,)]
+
+
+def test_worker_pool_gives_the_same_annotations_as_one_process():
+    from extractors.sample.generator import generate
+    from nlp.enrich import enrich_frame, worker_pool
+
+    world = generate(600, seed=8)
+    industry = dict(zip(world.brands["handle"], world.brands["industry"], strict=True))
+    frame = world.posts.assign(industry=world.posts["brand"].map(industry))[["text", "industry", "is_inbound"]]
+    nlp, _ = load_pipeline()
+    single = enrich_frame(nlp, frame, batch_size=100)
+    with worker_pool(2, "default") as pool:
+        assert pool is not None
+        pooled = enrich_frame(nlp, frame, batch_size=100, pool=pool)
+    assert pooled.index.equals(frame.index)
+    assert pooled.astype(str).equals(single.astype(str))
