@@ -95,6 +95,9 @@ def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path 
     con.execute(RESULTS_DDL)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # dbt, run in the same process, resets logging to INFO; GX's start-up chatter is not for operators
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # logs need no bar per expectation
     if docs_dir is not None:
