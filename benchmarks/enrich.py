@@ -47,7 +47,7 @@ def main() -> None:
         started = time.perf_counter()
         with worker_pool(processes, "default") as pool:
             if pool is not None:  # like load_pipeline() above, the workers' start-up is timed apart
-                pool.map(abs, range(processes))
+                pool.pool.map(abs, range(processes))
                 startup = time.perf_counter() - started
             started = time.perf_counter()
             enrich_frame(nlp, frame, batch_size=args.batch_size, pool=pool)

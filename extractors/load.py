@@ -34,6 +34,10 @@ POST_CONTENT = [
 ]
 
 
+class SourceError(RuntimeError):
+    """A source cannot be read at all; the message names the input and the fix. Nothing was committed."""
+
+
 @dataclass
 class LoadResult:
     table: str

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -103,36 +104,41 @@ def _annotate(nlp, texts: list[str], industry: str, inbound: bool, batch_size: i
 _WORKER_NLP = None
 
 
-def _worker(args: tuple[str, list[str], str, bool, int]) -> list[tuple]:
-    _, texts, industry, inbound, batch_size = args
-    return _annotate(_WORKER_NLP, texts, industry, inbound, batch_size)
+def _worker(job: tuple[list[str], str, bool, int]) -> list[tuple]:
+    return _annotate(_WORKER_NLP, *job)
 
 
-def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000, pool=None, model: str = "default") -> pd.DataFrame:
+@dataclass
+class WorkerPool:
+    pool: Any
+    processes: int
+
+
+def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000, pool: WorkerPool | None = None) -> pd.DataFrame:
     """Annotate a frame with columns text, industry, is_inbound; returns one row per input row, same index.
 
     With a ``pool`` (see :func:`worker_pool`) the posts are split into chunks annotated by its worker
     processes, each holding its own pipeline (spaCy's ``n_process`` pickles every Doc back and is far slower).
     """
-    processes = pool._processes if pool is not None else 1
+    processes = pool.processes if pool is not None else 1
     jobs, order = [], []
     for (industry, inbound), group in frame.groupby(["industry", "is_inbound"], sort=False):
         texts = group["text"].tolist()
         step = max(batch_size, -(-len(texts) // processes))
         for start in range(0, len(texts), step):
-            jobs.append((model, texts[start:start + step], industry, bool(inbound), batch_size))
+            jobs.append((texts[start:start + step], industry, bool(inbound), batch_size))
             order.append(group.index[start:start + step])
     if pool is not None and len(jobs) > 1:
-        results = pool.map(_worker, jobs, chunksize=1)
+        results = pool.pool.map(_worker, jobs, chunksize=1)
     else:
-        results = [_annotate(nlp, texts, industry, inbound, size) for _, texts, industry, inbound, size in jobs]
+        results = [_annotate(nlp, *job) for job in jobs]
     annotated = pd.DataFrame([row for rows in results for row in rows], columns=list(COLUMNS),
                              index=pd.Index([i for index in order for i in index]))
     return annotated.loc[frame.index]
 
 
 @contextmanager
-def worker_pool(processes: int, model: str) -> Iterator[object]:
+def worker_pool(processes: int, model: str) -> Iterator[WorkerPool | None]:
     """A pool of ``processes`` workers, or None for one process.
 
     Workers are *spawned*, not forked: the enrich stage runs inside Airflow and next to DuckDB, whose threads
@@ -151,7 +157,7 @@ def worker_pool(processes: int, model: str) -> Iterator[object]:
         yield None
         return
     try:
-        yield pool
+        yield WorkerPool(pool, processes)
     finally:
         pool.close()
         pool.join()
@@ -171,21 +177,20 @@ def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size
     con.execute(DDL)
     nlp, version = load_pipeline(model)
     pending = scalar(con, f"select count(*) from ({PENDING})", [version])
-    done = 0
     with worker_pool(processes if pending >= PARALLEL_FROM else 1, model) as pool:
-        done = _enrich_pending(con, nlp, version, pending, model, chunk_size, batch_size, pool, progress)
+        done = _enrich_pending(con, nlp, version, pending, chunk_size, batch_size, pool, progress)
     return EnrichResult(pipeline_version=version, pending=pending, enriched=done)
 
 
-def _enrich_pending(con, nlp, version: str, pending: int, model: str, chunk_size: int, batch_size: int, pool,
-                    progress: Callable[[int, int], None] | None) -> int:
+def _enrich_pending(con, nlp, version: str, pending: int, chunk_size: int, batch_size: int,
+                    pool: WorkerPool | None, progress: Callable[[int, int], None] | None) -> int:
     done = 0
     while True:
         frame = con.execute(PENDING + " limit ?", [version, chunk_size]).df()
         if frame.empty:
             break
         annotated = pd.concat([frame[["source", "post_id", "text_hash", "industry"]],
-                               enrich_frame(nlp, frame, batch_size, pool, model)], axis=1)
+                               enrich_frame(nlp, frame, batch_size, pool)], axis=1)
         annotated["pipeline_version"] = version
         annotated["enriched_at"] = pd.Timestamp.now(tz="UTC")
         con.register("_nlp_in", annotated)

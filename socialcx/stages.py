@@ -7,13 +7,13 @@ in XCom and the CLI prints.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 from socialcx.settings import Settings, get_settings
 from socialcx.warehouse import open_warehouse, scalar, table_counts
@@ -61,56 +61,21 @@ def _recorded(settings: Settings, run_id: str, stage: str) -> Iterator[dict[str,
 
 def extract(source: str, *, run_id: str | None = None, settings: Settings | None = None,
             **options: object) -> dict[str, object]:
-    """Load one source into raw. Options depend on the source (sample: posts, seed, end_date)."""
+    """Load one source into raw through ``extractors.<source>.extract.run``; options depend on the source."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
+    if source not in SOURCES:
+        raise StageError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}. "
+                         "Set SOCIALCX_SOURCES to a comma-separated list of them")
     with _recorded(settings, run_id, f"extract_{source}") as info:
-        if source == "sample":
-            from extractors.sample.extract import extract_sample
+        from extractors.load import SourceError
 
+        module = importlib.import_module(f"extractors.{source}.extract")
+        try:
             with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
-                results = extract_sample(
-                    con,
-                    posts=int(options.get("posts") or settings.sample_posts),
-                    seed=int(options.get("seed") if options.get("seed") is not None else settings.sample_seed),
-                    end_date=str(options.get("end_date") or settings.sample_end_date),
-                    run_id=run_id,
-                )
-        elif source == "file":
-            from extractors.file.extract import FileSourceError, Mapping, extract_files
-
-            paths = [Path(p) for p in (options.get("paths") or [settings.file_drop])]
-            mapping_path = options.get("mapping")
-            try:
-                mapping = Mapping.from_file(Path(str(mapping_path))) if mapping_path else None
-                if not options.get("paths") and not settings.file_drop.exists():
-                    settings.file_drop.mkdir(parents=True, exist_ok=True)
-                with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
-                    results = extract_files(con, paths, run_id=run_id, fmt=str(options.get("fmt") or "twcs"),
-                                            mapping=mapping)
-            except FileSourceError as exc:
-                raise StageError(str(exc)) from exc
-        elif source == "x":
-            from extractors.x.client import XApiError
-            from extractors.x.extract import default_client, extract_x
-
-            try:
-                client = options.get("client") or default_client(settings.x_base_url)
-                with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
-                    results = extract_x(con, client, list(options.get("brands") or settings.x_brands), run_id=run_id)
-            except XApiError as exc:
-                raise StageError(str(exc)) from exc
-        elif source == "crm":
-            from extractors.crm.extract import CrmSourceError, extract_crm
-
-            try:
-                with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
-                    results = extract_crm(con, str(options.get("location") or settings.crm_location), run_id=run_id)
-            except CrmSourceError as exc:
-                raise StageError(str(exc)) from exc
-        else:
-            raise StageError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}. "
-                             "Set SOCIALCX_SOURCES to a comma-separated list of them")
+                results = module.run(con, settings, run_id, **options)
+        except SourceError as exc:
+            raise StageError(str(exc)) from exc
         info["tables"] = [r.as_dict() for r in results]
         info["read"] = sum(r.read for r in results)
         info["loaded"] = sum(r.loaded for r in results)

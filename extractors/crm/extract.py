@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
-from extractors.load import LoadResult, merge_frame, quarantine, save_cursor, utcnow
+from extractors.load import LoadResult, SourceError, merge_frame, quarantine, save_cursor, utcnow
 
 SOURCE = "crm"
 CUSTOMER_COLUMNS = ["customer_id", "social_handle", "name", "created_at"]
 ORDER_COLUMNS = ["order_id", "customer_id", "brand", "industry", "ordered_at", "amount", "currency"]
 
 
-class CrmSourceError(RuntimeError):
+class CrmSourceError(SourceError):
     """The CRM cannot be read; the message names the location and the fix."""
 
 
@@ -140,3 +141,8 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
         con.execute("rollback")
         raise
     return results
+
+
+def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
+    """The stage's entry point: option location; default SOCIALCX_CRM."""
+    return extract_crm(con, str(options.get("location") or settings.crm_location), run_id=run_id)

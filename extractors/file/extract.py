@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from extractors.load import LoadResult, load_posts, quarantine, save_cursor
+from extractors.load import LoadResult, SourceError, load_posts, quarantine, save_cursor
 
 SOURCE = "file"
 TWCS_COLUMNS = ["tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id",
@@ -51,7 +51,7 @@ create table if not exists raw.file_loads (
 """
 
 
-class FileSourceError(RuntimeError):
+class FileSourceError(SourceError):
     """A file cannot be read at all; the message names it and says what to do."""
 
 
@@ -274,3 +274,13 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
 def describe(results: list[LoadResult]) -> dict[str, Any]:
     return {"files": len(results), "read": sum(r.read for r in results), "loaded": sum(r.loaded for r in results),
             "quarantined": sum(r.quarantined for r in results)}
+
+
+def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
+    """The stage's entry point: options paths, fmt (twcs|mapped) and mapping; default the drop folder."""
+    mapping = Mapping.from_file(Path(str(options["mapping"]))) if options.get("mapping") else None
+    paths = [Path(p) for p in options.get("paths") or []]
+    if not paths:
+        settings.file_drop.mkdir(parents=True, exist_ok=True)
+        paths = [settings.file_drop]
+    return extract_files(con, paths, run_id=run_id, fmt=str(options.get("fmt") or "twcs"), mapping=mapping)

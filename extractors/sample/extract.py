@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from extractors.load import LoadResult, load_posts, merge_frame, save_cursor
@@ -35,3 +37,11 @@ def extract_sample(con: duckdb.DuckDBPyConnection, *, posts: int, seed: int, end
         con.execute("rollback")
         raise
     return results
+
+
+def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
+    """The stage's entry point: options posts, seed, end_date; defaults from the settings."""
+    seed = options.get("seed")
+    return extract_sample(con, posts=int(options.get("posts") or settings.sample_posts),
+                          seed=int(seed if seed is not None else settings.sample_seed),
+                          end_date=str(options.get("end_date") or settings.sample_end_date), run_id=run_id)

@@ -17,13 +17,15 @@ from typing import Any, Protocol
 
 import httpx
 
+from extractors.load import SourceError
+
 log = logging.getLogger(__name__)
 
 TWEET_FIELDS = "conversation_id,in_reply_to_user_id,referenced_tweets,created_at,public_metrics,lang,author_id"
 USER_FIELDS = "username,name"
 
 
-class XApiError(RuntimeError):
+class XApiError(SourceError):
     """The API cannot be used: unreachable, refused the token, or kept failing."""
 
 

@@ -95,3 +95,9 @@ def extract_x(con: duckdb.DuckDBPyConnection, client: XClient, brands: list[str]
             raise
         results.append(result)
     return results
+
+
+def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
+    """The stage's entry point: options client (tests) and brands; defaults from the settings."""
+    client = options.get("client") or default_client(settings.x_base_url)
+    return extract_x(con, client, list(options.get("brands") or settings.x_brands), run_id=run_id)
