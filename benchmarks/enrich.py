@@ -46,8 +46,7 @@ def main() -> None:
     for processes in (1, 2):
         started = time.perf_counter()
         with worker_pool(processes, "default") as pool:
-            if pool is not None:  # like load_pipeline() above, the workers' start-up is timed apart
-                pool.pool.map(abs, range(processes))
+            if pool is not None:  # like load_pipeline() above, the workers' start-up (warm-up) is timed apart
                 startup = time.perf_counter() - started
             started = time.perf_counter()
             enrich_frame(nlp, frame, batch_size=args.batch_size, pool=pool)
