@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
-from socialcx.warehouse import scalar
+from socialcx.warehouse import scalar, transaction  # noqa: F401  (transaction: re-exported for extractors)
 
 MAX_TEXT_CHARS = 10_000
 
@@ -179,6 +179,14 @@ def load_posts(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str,
     result.inserted, result.updated = merge_frame(con, "raw.posts", good, ["source", "post_id"],
                                                   [c for c in POST_CONTENT if c in good], POST_COLUMNS)
     return result
+
+
+def merge_source_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, source: str, key: str,
+                       run_id: str) -> tuple[int, int]:
+    """Merge reference rows (customers, orders) of one source on (source, key); returns (inserted, updated)."""
+    frame = frame.assign(source=source, run_id=run_id)
+    content = [c for c in frame.columns if c not in ("source", key, "updated_at", "run_id")]
+    return merge_frame(con, table, frame, ["source", key], content)
 
 
 def save_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str, value: str | None, run_id: str) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from nlp.components import state
 from nlp.pipeline import load_pipeline
-from socialcx.warehouse import scalar
+from socialcx.warehouse import scalar, transaction
 
 log = logging.getLogger(__name__)
 
@@ -204,15 +204,8 @@ def _enrich_pending(con, nlp, version: str, pending: int, chunk_size: int, batch
         annotated["enriched_at"] = pd.Timestamp.now(tz="UTC")
         con.register("_nlp_in", annotated)
         try:
-            con.execute("begin transaction")
-            con.execute("""
-                insert or replace into enriched.post_nlp by name
-                select * from _nlp_in
-            """)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+            with transaction(con):
+                con.execute("insert or replace into enriched.post_nlp by name select * from _nlp_in")
         finally:
             con.unregister("_nlp_in")
         done += len(frame)

@@ -156,6 +156,18 @@ def open_warehouse(path: Path, *, retries: int = 10) -> Iterator[duckdb.DuckDBPy
         con.close()
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: commit when the block ends, roll back when it raises (a crash commits nothing)."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
     tables = con.execute(
         "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]

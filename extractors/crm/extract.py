@@ -19,7 +19,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from extractors.load import LoadResult, SourceError, merge_frame, quarantine, save_cursor, utcnow
+from extractors.load import LoadResult, SourceError, merge_source_table, quarantine, save_cursor, utcnow
+from socialcx.warehouse import transaction
 
 SOURCE = "crm"
 CUSTOMER_COLUMNS = ["customer_id", "social_handle", "name", "created_at"]
@@ -115,31 +116,25 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
 
     now = utcnow()
     results = []
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for table, good, bad, key, total in (
             ("raw.customers", good_customers, bad_customers, "customer_id", len(customers)),
             ("raw.orders", good_orders, bad_orders, "order_id", len(orders)),
         ):
-            frame = good.assign(source=SOURCE, updated_at=now, run_id=run_id)
+            frame = good.assign(updated_at=now)
             if table == "raw.orders":
                 frame["currency"] = frame["currency"].fillna("USD")
                 frame["amount"] = frame["amount"].round(2)
             for column in frame.columns:
                 if column.endswith("_id") or column in ("social_handle", "name", "brand", "industry", "currency"):
                     frame[column] = frame[column].astype("string")
-            content = [c for c in frame.columns if c not in ("source", key, "updated_at", "run_id")]
-            inserted, updated = merge_frame(con, table, frame, ["source", key], content)
+            inserted, updated = merge_source_table(con, table, frame, SOURCE, key, run_id)
             quarantine(con, SOURCE, [(r, f"{table}: {why}") for r, why in bad], run_id)
             result = LoadResult(table, read=total, inserted=inserted, updated=updated, quarantined=len(bad))
             for _, why in bad:
                 result.reasons[why] = result.reasons.get(why, 0) + 1
             results.append(result)
         save_cursor(con, SOURCE, "orders", str(good_orders["ordered_at"].max()) if len(good_orders) else None, run_id)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return results
 
 

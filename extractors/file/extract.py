@@ -27,6 +27,7 @@ import pandas as pd
 import yaml
 
 from extractors.load import LoadResult, SourceError, load_posts, quarantine, save_cursor
+from socialcx.warehouse import transaction
 
 SOURCE = "file"
 TWCS_COLUMNS = ["tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id",
@@ -231,8 +232,7 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
     con.execute(FILE_LOADS_DDL)
     known_brands = {b for (b,) in con.execute("select handle from raw.brands").fetchall()}
     results = []
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for path in files:
             result = LoadResult(table=f"raw.posts <- {path.name}")
             try:
@@ -264,10 +264,6 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
             results.append(result)
         # the run itself, for freshness: committed with the rows, even when every file was unchanged
         save_cursor(con, source, "files", f"{len(files)} file(s), last {files[-1].name}" if files else "no files", run_id)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return results
 
 

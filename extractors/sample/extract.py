@@ -6,8 +6,9 @@ from typing import Any
 
 import duckdb
 
-from extractors.load import LoadResult, load_posts, merge_frame, save_cursor
+from extractors.load import LoadResult, load_posts, merge_frame, merge_source_table, save_cursor
 from extractors.sample.generator import generate
+from socialcx.warehouse import transaction
 
 SOURCE = "sample"
 
@@ -15,27 +16,20 @@ SOURCE = "sample"
 def extract_sample(con: duckdb.DuckDBPyConnection, *, posts: int, seed: int, end_date: str, run_id: str) -> list[LoadResult]:
     world = generate(posts=posts, seed=seed, end_date=end_date)
     results: list[LoadResult] = []
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         brands = world.brands
         inserted, updated = merge_frame(con, "raw.brands", brands, ["handle"],
                                         [c for c in brands.columns if c not in ("handle", "updated_at")])
         results.append(LoadResult("raw.brands", read=len(brands), inserted=inserted, updated=updated))
         for table, frame, key in (("raw.customers", world.customers, "customer_id"),
                                   ("raw.orders", world.orders, "order_id")):
-            frame = frame.assign(source=SOURCE, run_id=run_id)
-            content = [c for c in frame.columns if c not in ("source", key, "updated_at", "run_id")]
-            inserted, updated = merge_frame(con, table, frame, ["source", key], content)
+            inserted, updated = merge_source_table(con, table, frame, SOURCE, key, run_id)
             results.append(LoadResult(table, read=len(frame), inserted=inserted, updated=updated))
         frame = world.posts.assign(brands_mentioned=world.posts["brand"].map(lambda b: [b]))
         frame = frame.where(frame["is_inbound"], frame.assign(brands_mentioned=None)).drop(columns=["brand"])
         results.append(load_posts(con, frame, SOURCE, run_id))
         cursor = world.posts["created_at"].max().isoformat()
         save_cursor(con, SOURCE, "posts", cursor, run_id)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return results
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from extractors.load import LoadResult, get_cursor, load_posts, save_cursor
 from extractors.x.client import HttpXClient, XClient
+from socialcx.warehouse import transaction
 
 SOURCE = "x"
 
@@ -82,17 +83,12 @@ def extract_x(con: duckdb.DuckDBPyConnection, client: XClient, brands: list[str]
         since_id = get_cursor(con, SOURCE, brand)
         tweets, users = fetch_stream(client, brand, since_id)
         frame = to_posts(tweets, users, brand)
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             result = load_posts(con, frame, SOURCE, run_id) if len(frame) else LoadResult("raw.posts")
             result.table = f"raw.posts <- x:{brand}"
             if tweets:
                 newest = max((t["id"] for t in tweets), key=int)
                 save_cursor(con, SOURCE, brand, newest if since_id is None else max(newest, since_id, key=int), run_id)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
         results.append(result)
     return results
 
