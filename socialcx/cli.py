@@ -157,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
             sub.add_argument("--seed", type=int, default=13, help="seed of the split and the training (default 13)")
 
+    forget = commands.add_parser("forget", help="erase a person or a post everywhere, and re-publish",
+                                 description="GDPR erasure or a post deleted at the source: delete from raw, "
+                                             "enriched, marts and the published files.")
+    who = forget.add_mutually_exclusive_group(required=True)
+    who.add_argument("--author", help="the person's author id or handle (their CRM record goes too)")
+    who.add_argument("--post", help="one post, as SOURCE:POST_ID")
+
     commands.add_parser("summary", help="rows per stage, headline KPIs and where the outputs are",
                         description="Print rows per stage, headline KPIs per brand and the output paths.")
     return parser
@@ -216,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             for result in stages.run_all(posts=args.posts, seed=args.seed):
                 _print_result(result)
             print_summary(stages.summary())
+        elif args.command == "forget":
+            _print_result(stages.forget(author=args.author, post=args.post))
         elif args.command == "nlp":
             return _nlp(args)
         elif args.command == "summary":

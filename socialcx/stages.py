@@ -240,3 +240,28 @@ def summary(settings: Settings | None = None) -> dict[str, object]:
     return {"rows": rows, "kpis": kpis, "quarantined": quarantined, "warehouse": str(settings.warehouse),
             "published": str(settings.published_warehouse), "parquet": str(settings.publish_dir / "parquet"),
             "data_docs": str(settings.reports_dir / "data_docs" / "index.html")}
+
+
+def forget(*, author: str | None = None, post: str | None = None, run_id: str | None = None,
+           settings: Settings | None = None) -> dict[str, object]:
+    """Erase a person (``author``: id or handle) or one post (``post``: source:post_id) everywhere, then
+    re-enrich what changed, rebuild the marts, validate and re-publish."""
+    from socialcx.privacy import forget_author, forget_post
+
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id("forget")
+    if bool(author) == bool(post):
+        raise StageError("say what to forget: --author ID (a person) or --post SOURCE:POST_ID (one post)")
+    with _recorded(settings, run_id, "forget") as info:
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            if author:
+                erasure = forget_author(con, author)
+            else:
+                source, _, post_id = str(post).partition(":")
+                if not post_id:
+                    raise StageError(f"--post {post!r} must be SOURCE:POST_ID, e.g. file:1234")
+                erasure = forget_post(con, source, post_id)
+        info.update(erasure.as_dict())
+    steps = [enrich(run_id=run_id, settings=settings), transform(run_id=run_id, settings=settings),
+             validate(run_id=run_id, settings=settings), publish(run_id=run_id, settings=settings)]
+    return {"run_id": run_id, **info, "republished": steps[-1].get("published_at")}

@@ -10,7 +10,7 @@ from socialcx.cli import build_parser, main
 from tests.conftest import VENV_BIN
 
 COMMANDS = [[], ["extract"], ["extract", "sample"], ["enrich"], ["transform"], ["validate"], ["publish"], ["run"],
-            ["summary"]]
+            ["summary"], ["forget"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "socialcx")

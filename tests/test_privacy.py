@@ -1,0 +1,81 @@
+"""socialcx forget: a person's data leaves raw, enriched, marts and the published files."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from socialcx import stages
+from socialcx.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def copy_built(built, tmp_path, monkeypatch):
+    settings, _ = built
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("checkpoint")
+    (tmp_path / "wh").mkdir()
+    shutil.copy(settings.warehouse, tmp_path / "wh" / "socialcx.duckdb")
+    shutil.copytree(settings.publish_dir, tmp_path / "published")
+    for key, value in {"SOCIALCX_WAREHOUSE": tmp_path / "wh" / "socialcx.duckdb",
+                       "SOCIALCX_PUBLISH_DIR": tmp_path / "published", "SOCIALCX_REPORTS_DIR": tmp_path / "reports"}.items():
+        monkeypatch.setenv(key, str(value))
+    return Settings()
+
+
+def test_forget_an_author_everywhere(copy_built):
+    settings = copy_built
+    with duckdb.connect(str(settings.warehouse)) as con:
+        author, handle, customer = con.execute("""
+            select p.author_id, p.author_handle, c.customer_id from raw.posts p
+            join raw.customers c on c.social_handle = p.author_handle
+            where p.is_inbound group by all order by count(*) desc limit 1
+        """).fetchall()[0]
+        mentions = con.execute("select count(*) from raw.posts where text ilike ?", [f"%@{handle}%"]).fetchall()[0][0]
+    assert mentions > 0
+    result = stages.forget(author=author, settings=settings)
+    assert result["posts"] > 0 and result["customers"] == 1 and result["orders"] > 0
+    assert result["mentions_redacted"] > 0 and result["republished"]
+
+    def leftovers(path):
+        with duckdb.connect(str(path)) as con:
+            found = {}
+            for (table,) in con.execute("select table_schema || '.' || table_name from information_schema.tables "
+                                        "where table_schema in ('raw', 'enriched', 'marts')").fetchall():
+                columns = [c for (c, t) in con.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema || '.' || table_name = ?", [table]).fetchall() if t == "VARCHAR"]
+                for column in columns:
+                    n = con.execute(f"select count(*) from {table} where {column} = ? or {column} = ? "
+                                    f"or {column} ilike ?", [author, customer, f"%{handle}%"]).fetchall()[0][0]
+                    if n:
+                        found[f"{table}.{column}"] = n
+            return found
+
+    assert leftovers(settings.warehouse) == {}
+    assert leftovers(settings.published_warehouse) == {}
+    for parquet in (settings.publish_dir / "parquet").glob("*.parquet"):
+        with duckdb.connect() as con:
+            text = con.execute(f"select count(*) from read_parquet('{parquet}') as t "
+                               f"where cast(t as varchar) ilike ?", [f"%{handle}%"]).fetchall()[0][0]
+        assert text == 0, parquet.name
+
+
+def test_forget_one_post(copy_built):
+    settings = copy_built
+    with duckdb.connect(str(settings.warehouse)) as con:
+        post = con.execute("select post_id from raw.posts where is_inbound and parent_post_id is not null "
+                           "order by post_id limit 1").fetchall()[0][0]
+    result = stages.forget(post=f"sample:{post}", settings=settings)
+    assert result["posts"] == 1 and result["enriched"] == 1
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_posts where post_id = ?", [post]).fetchall() == [(0,)]
+
+
+def test_forget_needs_one_target(copy_built):
+    with pytest.raises(stages.StageError, match="say what to forget"):
+        stages.forget(settings=copy_built)
