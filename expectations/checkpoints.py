@@ -19,9 +19,9 @@ from pathlib import Path
 from types import ModuleType
 
 import duckdb
-import pandas as pd
 
 import expectations.suites as suites_pkg
+from socialcx.warehouse import scalar
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ def suite_modules() -> list[ModuleType]:
 
 def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, table = qualified.split(".")
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                            [schema, table]).fetchall()[0][0])
+    return bool(scalar(con, "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, table]))
 
 
 def _describe(result) -> tuple[str, str | None, object, object, object]:
@@ -166,6 +166,3 @@ def latest_validation(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[
     """, [run_id]).fetchall()
     return run_id, failed
 
-
-def frame_for(con: duckdb.DuckDBPyConnection, query: str) -> pd.DataFrame:
-    return con.execute(query).df()

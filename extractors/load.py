@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
-from socialcx.warehouse import scalar, transaction  # noqa: F401  (transaction: re-exported for extractors)
+from socialcx.warehouse import scalar
 
 MAX_TEXT_CHARS = 10_000
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from socialcx.warehouse import transaction
+from socialcx.warehouse import scalar, transaction
 
 PLACEHOLDER = "@[forgotten]"
 
@@ -34,10 +34,6 @@ class Erasure:
                                               "mentions_redacted")}
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> int:
-    return con.execute(sql, params).fetchall()[0][0]
-
-
 def forget_author(con: duckdb.DuckDBPyConnection, author: str) -> Erasure:
     """Delete everything the warehouse holds about the person with this author id or handle."""
     erasure = Erasure()
@@ -52,21 +48,21 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str) -> Erasure:
         erasure.handles = sorted(handles)
         posts = "select source, post_id from raw.posts where author_id = ? or list_contains(?, lower(author_handle))"
         lowered = [h.lower() for h in handles]
-        erasure.enriched = _count(con, f"select count(*) from enriched.post_nlp where (source, post_id) in ({posts})",
+        erasure.enriched = scalar(con, f"select count(*) from enriched.post_nlp where (source, post_id) in ({posts})",
                                   [author, lowered])
         con.execute(f"delete from enriched.post_nlp where (source, post_id) in ({posts})", [author, lowered])
-        erasure.posts = _count(con, f"select count(*) from ({posts})", [author, lowered])
+        erasure.posts = scalar(con, f"select count(*) from ({posts})", [author, lowered])
         con.execute("delete from raw.posts where author_id = ? or list_contains(?, lower(author_handle))",
                     [author, lowered])
         quarantined = ("select rowid from raw.quarantine where json_extract_string(record, '$.author_id') = ? "
                        "or list_contains(?, lower(json_extract_string(record, '$.author_id')))")
-        erasure.quarantined = _count(con, f"select count(*) from ({quarantined})", [author, lowered])
+        erasure.quarantined = scalar(con, f"select count(*) from ({quarantined})", [author, lowered])
         con.execute(f"delete from raw.quarantine where rowid in ({quarantined})", [author, lowered])
         customers = "select customer_id from raw.customers where customer_id = ? or list_contains(?, lower(social_handle))"
-        erasure.orders = _count(con, f"select count(*) from raw.orders where customer_id in ({customers})",
+        erasure.orders = scalar(con, f"select count(*) from raw.orders where customer_id in ({customers})",
                                 [author, lowered])
         con.execute(f"delete from raw.orders where customer_id in ({customers})", [author, lowered])
-        erasure.customers = _count(con, f"select count(*) from ({customers})", [author, lowered])
+        erasure.customers = scalar(con, f"select count(*) from ({customers})", [author, lowered])
         con.execute("delete from raw.customers where customer_id = ? or list_contains(?, lower(social_handle))",
                     [author, lowered])
         erasure.mentions_redacted = _redact_mentions(con, handles)
@@ -77,10 +73,10 @@ def forget_post(con: duckdb.DuckDBPyConnection, source: str, post_id: str) -> Er
     """Delete one post (deleted at the source, or on request) from raw and enriched."""
     erasure = Erasure()
     with transaction(con):
-        erasure.enriched = _count(con, "select count(*) from enriched.post_nlp where source = ? and post_id = ?",
+        erasure.enriched = scalar(con, "select count(*) from enriched.post_nlp where source = ? and post_id = ?",
                                   [source, post_id])
         con.execute("delete from enriched.post_nlp where source = ? and post_id = ?", [source, post_id])
-        erasure.posts = _count(con, "select count(*) from raw.posts where source = ? and post_id = ?",
+        erasure.posts = scalar(con, "select count(*) from raw.posts where source = ? and post_id = ?",
                                [source, post_id])
         con.execute("delete from raw.posts where source = ? and post_id = ?", [source, post_id])
     return erasure
@@ -91,7 +87,7 @@ def _redact_mentions(con: duckdb.DuckDBPyConnection, handles: set[str]) -> int:
     changed = 0
     for handle in sorted(handles):
         pattern = rf"(?i)@{re.escape(handle)}\b"
-        changed += _count(con, "select count(*) from raw.posts where regexp_matches(text, ?)", [pattern])
+        changed += scalar(con, "select count(*) from raw.posts where regexp_matches(text, ?)", [pattern])
         con.execute("update raw.posts set text = regexp_replace(text, ?, ?, 'g'), updated_at = now() "
                     "where regexp_matches(text, ?)", [pattern, PLACEHOLDER, pattern])
         con.execute("update enriched.post_nlp set text_redacted = regexp_replace(text_redacted, ?, ?, 'g') "

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.checkpoints import latest_validation
+from socialcx.warehouse import scalar
 
 # DuckDB 2.0 writes a storage format 1.x readers cannot open; BI drivers often bundle DuckDB 1.x.
 # Writing the published file in the v1.2 format keeps it readable by DuckDB >= 1.2; Parquet serves the rest.
@@ -56,7 +57,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str) -> d
         con.execute("create schema published.marts")
         for table in tables:
             con.execute(f"create table published.marts.{table} as select * from marts.{table}")
-            counts[table] = con.execute(f"select count(*) from published.marts.{table}").fetchall()[0][0]
+            counts[table] = scalar(con, f"select count(*) from published.marts.{table}")
     finally:
         con.execute("detach published")
     parquet_files = []

@@ -53,7 +53,7 @@ def _recorded(settings: Settings, run_id: str, stage: str) -> Iterator[dict[str,
                 con.execute(
                     "insert into ops.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [run_id, stage, started, datetime.now(UTC), status, info.get("read"),
-                     info.get("loaded"), info.get("quarantined"), str({k: v for k, v in info.items()})[:2000]],
+                     info.get("loaded"), info.get("quarantined"), str(info)[:2000]],
                 )
         except Exception as exc:  # bookkeeping must never hide the stage's own outcome
             log.warning("could not record stage %s in ops.runs: %s", stage, exc)

@@ -267,11 +267,6 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
     return results
 
 
-def describe(results: list[LoadResult]) -> dict[str, Any]:
-    return {"files": len(results), "read": sum(r.read for r in results), "loaded": sum(r.loaded for r in results),
-            "quarantined": sum(r.quarantined for r in results)}
-
-
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
     """The stage's entry point: options paths, fmt (twcs|mapped) and mapping; default the drop folder."""
     mapping = Mapping.from_file(Path(str(options["mapping"]))) if options.get("mapping") else None
