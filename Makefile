@@ -26,7 +26,7 @@ export UV_PYTHON_DOWNLOADS ?= never
 POOL := socialcx_duckdb
 PIDS := $(AIRFLOW_HOME)/pids
 
-.PHONY: help setup run test test-fast lint format dbt-manifest airflow-init up down bench clean
+.PHONY: help setup run test test-fast lint format dbt-manifest airflow-init up down docs bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,6 +55,7 @@ run: dbt-manifest airflow-init ## run the whole pipeline once, via Airflow, on t
 
 test: dbt-manifest ## run the test suite (unit and integration) and the linters
 	-@bash scripts/compose_cmd.sh > /dev/null  # best effort: the compose test reports a failure itself
+	@bash scripts/ensure_chromium.sh > /dev/null  # Debian's chromium for the browser tests (tests/browser)
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/pytest
 
@@ -71,6 +72,9 @@ format: setup ## apply ruff's formatting and fixes
 
 up: dbt-manifest airflow-init ## start Airflow (api-server, scheduler, dag-processor, triggerer) on 127.0.0.1:8080
 	@bash scripts/airflow_up.sh
+
+docs: dbt-manifest ## build dbt docs, serve them with the GX Data Docs and the report on 127.0.0.1:8081 (DOCS_PORT)
+	@$(VENV_BIN)/socialcx docs --port $${DOCS_PORT:-8081}
 
 down: ## stop every process `make up` started
 	@bash scripts/airflow_down.sh

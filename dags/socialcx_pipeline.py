@@ -10,6 +10,9 @@ Social customer-service analytics, end to end, once per schedule interval:
 4. **validate** – Great Expectations suites on raw, enriched and marts; a critical failure fails the task
    and nothing is published.
 5. **publish** – the marts, atomically, as a read-only DuckDB file and Parquet files for BI tools.
+6. **report** – `reports/latest/index.html`, the KPI report with charts, from the published marts.
+7. **alert** – negative-sentiment spikes and urgent or negative posts unanswered past SLA, once per incident,
+   through the Airflow connections `socialcx_alerts_webhook` (Slack-compatible) and `socialcx_alerts_smtp`.
 
 Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
 writer per file. Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
@@ -66,6 +69,20 @@ def publish() -> dict[str, object]:
     return stages.publish(run_id=_run_id())
 
 
+@task(pool=POOL)
+def report() -> dict[str, object]:
+    from socialcx import stages
+
+    return stages.report(run_id=_run_id())
+
+
+@task(pool=POOL)
+def alert() -> dict[str, object]:
+    from socialcx import stages
+
+    return stages.alert(run_id=_run_id())
+
+
 @dag(
     dag_id="socialcx_pipeline",
     schedule=settings.schedule,
@@ -97,7 +114,8 @@ def socialcx_pipeline() -> None:
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
         operator_args={"pool": POOL, "install_deps": False, "emit_datasets": False},
     )
-    extracts >> enriched >> transform >> validate() >> publish()
+    published = publish()
+    extracts >> enriched >> transform >> validate() >> published >> [report(), alert()]
 
 
 socialcx_pipeline()

@@ -59,6 +59,8 @@ where not exists (
     where e.source = p.source and e.post_id = p.post_id
       and e.pipeline_version = ? and e.text_hash = md5(p.text)
 )
+-- past raw-text retention the raw text is the redacted one: its enrichment stands (socialcx/retention.py)
+and not exists (select 1 from raw.text_expired as x where x.source = p.source and x.post_id = p.post_id)
 order by p.source, p.post_id
 """
 

@@ -63,6 +63,7 @@ def print_summary(data: dict[str, object]) -> None:
     console.print(f"working warehouse: {data['warehouse']}")
     console.print(f"published for BI:  {data['published']} (Parquet: {data['parquet']})")
     console.print(f"GX Data Docs:      {data['data_docs']}")
+    console.print(f"KPI report:        {data['report']}")
 
 
 def _progress_enrich() -> Callable[[int, int], None]:
@@ -81,6 +82,89 @@ def _progress_enrich() -> Callable[[int, int], None]:
             progress.stop()
 
     return update
+
+
+def _stage_detail(result: dict[str, object]) -> str:
+    """One line per stage for the end-of-run table: the counts that matter for that stage."""
+    stage = str(result.get("stage", ""))
+    if stage.startswith("extract_"):
+        return f"{result.get('loaded', 0):,} loaded, {result.get('quarantined', 0):,} quarantined"
+    if stage == "enrich":
+        return f"{result.get('enriched', 0):,} posts enriched ({result.get('pipeline_version')})"
+    if stage == "transform":
+        return ", ".join(f"{count} {status}" for status, count in (result.get("nodes") or {}).items())
+    if stage == "validate":
+        failures, warnings = result.get("failures") or [], result.get("warnings") or []
+        return f"{result.get('checked', 0)} checks, {len(failures)} failed, {len(warnings)} warnings"
+    if stage == "publish":
+        return f"{len(result.get('tables') or {})} marts published"
+    if stage == "report":
+        return str(result.get("report", ""))
+    if stage == "alert":
+        sent = result.get("sent") or {}
+        channels = ", ".join(f"{count} via {channel}" for channel, count in sent.items()) or "no channel configured"
+        return f"{result.get('incidents', 0)} open incidents; sent {channels}"
+    return ""
+
+
+def _docs(args: argparse.Namespace) -> None:
+    from socialcx.docs import build_docs, make_server
+    from socialcx.settings import get_settings
+
+    settings = get_settings()
+    with console.status("generating dbt docs"):
+        built = build_docs(settings)
+    for name in ("dbt_docs", "data_docs", "report"):
+        console.print(f"{name:<10} {built[name]}")
+    if args.no_serve:
+        return
+    server = make_server(settings.reports_dir, args.port)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    console.print(f"serving on {base}/  (dbt docs: {base}/dbt_docs/, GX Data Docs: {base}/data_docs/, "
+                  f"report: {base}/latest/); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _run(args: argparse.Namespace) -> None:
+    """`socialcx run` and `socialcx backfill`: a progress bar over the stages (and over the posts while
+    enriching), then a summary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from socialcx import stages
+
+    columns = (SpinnerColumn(), TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        pipeline = progress.add_task("pipeline", total=None)
+        posts = None
+
+        def on_stage(name: str, index: int, total: int) -> None:
+            progress.update(pipeline, description=f"stage {name}", completed=index, total=total)
+
+        def on_posts(done: int, total: int) -> None:
+            nonlocal posts
+            if posts is None:
+                posts = progress.add_task("  enriching posts", total=total)
+            progress.update(posts, completed=done)
+
+        if args.command == "backfill":
+            results = stages.backfill(args.start, args.end, on_stage=on_stage, enrich_progress=on_posts,
+                                      extract=args.extract)
+        else:
+            results = stages.run_all(posts=args.posts, seed=args.seed, on_stage=on_stage, enrich_progress=on_posts)
+    table = Table(title=f"run {results[0]['run_id']}", show_edge=False)
+    table.add_column("stage")
+    table.add_column("seconds", justify="right")
+    table.add_column("outcome")
+    for result in results:
+        table.add_row(str(result["stage"]), f"{result.get('seconds', 0):.1f}", _stage_detail(result))
+    console.print(table)
+    print_summary(stages.summary())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,10 +215,31 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("publish", help="publish the marts for BI tools",
                         description="Write the read-only DuckDB file and Parquet files atomically; refused while "
                                     "the latest validation failed.")
+    commands.add_parser("report", help="build the KPI report (HTML with charts) from the published marts",
+                        description="Write reports/latest/index.html from the published marts: charts of response "
+                                    "times, SLA, sentiment, categories, recovery, retention, wallet share and ROI, "
+                                    "filterable by brand and date. Works offline.")
+    docs = commands.add_parser("docs", help="build dbt docs and serve them with the GX Data Docs and the report",
+                               description="Generate dbt's docs (lineage, model and KPI definitions) and serve them, "
+                                           "the Great Expectations Data Docs and the KPI report on 127.0.0.1.")
+    docs.add_argument("--port", type=int, default=8081, help="port on 127.0.0.1 (default 8081)")
+    docs.add_argument("--no-serve", action="store_true", help="build only, do not start the server")
     run = commands.add_parser("run", help="every stage in order, without Airflow",
-                              description="extract (configured sources), enrich, transform, validate, publish.")
+                              description="extract (configured sources), enrich, transform, validate, publish, "
+                                          "report; a progress bar while it runs and a summary at the end.")
     run.add_argument("--posts", type=int, help="sample size, as for `extract sample`")
     run.add_argument("--seed", type=int, help="sample seed, as for `extract sample`")
+    backfill = commands.add_parser(
+        "backfill", help="re-process a date range: re-enrich its posts, rebuild its conversations and KPIs",
+        description="Re-process what raw holds: re-enrich the posts created between --start and --end (inclusive), "
+                    "rebuild the incremental marts for them even outside the lookback window, then validate, "
+                    "publish, report and alert. Use it after "
+                    "changing brand settings, the taxonomy or a dbt var. Airflow's equivalent: airflow backfill "
+                    "create --dag-id socialcx_pipeline --from-date ... --to-date ...")
+    backfill.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    backfill.add_argument("--extract", action="store_true",
+                          help="extract the configured sources first (default: re-process what raw holds)")
     nlp = commands.add_parser("nlp", help="evaluate or train the NLP pipeline",
                               description="Measure the pipeline on labelled data, or train classifiers on it.")
     nlp_commands = nlp.add_subparsers(dest="nlp_command", required=True, metavar="NLP_COMMAND")
@@ -219,10 +324,14 @@ def main(argv: list[str] | None = None) -> int:
             _print_result(stages.validate())
         elif args.command == "publish":
             _print_result(stages.publish())
-        elif args.command == "run":
-            for result in stages.run_all(posts=args.posts, seed=args.seed):
-                _print_result(result)
-            print_summary(stages.summary())
+        elif args.command in ("run", "backfill"):
+            _run(args)
+        elif args.command == "docs":
+            _docs(args)
+        elif args.command == "report":
+            result = stages.report()
+            console.print(f"report written: {result['report']} ({result['bytes']:,} bytes; open it in a browser, "
+                          "it needs no network)")
         elif args.command == "forget":
             _print_result(stages.forget(author=args.author, post=args.post))
         elif args.command == "nlp":

@@ -50,6 +50,12 @@ class Settings:
     x_base_url: str = field(default_factory=lambda: os.environ.get("SOCIALCX_X_BASE_URL", "https://api.x.com"))
     x_brands: list[str] = field(default_factory=lambda: _list("SOCIALCX_X_BRANDS", ""))
     crm_location: str = field(default_factory=lambda: os.environ.get("SOCIALCX_CRM", ""))
+    raw_text_retention_days: int = field(default_factory=lambda: _int("SOCIALCX_RAW_TEXT_RETENTION_DAYS", 90))
+    alert_spike_days: int = field(default_factory=lambda: _int("SOCIALCX_ALERT_SPIKE_DAYS", 3))
+    alert_window_hours: int = field(default_factory=lambda: _int("SOCIALCX_ALERT_WINDOW_HOURS", 72))
+    alert_email_to: list[str] = field(default_factory=lambda: _list("SOCIALCX_ALERT_EMAIL_TO", ""))
+    alert_email_from: str = field(default_factory=lambda: os.environ.get("SOCIALCX_ALERT_EMAIL_FROM",
+                                                                          "socialcx@localhost"))
 
     @property
     def published_warehouse(self) -> Path:

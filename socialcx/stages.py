@@ -7,7 +7,9 @@ in XCom and the CLI prints.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import logging
 import os
 import time
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from socialcx.settings import Settings, get_settings
-from socialcx.warehouse import open_warehouse, scalar, table_counts
+from socialcx.warehouse import open_warehouse, scalar, table_counts, transaction
 
 log = logging.getLogger(__name__)
 
@@ -84,17 +86,37 @@ def extract(source: str, *, run_id: str | None = None, settings: Settings | None
 
 
 def enrich(*, run_id: str | None = None, settings: Settings | None = None,
-           progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
+           progress: Callable[[int, int], None] | None = None,
+           reprocess: tuple[str, str] | None = None) -> dict[str, object]:
+    """Annotate new or changed posts; ``reprocess=(start, end)`` re-annotates every post of those days too.
+    Then raw text past its retention is replaced by the redacted text (socialcx/retention.py)."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with _recorded(settings, run_id, "enrich") as info:
         from nlp.enrich import enrich as enrich_posts
+        from socialcx.retention import expire_raw_text
 
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            if reprocess:
+                with transaction(con):  # a crash after this only leaves them pending: the next run enriches them
+                    info["reprocessed"] = scalar(con, REPROCESS_COUNT, list(reprocess))
+                    con.execute(REPROCESS_DELETE, list(reprocess))
             result = enrich_posts(con, model=settings.nlp_model, batch_size=settings.nlp_batch_size,
                                   processes=settings.nlp_processes, progress=progress)
-        info.update(result.as_dict())
+            info.update(result.as_dict())
+            info["raw_text_expired"] = expire_raw_text(con, settings.raw_text_retention_days)["expired"]
     return {"run_id": run_id, **info}
+
+
+# posts of a date range whose enrichment a backfill redoes (not those past raw-text retention: their original
+# text is gone, their enrichment is what remains of it)
+_REPROCESS_POSTS = """
+select source, post_id from raw.posts
+where created_at::date between ? and ?
+  and (source, post_id) not in (select source, post_id from raw.text_expired)
+"""
+REPROCESS_COUNT = f"select count(*) from enriched.post_nlp where (source, post_id) in ({_REPROCESS_POSTS})"
+REPROCESS_DELETE = f"delete from enriched.post_nlp where (source, post_id) in ({_REPROCESS_POSTS})"
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -121,11 +143,13 @@ def dbt_invoke(args: list[str], settings: Settings | None = None) -> object:
 
 
 def transform(*, run_id: str | None = None, settings: Settings | None = None,
-              select: str | None = None) -> dict[str, object]:
+              select: str | None = None, dbt_vars: dict[str, str] | None = None) -> dict[str, object]:
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with _recorded(settings, run_id, "transform") as info:
         args = ["build"] + (["--select", select] if select else [])
+        if dbt_vars:
+            args += ["--vars", json.dumps(dbt_vars)]
         result = dbt_invoke(args, settings)
         statuses: dict[str, int] = {}
         for node in result.result.results:
@@ -197,17 +221,80 @@ def publish(*, run_id: str | None = None, settings: Settings | None = None) -> d
     return {"run_id": run_id, **info}
 
 
-def run_all(*, settings: Settings | None = None, run_id: str | None = None,
-            sources: list[str] | None = None, **extract_options: object) -> list[dict[str, object]]:
-    """Every stage in order, without Airflow: the same functions the DAG's tasks call."""
+def report(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
+    """Build reports/latest/index.html from the published marts (what BI readers see, never the working file)."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
-    results = [extract(source, run_id=run_id, settings=settings, **extract_options)
-               for source in (sources or settings.sources)]
-    results.append(enrich(run_id=run_id, settings=settings))
-    results.append(transform(run_id=run_id, settings=settings))
-    results.append(validate(run_id=run_id, settings=settings))
-    results.append(publish(run_id=run_id, settings=settings))
+    with _recorded(settings, run_id, "report") as info:
+        from socialcx.report import build_report
+
+        try:
+            info.update(build_report(settings.published_warehouse, settings.reports_dir / "latest", run_id=run_id))
+        except FileNotFoundError as exc:
+            raise StageError(str(exc)) from exc
+    return {"run_id": run_id, **info}
+
+
+def alert(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
+    """Send new alerts (spikes, urgent or negative posts unanswered past SLA) through the configured channels."""
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with _recorded(settings, run_id, "alert") as info:
+        from socialcx.alerts import send_new
+
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            info.update(send_new(con, settings, run_id))
+    return {"run_id": run_id, **info}
+
+
+def parse_day(value: str, name: str) -> str:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date().isoformat()
+    except ValueError as exc:
+        raise StageError(f"{name} {value!r} is not a date: use YYYY-MM-DD, e.g. 2026-10-01") from exc
+
+
+def backfill(start: str, end: str, *, settings: Settings | None = None, run_id: str | None = None,
+             on_stage: Callable[[str, int, int], None] | None = None,
+             enrich_progress: Callable[[int, int], None] | None = None,
+             extract: bool = False) -> list[dict[str, object]]:
+    """Re-process the posts and conversations of ``start``..``end`` (inclusive days) from what raw holds:
+    re-enrich the range, rebuild the incremental marts for it (and the lookback), validate, publish, report,
+    alert. ``extract=True`` first extracts the configured sources as a normal run does. Re-running it changes
+    nothing."""
+    start, end = parse_day(start, "--start"), parse_day(end, "--end")
+    if start > end:
+        raise StageError(f"--start {start} is after --end {end}")
+    settings = settings or get_settings()
+    return run_all(settings=settings, run_id=run_id or new_run_id("backfill"), on_stage=on_stage,
+                   enrich_progress=enrich_progress, reprocess=(start, end),
+                   sources=settings.sources if extract else [])
+
+
+def run_all(*, settings: Settings | None = None, run_id: str | None = None,
+            sources: list[str] | None = None, on_stage: Callable[[str, int, int], None] | None = None,
+            enrich_progress: Callable[[int, int], None] | None = None, reprocess: tuple[str, str] | None = None,
+            **extract_options: object) -> list[dict[str, object]]:
+    """Every stage in order, without Airflow: the same functions the DAG's tasks call.
+
+    ``on_stage(name, index, total)`` is called before each stage (the CLI's progress display); each result
+    carries its stage's name under ``stage``.
+    """
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    steps: list[tuple[str, Callable[..., dict[str, object]]]] = [
+        (f"extract_{source}", functools.partial(extract, source, **extract_options))
+        for source in (settings.sources if sources is None else sources)
+    ]
+    dbt_vars = {"backfill_start": reprocess[0], "backfill_end": reprocess[1]} if reprocess else None
+    steps += [("enrich", functools.partial(enrich, progress=enrich_progress, reprocess=reprocess)),
+              ("transform", functools.partial(transform, dbt_vars=dbt_vars)),
+              ("validate", validate), ("publish", publish), ("report", report), ("alert", alert)]
+    results = []
+    for index, (name, step) in enumerate(steps):
+        if on_stage:
+            on_stage(name, index, len(steps))
+        results.append({"stage": name, **step(run_id=run_id, settings=settings)})
     return results
 
 
@@ -239,7 +326,8 @@ def summary(settings: Settings | None = None) -> dict[str, object]:
         quarantined = scalar(con, "select count(*) from raw.quarantine")
     return {"rows": rows, "kpis": kpis, "quarantined": quarantined, "warehouse": str(settings.warehouse),
             "published": str(settings.published_warehouse), "parquet": str(settings.publish_dir / "parquet"),
-            "data_docs": str(settings.reports_dir / "data_docs" / "index.html")}
+            "data_docs": str(settings.reports_dir / "data_docs" / "index.html"),
+            "report": str(settings.reports_dir / "latest" / "index.html")}
 
 
 def forget(*, author: str | None = None, post: str | None = None, run_id: str | None = None,
@@ -264,4 +352,5 @@ def forget(*, author: str | None = None, post: str | None = None, run_id: str | 
         info.update(erasure.as_dict())
     steps = [enrich(run_id=run_id, settings=settings), transform(run_id=run_id, settings=settings),
              validate(run_id=run_id, settings=settings), publish(run_id=run_id, settings=settings)]
+    report(run_id=run_id, settings=settings)
     return {"run_id": run_id, **info, "republished": steps[-1].get("published_at")}

@@ -84,6 +84,12 @@ create table if not exists raw.extract_state (
     run_id              varchar not null,
     primary key (source, stream)
 );
+create table if not exists raw.text_expired (
+    source              varchar not null,
+    post_id             varchar not null,
+    expired_at          timestamptz not null,
+    primary key (source, post_id)
+);
 create table if not exists raw.quarantine (
     source              varchar not null,
     record              varchar not null,

@@ -33,6 +33,8 @@ os.environ.update({
     "SOCIALCX_SAMPLE_POSTS": "2000",
     "SOCIALCX_SAMPLE_SEED": "7",
     "SOCIALCX_LOCK_RETRIES": "2",
+    # the sample world's dates are fixed and the wall clock moves: retention is tested on its own
+    "SOCIALCX_RAW_TEXT_RETENTION_DAYS": "0",
 })
 
 
@@ -77,6 +79,28 @@ def built(tmp_path_factory: pytest.TempPathFactory):
             if value is not None:
                 os.environ[key] = value
     return settings, results
+
+
+@pytest.fixture
+def copy_built(built, tmp_path, monkeypatch):
+    """A private copy of the ``built`` warehouse and published files, for tests that change them."""
+    import shutil
+
+    import duckdb
+
+    from socialcx.settings import get_settings
+
+    settings, _ = built
+    wh = tmp_path / "wh" / "socialcx.duckdb"
+    wh.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("checkpoint")  # fold the WAL into the file before copying it
+    shutil.copy(settings.warehouse, wh)
+    shutil.copytree(settings.publish_dir, tmp_path / "published")
+    monkeypatch.setenv("SOCIALCX_WAREHOUSE", str(wh))
+    monkeypatch.setenv("SOCIALCX_PUBLISH_DIR", str(tmp_path / "published"))
+    monkeypatch.setenv("SOCIALCX_REPORTS_DIR", str(tmp_path / "reports"))
+    return get_settings()
 
 
 @pytest.fixture(scope="session")

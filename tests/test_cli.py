@@ -10,7 +10,7 @@ from socialcx.cli import build_parser, main
 from tests.conftest import VENV_BIN
 
 COMMANDS = [[], ["extract"], ["extract", "sample"], ["enrich"], ["transform"], ["validate"], ["publish"], ["run"],
-            ["summary"], ["forget"]]
+            ["summary"], ["forget"], ["report"], ["docs"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "socialcx")
@@ -25,6 +25,12 @@ def test_the_command_is_installed_in_the_venv():
     out = subprocess.run([str(VENV_BIN / "socialcx"), "--help"], capture_output=True, text=True, check=True).stdout
     for stage in ("extract", "enrich", "transform", "validate", "publish", "run"):
         assert stage in out
+
+
+def test_report_before_anything_was_published_says_what_to_do(settings_env, capsys):
+    assert main(["report"]) == 1
+    message = capsys.readouterr().err
+    assert str(settings_env.published_warehouse) in message and "socialcx publish" in message
 
 
 def test_publish_before_anything_was_validated_says_what_to_do(settings_env, capsys):

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pytest
 
 from socialcx import stages
-from socialcx.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def copy_built(built, tmp_path, monkeypatch):
-    settings, _ = built
-    with duckdb.connect(str(settings.warehouse)) as con:
-        con.execute("checkpoint")
-    (tmp_path / "wh").mkdir()
-    shutil.copy(settings.warehouse, tmp_path / "wh" / "socialcx.duckdb")
-    shutil.copytree(settings.publish_dir, tmp_path / "published")
-    for key, value in {"SOCIALCX_WAREHOUSE": tmp_path / "wh" / "socialcx.duckdb",
-                       "SOCIALCX_PUBLISH_DIR": tmp_path / "published", "SOCIALCX_REPORTS_DIR": tmp_path / "reports"}.items():
-        monkeypatch.setenv(key, str(value))
-    return Settings()
 
 
 def test_forget_an_author_everywhere(copy_built):

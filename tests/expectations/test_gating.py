@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pytest
 
 from socialcx import stages
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def copy_built(built, tmp_path, monkeypatch):
-    settings, _ = built
-    wh = tmp_path / "wh" / "socialcx.duckdb"
-    wh.parent.mkdir(parents=True)
-    with duckdb.connect(str(settings.warehouse)) as con:
-        con.execute("checkpoint")  # fold the WAL into the file before copying it
-    shutil.copy(settings.warehouse, wh)
-    shutil.copytree(settings.publish_dir, tmp_path / "published")
-    monkeypatch.setenv("SOCIALCX_WAREHOUSE", str(wh))
-    monkeypatch.setenv("SOCIALCX_PUBLISH_DIR", str(tmp_path / "published"))
-    monkeypatch.setenv("SOCIALCX_REPORTS_DIR", str(tmp_path / "reports"))
-    from socialcx.settings import get_settings
-
-    return get_settings()
 
 
 def _published_conversations(settings):

@@ -19,6 +19,10 @@ with conversations as (
             where changed_at > (select max(changed_at) from {{ this }}) - to_days({{ var('lookback_days') }})
         )
         or first_inbound_at > as_of_at - to_days({{ var('lookback_days') }})
+        {% if var('backfill_start') %}
+        -- a backfill rebuilds every conversation opened in its date range, changed or not
+        or first_inbound_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+        {% endif %}
     {% endif %}
 ),
 

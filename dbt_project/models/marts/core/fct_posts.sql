@@ -30,6 +30,10 @@ posts as (
                 where changed.changed_at > (select max(changed_at) from {{ this }}) - to_days({{ var('lookback_days') }})
             )
         )
+        {% if var('backfill_start') %}
+        -- a backfill (socialcx backfill, or an Airflow backfill run) rebuilds every post of its date range
+        or created_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+        {% endif %}
     {% endif %}
 ),
 

@@ -6,6 +6,7 @@ with conversations as (
 final as (
     select
         brand,
+        date_trunc('month', first_inbound_date)::date as activity_month,
         primary_category as category,
         response_speed_bucket,
         count(*) as negative_start_count,

@@ -1,0 +1,161 @@
+"""Alerts for what must not wait: negative-sentiment spikes, and urgent or negative posts left unanswered past
+their SLA.
+
+Alerts go out through Airflow's notifiers, configured as Airflow connections (in the metadata DB, or as
+``AIRFLOW_CONN_*`` variables), never as settings in the code:
+
+- ``socialcx_alerts_webhook``: a Slack incoming webhook, or anything that accepts Slack's JSON (Mattermost,
+  Rocket.Chat, a Teams workflow). Connection type ``slackwebhook``; the webhook URL's path as the password
+  or the whole webhook URL as the password, e.g.
+  ``{"conn_type": "slackwebhook", "password": "https://hooks.slack.com/services/T000/B000/XXX"}``.
+- ``socialcx_alerts_smtp``: an SMTP server (connection type ``smtp``); recipients in SOCIALCX_ALERT_EMAIL_TO.
+
+A channel whose connection does not exist is skipped. Every incident has a key (``negative_spike:<brand>:<day>``,
+``unanswered:<conversation_id>``); a delivery is recorded in ``ops.alert_deliveries`` per key and channel only
+after the channel accepted it, so an incident alerts once per channel, re-runs and backfills send nothing new,
+and a channel that was down gets the alert on the next run. Messages carry redacted text only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from socialcx.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_CONN = "socialcx_alerts_webhook"
+SMTP_CONN = "socialcx_alerts_smtp"
+
+DDL = """
+create schema if not exists ops;
+create table if not exists ops.alert_deliveries (
+    alert_key varchar not null,
+    channel varchar not null,
+    kind varchar not null,
+    brand varchar,
+    message varchar,
+    run_id varchar,
+    sent_at timestamptz not null,
+    primary key (alert_key, channel)
+);
+"""
+
+# Recent means relative to the newest post in the warehouse (the marts' as-of time), not the wall clock, so a backfill or a
+# late file drop alerts on what was recent in its data, and old history never floods the channels.
+SPIKES = """
+select 'negative_spike:' || brand || ':' || activity_date as alert_key, brand, activity_date,
+       net_sentiment, net_sentiment_28d_baseline, post_count, negative_count
+from marts.mart_sentiment
+where is_negative_spike
+  and activity_date > (select max(last_post_at)::date from marts.fct_conversations) - ?
+order by activity_date, brand
+"""
+
+UNANSWERED = """
+with as_of as (select max(last_post_at) as as_of_at from marts.fct_conversations)
+select 'unanswered:' || c.conversation_id as alert_key, c.brand, c.conversation_id, c.first_inbound_at,
+       c.sla_target_minutes, date_diff('minute', c.first_inbound_at, as_of.as_of_at) as waiting_minutes,
+       c.urgency, c.first_customer_sentiment, c.primary_category, p.text_redacted
+from marts.fct_conversations as c
+cross join as_of
+left join marts.fct_posts as p
+    on p.conversation_id = c.conversation_id and p.reply_depth = 0
+where not c.is_responded
+  and c.is_sla_breached
+  and (c.urgency = 'high' or c.first_customer_sentiment = 'negative')
+  and c.first_inbound_at > as_of.as_of_at - to_hours(?)
+order by c.first_inbound_at, c.conversation_id
+"""
+
+
+@dataclass(frozen=True)
+class Alert:
+    key: str
+    kind: str
+    brand: str
+    subject: str
+    text: str
+
+
+def detect(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
+    """Every current incident (sent or not): spikes in the last few days, unanswered conversations that breached
+    their SLA within the alert window."""
+    alerts = []
+    for key, brand, day, net, baseline, posts, negative in con.execute(SPIKES, [settings.alert_spike_days]).fetchall():
+        alerts.append(Alert(key, "negative_spike", brand, f"[socialcx] negative sentiment spike: {brand} on {day}",
+                            f"Net sentiment for {brand} on {day} was {net:+.2f} against a 28-day baseline of "
+                            f"{baseline:+.2f} ({negative} negative of {posts} posts)."))
+    rows = con.execute(UNANSWERED, [settings.alert_window_hours]).fetchall()
+    for key, brand, conversation, opened, sla, waiting, urgency, sentiment, category, text in rows:
+        why = " and ".join(w for w, on in (("urgent", urgency == "high"), ("negative", sentiment == "negative")) if on)
+        snippet = (text or "")[:200]
+        alerts.append(Alert(key, "unanswered", brand,
+                            f"[socialcx] {why} post unanswered past SLA: {brand}",
+                            f"{brand} has not answered conversation {conversation} ({why}, {category or 'uncategorised'})"
+                            f" opened {opened:%Y-%m-%d %H:%M} UTC: waiting {waiting} min, SLA {sla} min. "
+                            f"Post (redacted): {snippet}"))
+    return alerts
+
+
+def _connection_exists(conn_id: str) -> bool:
+    try:
+        from airflow.sdk import BaseHook
+
+        BaseHook.get_connection(conn_id)
+        return True
+    except Exception:  # no Airflow connection of that name (or no Airflow at all): the channel is off
+        return False
+
+
+def _senders(settings: Settings) -> dict[str, object]:
+    """Channel name -> a function sending one alert, for every configured channel."""
+    senders: dict[str, object] = {}
+    if _connection_exists(WEBHOOK_CONN):
+        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+        def webhook(alert: Alert) -> None:
+            SlackWebhookNotifier(slack_webhook_conn_id=WEBHOOK_CONN, text=f"*{alert.subject}*\n{alert.text}").notify({})
+
+        senders["webhook"] = webhook
+    if _connection_exists(SMTP_CONN):
+        if not settings.alert_email_to:
+            log.warning("connection %s exists but SOCIALCX_ALERT_EMAIL_TO is empty: no e-mail alerts", SMTP_CONN)
+        else:
+            from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+            def email(alert: Alert) -> None:
+                SmtpNotifier(to=settings.alert_email_to, from_email=settings.alert_email_from, subject=alert.subject,
+                             html_content=f"<p>{alert.text}</p>", smtp_conn_id=SMTP_CONN).notify({})
+
+            senders["email"] = email
+    return senders
+
+
+def send_new(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> dict[str, object]:
+    """Send each incident not yet delivered on a channel; record each delivery once the channel took it."""
+    con.execute(DDL)
+    alerts = detect(con, settings)
+    senders = _senders(settings)
+    sent: dict[str, int] = {channel: 0 for channel in senders}
+    failed: list[str] = []
+    delivered = {(k, c) for k, c in con.execute("select alert_key, channel from ops.alert_deliveries").fetchall()}
+    for alert in alerts:
+        for channel, send in senders.items():
+            if (alert.key, channel) in delivered:
+                continue
+            try:
+                send(alert)
+            except Exception as exc:  # one channel down must not stop the others; retried next run
+                failed.append(f"{channel} {alert.key}: {type(exc).__name__}")
+                log.warning("alert %s not delivered on %s (%s); it is retried on the next run",
+                            alert.key, channel, type(exc).__name__)
+                continue
+            con.execute("insert into ops.alert_deliveries values (?, ?, ?, ?, ?, ?, ?)",
+                        [alert.key, channel, alert.kind, alert.brand, alert.subject, run_id, datetime.now(UTC)])
+            sent[channel] += 1
+    return {"incidents": len(alerts), "channels": sorted(senders), "sent": sent, "failed": failed}

@@ -1,0 +1,171 @@
+"""The KPI report: one static HTML page built from the published marts after every run.
+
+``reports/latest/index.html`` embeds Plotly's JavaScript and the (small, pre-aggregated) chart data, so it opens
+from disk with no network and no BI tool. The page filters by brand and date range in the browser: every query
+here aggregates to brand x week (or day, or month) with additive counts, so the page can re-aggregate any
+selection without reading the marts again. Medians and percentiles are not additive, so those charts draw one
+line per brand instead of a total.
+
+The page is written under a temporary name and moved into place, like the published marts: a browser that
+reloads mid-run sees the old report or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+# Each dataset: a query over the published marts (schema ``marts``). Week = ISO week starting Monday.
+DATASETS: dict[str, str] = {
+    # first response time per brand and week, over answered actionable conversations (mart_service_performance's
+    # definition), calendar and business clock, in minutes
+    "frt": """
+        select brand, date_trunc('week', first_inbound_date)::date as period,
+               median(first_response_seconds) / 60 as median_min,
+               quantile_cont(first_response_seconds, 0.9) / 60 as p90_min,
+               median(first_response_business_seconds) / 60 as median_business_min,
+               quantile_cont(first_response_business_seconds, 0.9) / 60 as p90_business_min,
+               count(*) as answered
+        from marts.fct_conversations
+        where is_actionable and is_responded
+        group by all order by brand, period""",
+    # counts behind response rate and within-SLA % (definitions in _service__models.yml)
+    "service": """
+        select brand, date_trunc('week', first_inbound_date)::date as period,
+               count(*) filter (where is_actionable) as actionable,
+               count(*) filter (where is_actionable and is_responded) as responded,
+               count(*) filter (where is_actionable and not is_sla_breached) as within_sla
+        from marts.fct_conversations
+        group by all order by brand, period""",
+    "sentiment": """
+        select brand, activity_date as period, post_count, positive_count, negative_count, net_sentiment,
+               is_negative_spike
+        from marts.mart_sentiment
+        order by brand, period""",
+    "categories": """
+        select brand, date_trunc('week', first_inbound_date)::date as period, primary_category as category,
+               count(*) as conversations
+        from marts.fct_conversations
+        where intent = 'complaint' and primary_category is not null
+        group by all order by brand, period, category""",
+    "recovery": """
+        select brand, activity_month as period, response_speed_bucket as bucket,
+               sum(negative_start_count) as negative_starts, sum(recovered_count) as recovered
+        from marts.mart_customer_recovery
+        group by all order by brand, period, bucket""",
+    "retention": """
+        select brand, cohort_month as period, service_experience, month_offset,
+               sum(cohort_customers) as cohort_customers, sum(retained_customers) as retained_customers
+        from marts.mart_retention
+        group by all order by brand, period, service_experience, month_offset""",
+    # customers who buy the category from two or more brands (one brand has a share of 1 by definition)
+    "wallet": """
+        select brand, activity_month as period, brands_used, satisfaction_rank,
+               count(*) as customers, sum(observed_share) as observed_share_sum
+        from marts.mart_wallet_share
+        where brands_used >= 2
+        group by all order by brand, period, brands_used, satisfaction_rank""",
+    "roi": """
+        select brand, activity_month as period, answered_contacts, deflected_contacts, call_cost_avoided,
+               recovered_customers, revenue_after_recovery, revenue_after_answer
+        from marts.mart_roi
+        order by brand, period""",
+}
+
+CHARTS: list[tuple[str, str, str]] = [
+    ("frt-calendar", "First response time, calendar clock",
+     "Median (solid) and 90th percentile (dotted) minutes to the first brand reply, answered actionable "
+     "conversations, per brand and week."),
+    ("frt-business", "First response time, business hours",
+     "The same, counting only each brand's opening hours (nights, weekends and holidays excluded)."),
+    ("service-rates", "Response rate and within-SLA %",
+     "Share of actionable conversations answered at all, and share answered within the brand's SLA target "
+     "(an unanswered conversation past its target counts as a breach)."),
+    ("sentiment", "Net sentiment, with negative spikes",
+     "(positive - negative) / posts over the trailing 7 days; a red cross marks a day whose net sentiment fell "
+     "below its 28-day baseline by more than spike_k standard deviations (mart_sentiment.is_negative_spike)."),
+    ("categories", "Complaint category mix",
+     "Share of complaint conversations by primary category per week (top eight categories of the selection)."),
+    ("recovery", "Recovery rate by response speed",
+     "Conversations that started negative and ended neutral or positive, by how fast the brand first replied."),
+    ("retention", "Retention by service experience",
+     "Share of customers ordering from the brand k months after their first conversation with it, by how that "
+     "conversation was handled."),
+    ("wallet", "Wallet share against satisfaction rank",
+     "Observed share of category spend (markers) by the brand's satisfaction rank among the brands a customer "
+     "uses, against the Wallet Allocation Rule (lines): (1 - rank / (n + 1)) x 2 / n."),
+    ("roi", "ROI per brand",
+     "Call-centre cost avoided by answering on social (answered contacts x deflection rate x cost per call) and "
+     "revenue from recovered customers after the conversation."),
+]
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def collect(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list]]:
+    """Run every dataset query; each result is {columns: [...], rows: [[...], ...]} (compact in the page)."""
+    data: dict[str, dict[str, list]] = {}
+    for name, query in DATASETS.items():
+        cursor = con.execute(query)
+        columns = [d[0] for d in cursor.description]
+        data[name] = {"columns": columns, "rows": [[_plain(v) for v in row] for row in cursor.fetchall()]}
+    return data
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def render(data: dict[str, dict[str, list]], *, run_id: str | None, generated_at: str) -> str:
+    brands = sorted({row[0] for dataset in data.values() for row in dataset["rows"]})
+    periods = [row[1] for dataset in data.values() for row in dataset["rows"] if row[1]]
+    meta = {"brands": brands, "first": min(periods, default=None), "last": max(periods, default=None),
+            "run_id": run_id, "generated_at": generated_at,
+            "charts": [{"id": cid, "title": title} for cid, title, _ in CHARTS]}
+    sections = "\n".join(
+        f'<section class="card"><h2>{title}</h2><p class="help">{help_text}</p>'
+        f'<div class="chart" id="chart-{cid}" data-chart="{cid}"></div></section>'
+        for cid, title, help_text in CHARTS
+    )
+    template = (Path(__file__).parent / "report_template.html").read_text()
+    payload = json.dumps({"meta": meta, "data": data}, separators=(",", ":")).replace("</", "<\\/")
+    page = (template.replace("/*REPORT_DATA*/null", payload)
+            .replace("<!--CHARTS-->", sections)
+            .replace("<!--GENERATED-->", f"run {run_id or '-'}, generated {generated_at}"))
+    return page.replace("/*PLOTLY_JS*/", _plotly_js(), 1)  # last: nothing is searched inside Plotly's code
+
+
+def build_report(published: Path, out_dir: Path, *, run_id: str | None = None) -> dict[str, object]:
+    """Write ``out_dir/index.html`` from the published DuckDB file; returns where and how much."""
+    if not published.exists():
+        raise FileNotFoundError(f"no published marts at {published}: run `socialcx publish` (or `socialcx run`) "
+                                "before `socialcx report`")
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        data = collect(con)
+    finally:
+        con.close()
+    generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    html = render(data, run_id=run_id, generated_at=generated_at)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "index.html"
+    temporary = out_dir / f"index.html.tmp-{os.getpid()}"
+    temporary.write_text(html, encoding="utf-8")
+    os.replace(temporary, target)
+    return {"report": str(target), "bytes": target.stat().st_size,
+            "rows": {name: len(dataset["rows"]) for name, dataset in data.items()}}

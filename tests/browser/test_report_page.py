@@ -1,0 +1,119 @@
+"""The KPI report in a real browser: every chart drawn with data, offline, and the filters recompute figures."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+
+from socialcx.report import CHARTS
+from tests.browser.conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.integration
+
+# Per chart: how many traces hold data points, and how many SVG marks (lines, areas, bars, markers) are painted.
+CHART_STATE = """els => els.map(el => ({
+  id: el.id,
+  points: Number(el.dataset.points),
+  traces: (el.data || []).length,
+  marks: [...el.querySelectorAll('.scatterlayer path, .barlayer path')].filter(p => (p.getAttribute('d') || '').length > 8).length,
+  noData: el.textContent.includes('No data for this selection'),
+  names: (el.data || []).map(t => t.name),
+  xs: (el.data || []).flatMap(t => t.x || []),
+}))"""
+
+
+def _open(page, settings):
+    report = settings.reports_dir / "latest" / "index.html"
+    outside = []
+
+    def only_local(route):
+        if route.request.url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:  # the report must not need the network: record and refuse
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(report.as_uri())
+    page.wait_for_selector("body[data-rendered]")
+    return outside
+
+
+def _redraw(page, action) -> None:
+    before = page.get_attribute("body", "data-rendered")
+    action()
+    page.wait_for_function(f"document.body.dataset.rendered !== '{before}'")
+
+
+def _kpi(page, label: str) -> str:
+    return page.locator(f".kpi:has(.label:text-is('{label}')) .value").inner_text()
+
+
+def _published(settings, query: str, params=()) -> object:
+    con = duckdb.connect(str(settings.published_warehouse), read_only=True)
+    try:
+        return con.execute(query, params).fetchone()
+    finally:
+        con.close()
+
+
+def test_run_writes_the_report_and_every_chart_is_drawn_offline(built, page):
+    settings, results = built
+    assert results[-1]["stage"] == "report"
+    outside = _open(page, settings)
+    charts = page.eval_on_selector_all(".chart", CHART_STATE)
+    assert [c["id"] for c in charts] == [f"chart-{cid}" for cid, _, _ in CHARTS]
+    for chart in charts:
+        assert chart["points"] > 0 and chart["traces"] > 0, chart["id"]
+        assert chart["marks"] > 0, f"{chart['id']} has data but nothing painted"
+        assert not chart["noData"], chart["id"]
+    assert outside == [], f"the report asked the network for {outside}"
+    assert page.errors == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "report.png"), full_page=True)
+
+    # the headline tiles agree with the marts (computed here in SQL, there in the page's JavaScript)
+    actionable, responded = _published(settings, "select count(*) filter (where is_actionable), count(*) filter "
+                                                  "(where is_actionable and is_responded) from marts.fct_conversations")
+    assert _kpi(page, "actionable conversations") == f"{actionable:,}"
+    assert _kpi(page, "response rate") == f"{100 * responded / actionable:.1f}%"
+
+
+def test_brand_and_date_filters_recompute_every_chart(built, page):
+    settings, _ = built
+    _open(page, settings)
+    brands = page.eval_on_selector_all("#brand-filter input", "els => els.map(e => e.value)")
+    assert len(brands) == 7
+    keep = brands[0]
+    for other in brands[1:]:
+        _redraw(page, lambda other=other: page.uncheck(f"#brand-filter input[value='{other}']"))
+    charts = {c["id"]: c for c in page.eval_on_selector_all(".chart", CHART_STATE)}
+    assert {name.split(" ")[0] for name in charts["chart-frt-calendar"]["names"]} == {keep}
+    assert set(charts["chart-sentiment"]["names"]) <= {keep, f"{keep} negative spike"}
+    assert set(charts["chart-roi"]["xs"]) == {keep}
+    (actionable,) = _published(settings, "select count(*) filter (where is_actionable) from marts.fct_conversations "
+                                         "where brand = ?", [keep])
+    assert _kpi(page, "actionable conversations") == f"{actionable:,}"
+
+    # four whole weeks (Monday to Sunday) in the middle of the data: weekly figures are then exact
+    (first,) = _published(settings, "select min(first_inbound_date) from marts.fct_conversations")
+    start = first + timedelta(days=63 - first.weekday())
+    end = start + timedelta(days=27)
+    _redraw(page, lambda: page.fill("#date-start", start.isoformat()) or page.dispatch_event("#date-start", "change"))
+    _redraw(page, lambda: page.fill("#date-end", end.isoformat()) or page.dispatch_event("#date-end", "change"))
+    charts = {c["id"]: c for c in page.eval_on_selector_all(".chart", CHART_STATE)}
+    days = [date.fromisoformat(x[:10]) for x in charts["chart-sentiment"]["xs"]]
+    assert days and min(days) >= start and max(days) <= end
+    (actionable,) = _published(settings, "select count(*) filter (where is_actionable) from marts.fct_conversations "
+                                         "where brand = ? and first_inbound_date between ? and ?", [keep, start, end])
+    assert _kpi(page, "actionable conversations") == f"{actionable:,}"
+
+    # no brand at all: every chart says so instead of drawing stale data
+    _redraw(page, lambda: page.uncheck(f"#brand-filter input[value='{keep}']"))
+    charts = page.eval_on_selector_all(".chart", CHART_STATE)
+    assert all(c["noData"] and c["points"] == 0 for c in charts)
+    _redraw(page, lambda: page.click("#reset"))
+    assert all(c["points"] > 0 for c in page.eval_on_selector_all(".chart", CHART_STATE))
+    assert page.errors == []

@@ -1,0 +1,135 @@
+"""Alerts through Airflow's notifiers, delivered to a local Slack-compatible webhook and a local SMTP server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import duckdb
+import pytest
+
+from socialcx import stages
+from socialcx.alerts import detect
+from socialcx.settings import get_settings
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Webhook:
+    """Answers like Slack's incoming webhooks: 200 "ok" for a JSON body with text; records every body."""
+
+    def __init__(self, fail: bool = False):
+        self.bodies: list[dict] = []
+        self.fail = fail
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                status = 500 if outer.fail else 200
+                if not outer.fail:
+                    outer.bodies.append({"path": self.path, **body})
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status == 200 else b"internal_error")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_address[1]
+
+
+@pytest.fixture(autouse=True)
+def wide_window(monkeypatch):
+    """The small test world has a thin last day: look back ten days so there are incidents of both kinds."""
+    monkeypatch.setenv("SOCIALCX_ALERT_WINDOW_HOURS", "240")
+    monkeypatch.setenv("SOCIALCX_ALERT_SPIKE_DAYS", "10")
+
+
+@pytest.fixture
+def channels(monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    class Mailbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's naming
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    webhook = Webhook()
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    smtp.start()
+    monkeypatch.setenv("AIRFLOW_CONN_SOCIALCX_ALERTS_WEBHOOK", json.dumps(
+        {"conn_type": "slackwebhook", "schema": "http", "host": f"127.0.0.1:{webhook.port}/services",
+         "password": "T000/B000/not-a-real-token"}))
+    monkeypatch.setenv("AIRFLOW_CONN_SOCIALCX_ALERTS_SMTP", json.dumps(
+        {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp.port,
+         "extra": {"disable_ssl": True, "disable_tls": True}}))
+    monkeypatch.setenv("SOCIALCX_ALERT_EMAIL_TO", "care-leads@example.com")
+    yield webhook, mailbox
+    smtp.stop()
+    webhook.server.shutdown()
+
+
+def test_each_incident_alerts_once_on_each_channel(copy_built, channels):
+    settings = get_settings()
+    webhook, mailbox = channels
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        incidents = detect(con, settings)
+        # worked out from the marts directly: spikes of the last 10 days, breaches of the last 240 hours
+        spikes = con.execute("select count(*) from marts.mart_sentiment where is_negative_spike and activity_date > "
+                             "(select max(last_post_at)::date from marts.fct_conversations) - 10").fetchone()[0]
+        breaches = con.execute("""select count(*) from marts.fct_conversations where not is_responded
+            and is_sla_breached and (urgency = 'high' or first_customer_sentiment = 'negative')
+            and first_inbound_at > (select max(last_post_at) from marts.fct_conversations) - interval 240 hours
+            """).fetchone()[0]
+    assert len(incidents) == spikes + breaches
+    assert spikes > 0 and breaches > 0
+
+    first = stages.alert(settings=settings)
+    assert first["sent"] == {"webhook": len(incidents), "email": len(incidents)}
+    assert len(webhook.bodies) == len(mailbox.messages) == len(incidents)
+    assert all(body["path"] == "/services/T000/B000/not-a-real-token" for body in webhook.bodies)
+    assert all(rcpt == ["care-leads@example.com"] for rcpt, _ in mailbox.messages)
+    unanswered = [b["text"] for b in webhook.bodies if "unanswered past SLA" in b["text"]]
+    assert len(unanswered) == breaches and all("Post (redacted)" in text for text in unanswered)
+
+    # the next run (or a re-run, or a backfill) finds the same incidents and sends nothing
+    second = stages.alert(settings=settings)
+    assert second["incidents"] == len(incidents) and second["sent"] == {"webhook": 0, "email": 0}
+    assert len(webhook.bodies) == len(mailbox.messages) == len(incidents)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct alert_key) from ops.alert_deliveries").fetchone() == (
+            2 * len(incidents), len(incidents))
+
+
+def test_a_channel_that_is_down_gets_the_alerts_on_the_next_run(copy_built, channels):
+    settings = get_settings()
+    webhook, mailbox = channels
+    webhook.fail = True
+    down = stages.alert(settings=settings)
+    assert down["sent"]["webhook"] == 0 and down["sent"]["email"] == down["incidents"] > 0
+    assert len(down["failed"]) == down["incidents"]
+    assert "not-a-real-token" not in json.dumps(down)  # failures name the channel and incident, never the URL
+    webhook.fail = False
+    back = stages.alert(settings=settings)
+    assert back["sent"] == {"webhook": down["incidents"], "email": 0}
+    assert len(webhook.bodies) == len(mailbox.messages) == down["incidents"]
+
+
+def test_without_connections_alerts_are_detected_but_not_sent(copy_built):
+    result = stages.alert(settings=get_settings())
+    assert result["channels"] == [] and result["incidents"] > 0 and result["sent"] == {}
