@@ -16,13 +16,18 @@ Social customer-service analytics, end to end, once per schedule interval:
 
 Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
 writer per file. Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
+
+**Backfills.** `airflow backfill create --dag-id socialcx_pipeline --from-date 2026-10-01 --to-date 2026-10-07`
+(with the scheduler running, `make up`) re-processes each run's data interval: its posts are re-enriched and
+the incremental marts rebuild the conversations opened in it, however old. A manual run can do the same for
+any range with the params `backfill_start` / `backfill_end` (YYYY-MM-DD), like `socialcx backfill`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
@@ -41,6 +46,28 @@ def _run_id() -> str:
     return str(get_current_context()["run_id"])
 
 
+def reprocess_window(context) -> tuple[str, str] | None:
+    """The days a run re-processes: the params of a manual run, the data interval of a backfill run, else none."""
+    dag_run = context["dag_run"]
+    params = context.get("params") or {}
+    conf = {**params, **(dag_run.conf or {})}
+    if conf.get("backfill_start"):
+        return str(conf["backfill_start"]), str(conf.get("backfill_end") or conf["backfill_start"])
+    if dag_run.run_type == "backfill":
+        return context["data_interval_start"].date().isoformat(), context["data_interval_end"].date().isoformat()
+    return None
+
+
+# the same rule for the dbt tasks, as templates cosmos renders into `dbt build --vars`
+BACKFILL_VARS = {
+    "backfill_start": "{{ params.get('backfill_start') or dag_run.conf.get('backfill_start') "
+                      "or (data_interval_start | ds if dag_run.run_type == 'backfill' else '') }}",
+    "backfill_end": "{{ params.get('backfill_end') or dag_run.conf.get('backfill_end') "
+                    "or params.get('backfill_start') or dag_run.conf.get('backfill_start') "
+                    "or (data_interval_end | ds if dag_run.run_type == 'backfill' else '') }}",
+}
+
+
 @task(pool=POOL)
 def extract(source: str) -> dict[str, object]:
     from socialcx import stages
@@ -52,7 +79,7 @@ def extract(source: str) -> dict[str, object]:
 def enrich() -> dict[str, object]:
     from socialcx import stages
 
-    return stages.enrich(run_id=_run_id())
+    return stages.enrich(run_id=_run_id(), reprocess=reprocess_window(get_current_context()))
 
 
 @task(pool=POOL)
@@ -92,6 +119,10 @@ def alert() -> dict[str, object]:
     tags=["socialcx"],
     doc_md=__doc__,
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "owner": "socialcx"},
+    params={
+        "backfill_start": Param("", type="string", description="re-process from this day (YYYY-MM-DD); empty: no"),
+        "backfill_end": Param("", type="string", description="re-process up to this day, inclusive"),
+    },
 )
 def socialcx_pipeline() -> None:
     from socialcx.stages import dbt_env
@@ -112,7 +143,7 @@ def socialcx_pipeline() -> None:
         ),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
-        operator_args={"pool": POOL, "install_deps": False, "emit_datasets": False},
+        operator_args={"pool": POOL, "install_deps": False, "emit_datasets": False, "vars": BACKFILL_VARS},
     )
     published = publish()
     extracts >> enriched >> transform >> validate() >> published >> [report(), alert()]

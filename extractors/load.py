@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from socialcx import failpoints
 from socialcx.warehouse import scalar
 
 MAX_TEXT_CHARS = 10_000
@@ -195,6 +196,7 @@ def save_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str, value:
         on conflict (source, stream) do update set cursor_value = excluded.cursor_value,
             updated_at = excluded.updated_at, run_id = excluded.run_id
     """, [source, stream, value, utcnow(), run_id])
+    failpoints.hit("extract:before_commit")  # the cursor is the last write of an extract's transaction
 
 
 def get_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> str | None:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from nlp.components import state
 from nlp.pipeline import load_pipeline
+from socialcx import failpoints
 from socialcx.warehouse import scalar, transaction
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ def _enrich_pending(con, nlp, version: str, pending: int, chunk_size: int, batch
         finally:
             con.unregister("_nlp_in")
         done += len(frame)
+        failpoints.hit("enrich:after_chunk")
         log.info("enriched %d/%d posts", done, pending)
         if progress:
             progress(done, pending)

@@ -44,6 +44,7 @@ class Settings:
     dbt_project_dir: Path = field(default_factory=lambda: _path("SOCIALCX_DBT_PROJECT_DIR", "dbt_project"))
     nlp_model: str = field(default_factory=lambda: os.environ.get("SOCIALCX_NLP_MODEL", "default"))
     nlp_batch_size: int = field(default_factory=lambda: _int("SOCIALCX_NLP_BATCH_SIZE", 2_000))
+    nlp_chunk_size: int = field(default_factory=lambda: _int("SOCIALCX_NLP_CHUNK_SIZE", 50_000))
     nlp_processes: int = field(default_factory=lambda: _int("SOCIALCX_NLP_PROCESSES", min(2, os.cpu_count() or 1)))
     lock_retries: int = field(default_factory=lambda: _int("SOCIALCX_LOCK_RETRIES", 10))
     schedule: str = field(default_factory=lambda: os.environ.get("SOCIALCX_SCHEDULE", "@hourly"))

@@ -102,7 +102,8 @@ def enrich(*, run_id: str | None = None, settings: Settings | None = None,
                     info["reprocessed"] = scalar(con, REPROCESS_COUNT, list(reprocess))
                     con.execute(REPROCESS_DELETE, list(reprocess))
             result = enrich_posts(con, model=settings.nlp_model, batch_size=settings.nlp_batch_size,
-                                  processes=settings.nlp_processes, progress=progress)
+                                  chunk_size=settings.nlp_chunk_size, processes=settings.nlp_processes,
+                                  progress=progress)
             info.update(result.as_dict())
             info["raw_text_expired"] = expire_raw_text(con, settings.raw_text_retention_days)["expired"]
     return {"run_id": run_id, **info}
@@ -131,7 +132,14 @@ def dbt_invoke(args: list[str], settings: Settings | None = None) -> object:
 
     os.environ.update(dbt_env(settings))
     project = str(settings.dbt_project_dir)
-    result = dbtRunner().invoke([*args, "--project-dir", project, "--profiles-dir", project])
+    from socialcx.failpoints import dbt_callback
+
+    # dbt-duckdb opens the file itself and does not retry a lock another process holds. Holding our own
+    # connection first (with retries) makes this process the lock holder; dbt's connections in this process
+    # then share the same DuckDB instance instead of asking for the lock.
+    with open_warehouse(settings.warehouse, retries=settings.lock_retries):
+        result = dbtRunner(callbacks=[dbt_callback]).invoke([*args, "--project-dir", project,
+                                                             "--profiles-dir", project])
     if not result.success:
         failed = []
         for node in getattr(result.result, "results", None) or []:

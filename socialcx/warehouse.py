@@ -185,3 +185,34 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     """The first value of a query. DuckDB 2.0 refuses new work while a result is unfinished, so fetch it all."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+# columns that record when a row was (re)computed rather than what it says: a re-enrichment moves them
+BOOKKEEPING_COLUMNS = ("changed_at", "enriched_at")
+# columns that record which run loaded a row and when: they differ between two warehouses loaded separately
+LOAD_COLUMNS = ("ingested_at", "updated_at", "run_id", "quarantined_at", "expired_at")
+
+
+def table_checksums(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], skip: tuple[str, ...] = (),
+                    ignore: tuple[str, ...] = BOOKKEEPING_COLUMNS) -> dict[str, tuple[int, int]]:
+    """Row count and an order-independent checksum of every table and view in ``schemas``: two warehouses with
+    equal checksums hold the same rows. Columns in ``ignore`` are left out; floating-point values are rounded
+    to 9 significant places, since a sum's last bits depend on the order DuckDB's threads added it up in."""
+    columns = con.execute(
+        "select table_schema || '.' || table_name, column_name, data_type from information_schema.columns "
+        "where list_contains(?, table_schema) order by table_schema, table_name, ordinal_position",
+        [list(schemas)]).fetchall()
+    selects: dict[str, list[str]] = {}
+    for table, column, data_type in columns:
+        if table in skip or column in ignore:
+            continue
+        quoted = f'"{column}"'
+        if data_type in ("DOUBLE", "FLOAT", "REAL"):
+            quoted = f"round({quoted} / 10 ^ floor(log10(abs({quoted}) + 1e-300)), 9) * 10 ^ floor(log10(abs({quoted}) + 1e-300))"
+        selects.setdefault(table, []).append(quoted)
+    sums = {}
+    for table, select in selects.items():
+        count, checksum = con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from "
+                                      f"(select {', '.join(select)} from {table}) as t").fetchone()
+        sums[table] = (count, int(checksum))
+    return sums

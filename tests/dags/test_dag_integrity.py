@@ -62,3 +62,33 @@ def test_one_extract_task_per_configured_source(monkeypatch):
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     dag = bag.dags["socialcx_pipeline"]
     assert {t for t in dag.task_ids if t.startswith("extract_")} == {"extract_sample", "extract_file"}
+
+
+def _context(run_type: str, conf: dict | None = None, params: dict | None = None):
+    from types import SimpleNamespace
+
+    import pendulum
+
+    return {"dag_run": SimpleNamespace(run_type=run_type, conf=conf or {}),
+            "params": params or {"backfill_start": "", "backfill_end": ""},
+            "data_interval_start": pendulum.datetime(2026, 10, 5, 13), "data_interval_end": pendulum.datetime(2026, 10, 5, 14)}
+
+
+@pytest.mark.parametrize(("run_type", "conf", "window"), [
+    ("scheduled", None, None),
+    ("manual", None, None),
+    ("backfill", None, ("2026-10-05", "2026-10-05")),
+    ("manual", {"backfill_start": "2026-09-01", "backfill_end": "2026-09-30"}, ("2026-09-01", "2026-09-30")),
+    ("manual", {"backfill_start": "2026-09-01"}, ("2026-09-01", "2026-09-01")),
+])
+def test_backfill_runs_reprocess_their_window_in_enrich_and_dbt(bag, run_type, conf, window):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("socialcx_pipeline_module", ROOT / "dags" / "socialcx_pipeline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    context = _context(run_type, conf)
+    assert module.reprocess_window(context) == window
+    task = bag.dags["socialcx_pipeline"].get_task("transform.fct_conversations_model_build")
+    rendered = task.render_template(task.vars, context)
+    assert (rendered["backfill_start"], rendered["backfill_end"]) == (window or ("", ""))
