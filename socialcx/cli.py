@@ -304,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["SOCIALCX_WAREHOUSE"] = args.warehouse
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from socialcx.logs import install, scrub
+
+    install()  # no secret and no e-mail, card or phone number in what we log
     from socialcx import stages
     from socialcx.warehouse import WarehouseLockedError
 
@@ -339,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "summary":
             print_summary(stages.summary())
     except (stages.StageError, WarehouseLockedError, FileNotFoundError, ValueError, OSError) as exc:
-        err.print(f"[bold red]socialcx {args.command}: {exc}[/]", soft_wrap=True)
+        err.print(f"socialcx {args.command}: {scrub(str(exc))}", style="bold red", soft_wrap=True, markup=False)
         return 1
     return 0
 

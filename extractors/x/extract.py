@@ -29,9 +29,13 @@ def bearer_token() -> str:
     try:
         from airflow.sdk import BaseHook
 
-        return BaseHook.get_connection("socialcx_x").password or ""
+        token = BaseHook.get_connection("socialcx_x").password or ""
     except Exception:  # no Airflow, or no such connection: the client says what to set
         return ""
+    from socialcx.logs import register_with_airflow
+
+    register_with_airflow(token)
+    return token
 
 
 def default_client(base_url: str) -> HttpXClient:
