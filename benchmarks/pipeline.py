@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-STAGES = ["extract", "enrich", "transform", "validate", "publish"]
+STAGES = ["extract", "enrich", "transform", "validate", "publish", "report", "alert"]
 
 CHILD = """
 import json, resource, sys, time
