@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-STAGES = ["extract", "enrich", "transform", "validate", "publish", "report", "alert"]
+STAGES = ["extract", "enrich", "transform", "validate", "publish", "report", "alert", "retain"]
 
 CHILD = """
 import json, resource, sys, time
@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--airflow", action="store_true", help="also time `airflow dags test` against `socialcx run`")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's warehouse (for profiling) and say where")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="socialcx-bench-"))
@@ -155,7 +156,10 @@ def main() -> None:
         print(f"  orchestration, {small:,} posts: airflow dags test {airflow_seconds:.1f} s vs socialcx run "
               f"{cli_seconds:.1f} s -> {airflow_seconds / cli_seconds:.2f}x")
     print(f"\npeak memory of this driver: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
-    shutil.rmtree(tmp, ignore_errors=True)
+    if args.keep:
+        print(f"warehouse kept in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

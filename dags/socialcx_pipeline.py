@@ -13,6 +13,7 @@ Social customer-service analytics, end to end, once per schedule interval:
 6. **report** – `reports/latest/index.html`, the KPI report with charts, from the published marts.
 7. **alert** – negative-sentiment spikes and urgent or negative posts unanswered past SLA, once per incident,
    through the Airflow connections `socialcx_alerts_webhook` (Slack-compatible) and `socialcx_alerts_smtp`.
+8. **retain** – raw text older than `SOCIALCX_RAW_TEXT_RETENTION_DAYS` is replaced by its redacted text.
 
 Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
 writer per file. Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
@@ -110,6 +111,13 @@ def alert() -> dict[str, object]:
     return stages.alert(run_id=_run_id())
 
 
+@task(pool=POOL)
+def retain() -> dict[str, object]:
+    from socialcx import stages
+
+    return stages.retain(run_id=_run_id())
+
+
 @dag(
     dag_id="socialcx_pipeline",
     schedule=settings.schedule,
@@ -146,7 +154,7 @@ def socialcx_pipeline() -> None:
         operator_args={"pool": POOL, "install_deps": False, "emit_datasets": False, "vars": BACKFILL_VARS},
     )
     published = publish()
-    extracts >> enriched >> transform >> validate() >> published >> [report(), alert()]
+    extracts >> enriched >> transform >> validate() >> published >> [report(), alert(), retain()]
 
 
 socialcx_pipeline()

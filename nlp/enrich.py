@@ -55,11 +55,12 @@ select p.source, p.post_id, p.text, md5(p.text) as text_hash, p.is_inbound,
 from raw.posts as p
 left join raw.brands as b
     on b.handle = case when p.is_inbound then p.brands_mentioned[1] else p.author_id end
-where not exists (
-    select 1 from enriched.post_nlp as e
-    where e.source = p.source and e.post_id = p.post_id
-      and e.pipeline_version = ? and e.text_hash = md5(p.text)
-)
+left join enriched.post_nlp as e
+    on e.source = p.source and e.post_id = p.post_id and e.pipeline_version = ?
+-- pending: never enriched by this version, or its text changed since. A changed text moved updated_at past
+-- the enrichment, so the text is hashed only for those rows (hashing every text cost seconds at 1M posts)
+where (e.post_id is null
+       or case when p.updated_at > e.enriched_at then e.text_hash <> md5(p.text) else false end)
 -- past raw-text retention the raw text is the redacted one: its enrichment stands (socialcx/retention.py)
 and not exists (select 1 from raw.text_expired as x where x.source = p.source and x.post_id = p.post_id)
 order by p.source, p.post_id

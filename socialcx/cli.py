@@ -100,6 +100,8 @@ def _stage_detail(result: dict[str, object]) -> str:
         return f"{len(result.get('tables') or {})} marts published"
     if stage == "report":
         return str(result.get("report", ""))
+    if stage == "retain":
+        return f"{result.get('expired', 0):,} raw texts replaced by their redacted text"
     if stage == "alert":
         sent = result.get("sent") or {}
         channels = ", ".join(f"{count} via {channel}" for channel, count in sent.items()) or "no channel configured"

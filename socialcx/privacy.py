@@ -52,6 +52,7 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str) -> Erasure:
                                   [author, lowered])
         con.execute(f"delete from enriched.post_nlp where (source, post_id) in ({posts})", [author, lowered])
         erasure.posts = scalar(con, f"select count(*) from ({posts})", [author, lowered])
+        _touch_neighbours(con, posts, [author, lowered])
         con.execute("delete from raw.posts where author_id = ? or list_contains(?, lower(author_handle))",
                     [author, lowered])
         quarantined = ("select rowid from raw.quarantine where json_extract_string(record, '$.author_id') = ? "
@@ -78,8 +79,21 @@ def forget_post(con: duckdb.DuckDBPyConnection, source: str, post_id: str) -> Er
         con.execute("delete from enriched.post_nlp where source = ? and post_id = ?", [source, post_id])
         erasure.posts = scalar(con, "select count(*) from raw.posts where source = ? and post_id = ?",
                                [source, post_id])
+        _touch_neighbours(con, "select source, post_id from raw.posts where source = ? and post_id = ?",
+                          [source, post_id])
         con.execute("delete from raw.posts where source = ? and post_id = ?", [source, post_id])
     return erasure
+
+
+def _touch_neighbours(con: duckdb.DuckDBPyConnection, posts: str, params: list) -> None:
+    """Mark the parents and replies of posts about to be deleted as changed. A deleted row leaves no trace for
+    the incremental marts to find; its neighbours' conversations are the ones that change."""
+    con.execute(f"""
+        update raw.posts set updated_at = now()
+        where (source, post_id) in (select p.source, p.parent_post_id from raw.posts as p
+                                    where (p.source, p.post_id) in ({posts}))
+           or (source, parent_post_id) in ({posts})
+    """, params + params)
 
 
 def _redact_mentions(con: duckdb.DuckDBPyConnection, handles: set[str]) -> int:

@@ -88,13 +88,11 @@ def extract(source: str, *, run_id: str | None = None, settings: Settings | None
 def enrich(*, run_id: str | None = None, settings: Settings | None = None,
            progress: Callable[[int, int], None] | None = None,
            reprocess: tuple[str, str] | None = None) -> dict[str, object]:
-    """Annotate new or changed posts; ``reprocess=(start, end)`` re-annotates every post of those days too.
-    Then raw text past its retention is replaced by the redacted text (socialcx/retention.py)."""
+    """Annotate new or changed posts; ``reprocess=(start, end)`` re-annotates every post of those days too."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with _recorded(settings, run_id, "enrich") as info:
         from nlp.enrich import enrich as enrich_posts
-        from socialcx.retention import expire_raw_text
 
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
             if reprocess:
@@ -105,7 +103,19 @@ def enrich(*, run_id: str | None = None, settings: Settings | None = None,
                                   chunk_size=settings.nlp_chunk_size, processes=settings.nlp_processes,
                                   progress=progress)
             info.update(result.as_dict())
-            info["raw_text_expired"] = expire_raw_text(con, settings.raw_text_retention_days)["expired"]
+    return {"run_id": run_id, **info}
+
+
+def retain(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
+    """Raw-text retention: enriched posts older than SOCIALCX_RAW_TEXT_RETENTION_DAYS keep only their redacted
+    text (socialcx/retention.py)."""
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with _recorded(settings, run_id, "retain") as info:
+        from socialcx.retention import expire_raw_text
+
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            info.update(expire_raw_text(con, settings.raw_text_retention_days))
     return {"run_id": run_id, **info}
 
 
@@ -155,7 +165,8 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with _recorded(settings, run_id, "transform") as info:
-        args = ["build"] + (["--select", select] if select else [])
+        # unit tests check the models' logic, not the data: `make test` runs them, the hourly build need not
+        args = ["build", "--exclude-resource-type", "unit_test"] + (["--select", select] if select else [])
         if dbt_vars:
             args += ["--vars", json.dumps(dbt_vars)]
         result = dbt_invoke(args, settings)
@@ -297,7 +308,7 @@ def run_all(*, settings: Settings | None = None, run_id: str | None = None,
     dbt_vars = {"backfill_start": reprocess[0], "backfill_end": reprocess[1]} if reprocess else None
     steps += [("enrich", functools.partial(enrich, progress=enrich_progress, reprocess=reprocess)),
               ("transform", functools.partial(transform, dbt_vars=dbt_vars)),
-              ("validate", validate), ("publish", publish), ("report", report), ("alert", alert)]
+              ("validate", validate), ("publish", publish), ("report", report), ("alert", alert), ("retain", retain)]
     results = []
     for index, (name, step) in enumerate(steps):
         if on_stage:

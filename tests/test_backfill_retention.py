@@ -107,9 +107,10 @@ def test_raw_text_past_retention_is_replaced_by_the_redacted_text(copy_built):
             marts_before)
 
 
-def test_retention_runs_with_every_enrichment(copy_built, monkeypatch):
+def test_retention_is_a_stage_of_every_run(copy_built, monkeypatch):
     monkeypatch.setenv("SOCIALCX_RAW_TEXT_RETENTION_DAYS", "1")
-    result = stages.enrich(settings=get_settings())
+    (retained,) = [r for r in stages.backfill("2026-10-01", "2026-10-01", settings=get_settings())
+                   if r["stage"] == "retain"]
     with duckdb.connect(str(copy_built.warehouse)) as con:
         total = con.execute("select count(*) from raw.posts").fetchone()[0]
-        assert con.execute("select count(*) from raw.text_expired").fetchone()[0] == result["raw_text_expired"] == total
+        assert con.execute("select count(*) from raw.text_expired").fetchone()[0] == retained["expired"] == total

@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
 
-TASKS = {"extract_sample", "enrich", "transform", "validate", "publish", "report", "alert"}
+TASKS = {"extract_sample", "enrich", "transform", "validate", "publish", "report", "alert", "retain"}
 
 
 def _free_port() -> int:

@@ -61,7 +61,7 @@ def _published(settings, query: str, params=()) -> object:
 
 def test_run_writes_the_report_and_every_chart_is_drawn_offline(built, page):
     settings, results = built
-    assert [r["stage"] for r in results][-2:] == ["report", "alert"]
+    assert "report" in [r["stage"] for r in results]
     outside = _open(page, settings)
     charts = page.eval_on_selector_all(".chart", CHART_STATE)
     assert [c["id"] for c in charts] == [f"chart-{cid}" for cid, _, _ in CHARTS]

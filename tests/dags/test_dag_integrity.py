@@ -27,7 +27,7 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
               "int_conversations_business_time", "fct_posts", "fct_conversations", "dim_brands", "dim_customers",
               "mart_service_performance", "mart_sentiment"}
     assert {f"transform.{m}_model_build" for m in models} <= ids
-    assert {"extract_sample", "enrich", "validate", "publish", "report", "alert"} <= ids
+    assert {"extract_sample", "enrich", "validate", "publish", "report", "alert", "retain"} <= ids
     task = dag.get_task
     assert task("extract_sample").downstream_task_ids == {"enrich"}
     assert "transform.stg_raw__posts_model_build" in task("enrich").downstream_task_ids
@@ -37,8 +37,8 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
     assert task("validate").upstream_task_ids >= {"transform.mart_service_performance_model_build",
                                                   "transform.mart_sentiment_model_build"}
     assert task("validate").downstream_task_ids == {"publish"}
-    assert task("publish").downstream_task_ids == {"report", "alert"}
-    assert task("report").downstream_task_ids == task("alert").downstream_task_ids == set()
+    assert task("publish").downstream_task_ids == {"report", "alert", "retain"}
+    assert all(task(t).downstream_task_ids == set() for t in ("report", "alert", "retain"))
 
 
 def test_every_duckdb_task_shares_the_one_slot_pool(bag):

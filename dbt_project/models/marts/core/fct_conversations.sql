@@ -8,15 +8,17 @@
     )
 }}
 
+-- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}, {{ ref('stg_raw__customers') }}
+
 with conversations as (
     select * from {{ ref('int_conversations_aggregated') }}
     {% if is_incremental() %}
-    -- conversations with a post changed within the lookback window, and all opened within it (their
-    -- resolution and SLA still move with time); older ones are settled
-    where conversation_id in (
-            select conversation_id
-            from {{ ref('int_posts_threaded') }}
-            where changed_at > (select max(changed_at) from {{ this }}) - to_days({{ var('lookback_days') }})
+    -- conversations a change touches (macros/incremental_changes.sql), and all opened within the lookback
+    -- window (their resolution and SLA still move with time); older ones are settled
+    where conversation_id in ({{ affected_conversations() }})
+        -- a CRM customer added or changed since: their conversations gain (or change) their customer_id
+        or lower(customer_handle) in (
+            select lower(social_handle) from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}
         )
         or first_inbound_at > as_of_at - to_days({{ var('lookback_days') }})
         {% if var('backfill_start') %}

@@ -8,6 +8,8 @@
     )
 }}
 
+-- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}
+
 with threaded as (
     select source, post_id, conversation_id, reply_depth
     from {{ ref('int_posts_threaded') }}
@@ -16,20 +18,21 @@ with threaded as (
 posts as (
     select * from {{ ref('int_posts_enriched') }}
     {% if is_incremental() %}
-    -- posts that changed within the lookback window, and every post of a conversation one of them is in
-    -- (a late parent can move its replies to another conversation)
-    where changed_at > (select max(changed_at) from {{ this }}) - to_days({{ var('lookback_days') }})
+    -- changed posts, every post of a conversation a change touches (by today's threading), and every post that
+    -- was in such a conversation at the last build (a deletion or a late parent moves posts out of it)
+    where (source, post_id) in (select source, post_id from ({{ changed_posts() }}))
         or (source, post_id) in (
             select threaded.source, threaded.post_id
             from threaded
-            where threaded.conversation_id in (
-                select t.conversation_id
-                from threaded as t
-                inner join {{ ref('int_posts_enriched') }} as changed
-                    on t.source = changed.source and t.post_id = changed.post_id
-                where changed.changed_at > (select max(changed_at) from {{ this }}) - to_days({{ var('lookback_days') }})
-            )
+            where threaded.conversation_id in ({{ affected_conversations() }})
         )
+        or (source, post_id) in (
+            select built.source, built.post_id
+            from {{ this }} as built
+            where built.conversation_id in ({{ affected_conversations() }})
+        )
+        -- the replies of a changed post: a deleted parent leaves them in no conversation
+        or (source, parent_post_id) in (select source, post_id from ({{ changed_posts() }}))
         {% if var('backfill_start') %}
         -- a backfill (socialcx backfill, or an Airflow backfill run) rebuilds every post of its date range
         or created_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
