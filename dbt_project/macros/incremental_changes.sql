@@ -5,9 +5,9 @@
     changed_posts(): every post whose raw row (new, edited, deleted: the merge moves updated_at) or enrichment
     changed since the mark, with its parent. Deleted posts are in it, though they are no longer in the models.
 
-    affected_conversations(): the conversations those changes touch, by today's threading: a changed post's
-    own, its parent's (a deleted or late reply changes its parent's conversation), and its children's (a late
-    parent moves them; a deleted parent drops them).
+    affected_conversations(changed): the conversations those changes touch, by today's threading: a changed
+    post's own, its parent's (a deleted or late reply changes its parent's conversation), and its children's (a
+    late parent moves them; a deleted parent drops them). ``changed`` names a CTE holding changed_posts().
 
     The calling model declares these refs in a `-- depends_on:` comment: refs inside is_incremental() are
     not seen when dbt parses the model.
@@ -27,12 +27,19 @@
     where changed_at > {{ change_mark() }}
 {%- endmacro %}
 
-{% macro affected_conversations() -%}
+{% macro affected_conversations(changed='changes') -%}
+    {#- three equi-joins, not one join on OR: DuckDB hashes these, an OR join compares every pair -#}
     select threaded.conversation_id
     from {{ ref('int_posts_threaded') }} as threaded
-    inner join ({{ changed_posts() }}) as changed
-        on threaded.source = changed.source
-        and (threaded.post_id = changed.post_id
-             or threaded.post_id = changed.parent_post_id
-             or threaded.parent_post_id = changed.post_id)
+    inner join {{ changed }} on threaded.source = {{ changed }}.source and threaded.post_id = {{ changed }}.post_id
+    union
+    select threaded.conversation_id
+    from {{ ref('int_posts_threaded') }} as threaded
+    inner join {{ changed }}
+        on threaded.source = {{ changed }}.source and threaded.post_id = {{ changed }}.parent_post_id
+    union
+    select threaded.conversation_id
+    from {{ ref('int_posts_threaded') }} as threaded
+    inner join {{ changed }}
+        on threaded.source = {{ changed }}.source and threaded.parent_post_id = {{ changed }}.post_id
 {%- endmacro %}

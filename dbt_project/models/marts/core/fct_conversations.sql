@@ -10,12 +10,23 @@
 
 -- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}, {{ ref('stg_raw__customers') }}
 
-with conversations as (
+with
+{% if is_incremental() %}
+changes as (
+    {{ changed_posts() }}
+),
+
+affected as (
+    {{ affected_conversations('changes') }}
+),
+
+{% endif %}
+conversations as (
     select * from {{ ref('int_conversations_aggregated') }}
     {% if is_incremental() %}
     -- conversations a change touches (macros/incremental_changes.sql), and all opened within the lookback
     -- window (their resolution and SLA still move with time); older ones are settled
-    where conversation_id in ({{ affected_conversations() }})
+    where conversation_id in (select conversation_id from affected)
         -- a CRM customer added or changed since: their conversations gain (or change) their customer_id
         or lower(customer_handle) in (
             select lower(social_handle) from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}

@@ -15,24 +15,34 @@ with threaded as (
     from {{ ref('int_posts_threaded') }}
 ),
 
+{% if is_incremental() %}
+changes as (
+    {{ changed_posts() }}
+),
+
+affected as (
+    {{ affected_conversations('changes') }}
+),
+
+{% endif %}
 posts as (
     select * from {{ ref('int_posts_enriched') }}
     {% if is_incremental() %}
-    -- changed posts, every post of a conversation a change touches (by today's threading), and every post that
-    -- was in such a conversation at the last build (a deletion or a late parent moves posts out of it)
-    where (source, post_id) in (select source, post_id from ({{ changed_posts() }}))
+    -- changed posts, every post of a conversation a change touches (by today's threading), every post that was
+    -- in such a conversation at the last build (a deletion or a late parent moves posts out of it), and the
+    -- replies of a changed post (a deleted parent leaves them in no conversation)
+    where (source, post_id) in (select source, post_id from changes)
         or (source, post_id) in (
             select threaded.source, threaded.post_id
             from threaded
-            where threaded.conversation_id in ({{ affected_conversations() }})
+            where threaded.conversation_id in (select conversation_id from affected)
         )
         or (source, post_id) in (
             select built.source, built.post_id
             from {{ this }} as built
-            where built.conversation_id in ({{ affected_conversations() }})
+            where built.conversation_id in (select conversation_id from affected)
         )
-        -- the replies of a changed post: a deleted parent leaves them in no conversation
-        or (source, parent_post_id) in (select source, post_id from ({{ changed_posts() }}))
+        or (source, parent_post_id) in (select source, post_id from changes)
         {% if var('backfill_start') %}
         -- a backfill (socialcx backfill, or an Airflow backfill run) rebuilds every post of its date range
         or created_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
