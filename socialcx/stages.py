@@ -187,9 +187,10 @@ def source_freshness(settings: Settings) -> list[dict[str, object]]:
         return []
     os.environ.update(dbt_env(settings))
     project = str(settings.dbt_project_dir)
-    result = dbtRunner().invoke(["source", "freshness", "--project-dir", project, "--profiles-dir", project,
-                                 "--output", str(settings.dbt_project_dir / "target" / "sources.json"),
-                                 "--select", *[f"source:extracts.{s}" for s in selected]])
+    with open_warehouse(settings.warehouse, retries=settings.lock_retries):  # dbt does not retry a lock: see dbt_invoke
+        result = dbtRunner().invoke(["source", "freshness", "--project-dir", project, "--profiles-dir", project,
+                                     "--output", str(settings.dbt_project_dir / "target" / "sources.json"),
+                                     "--select", *[f"source:extracts.{s}" for s in selected]])
     checks = []
     for node in getattr(result.result, "results", None) or []:
         status = str(node.status)
