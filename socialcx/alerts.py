@@ -18,6 +18,7 @@ and a channel that was down gets the alert on the next run. Messages carry redac
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -130,7 +131,7 @@ def _senders(settings: Settings) -> dict[str, object]:
 
             def email(alert: Alert) -> None:
                 SmtpNotifier(to=settings.alert_email_to, from_email=settings.alert_email_from, subject=alert.subject,
-                             html_content=f"<p>{alert.text}</p>", smtp_conn_id=SMTP_CONN).notify({})
+                             html_content=f"<p>{html.escape(alert.text)}</p>", smtp_conn_id=SMTP_CONN).notify({})
 
             senders["email"] = email
     return senders

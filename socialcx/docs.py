@@ -20,7 +20,7 @@ INDEX = """<!doctype html>
 li{{margin:10px 0}}span{{color:#616e7c;font-size:13px}}</style></head>
 <body><h1>socialcx</h1><ul>
 <li><a href="latest/index.html">KPI report</a> <span>{report}</span></li>
-<li><a href="dbt_docs/index.html">dbt docs: models, columns, KPI definitions, lineage</a> <span>{dbt}</span></li>
+<li><a href="dbt_docs/index.html">dbt docs: models, columns, KPI definitions, lineage</a></li>
 <li><a href="data_docs/index.html">Great Expectations Data Docs: validation results</a> <span>{gx}</span></li>
 </ul></body></html>
 """
@@ -41,7 +41,6 @@ def build_docs(settings: Settings) -> dict[str, str]:
     reports = settings.reports_dir
     (reports / "index.html").write_text(INDEX.format(
         report=_state(reports / "latest" / "index.html", "run `make run` or `socialcx report`"),
-        dbt="",
         gx=_state(reports / "data_docs" / "index.html", "run `socialcx validate`"),
     ))
     return {"index": str(reports / "index.html"), "dbt_docs": str(target / "index.html"),
