@@ -135,21 +135,25 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return {"SOCIALCX_WAREHOUSE": str(settings.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
 
 
-def dbt_invoke(args: list[str], settings: Settings | None = None) -> object:
-    """Run a dbt command in-process on the project's dbt project and profile."""
-    settings = settings or get_settings()
+def _run_dbt(args: list[str], settings: Settings) -> object:
+    """Run a dbt command in-process on the project's dbt project and profile; its result, failed or not."""
     from dbt.cli.main import dbtRunner
+
+    from socialcx.failpoints import dbt_callback
 
     os.environ.update(dbt_env(settings))
     project = str(settings.dbt_project_dir)
-    from socialcx.failpoints import dbt_callback
-
     # dbt-duckdb opens the file itself and does not retry a lock another process holds. Holding our own
     # connection first (with retries) makes this process the lock holder; dbt's connections in this process
     # then share the same DuckDB instance instead of asking for the lock.
     with open_warehouse(settings.warehouse, retries=settings.lock_retries):
-        result = dbtRunner(callbacks=[dbt_callback]).invoke([*args, "--project-dir", project,
-                                                             "--profiles-dir", project])
+        return dbtRunner(callbacks=[dbt_callback]).invoke([*args, "--project-dir", project, "--profiles-dir", project])
+
+
+def dbt_invoke(args: list[str], settings: Settings | None = None) -> object:
+    """Run a dbt command in-process; a failure raises StageError naming each failed node."""
+    settings = settings or get_settings()
+    result = _run_dbt(args, settings)
     if not result.success:
         failed = []
         for node in getattr(result.result, "results", None) or []:
@@ -180,17 +184,12 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
 def source_freshness(settings: Settings) -> list[dict[str, object]]:
     """dbt source freshness of each configured source's last extract, as two checks per source: past the
     warn threshold (a warning) and past the error threshold (critical)."""
-    from dbt.cli.main import dbtRunner
-
     selected = [s for s in settings.sources if s in SOURCES]
     if not selected:
         return []
-    os.environ.update(dbt_env(settings))
-    project = str(settings.dbt_project_dir)
-    with open_warehouse(settings.warehouse, retries=settings.lock_retries):  # dbt does not retry a lock: see dbt_invoke
-        result = dbtRunner().invoke(["source", "freshness", "--project-dir", project, "--profiles-dir", project,
-                                     "--output", str(settings.dbt_project_dir / "target" / "sources.json"),
-                                     "--select", *[f"source:extracts.{s}" for s in selected]])
+    # a stale source is a result here, not an error: the checks below judge it
+    result = _run_dbt(["source", "freshness", "--output", str(settings.dbt_project_dir / "target" / "sources.json"),
+                       "--select", *[f"source:extracts.{s}" for s in selected]], settings)
     checks = []
     for node in getattr(result.result, "results", None) or []:
         status = str(node.status)

@@ -38,6 +38,15 @@ os.environ.update({
 })
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on at 127.0.0.1 (for test servers, or to have nothing answer)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture
 def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings pointing at a fresh warehouse, publish and reports folder under tmp_path."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -13,14 +12,9 @@ import pytest
 from socialcx import stages
 from socialcx.alerts import detect
 from socialcx.settings import get_settings
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Webhook:
@@ -70,7 +64,7 @@ def channels(monkeypatch):
 
     webhook = Webhook()
     mailbox = Mailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     monkeypatch.setenv("AIRFLOW_CONN_SOCIALCX_ALERTS_WEBHOOK", json.dumps(
         {"conn_type": "slackwebhook", "schema": "http", "host": f"127.0.0.1:{webhook.port}/services",

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.integration
 
 TASKS = {"extract_sample", "enrich", "transform", "validate", "publish", "report", "alert", "retain"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def airflow_up():
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "AIRFLOW__API__PORT": str(port)}
     started = subprocess.run(["make", "-s", "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from extractors.crm.extract import CrmSourceError, extract_crm
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 FIXTURES = ROOT / "tests" / "fixtures" / "crm"
 
@@ -68,7 +68,6 @@ def test_missing_inputs_say_what_to_do(con, tmp_path):
                     reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")
 def test_postgresql_crm(con, tmp_path):
     """A real PostgreSQL on 127.0.0.1, started for this test and stopped after it."""
-    import socket
 
     import psycopg2
 
@@ -81,9 +80,7 @@ def test_postgresql_crm(con, tmp_path):
         base.chmod(0o755)
         shutil.chown(data, "nobody")
     subprocess.run([*user, "initdb", "-D", str(data), "-U", "crm", "--auth=trust"], check=True, capture_output=True)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     subprocess.run([*user, "pg_ctl", "-D", str(data), "-l", str(data / "log"), "-o",
                     f"-h 127.0.0.1 -p {port} -k {data}", "start", "-w"], check=True, capture_output=True)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from extractors.x.client import FakeXClient, HttpXClient, XApiError
 from extractors.x.extract import extract_x
 from extractors.x.mock_server import MockXServer
+from tests.conftest import free_port
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -120,9 +120,7 @@ def test_a_wrong_token_fails_clearly_without_showing_the_token(con, server):
 
 
 def test_an_unreachable_api_names_it(con):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     client = HttpXClient(bearer_token="t", base_url=f"http://127.0.0.1:{port}", max_retries=1, sleep=lambda s: None)
     with pytest.raises(XApiError, match=f"X API at http://127.0.0.1:{port} unreachable after 2 attempts"):
         extract_x(con, client, ["AcmeAirCare"], run_id="r1")
