@@ -291,6 +291,11 @@ def load_taxonomies(directory: str) -> tuple[dict[str, list[tuple[str, re.Patter
     return taxonomies, fallbacks
 
 
+def _any_of(categories: list[tuple[str, re.Pattern[str]]]) -> re.Pattern[str]:
+    """One pattern that matches where any of the categories' patterns does (an alternation of them all)."""
+    return re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in categories))
+
+
 class ComplaintCategories:
     """Multi-label complaint categories for every industry taxonomy, strongest match first.
 
@@ -301,6 +306,8 @@ class ComplaintCategories:
     def __init__(self, taxonomy_dir: str) -> None:
         self.taxonomies, self.fallbacks = load_taxonomies(taxonomy_dir if Path(taxonomy_dir).is_dir()
                                                           else str(TAXONOMY_DIR))
+        # a post that matches no category of a taxonomy (most questions, praise, chatter) is found so in one scan
+        self.any_category = {industry: _any_of(categories) for industry, categories in self.taxonomies.items()}
 
     def __call__(self, doc: Doc, industries: list[str] | None = None) -> Doc:
         """``industries`` limits the taxonomies matched (``nlp.pipe(component_cfg=...)``); default: all."""
@@ -309,9 +316,12 @@ class ComplaintCategories:
         complaint = st["sentiment_label"] == "negative"
         hits: dict[str, list[str]] = {}
         for industry in industries or self.taxonomies:
-            categories = self.taxonomies.get(industry) or self.taxonomies["generic"]
-            counts = [(len(pattern.findall(text)), order, name) for order, (name, pattern) in enumerate(categories)]
-            found = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
+            known = industry if self.taxonomies.get(industry) else "generic"
+            categories = self.taxonomies[known]
+            found = []
+            if self.any_category[known].search(text):
+                counts = [(len(pattern.findall(text)), order, name) for order, (name, pattern) in enumerate(categories)]
+                found = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
             fallback = self.fallbacks.get(industry) if industry in self.taxonomies else self.fallbacks.get("generic")
             if not found and complaint and fallback:
                 found = [fallback]

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from nlp.components import state
-from nlp.pipeline import load_pipeline
+from nlp.pipeline import load_pipeline, pipeline_version
 from socialcx import failpoints
 from socialcx.warehouse import scalar, transaction
 
@@ -118,13 +118,8 @@ class WorkerPool:
     processes: int
 
 
-def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000, pool: WorkerPool | None = None) -> pd.DataFrame:
-    """Annotate a frame with columns text, industry, is_inbound; returns one row per input row, same index.
-
-    With a ``pool`` (see :func:`worker_pool`) the posts are split into chunks annotated by its worker
-    processes, each holding its own pipeline (spaCy's ``n_process`` pickles every Doc back and is far slower).
-    """
-    processes = pool.processes if pool is not None else 1
+def _split(frame: pd.DataFrame, processes: int, batch_size: int) -> tuple[list[tuple], list[pd.Index]]:
+    """Jobs of posts of one industry and direction, at most ``processes`` per group, with the rows they cover."""
     jobs, order = [], []
     for (industry, inbound), group in frame.groupby(["industry", "is_inbound"], sort=False):
         texts = group["text"].tolist()
@@ -132,23 +127,38 @@ def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000, pool: WorkerP
         for start in range(0, len(texts), step):
             jobs.append((texts[start:start + step], industry, bool(inbound), batch_size))
             order.append(group.index[start:start + step])
-    if pool is not None and len(jobs) > 1:
-        results = list(pool.pool.map(_worker, jobs))
-    else:
-        results = [_annotate(nlp, *job) for job in jobs]
+    return jobs, order
+
+
+def _assemble(frame: pd.DataFrame, results: list[list[tuple]], order: list[pd.Index]) -> pd.DataFrame:
     annotated = pd.DataFrame([row for rows in results for row in rows], columns=list(COLUMNS),
                              index=pd.Index([i for index in order for i in index]))
     return annotated.loc[frame.index]
 
 
+def enrich_frame(nlp, frame: pd.DataFrame, batch_size: int = 2000, pool: WorkerPool | None = None) -> pd.DataFrame:
+    """Annotate a frame with columns text, industry, is_inbound; returns one row per input row, same index.
+
+    With a ``pool`` (see :func:`worker_pool`) the posts are split into chunks annotated by its worker
+    processes, each holding its own pipeline (spaCy's ``n_process`` pickles every Doc back and is far slower).
+    """
+    jobs, order = _split(frame, pool.processes if pool is not None else 1, batch_size)
+    if pool is not None and len(jobs) > 1:
+        results = list(pool.pool.map(_worker, jobs))
+    else:
+        results = [_annotate(nlp, *job) for job in jobs]
+    return _assemble(frame, results, order)
+
+
 @contextmanager
-def worker_pool(processes: int, model: str) -> Iterator[WorkerPool | None]:
+def worker_pool(processes: int, model: str, wait: bool = True) -> Iterator[WorkerPool | None]:
     """A pool of ``processes`` workers, or None for one process.
 
     Workers are *spawned*, not forked: the enrich stage runs inside Airflow and next to DuckDB, whose threads
     may hold locks at the moment of a fork and leave a forked child waiting forever. A spawned worker starts
-    clean and loads the pipeline once (a few seconds), so a pool only pays off for large batches. The pool is
-    warmed up before use: if a worker cannot start, enrichment runs in one process instead.
+    clean and loads the pipeline once (a few seconds), so a pool only pays off for large batches. With
+    ``wait`` the pool is warmed up before use and, if a worker cannot start, enrichment runs in one process
+    instead; without it the workers start in the background (the caller handles a broken pool).
     """
     if processes <= 1:
         yield None
@@ -160,7 +170,9 @@ def worker_pool(processes: int, model: str) -> Iterator[WorkerPool | None]:
     try:
         executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_load_worker, initargs=(model,))
-        list(executor.map(abs, range(processes), timeout=300))
+        warm_up = [executor.submit(abs, n) for n in range(processes)]
+        if wait:
+            [future.result(timeout=300) for future in warm_up]
     except Exception as exc:  # a broken pool, or a daemonic process that may not have children
         log.warning("parallel enrichment unavailable (%s); using one process", exc.__class__.__name__)
         if executor is not None:
@@ -185,25 +197,66 @@ def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size
            batch_size: int = 2000, processes: int = 1,
            progress: Callable[[int, int], None] | None = None) -> EnrichResult:
     con.execute(DDL)
-    nlp, version = load_pipeline(model)
+    version = pipeline_version(model)
     # the pending set once, numbered: re-running the anti-join (md5 of every text) per chunk cost a third
     # of the stage at 1M posts
     con.execute(f"create or replace temp table _pending as select *, row_number() over () as n from ({PENDING})",
                 [version])
     pending = scalar(con, "select count(*) from _pending")
-    with worker_pool(processes if pending >= PARALLEL_FROM else 1, model) as pool:
-        done = _enrich_pending(con, nlp, version, pending, chunk_size, batch_size, pool, progress)
+    # the workers start (and load the pipeline) while this process reads the first chunk
+    with worker_pool(processes if pending >= PARALLEL_FROM else 1, model, wait=False) as pool:
+        done = _enrich_pending(con, model, version, pending, chunk_size, batch_size, pool, progress)
     return EnrichResult(pipeline_version=version, pending=pending, enriched=done)
 
 
-def _enrich_pending(con, nlp, version: str, pending: int, chunk_size: int, batch_size: int,
+class _Annotator:
+    """Annotates chunks in worker processes (submitted at once, collected later, so that this process reads
+    and writes the warehouse while the workers annotate), or in this process."""
+
+    def __init__(self, model: str, batch_size: int, pool: WorkerPool | None) -> None:
+        self.model, self.batch_size, self.pool, self.nlp = model, batch_size, pool, None
+
+    def submit(self, frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
+        if self.pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            jobs, order = _split(frame, self.pool.processes, self.batch_size)
+            try:
+                futures = [self.pool.pool.submit(_worker, job) for job in jobs]
+            except BrokenProcessPool as exc:
+                self._fall_back(exc)
+            else:
+                def collect() -> pd.DataFrame:
+                    try:
+                        return _assemble(frame, [future.result() for future in futures], order)
+                    except BrokenProcessPool as exc:  # a worker could not start or died: finish in this process
+                        self._fall_back(exc)
+                        return self.submit(frame)()
+                return collect
+        if self.nlp is None:
+            self.nlp = load_pipeline(self.model)[0]
+        annotated = enrich_frame(self.nlp, frame, self.batch_size)
+        return lambda: annotated
+
+    def _fall_back(self, exc: BaseException) -> None:
+        log.warning("parallel enrichment unavailable (%s); using one process", exc.__class__.__name__)
+        self.pool = None
+
+
+def _enrich_pending(con, model: str, version: str, pending: int, chunk_size: int, batch_size: int,
                     pool: WorkerPool | None, progress: Callable[[int, int], None] | None) -> int:
-    done = 0
+    annotator = _Annotator(model, batch_size, pool)
+    read = done = 0
+    in_flight: list[tuple[pd.DataFrame, Callable[[], pd.DataFrame]]] = []
     while done < pending:
-        frame = con.execute("select * exclude (n) from _pending where n > ? and n <= ? order by n",
-                            [done, done + chunk_size]).df()
-        annotated = pd.concat([frame[["source", "post_id", "text_hash", "industry"]],
-                               enrich_frame(nlp, frame, batch_size, pool)], axis=1)
+        # keep the workers two chunks ahead: while they annotate, this process reads and writes
+        while read < pending and len(in_flight) < 2:
+            frame = con.execute("select * exclude (n) from _pending where n > ? and n <= ? order by n",
+                                [read, read + chunk_size]).df()
+            in_flight.append((frame, annotator.submit(frame)))
+            read += len(frame)
+        frame, collect = in_flight.pop(0)
+        annotated = pd.concat([frame[["source", "post_id", "text_hash", "industry"]], collect()], axis=1)
         annotated["pipeline_version"] = version
         annotated["enriched_at"] = pd.Timestamp.now(tz="UTC")
         con.register("_nlp_in", annotated)

@@ -29,3 +29,16 @@ def load_pipeline(model: str = "default") -> tuple[Language, str]:
                                 "train one with `socialcx nlp train` or unset the variable for the default pipeline")
     nlp = spacy.load(path)
     return nlp, f"{nlp.meta.get('name', path.name)}-{nlp.meta.get('version', '0')}"
+
+
+def pipeline_version(model: str = "default") -> str:
+    """The version :func:`load_pipeline` reports for ``model``, without loading the pipeline."""
+    if model in ("", "default"):
+        return PIPELINE_VERSION
+    meta = Path(model) / "meta.json"
+    if not meta.exists():
+        return load_pipeline(model)[1]  # load_pipeline names what is wrong with the directory
+    import json
+
+    data = json.loads(meta.read_text(encoding="utf-8"))
+    return f"{data.get('name', Path(model).name)}-{data.get('version', '0')}"

@@ -159,3 +159,25 @@ def test_worker_pool_gives_the_same_annotations_as_one_process():
         pooled = enrich_frame(nlp, frame, batch_size=100, pool=pool)
     assert pooled.index.equals(frame.index)
     assert pooled.astype(str).equals(single.astype(str))
+
+
+def test_a_pool_whose_workers_cannot_start_falls_back_to_one_process():
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    from extractors.sample.generator import generate
+    from nlp.enrich import WorkerPool, _Annotator, enrich_frame
+
+    world = generate(300, seed=9)
+    frame = world.posts.assign(industry="airline")[["text", "industry", "is_inbound"]]
+    broken = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=sys.exit,
+                                 initargs=(3,))
+    annotator = _Annotator("default", 100, WorkerPool(broken, 2))
+    try:
+        annotated = annotator.submit(frame)()
+    finally:
+        broken.shutdown(cancel_futures=True)
+    assert annotator.pool is None  # it gave up on the pool and annotated here
+    nlp, _ = load_pipeline()
+    assert annotated.astype(str).equals(enrich_frame(nlp, frame, batch_size=100).astype(str))

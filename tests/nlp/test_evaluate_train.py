@@ -59,10 +59,11 @@ def test_train_saves_a_versioned_model_that_enrichment_can_switch_to(tmp_path, m
     assert (model_dir / "textcat").is_dir() and (model_dir / "textcat_multilabel").is_dir()
 
     from nlp.enrich import enrich
-    from nlp.pipeline import load_pipeline
+    from nlp.pipeline import load_pipeline, pipeline_version
 
     nlp, version = load_pipeline(str(model_dir))
     assert "textcat" in nlp.pipe_names and version == f"socialcx_acme-{meta['version']}"
+    assert pipeline_version(str(model_dir)) == version  # what enrich keys its rows by, read without loading
     doc = nlp("@AcmeAir my flight is delayed five hours and nobody tells us anything")
     assert doc._.sentiment_label == "negative"
 
