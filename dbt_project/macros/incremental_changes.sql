@@ -7,7 +7,8 @@
 
     affected_conversations(changed): the conversations those changes touch, by today's threading: a changed
     post's own, its parent's (a deleted or late reply changes its parent's conversation), and its children's (a
-    late parent moves them; a deleted parent drops them). ``changed`` names a CTE holding changed_posts().
+    late parent moves them; a deleted parent drops them). ``changed`` names a CTE holding changed_posts();
+    ``threaded_relation`` is int_posts_threaded unless given (int_posts_threaded passes its own last build).
 
     The calling model declares these refs in a `-- depends_on:` comment: refs inside is_incremental() are
     not seen when dbt parses the model.
@@ -27,19 +28,20 @@
     where changed_at > {{ change_mark() }}
 {%- endmacro %}
 
-{% macro affected_conversations(changed='changes') -%}
+{% macro affected_conversations(changed='changes', threaded_relation=none) -%}
     {#- three equi-joins, not one join on OR: DuckDB hashes these, an OR join compares every pair -#}
+    {%- set threaded_relation = threaded_relation or ref('int_posts_threaded') -%}
     select threaded.conversation_id
-    from {{ ref('int_posts_threaded') }} as threaded
+    from {{ threaded_relation }} as threaded
     inner join {{ changed }} on threaded.source = {{ changed }}.source and threaded.post_id = {{ changed }}.post_id
     union
     select threaded.conversation_id
-    from {{ ref('int_posts_threaded') }} as threaded
+    from {{ threaded_relation }} as threaded
     inner join {{ changed }}
         on threaded.source = {{ changed }}.source and threaded.post_id = {{ changed }}.parent_post_id
     union
     select threaded.conversation_id
-    from {{ ref('int_posts_threaded') }} as threaded
+    from {{ threaded_relation }} as threaded
     inner join {{ changed }}
         on threaded.source = {{ changed }}.source and threaded.parent_post_id = {{ changed }}.post_id
 {%- endmacro %}

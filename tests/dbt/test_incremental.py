@@ -13,7 +13,9 @@ from socialcx import stages
 from socialcx.settings import Settings
 
 pytestmark = pytest.mark.integration
-MARTS = ("fct_posts", "fct_conversations", "mart_service_performance", "mart_customer_recovery", "mart_sentiment")
+MARTS = ("fct_posts", "fct_conversations", "mart_service_performance", "mart_customer_recovery", "mart_sentiment",
+         "mart_wallet_share")
+INTERMEDIATE = ("int_posts_enriched", "int_posts_threaded")
 
 
 def _copy(built, tmp_path, name, monkeypatch) -> Settings:
@@ -28,9 +30,10 @@ def _copy(built, tmp_path, name, monkeypatch) -> Settings:
 
 
 def _rows(path, table) -> pd.DataFrame:
+    schema = "intermediate" if table.startswith("int_") else "marts"
     with duckdb.connect(str(path)) as con:
-        frame = con.execute(f"select * exclude (changed_at) from marts.{table}" if table.startswith("fct_")
-                            else f"select * from marts.{table}").df()
+        frame = con.execute(f"select * exclude (changed_at) from {schema}.{table}" if table.startswith(("fct_", "int_"))
+                            else f"select * from {schema}.{table}").df()
     for column in frame.columns:  # lists (categories) as text, so rows can be sorted and compared
         if frame[column].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any():
             frame[column] = frame[column].map(lambda v: None if v is None else ",".join(map(str, v)))
@@ -65,6 +68,7 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
     stages.enrich(settings=settings)
     stages.transform(settings=settings)
     incremental = settings.warehouse
+    _late_parent_and_deleted_root(settings)
 
     with duckdb.connect(str(incremental)) as con:
         con.execute("checkpoint")
@@ -76,5 +80,48 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
     shutil.copy(incremental, full)
     monkeypatch.setenv("SOCIALCX_WAREHOUSE", str(full))
     stages.dbt_invoke(["build", "--full-refresh"], Settings())
-    for table in MARTS:
+    for table in INTERMEDIATE + MARTS:
         pd.testing.assert_frame_equal(_rows(incremental, table), _rows(full, table), obj=table)
+
+
+def _late_parent_and_deleted_root(settings: Settings) -> None:
+    """Two more incremental runs: replies arrive before the post they answer, which comes an hour later; a
+    conversation's root is deleted, so its customer replies open conversations of their own."""
+    def load(con, frame: pd.DataFrame) -> None:
+        con.execute("begin transaction")
+        load_posts(con, frame, "sample", "late")
+        con.execute("commit")
+        con.close()
+        stages.enrich(settings=settings)
+        stages.transform(settings=settings)
+
+    con = duckdb.connect(str(settings.warehouse))
+    newest, brand, author = con.execute("select max(created_at), any_value(brands_mentioned[1]), any_value(author_id) "
+                                        "from raw.posts where is_inbound").fetchall()[0]
+    reply = {"author_id": author, "author_handle": author, "is_inbound": True, "created_at": newest,
+             "conversation_id": "orphan-root"}
+    load(con, pd.DataFrame([
+        {**reply, "post_id": "orphan-1", "parent_post_id": "orphan-root", "text": f"@{brand} still nothing??"},
+        {**reply, "post_id": "orphan-2", "parent_post_id": "orphan-1", "author_id": brand, "author_handle": brand,
+         "is_inbound": False, "text": f"@{author} Looking into it now ^JK"},
+    ]))
+    with duckdb.connect(str(settings.warehouse)) as con:
+        threaded = dict(con.execute("select post_id, conversation_id from intermediate.int_posts_threaded "
+                                    "where post_id like 'orphan-%'").fetchall())
+        assert threaded == {"orphan-1": "sample:orphan-1", "orphan-2": "sample:orphan-1"}  # a root while alone
+        root = con.execute("""
+            select c.root_post_id from marts.fct_conversations c
+            where c.post_count >= 3 and c.customer_post_count >= 2 order by c.root_post_id limit 1
+        """).fetchall()[0][0]
+        deleted_root = con.execute("select * exclude (updated_at, ingested_at, run_id) from raw.posts "
+                                   "where post_id = ?", [root]).df()
+        deleted_root["is_deleted"] = True
+    late_parent = pd.DataFrame([{**reply, "post_id": "orphan-root", "parent_post_id": None,
+                                 "text": f"@{brand} my bag never arrived"}])
+    load(duckdb.connect(str(settings.warehouse)), pd.concat([late_parent, deleted_root.drop(columns=["source"])], ignore_index=True))
+    with duckdb.connect(str(settings.warehouse)) as con:
+        threaded = dict(con.execute("select post_id, conversation_id from intermediate.int_posts_threaded "
+                                    "where post_id like 'orphan-%'").fetchall())
+        assert threaded == dict.fromkeys(("orphan-root", "orphan-1", "orphan-2"), "sample:orphan-root")
+        assert con.execute("select count(*) from intermediate.int_posts_threaded where conversation_id = ?",
+                           [f"sample:{root}"]).fetchall() == [(0,)]

@@ -1,9 +1,36 @@
-with posts as (
-    select * from {{ ref('stg_raw__posts') }}
+{#
+    Posts with their enrichment. Incremental: an hourly run rewrites only the posts whose raw row or enrichment
+    changed since the newest changed_at already built (rewriting all of them cost 2.4 s at 1M posts); posts
+    deleted or erased since leave in the post-hook.
+#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source', 'post_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{% if is_incremental() %} delete from {{ this }} as built where not exists (
+            select 1 from {{ ref('stg_raw__posts') }} as posts
+            where posts.source = built.source and posts.post_id = built.post_id and not posts.is_deleted) {% endif %}",
+    )
+}}
+
+with nlp as (
+    select * from {{ ref('stg_enriched__post_nlp') }}
 ),
 
-nlp as (
-    select * from {{ ref('stg_enriched__post_nlp') }}
+posts as (
+    select posts.*
+    from {{ ref('stg_raw__posts') }} as posts
+    {% if is_incremental() %}
+    semi join (
+        select source, post_id from {{ ref('stg_raw__posts') }}
+        where updated_at > {{ change_mark() }}
+        union
+        select source, post_id from nlp
+        where enriched_at > {{ change_mark() }}
+    ) as changed on posts.source = changed.source and posts.post_id = changed.post_id
+    {% endif %}
 ),
 
 joined as (

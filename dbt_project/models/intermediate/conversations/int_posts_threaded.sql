@@ -3,11 +3,72 @@
     A root is a customer post that replies to no one, whose parent is not in the data, or whose parent
     is a brand's broadcast (a brand post that itself replies to no one). Brand broadcasts and posts
     that hang off no root belong to no conversation and are left out.
+
+    Incremental: only the conversations a change touches are walked again (walking all of them cost 4 s at 1M
+    posts every hour). The pre-hook notes their roots at the last build and deletes their rows; the model
+    then walks down from every post that is a root today among those roots, the changed posts, their replies
+    and their ancestors. A post that left every conversation (its root was deleted and it is a brand reply)
+    is simply not written again.
 #}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %} create or replace temp table _threaded_changes as {{ changed_posts() }} {% endif %}",
+            "{% if is_incremental() %} create or replace temp table _threaded_old_roots as
+                select distinct built.source, built.root_post_id as post_id
+                from {{ this }} as built
+                where built.conversation_id in ({{ affected_conversations('_threaded_changes', this) }})
+                union
+                -- erased posts (socialcx forget) are gone from raw, so in no change: their conversations too
+                select built.source, built.root_post_id
+                from {{ this }} as built
+                anti join {{ ref('int_posts_enriched') }} as posts
+                    on built.source = posts.source and built.post_id = posts.post_id {% endif %}",
+            "{% if is_incremental() %} delete from {{ this }}
+                where (source, root_post_id) in (select source, post_id from _threaded_old_roots) {% endif %}",
+        ],
+    )
+}}
+
+-- depends_on: {{ ref('stg_raw__posts') }}
+
 with recursive posts as (
     select * from {{ ref('int_posts_enriched') }}
 ),
 
+{% if is_incremental() %}
+-- the changed posts and their replies, then everything above them
+changed as (
+    select posts.source, posts.post_id, posts.parent_post_id
+    from posts
+    semi join _threaded_changes as changes on posts.source = changes.source and posts.post_id = changes.post_id
+    union
+    select posts.source, posts.post_id, posts.parent_post_id
+    from posts
+    semi join _threaded_changes as changes
+        on posts.source = changes.source and posts.parent_post_id = changes.post_id
+),
+
+ancestors as (
+    select source, post_id, parent_post_id, 0 as height
+    from changed
+    union all
+    select parent.source, parent.post_id, parent.parent_post_id, ancestors.height + 1
+    from posts as parent
+    inner join ancestors on parent.source = ancestors.source and parent.post_id = ancestors.parent_post_id
+    where ancestors.height < 500
+),
+
+candidates as (
+    select source, post_id from ancestors
+    union
+    select source, post_id from _threaded_old_roots
+),
+
+{% endif %}
 with_parent as (
     select
         child.source,
@@ -17,6 +78,9 @@ with_parent as (
         parent.is_inbound as parent_is_inbound,
         parent.parent_post_id is null as parent_is_top_level,
     from posts as child
+    {% if is_incremental() %}
+    semi join candidates on child.source = candidates.source and child.post_id = candidates.post_id
+    {% endif %}
     left join posts as parent
         on child.source = parent.source
         and child.parent_post_id = parent.post_id

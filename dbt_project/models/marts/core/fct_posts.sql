@@ -22,6 +22,9 @@ changes as (
 
 affected as (
     {{ affected_conversations('changes') }}
+    union
+    -- and by the last build's threading: a deleted root's conversation is in no one's today
+    {{ affected_conversations('changes', this) }}
 ),
 
 -- what to rebuild: changed posts, every post of a conversation a change touches (by today's threading), every

@@ -29,20 +29,46 @@ spend as (
     group by all
 ),
 
+conversation_months as (
+    -- a customer's conversations with a brand per month, and running totals up to that month: joining spend
+    -- to every earlier conversation instead multiplied each conversation by the months after it (seconds at 1M)
+    select
+        customer_id,
+        brand,
+        conversation_month,
+        sum(score_sum) over history as score_sum,
+        sum(score_count) over history as score_count,
+        sum(conversations) over history as conversation_count,
+        lead(conversation_month) over (partition by customer_id, brand order by conversation_month) as next_month,
+    from (
+        select
+            customer_id,
+            brand,
+            date_trunc('month', first_inbound_at)::date as conversation_month,
+            sum(experience_score) as score_sum,
+            count(experience_score) as score_count,
+            count(*) as conversations,
+        from conversations
+        group by all
+    )
+    window history as (partition by customer_id, brand order by conversation_month)
+),
+
 satisfaction as (
-    -- everything the customer experienced with the brand up to the end of the month
+    -- everything the customer experienced with the brand up to the end of the month: the running totals of
+    -- the latest conversation month not after it
     select
         spend.customer_id,
         spend.activity_month,
         spend.brand,
-        coalesce(avg(conversations.experience_score), 0) as satisfaction_score,
-        count(conversations.conversation_id) as conversation_count,
+        coalesce(history.score_sum / nullif(history.score_count, 0), 0) as satisfaction_score,
+        coalesce(history.conversation_count, 0) as conversation_count,
     from spend
-    left join conversations
-        on spend.customer_id = conversations.customer_id
-        and spend.brand = conversations.brand
-        and conversations.first_inbound_at < spend.activity_month + interval 1 month
-    group by all
+    left join conversation_months as history
+        on spend.customer_id = history.customer_id
+        and spend.brand = history.brand
+        and history.conversation_month <= spend.activity_month
+        and (history.next_month is null or history.next_month > spend.activity_month)
 ),
 
 ranked as (
