@@ -105,10 +105,8 @@ class LanguageFlagger:
     """
 
     def __init__(self, languages: list[str], min_hits: int) -> None:
-        from importlib import import_module
-
-        english = import_module("spacy.lang.en.stop_words").STOP_WORDS
-        others = {code: set(import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS) for code in languages}
+        english = _stop_words("en")
+        others = {code: _stop_words(code) for code in languages}
         union = set().union(*others.values())
         self.english_only = set(english) - union
         self.others = {code: words - set(english) for code, words in others.items()}
@@ -128,6 +126,23 @@ class LanguageFlagger:
         else:
             st["lang"], st["is_english"] = "en", True
         return doc
+
+
+def _stop_words(code: str) -> set[str]:
+    """spaCy's stop-word list for a language, read from its module file alone: importing
+    ``spacy.lang.<code>.stop_words`` first imports the language package, and French's compiles tokenizer
+    exceptions for 3 s (on every pipeline load, in every enrichment worker)."""
+    import importlib.util
+
+    import spacy.lang
+
+    path = Path(spacy.lang.__file__).parent / code / "stop_words.py"
+    spec = importlib.util.spec_from_file_location(f"_socialcx_stop_words_{code}", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"spaCy has no stop-word list for language {code!r} ({path})")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return set(module.STOP_WORDS)
 
 
 @Language.factory("socialcx_language", default_config={"languages": ["es", "fr", "de", "pt", "it", "nl"], "min_hits": 2})
