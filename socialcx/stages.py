@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from socialcx.settings import Settings, get_settings
 from socialcx.warehouse import open_warehouse, scalar, table_counts, transaction
@@ -205,14 +206,58 @@ def source_freshness(settings: Settings) -> list[dict[str, object]]:
     return checks
 
 
+def _start_source_freshness(settings: Settings) -> Callable[[], list[dict[str, object]]]:
+    """Start :func:`source_freshness` in a child process; returns a function waiting for its checks.
+
+    Importing Great Expectations takes ~6 s and dbt ~3 s, both in Python: in one process they queue behind
+    each other, in two they run on both cores. The child holds the warehouse lock only while dbt reads
+    raw.extract_state, before this process opens the warehouse for the suites. Where dbt already runs in this
+    process, freshness runs here.
+    """
+    import sys
+
+    if not [s for s in settings.sources if s in SOURCES]:
+        return lambda: []
+    if "dbt.cli.main" in sys.modules:
+        # dbt already ran in this process (socialcx run, forget): it costs nothing here, and the warehouse
+        # connection dbt-duckdb keeps open would refuse a child the lock
+        checks = source_freshness(settings)
+        return lambda: checks
+    import subprocess
+    import tempfile
+
+    from socialcx.logs import scrub
+
+    handle, output = tempfile.mkstemp(prefix="socialcx-freshness-", suffix=".json")
+    os.close(handle)
+    env = {**os.environ, **dbt_env(settings), "SOCIALCX_SOURCES": ",".join(settings.sources),
+           "SOCIALCX_DBT_PROJECT_DIR": str(settings.dbt_project_dir), "SOCIALCX_LOCK_RETRIES": str(settings.lock_retries)}
+    child = subprocess.Popen([sys.executable, "-m", "socialcx.stages", "source-freshness", output], env=env,
+                             stderr=subprocess.PIPE, text=True)
+
+    def checks() -> list[dict[str, object]]:
+        _, errors = child.communicate()
+        try:
+            if child.returncode != 0:
+                raise StageError(f"dbt source freshness failed (exit {child.returncode}): {scrub(errors[-2000:])}")
+            return json.loads(Path(output).read_text(encoding="utf-8"))
+        finally:
+            Path(output).unlink(missing_ok=True)
+
+    return checks
+
+
 def validate(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
     """Run dbt source freshness and the GX suites. Raises ValidationFailed, naming every failed critical check."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with _recorded(settings, run_id, "validate") as info:
+        freshness_checks = _start_source_freshness(settings)
+        import great_expectations  # noqa: F401  (imported while dbt runs in the child)
+
         from expectations.checkpoints import run_validations
 
-        freshness = source_freshness(settings)
+        freshness = freshness_checks()
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
             outcome = run_validations(con, run_id, docs_dir=settings.reports_dir / "data_docs",
                                       extra_checks=freshness)
@@ -373,3 +418,15 @@ def forget(*, author: str | None = None, post: str | None = None, run_id: str | 
              validate(run_id=run_id, settings=settings), publish(run_id=run_id, settings=settings)]
     report(run_id=run_id, settings=settings)
     return {"run_id": run_id, **info, "republished": steps[-1].get("published_at")}
+
+
+if __name__ == "__main__":  # python -m socialcx.stages source-freshness OUTPUT.json (see _start_source_freshness)
+    import sys
+
+    from socialcx.logs import install
+
+    logging.basicConfig(level=logging.WARNING)
+    install()
+    if sys.argv[1:2] != ["source-freshness"] or len(sys.argv) != 3:
+        raise SystemExit("usage: python -m socialcx.stages source-freshness OUTPUT.json")
+    Path(sys.argv[2]).write_text(json.dumps(source_freshness(get_settings()), default=str), encoding="utf-8")

@@ -106,3 +106,22 @@ def test_a_bi_reader_holding_the_published_file_sees_old_or_new_never_half(copy_
     assert still == before  # the open reader keeps the version it opened
     with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_conversations").fetchall()[0][0] == before - 1
+
+
+def test_a_fresh_process_checks_freshness_in_a_child_while_it_imports_gx(copy_built):
+    """`socialcx validate` on its own (an Airflow task, cron): dbt source freshness runs in a child process."""
+    import os
+    import subprocess
+
+    from tests.conftest import VENV_BIN
+
+    settings = copy_built
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("update raw.extract_state set updated_at = updated_at - interval 3 day")
+    run = subprocess.run([str(VENV_BIN / "socialcx"), "validate"], capture_output=True, text=True, env=os.environ)
+    assert run.returncode == 1
+    assert "dbt__source_freshness: fresher_than_error_after(sample)" in " ".join(run.stderr.split())
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("update raw.extract_state set updated_at = updated_at + interval 3 day")
+    run = subprocess.run([str(VENV_BIN / "socialcx"), "validate"], capture_output=True, text=True, env=os.environ)
+    assert run.returncode == 0, run.stderr[-2000:]
