@@ -315,7 +315,7 @@ class ComplaintCategories:
     """Multi-label complaint categories for every industry taxonomy, strongest match first.
 
     The post's industry is known only downstream (from its brand), so the component records the
-    categories of every taxonomy; :func:`nlp.enrich.categories_for` picks the right one.
+    categories of every taxonomy; :func:`nlp.annotate.categories_for` picks the right one.
     """
 
     def __init__(self, taxonomy_dir: str) -> None:

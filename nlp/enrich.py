@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from nlp.components import state
+from nlp.annotate import COLUMNS, _annotate, _load_worker, _worker
 from nlp.pipeline import load_pipeline, pipeline_version
 from socialcx import failpoints
 from socialcx.warehouse import scalar, transaction
@@ -75,41 +75,6 @@ class EnrichResult:
 
     def as_dict(self) -> dict[str, object]:
         return {"pipeline_version": self.pipeline_version, "pending": self.pending, "enriched": self.enriched}
-
-
-def categories_for(hits: dict[str, list[str]], industry: str) -> list[str]:
-    """Categories from the industry's own taxonomy, or from the generic one when it has none."""
-    return hits[industry] if industry in hits else hits.get("generic", [])
-
-
-COLUMNS = ("lang", "is_english", "text_redacted", "pii_kinds", "sentiment_label", "sentiment_score",
-           "sentiment_confidence", "categories", "primary_category", "intent", "is_churn_threat", "is_legal_safety",
-           "is_public_shaming", "urgency")
-
-
-def _annotate(nlp, texts: list[str], industry: str, inbound: bool, batch_size: int) -> list[tuple]:
-    """Rows of COLUMNS for posts of one industry and direction. Brand posts get no complaint categories."""
-    if inbound:
-        docs = nlp.pipe(texts, batch_size=batch_size,
-                        component_cfg={"socialcx_categories": {"industries": [industry]}})
-    else:
-        with nlp.select_pipes(disable=[p for p in ("socialcx_categories", "textcat_multilabel") if p in nlp.pipe_names]):
-            docs = list(nlp.pipe(texts, batch_size=batch_size))
-    rows = []
-    for doc in docs:
-        x = state(doc)
-        cats = categories_for(x["category_hits"], industry) if inbound and x["is_english"] and x["category_hits"] else []
-        rows.append((x["lang"], x["is_english"], x["text_redacted"], x["pii_kinds"], x["sentiment_label"],
-                     x["sentiment_score"], x["sentiment_confidence"], cats, cats[0] if cats else None, x["intent"],
-                     x["is_churn_threat"], x["is_legal_safety"], x["is_public_shaming"], x["urgency"]))
-    return rows
-
-
-_WORKER_NLP = None
-
-
-def _worker(job: tuple[list[str], str, bool, int]) -> list[tuple]:
-    return _annotate(_WORKER_NLP, *job)
 
 
 @dataclass
@@ -183,11 +148,6 @@ def worker_pool(processes: int, model: str, wait: bool = True) -> Iterator[Worke
         yield WorkerPool(executor, processes)
     finally:
         executor.shutdown()
-
-
-def _load_worker(model: str) -> None:
-    global _WORKER_NLP
-    _WORKER_NLP = load_pipeline(model)[0]
 
 
 PARALLEL_FROM = 20_000  # posts pending before worker processes pay for their start-up
