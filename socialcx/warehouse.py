@@ -121,6 +121,11 @@ def _is_lock_error(exc: Exception) -> bool:
 
 def connect(path: Path, *, read_only: bool = False, retries: int = 10, wait_seconds: float = 1.0) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, retrying while another process holds its lock."""
+    if path.stem.lower() in SCHEMAS:
+        # DuckDB names a database after its file: raw.duckdb makes "raw" both a database and a schema, and
+        # every query on raw.posts fails as ambiguous
+        raise ValueError(f"warehouse file {path} is named like one of its schemas ({path.stem}); DuckDB could not tell "
+                         "them apart. Name the file differently, e.g. SOCIALCX_WAREHOUSE=warehouse/socialcx.duckdb")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():

@@ -44,6 +44,15 @@ def test_a_bad_setting_names_the_variable(settings_env, monkeypatch, capsys):
     assert "SOCIALCX_SAMPLE_POSTS='lots' is not a whole number" in capsys.readouterr().err.replace("\n", " ")
 
 
+def test_a_warehouse_file_named_like_a_schema_is_refused_with_the_fix(settings_env, tmp_path, capsys):
+    # DuckDB would call the database "raw" too, and every query on raw.posts would fail as ambiguous
+    assert main(["--warehouse", str(tmp_path / "raw.duckdb"), "extract", "sample", "--posts", "50"]) == 1
+    out = capsys.readouterr().err.replace("\n", " ")
+    assert f"warehouse file {tmp_path / 'raw.duckdb'} is named like one of its schemas" in out
+    assert "SOCIALCX_WAREHOUSE=warehouse/socialcx.duckdb" in out
+    assert not (tmp_path / "raw.duckdb").exists()
+
+
 def test_a_locked_warehouse_is_retried_then_named(settings_env, capsys):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import duckdb, sys, time
