@@ -181,3 +181,21 @@ def test_a_pool_whose_workers_cannot_start_falls_back_to_one_process():
     assert annotator.pool is None  # it gave up on the pool and annotated here
     nlp, _ = load_pipeline()
     assert annotated.astype(str).equals(enrich_frame(nlp, frame, batch_size=100).astype(str))
+
+
+def test_patterns_sharing_a_word_boundary_match_what_they_matched_apart():
+    import re
+
+    from nlp.components import _compile
+
+    patterns = [r"\b(late|delay(ed)?)\b", r"\bon hold\b", r"#fail\w*", r"\bno|nothing\b", r"\b(why|how)\b.{0,20}\?",
+                r"\?\?", r"\bRefund\b"]
+    combined = _compile(patterns)
+    # the word-boundary patterns before '#fail' share one \b; the one with a top-level | keeps its own
+    assert combined.pattern.startswith(r"(?:\b(?:(?:(late|delay(ed)?)\b)|(?:on hold\b)))")
+    assert r"(?:\bno|nothing\b)" in combined.pattern
+    apart = re.compile("|".join(f"(?:{p.lower()})" for p in patterns))
+    texts = ["@AirX delayed again!! #FailAir", "nothing works. why is this so slow?? refund me", "no", "ahnothing",
+             "on hold for late delay", "How?? how about now", "#fail #failing latecomer"]
+    for text in texts:
+        assert combined.findall(text.lower()) == apart.findall(text.lower()), text
