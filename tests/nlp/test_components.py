@@ -199,3 +199,12 @@ def test_patterns_sharing_a_word_boundary_match_what_they_matched_apart():
              "on hold for late delay", "How?? how about now", "#fail #failing latecomer"]
     for text in texts:
         assert combined.findall(text.lower()) == apart.findall(text.lower()), text
+
+
+def test_stop_word_lists_read_from_their_files_are_spacys():
+    from importlib import import_module
+
+    from nlp.components import _stop_words
+
+    for code in ("en", "es", "fr", "de", "pt", "it", "nl"):
+        assert _stop_words(code) == set(import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS), code
