@@ -28,7 +28,12 @@ def load_pipeline(model: str = "default") -> tuple[Language, str]:
         raise FileNotFoundError(f"SOCIALCX_NLP_MODEL={model} is not a spaCy model directory (no config.cfg); "
                                 "train one with `socialcx nlp train` or unset the variable for the default pipeline")
     nlp = spacy.load(path)
-    return nlp, f"{nlp.meta.get('name', path.name)}-{nlp.meta.get('version', '0')}"
+    return nlp, _model_version(nlp.meta, path)
+
+
+def _model_version(meta: dict, path: Path) -> str:
+    """A trained model's version as enrichment keys its rows: ``<name>-<version>`` from its meta."""
+    return f"{meta.get('name', path.name)}-{meta.get('version', '0')}"
 
 
 def pipeline_version(model: str = "default") -> str:
@@ -40,5 +45,4 @@ def pipeline_version(model: str = "default") -> str:
         return load_pipeline(model)[1]  # load_pipeline names what is wrong with the directory
     import json
 
-    data = json.loads(meta.read_text(encoding="utf-8"))
-    return f"{data.get('name', Path(model).name)}-{data.get('version', '0')}"
+    return _model_version(json.loads(meta.read_text(encoding="utf-8")), Path(model))

@@ -182,10 +182,15 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
     return {"run_id": run_id, **info}
 
 
+def _extract_sources(settings: Settings) -> list[str]:
+    """The configured sources that have an extract, and so a freshness check."""
+    return [s for s in settings.sources if s in SOURCES]
+
+
 def source_freshness(settings: Settings) -> list[dict[str, object]]:
     """dbt source freshness of each configured source's last extract, as two checks per source: past the
     warn threshold (a warning) and past the error threshold (critical)."""
-    selected = [s for s in settings.sources if s in SOURCES]
+    selected = _extract_sources(settings)
     if not selected:
         return []
     # a stale source is a result here, not an error: the checks below judge it
@@ -216,7 +221,7 @@ def _start_source_freshness(settings: Settings) -> Callable[[], list[dict[str, o
     """
     import sys
 
-    if not [s for s in settings.sources if s in SOURCES]:
+    if not _extract_sources(settings):
         return lambda: []
     if "dbt.cli.main" in sys.modules:
         # dbt already ran in this process (socialcx run, forget): it costs nothing here, and the warehouse
