@@ -13,6 +13,8 @@ import json
 import logging
 import pkgutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,6 +152,24 @@ def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path 
         except Exception as exc:  # Data Docs are a report; a rendering problem must not hide the verdict
             log.warning("could not build GX Data Docs in %s: %s", docs_dir, exc)
     return outcome
+
+
+@contextmanager
+def private_tempdir() -> Iterator[Path]:
+    """GX writes scratch files (Data Docs assets among them) under the temp dir and leaves them behind: every
+    validate left a world-readable ~4.5 MB folder in /tmp. Point this process's temp dir at a private folder
+    (mode 0700) for the duration, and remove it afterwards."""
+    import shutil
+    import tempfile
+
+    previous = tempfile.tempdir
+    private = Path(tempfile.mkdtemp(prefix="socialcx-validate-"))
+    tempfile.tempdir = str(private)
+    try:
+        yield private
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def latest_validation(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[tuple]]:

@@ -12,6 +12,7 @@ one DuckDB transaction with the cursor.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -19,7 +20,9 @@ import duckdb
 import pandas as pd
 
 from socialcx import failpoints
-from socialcx.warehouse import scalar
+from socialcx.warehouse import quote_ident, quote_table, scalar
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 10_000
 
@@ -46,18 +49,20 @@ class LoadResult:
     inserted: int = 0
     updated: int = 0
     quarantined: int = 0
+    erased: int = 0  # rows of people or posts in the erasure register: dropped at load, by design
     reasons: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
     def loaded(self) -> int:
-        """Rows that passed validation and are in the table (new, changed or unchanged)."""
-        return self.read - self.quarantined
+        """Rows that passed validation and are in the table (new, changed or unchanged):
+        read = loaded + quarantined + erased."""
+        return self.read - self.quarantined - self.erased
 
     def as_dict(self) -> dict[str, object]:
         return {"table": self.table, "read": self.read, "loaded": self.loaded, "inserted": self.inserted,
-                "updated": self.updated, "quarantined": self.quarantined, "reasons": self.reasons,
-                "notes": self.notes}
+                "updated": self.updated, "quarantined": self.quarantined, "erased": self.erased,
+                "reasons": self.reasons, "notes": self.notes}
 
 
 def _as_bool(value: object) -> bool:
@@ -74,9 +79,22 @@ def utcnow() -> datetime:
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, source: str, records: list[tuple[str, str]], run_id: str) -> int:
-    """Store bad records with their reason; the same record with the same reason is stored once."""
+    """Store bad records with their reason; the same record with the same reason is stored once. A record
+    holding a forgotten person's identifier is not stored (the erasure register); it still counts as handled."""
     if not records:
         return 0
+    from socialcx.privacy import Register
+
+    register = Register.load(con)
+    if register:
+        kept = [(record, reason) for record, reason in records if not register.holds(record)]
+        if len(kept) < len(records):
+            log.info("%d quarantine record(s) of forgotten people or posts dropped", len(records) - len(kept))
+        if not kept:
+            return len(records)
+        records, total = kept, len(records)
+    else:
+        total = len(records)
     frame = pd.DataFrame(records, columns=["record", "reason"])
     frame["source"] = source
     frame["run_id"] = run_id
@@ -94,7 +112,7 @@ def quarantine(con: duckdb.DuckDBPyConnection, source: str, records: list[tuple[
         """)
     finally:
         con.unregister("_quarantine_in")
-    return len(records)
+    return total
 
 
 def _record(row: pd.Series) -> str:
@@ -102,9 +120,19 @@ def _record(row: pd.Series) -> str:
                        for k, v in row.items()}, ensure_ascii=False, default=str)
 
 
-def validate_posts(frame: pd.DataFrame, now: datetime | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+def earliest_post_date() -> pd.Timestamp:
+    """The oldest plausible post date (SOCIALCX_EARLIEST_POST_DATE): older dates are export errors (0001-01-01,
+    1970-01-01 from a zero epoch) that would stretch every chart over centuries."""
+    from socialcx.settings import get_settings
+
+    return pd.Timestamp(get_settings().earliest_post_date, tz="UTC")
+
+
+def validate_posts(frame: pd.DataFrame, now: datetime | None = None,
+                   earliest: pd.Timestamp | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """Split posts into good rows and (record, reason) pairs. Expects ``created_at`` already parsed (NaT if not)."""
     now = now or utcnow()
+    earliest = earliest if earliest is not None else earliest_post_date()
     reasons = pd.Series("", index=frame.index, dtype=object)
 
     def flag(mask: pd.Series, reason: str) -> None:
@@ -115,6 +143,8 @@ def validate_posts(frame: pd.DataFrame, now: datetime | None = None) -> tuple[pd
     flag(frame["author_id"].isna() | (frame["author_id"].astype("string").str.strip() == ""), "missing author_id")
     flag(frame["created_at"].isna(), "unparseable created_at")
     flag(frame["created_at"] > pd.Timestamp(now) + pd.Timedelta(minutes=5), "created_at in the future")
+    flag(frame["created_at"] < earliest,
+         f"created_at before {earliest.date().isoformat()} (SOCIALCX_EARLIEST_POST_DATE)")
     text = frame["text"].astype("string")
     flag(text.isna() | (text.str.strip() == ""), "empty text")
     flag(text.str.len() > MAX_TEXT_CHARS, f"text longer than {MAX_TEXT_CHARS} characters")
@@ -135,29 +165,36 @@ def merge_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
     if frame.empty:
         return 0, 0
     columns = columns or list(frame.columns)
-    before = scalar(con, f"select count(*) from {table}")
+    target = quote_table(table)  # the pipeline's own table names and columns, quoted by the one helper
+    q = {c: quote_ident(c) for c in {*columns, *keys, *content}}
+    before = scalar(con, f"select count(*) from {target}")
     con.register("_merge_in", frame[columns])
     try:
-        on = " and ".join(f"t.{k} = s.{k}" for k in keys)
-        changed = " or ".join(f"t.{c} is distinct from s.{c}" for c in content) or "false"
-        updates = ", ".join(f"{c} = s.{c}" for c in columns if c not in keys and c not in ("ingested_at",))
-        cols = ", ".join(columns)
-        vals = ", ".join(f"s.{c}" for c in columns)
+        on = " and ".join(f"t.{q[k]} = s.{q[k]}" for k in keys)
+        changed = " or ".join(f"t.{q[c]} is distinct from s.{q[c]}" for c in content) or "false"
+        updates = ", ".join(f"{q[c]} = s.{q[c]}" for c in columns if c not in keys and c not in ("ingested_at",))
+        cols = ", ".join(q[c] for c in columns)
+        vals = ", ".join(f"s.{q[c]}" for c in columns)
         touched = con.execute(f"""
-            merge into {table} as t using _merge_in as s on {on}
+            merge into {target} as t using _merge_in as s on {on}
             when matched and ({changed}) then update set {updates}
             when not matched then insert ({cols}) values ({vals})
         """).fetchall()[0][0]
     finally:
         con.unregister("_merge_in")
-    inserted = scalar(con, f"select count(*) from {table}") - before
+    inserted = scalar(con, f"select count(*) from {target}") - before
     return inserted, touched - inserted
 
 
 def load_posts(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, run_id: str) -> LoadResult:
     """Validate, quarantine and merge posts. The caller owns the transaction."""
+    from socialcx.privacy import Register
+
     result = LoadResult(table="raw.posts", read=len(frame))
     now = utcnow()
+    frame, result.erased = Register.load(con).filter_posts(frame, source)  # forgotten stays forgotten
+    if result.erased:
+        result.notes.append(f"{result.erased} post(s) of forgotten people or posts not loaded (erasure register)")
     frame = frame.copy()
     frame["source"] = source
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, errors="coerce", format="mixed")

@@ -45,6 +45,28 @@ def _worker(job: tuple[list[str], str, bool, int]) -> list[tuple]:
     return _annotate(_WORKER_NLP, *job)
 
 
-def _load_worker(model: str) -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to end this worker when the process that started it dies (SIGKILL included), so a killed
+    enrich stage leaves no orphaned workers holding memory. Elsewhere a no-op: the pool's own shutdown remains."""
+    import os
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _load_worker(model: str, parent_pid: int | None = None) -> None:
     global _WORKER_NLP
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     _WORKER_NLP = load_pipeline(model)[0]

@@ -8,6 +8,7 @@ chunks, so an interrupted run keeps what it finished and the next run does only 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ def worker_pool(processes: int, model: str, wait: bool = True) -> Iterator[Worke
     executor = None
     try:
         executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_load_worker, initargs=(model,))
+                                       initializer=_load_worker, initargs=(model, os.getpid()))
         warm_up = [executor.submit(abs, n) for n in range(processes)]
         if wait:
             [future.result(timeout=300) for future in warm_up]

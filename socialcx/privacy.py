@@ -1,22 +1,144 @@
-"""Erasure: remove a person's data, or one post, from raw, enriched, marts and the published files.
+"""Erasure: a person, or one post, leaves the warehouse, the published files and the reports, and stays gone.
 
-``socialcx forget --author ID`` serves a GDPR erasure request: the person's posts are deleted from raw and
-enriched, their quarantined records too, their CRM customer rows and orders (matched by social handle), and
-their handle is replaced in everybody else's posts (brand replies address them by @handle). ``--post`` does the
-same for one post deleted at the source. The marts are then rebuilt (the incremental models drop vanished
-keys) and re-published, so the published DuckDB file and Parquet files no longer hold the data either.
+``socialcx forget --author ID`` serves a GDPR erasure request (art. 17). It
+
+1. resolves everything that identifies the person: author ids and handles in ``raw.posts``, the CRM customer
+   ids, handles and names matched through them, and any ``--email`` given;
+2. registers the request in ``ops.erasure_requests`` and the identifiers in ``ops.erasure_identifiers``,
+   **hashed** (SHA-256 of the normalised value), so the register does not itself keep the identifiers;
+3. deletes the person's posts, enrichments, CRM customers and orders, and every quarantined record that holds
+   one of the identifiers (whatever its layout: a JSON row, an unreadable CSV line, a CRM duplicate);
+4. replaces the person's @handle in everybody else's posts, and their name in the posts addressed to them
+   (a brand's "Hi Umar"), in raw and enriched text and in recorded alert messages.
+
+Every extract consults the register (:class:`Register`): a re-delivered file, an API page or a CRM export
+that still holds the person loads without them; mentions and names are redacted as the rows arrive. The
+stage (``socialcx.stages.forget``) then rebuilds and re-publishes, drops older published versions, redacts
+the identifiers in dbt's logs and artifacts and the report folder, and compacts the working DuckDB file so
+the deleted bytes are gone from disk.
+
+``--post SOURCE:POST_ID`` does the same for one post (deleted at the source): deleted now, refused at load.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from socialcx.warehouse import scalar, transaction
+from socialcx.warehouse import quote_ident, quote_table, scalar, transaction
 
 PLACEHOLDER = "@[forgotten]"
+NAME_PLACEHOLDER = "[forgotten]"
+HASH_PREFIX = b"socialcx-erasure/v1:"
+MENTION = re.compile(r"@(\w{1,50})")
+TOKEN = re.compile(r"[\w.+-]+(?:@[\w-]+(?:\.[\w-]+)+)?|@\w+", re.UNICODE)
+WORD = re.compile(r"\w+", re.UNICODE)
+
+REGISTER_DDL = """
+create schema if not exists ops;
+create table if not exists ops.erasure_requests (
+    request_id      varchar primary key,
+    kind            varchar not null,      -- author | post
+    requested_at    timestamptz not null,
+    identifiers     integer not null,      -- how many hashed identifiers it registered
+    status          varchar not null,      -- pending (not yet re-published) | complete
+    completed_at    timestamptz
+);
+create table if not exists ops.erasure_identifiers (
+    hash            varchar not null,      -- sha256 of the normalised identifier, never the identifier
+    kind            varchar not null,      -- person (id, handle, customer id, e-mail) | name | first_name | post
+    request_id      varchar not null,
+    primary key (hash, kind)
+);
+"""
+
+
+def normalise(value: object) -> str:
+    return " ".join(str(value).strip().lstrip("@").lower().split())
+
+
+def identifier_hash(value: object) -> str:
+    return hashlib.sha256(HASH_PREFIX + normalise(value).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Register:
+    """The hashed identifiers of everything forgotten, as every extract consults them."""
+
+    person: set[str] = field(default_factory=set)
+    name: set[str] = field(default_factory=set)
+    first_name: set[str] = field(default_factory=set)
+    post: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> Register:
+        con.execute(REGISTER_DDL)
+        register = cls()
+        for digest, kind in con.execute("select hash, kind from ops.erasure_identifiers").fetchall():
+            getattr(register, kind).add(digest)
+        return register
+
+    def __bool__(self) -> bool:
+        return bool(self.person or self.name or self.post)
+
+    def is_person(self, value: object) -> bool:
+        return value is not None and value is not pd.NA and not (isinstance(value, float) and value != value) \
+            and identifier_hash(value) in self.person
+
+    def holds(self, text: str) -> bool:
+        """Does a free text (a quarantined record, a CSV line) hold a forgotten identifier or full name?"""
+        if not self or not text:
+            return False
+        tokens = TOKEN.findall(text)
+        if any(identifier_hash(t) in self.person for t in tokens):
+            return True
+        words = WORD.findall(text)
+        return bool(self.name) and any(identifier_hash(f"{a} {b}") in self.name for a, b in zip(words, words[1:], strict=False))
+
+    def redact(self, text: str) -> str:
+        """Forgotten @handles become @[forgotten]; in a post that addressed a forgotten person, their name too."""
+        if not self.person or not isinstance(text, str) or "@" not in text:
+            return text
+        hit = False
+
+        def mention(match: re.Match) -> str:
+            nonlocal hit
+            if identifier_hash(match.group(1)) in self.person:
+                hit = True
+                return PLACEHOLDER
+            return match.group(0)
+
+        text = MENTION.sub(mention, text)
+        if hit and (self.name or self.first_name):
+            words = WORD.findall(text)
+            for a, b in zip(words, words[1:], strict=False):
+                if identifier_hash(f"{a} {b}") in self.name:
+                    text = re.sub(rf"\b{re.escape(a)}\s+{re.escape(b)}\b", NAME_PLACEHOLDER, text)
+            text = WORD.sub(lambda m: NAME_PLACEHOLDER if identifier_hash(m.group(0)) in self.first_name
+                            else m.group(0), text)
+        return text
+
+    def filter_posts(self, frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, int]:
+        """Drop forgotten people's posts and forgotten posts; redact forgotten mentions in the rest."""
+        if not self or frame.empty:
+            return frame, 0
+        erased = pd.Series(False, index=frame.index)
+        for column in ("author_id", "author_handle"):
+            if column in frame:
+                values = frame[column].astype(object)
+                erased |= values.map({v: self.is_person(v) for v in values.dropna().unique()}).fillna(False).astype(bool)
+        if self.post and "post_id" in frame:
+            erased |= frame["post_id"].map(lambda p: identifier_hash(f"{source}:{p}") in self.post).astype(bool)
+        kept = frame.loc[~erased].copy()
+        if "text" in kept:
+            kept["text"] = kept["text"].map(self.redact)
+        return kept, int(erased.sum())
 
 
 @dataclass
@@ -27,53 +149,97 @@ class Erasure:
     customers: int = 0
     orders: int = 0
     mentions_redacted: int = 0
-    handles: list[str] = field(default_factory=list)
+    names_redacted: int = 0
+    request_id: str = ""
+    identifiers: list[str] = field(default_factory=list)  # in memory only, for artefacts and the final check
 
     def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in ("posts", "enriched", "quarantined", "customers", "orders",
-                                              "mentions_redacted")}
+        return {k: getattr(self, k) for k in ("request_id", "posts", "enriched", "quarantined", "customers",
+                                              "orders", "mentions_redacted", "names_redacted")}
 
 
-def forget_author(con: duckdb.DuckDBPyConnection, author: str) -> Erasure:
-    """Delete everything the warehouse holds about the person with this author id or handle."""
+def _request_id(kind: str) -> str:
+    return f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+
+
+def _register(con: duckdb.DuckDBPyConnection, kind: str, identifiers: dict[str, set[str]]) -> str:
+    request_id = _request_id(kind)
+    rows = {(identifier_hash(value), id_kind) for id_kind, values in identifiers.items() for value in values
+            if normalise(value)}
+    con.execute("insert into ops.erasure_requests values (?, ?, ?, ?, 'pending', null)",
+                [request_id, kind, datetime.now(UTC), len(rows)])
+    con.executemany("insert or ignore into ops.erasure_identifiers values (?, ?, ?)",
+                    [(digest, id_kind, request_id) for digest, id_kind in sorted(rows)])
+    return request_id
+
+
+def _resolve(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]) -> dict[str, set[str]]:
+    """Every identifier of the person: ids, handles, customer ids, e-mails, and their names."""
+    key = author.strip().lstrip("@")
+    ids, handles = {key}, {key}
+    for author_id, handle in con.execute(
+            "select distinct author_id, author_handle from raw.posts where author_id = ? or lower(author_handle) = lower(?)",
+            [key, key]).fetchall():
+        ids.add(author_id)
+        if handle:
+            handles.add(handle)
+    customers = con.execute(
+        "select customer_id, social_handle, name from raw.customers "
+        "where customer_id = ? or list_contains(?, lower(social_handle))", [key, [h.lower() for h in handles]]).fetchall()
+    names: set[str] = set()
+    for customer_id, handle, name in customers:
+        ids.add(customer_id)
+        if handle:
+            handles.add(handle)
+        if name and name.strip():
+            names.add(name.strip())
+    firsts = {WORD.findall(n)[0] for n in names if len(WORD.findall(n)) > 1}
+    return {"person": ids | handles | {e.strip() for e in emails if e.strip()}, "name": names, "first_name": firsts}
+
+
+def forget_author(con: duckdb.DuckDBPyConnection, author: str, emails: list[str] | None = None) -> Erasure:
+    """Delete everything the warehouse holds about the person with this author id, handle or customer id, and
+    register them so no extract brings them back."""
     erasure = Erasure()
+    con.execute(REGISTER_DDL)
     with transaction(con):
-        handles = {h for (h,) in con.execute(
-            "select distinct author_handle from raw.posts where (author_id = ? or lower(author_handle) = lower(?)) "
-            "and author_handle is not null", [author, author]).fetchall()}
-        handles |= {h for (h,) in con.execute(
-            "select distinct social_handle from raw.customers where customer_id = ? or lower(social_handle) = lower(?)",
-            [author, author]).fetchall() if h}
-        handles.add(author.lstrip("@"))
-        erasure.handles = sorted(handles)
-        posts = "select source, post_id from raw.posts where author_id = ? or list_contains(?, lower(author_handle))"
-        lowered = [h.lower() for h in handles]
+        identifiers = _resolve(con, author, emails or [])
+        erasure.request_id = _register(con, "author", identifiers)
+        register = Register.load(con)
+        erasure.identifiers = sorted(identifiers["person"] | identifiers["name"])
+        people = [normalise(v) for v in identifiers["person"]]
+        posts = ("select source, post_id from raw.posts where list_contains(?, lower(author_id)) "
+                 "or list_contains(?, lower(author_handle))")
+        erasure.names_redacted = _redact_names(con, posts, [people, people], identifiers)
         erasure.enriched = scalar(con, f"select count(*) from enriched.post_nlp where (source, post_id) in ({posts})",
-                                  [author, lowered])
-        con.execute(f"delete from enriched.post_nlp where (source, post_id) in ({posts})", [author, lowered])
-        erasure.posts = scalar(con, f"select count(*) from ({posts})", [author, lowered])
-        _touch_neighbours(con, posts, [author, lowered])
-        con.execute("delete from raw.posts where author_id = ? or list_contains(?, lower(author_handle))",
-                    [author, lowered])
-        quarantined = ("select rowid from raw.quarantine where json_extract_string(record, '$.author_id') = ? "
-                       "or list_contains(?, lower(json_extract_string(record, '$.author_id')))")
-        erasure.quarantined = scalar(con, f"select count(*) from ({quarantined})", [author, lowered])
-        con.execute(f"delete from raw.quarantine where rowid in ({quarantined})", [author, lowered])
-        customers = "select customer_id from raw.customers where customer_id = ? or list_contains(?, lower(social_handle))"
-        erasure.orders = scalar(con, f"select count(*) from raw.orders where customer_id in ({customers})",
-                                [author, lowered])
-        con.execute(f"delete from raw.orders where customer_id in ({customers})", [author, lowered])
-        erasure.customers = scalar(con, f"select count(*) from ({customers})", [author, lowered])
-        con.execute("delete from raw.customers where customer_id = ? or list_contains(?, lower(social_handle))",
-                    [author, lowered])
+                                  [people, people])
+        con.execute(f"delete from enriched.post_nlp where (source, post_id) in ({posts})", [people, people])
+        erasure.posts = scalar(con, f"select count(*) from ({posts})", [people, people])
+        _touch_neighbours(con, posts, [people, people])
+        con.execute(f"delete from raw.text_expired where (source, post_id) in ({posts})", [people, people])
+        con.execute("delete from raw.posts where list_contains(?, lower(author_id)) or list_contains(?, lower(author_handle))",
+                    [people, people])
+        erasure.quarantined = _delete_quarantined(con, register)
+        customers = ("select customer_id from raw.customers where list_contains(?, lower(customer_id)) "
+                     "or list_contains(?, lower(social_handle)) or list_contains(?, lower(trim(name)))")
+        names = [normalise(n) for n in identifiers["name"]]
+        erasure.orders = scalar(con, f"select count(*) from raw.orders where customer_id in ({customers}) "
+                                     "or list_contains(?, lower(customer_id))", [people, people, names, people])
+        con.execute(f"delete from raw.orders where customer_id in ({customers}) or list_contains(?, lower(customer_id))",
+                    [people, people, names, people])
+        erasure.customers = scalar(con, f"select count(*) from ({customers})", [people, people, names])
+        con.execute(f"delete from raw.customers where customer_id in ({customers})", [people, people, names])
+        handles = {v for v in identifiers["person"] if re.fullmatch(r"\w{1,50}", v.lstrip("@"))}
         erasure.mentions_redacted = _redact_mentions(con, handles)
     return erasure
 
 
 def forget_post(con: duckdb.DuckDBPyConnection, source: str, post_id: str) -> Erasure:
-    """Delete one post (deleted at the source, or on request) from raw and enriched."""
+    """Delete one post (deleted at the source, or on request) from raw and enriched; never load it again."""
     erasure = Erasure()
+    con.execute(REGISTER_DDL)
     with transaction(con):
+        erasure.request_id = _register(con, "post", {"post": {f"{source}:{post_id}"}})
         erasure.enriched = scalar(con, "select count(*) from enriched.post_nlp where source = ? and post_id = ?",
                                   [source, post_id])
         con.execute("delete from enriched.post_nlp where source = ? and post_id = ?", [source, post_id])
@@ -81,8 +247,27 @@ def forget_post(con: duckdb.DuckDBPyConnection, source: str, post_id: str) -> Er
                                [source, post_id])
         _touch_neighbours(con, "select source, post_id from raw.posts where source = ? and post_id = ?",
                           [source, post_id])
+        con.execute("delete from raw.text_expired where source = ? and post_id = ?", [source, post_id])
         con.execute("delete from raw.posts where source = ? and post_id = ?", [source, post_id])
     return erasure
+
+
+def complete_requests(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark pending requests complete once a publish without their data has succeeded; how many."""
+    con.execute(REGISTER_DDL)
+    pending = scalar(con, "select count(*) from ops.erasure_requests where status = 'pending'")
+    con.execute("update ops.erasure_requests set status = 'complete', completed_at = ? where status = 'pending'",
+                [datetime.now(UTC)])
+    return int(pending or 0)
+
+
+def _delete_quarantined(con: duckdb.DuckDBPyConnection, register: Register) -> int:
+    """Quarantined records holding a forgotten identifier, whatever their layout (JSON rows, CSV lines)."""
+    rows = con.execute("select rowid, record from raw.quarantine").fetchall()
+    doomed = [rowid for rowid, record in rows if register.holds(record)]
+    if doomed:
+        con.execute("delete from raw.quarantine where list_contains(?, rowid)", [doomed])
+    return len(doomed)
 
 
 def _touch_neighbours(con: duckdb.DuckDBPyConnection, posts: str, params: list) -> None:
@@ -96,14 +281,131 @@ def _touch_neighbours(con: duckdb.DuckDBPyConnection, posts: str, params: list) 
     """, params + params)
 
 
-def _redact_mentions(con: duckdb.DuckDBPyConnection, handles: set[str]) -> int:
-    """Replace @handle in other people's posts (raw text and redacted text); returns the posts changed."""
+def _name_patterns(identifiers: dict[str, set[str]]) -> list[str]:
+    names = sorted(identifiers["name"] | identifiers["first_name"], key=len, reverse=True)  # full names first
+    return [r"(?i)\b" + r"\s+".join(re.escape(w) for w in WORD.findall(n)) + r"\b" for n in names if WORD.findall(n)]
+
+
+def _redact_names(con: duckdb.DuckDBPyConnection, posts: str, params: list, identifiers: dict[str, set[str]]) -> int:
+    """The person's name in the posts addressed to them (replies to their posts, posts mentioning them)."""
+    patterns = _name_patterns(identifiers)
+    if not patterns:
+        return 0
+    handles = [normalise(h) for h in identifiers["person"]]
+    addressed = f"""
+        select source, post_id from raw.posts
+        where (source, parent_post_id) in ({posts})
+           or list_has_any(?, regexp_extract_all(lower(text), '@(\\w+)', 1))
+    """
     changed = 0
+    for pattern in patterns:
+        where = f"(source, post_id) in ({addressed}) and regexp_matches(text, ?)"
+        changed += scalar(con, f"select count(*) from raw.posts where {where}", [*params, handles, pattern])
+        con.execute(f"update raw.posts set text = regexp_replace(text, ?, ?, 'g'), updated_at = now() where {where}",
+                    [pattern, NAME_PLACEHOLDER, *params, handles, pattern])
+        con.execute(f"update enriched.post_nlp set text_redacted = regexp_replace(text_redacted, ?, ?, 'g') "
+                    f"where (source, post_id) in ({addressed}) and regexp_matches(text_redacted, ?)",
+                    [pattern, NAME_PLACEHOLDER, *params, handles, pattern])
+    return changed
+
+
+def _redact_mentions(con: duckdb.DuckDBPyConnection, handles: set[str]) -> int:
+    """Replace @handle in other people's posts (raw text, redacted text, alert messages); the posts changed."""
+    changed = 0
+    has_alerts = scalar(con, "select count(*) from information_schema.tables "
+                             "where table_schema = 'ops' and table_name = 'alert_deliveries'")
     for handle in sorted(handles):
-        pattern = rf"(?i)@{re.escape(handle)}\b"
+        pattern = rf"(?i)@{re.escape(handle.lstrip('@'))}\b"
         changed += scalar(con, "select count(*) from raw.posts where regexp_matches(text, ?)", [pattern])
         con.execute("update raw.posts set text = regexp_replace(text, ?, ?, 'g'), updated_at = now() "
                     "where regexp_matches(text, ?)", [pattern, PLACEHOLDER, pattern])
         con.execute("update enriched.post_nlp set text_redacted = regexp_replace(text_redacted, ?, ?, 'g') "
                     "where regexp_matches(text_redacted, ?)", [pattern, PLACEHOLDER, pattern])
+        if has_alerts:
+            con.execute("update ops.alert_deliveries set message = regexp_replace(message, ?, ?, 'g') "
+                        "where regexp_matches(message, ?)", [pattern, PLACEHOLDER, pattern])
     return changed
+
+
+# ---- after the marts are rebuilt: what is outside the warehouse's tables -------------------------------------
+
+def _pattern(identifiers: list[str]) -> re.Pattern | None:
+    usable = sorted({i.strip().lstrip("@") for i in identifiers if len(i.strip().lstrip("@")) >= 3}, key=len,
+                    reverse=True)
+    if not usable:
+        return None
+    return re.compile(r"(?<![\w@.])@?(?:" + "|".join(re.escape(i) for i in usable) + r")(?![\w])", re.IGNORECASE)
+
+
+def redact_files(folders: list[Path], identifiers: list[str]) -> list[str]:
+    """Replace the identifiers in every text file under ``folders`` (dbt logs and artefacts, Data Docs,
+    reports); the files changed. Binary files are left alone (the warehouse is compacted separately)."""
+    pattern = _pattern(identifiers)
+    if pattern is None:
+        return []
+    changed = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            if not path.is_file() or path.is_symlink() or path.suffix in (".duckdb", ".parquet", ".wal", ".png"):
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+            redacted = pattern.sub(NAME_PLACEHOLDER, text)
+            if redacted != text:
+                path.write_text(redacted, encoding="utf-8")
+                changed.append(str(path))
+    return changed
+
+
+def still_published(published: Path, parquet_dir: Path, identifiers: list[str]) -> dict[str, int]:
+    """Where the identifiers still appear in the published set: {table or file: rows}."""
+    found: dict[str, int] = {}
+    pattern = _pattern(identifiers)
+    if pattern is None:
+        return found
+    regex = pattern.pattern.replace("(?<![\\w@.])", "(^|[^\\w@.])")  # RE2 has no look-behind
+    regex = "(?i)" + regex.replace("(?![\\w])", "([^\\w]|$)")
+    if published.exists():
+        with duckdb.connect(str(published), read_only=True) as con:
+            for (table,) in con.execute("select table_schema || '.' || table_name from information_schema.tables "
+                                        "where table_schema = 'marts'").fetchall():
+                n = scalar(con, f"select count(*) from {quote_table(table)} as t "
+                                "where regexp_matches(cast(t as varchar), ?)", [regex])
+                if n:
+                    found[str(published) + ":" + table] = int(n)
+    for parquet in sorted(parquet_dir.glob("*.parquet")) if parquet_dir.is_dir() else []:
+        with duckdb.connect() as con:
+            n = scalar(con, "select count(*) from read_parquet(?) as t where regexp_matches(cast(t as varchar), ?)",
+                       [str(parquet), regex])
+        if n:
+            found[str(parquet)] = int(n)
+    return found
+
+
+def compact(path: Path) -> dict[str, int]:
+    """Rewrite the DuckDB file into a fresh one and swap it in: deleted rows leave free blocks that still hold
+    their bytes until reused; a copy holds only live data. The caller holds no other connection to it."""
+    import os
+
+    fresh = path.with_name(f"{path.name}.compact-{os.getpid()}")
+    fresh.unlink(missing_ok=True)
+    before = path.stat().st_size
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("checkpoint")
+        name = scalar(con, "select current_database()")
+        con.execute("attach ? as socialcx_compacted", [str(fresh)])
+        con.execute(f"copy from database {quote_ident(str(name))} to socialcx_compacted")
+        con.execute("detach socialcx_compacted")
+    except BaseException:
+        con.close()
+        fresh.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(fresh, path)
+    Path(f"{path}.wal").unlink(missing_ok=True)
+    return {"bytes_before": before, "bytes_after": path.stat().st_size}

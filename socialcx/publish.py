@@ -1,30 +1,54 @@
-"""Publish the marts for BI: a read-only DuckDB file and one Parquet file per mart, each replaced by rename.
+"""Publish the marts for BI: a read-only DuckDB file and one Parquet file per mart, as one versioned set.
 
 Readers (Metabase, Superset, DBeaver, Evidence, the duckdb CLI) open the published copy, never the working
 warehouse: DuckDB lets one process hold a file read-write and nobody else open it, so a reader on the working
-file would block dbt. Every published file is written under a temporary name and moved into place with
-``os.replace``, which is atomic on one filesystem: a reader sees the old version or the new one, never half.
+file would block dbt.
+
+**Exactly what was validated.** A passing validation records a fingerprint (row count and checksum) of every
+mart in ``ops.validated_marts``. Publish recomputes it and refuses when any mart differs: a later
+``transform --select``, a manual edit or a partial run cannot reach BI readers without a new validation.
+
+**One set at a time.** Each publish writes a new folder ``versions/<id>/`` (the DuckDB file, ``parquet/`` and
+``manifest.json``) and then switches one relative symlink, ``current``, with ``os.replace``, which is atomic.
+``socialcx.duckdb``, ``parquet`` and ``manifest.json`` at the top of the publish folder are fixed links
+through ``current``, so a reader sees the whole old set or the whole new one, never a new DuckDB file next to
+old Parquet files. A publish killed part-way (or out of disk) leaves only an unfinished ``*.tmp-<pid>`` folder,
+which the next publish removes; older versions are pruned after the switch.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from expectations.checkpoints import latest_validation
-from socialcx.warehouse import scalar
+from socialcx.warehouse import quote_ident, scalar, table_checksums
 
 # DuckDB 2.0 writes a storage format 1.x readers cannot open; BI drivers often bundle DuckDB 1.x.
 # Writing the published file in the v1.2 format keeps it readable by DuckDB >= 1.2; Parquet serves the rest.
 PUBLISHED_STORAGE_VERSION = "v1.2.0"
+VERSIONS = "versions"
+CURRENT = "current"
+LINKS = ("socialcx.duckdb", "parquet", "manifest.json")  # each -> current/<name>
+
+FINGERPRINT_DDL = """
+create table if not exists ops.validated_marts (
+    run_id          varchar not null,
+    table_name      varchar not null,
+    row_count       bigint not null,
+    checksum        varchar not null,
+    validated_at    timestamptz not null
+)
+"""
 
 
 class PublishRefused(RuntimeError):
-    """The latest validation failed, or there is nothing to publish."""
+    """The latest validation failed, the marts changed since it passed, or there is nothing to publish."""
 
 
 def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -33,7 +57,33 @@ def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in rows]
 
 
-def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str) -> dict[str, object]:
+def fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
+    """Row count and order-independent checksum of every mart table, every column included."""
+    tables = set(_mart_tables(con))
+    sums = table_checksums(con, ("marts",), ignore=())
+    return {name.split(".", 1)[1]: (count, str(checksum)) for name, (count, checksum) in sums.items()
+            if name.split(".", 1)[1] in tables}
+
+
+def record_fingerprint(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Remember what a passing validation saw, for publish to compare against."""
+    con.execute(FINGERPRINT_DDL)
+    now = datetime.now(UTC)
+    con.execute("delete from ops.validated_marts where run_id = ?", [run_id])
+    rows = [(run_id, table, count, checksum, now) for table, (count, checksum) in fingerprint(con).items()]
+    if rows:
+        con.executemany("insert into ops.validated_marts values (?, ?, ?, ?, ?)", rows)
+
+
+def _validated(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, tuple[int, str]]:
+    con.execute(FINGERPRINT_DDL)
+    rows = con.execute("select table_name, row_count, checksum from ops.validated_marts where run_id = ?",
+                       [run_id]).fetchall()
+    return {table: (count, checksum) for table, count, checksum in rows}
+
+
+def check_validated(con: duckdb.DuckDBPyConnection) -> str:
+    """The validation run whose marts are the ones in the warehouse now; PublishRefused otherwise."""
     validation_run, failed = latest_validation(con)
     if validation_run is None:
         raise PublishRefused("nothing validated yet: run `socialcx validate` before `socialcx publish`")
@@ -41,38 +91,123 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str) -> d
         checks = "; ".join(f"{suite}: {expectation}({column}) observed {observed}"
                            for suite, expectation, column, observed in failed)
         raise PublishRefused(f"validation {validation_run} failed, publishing refused. Failed checks: {checks}")
+    validated = _validated(con, validation_run)
+    if not validated:
+        raise PublishRefused(f"validation {validation_run} recorded no fingerprint of the marts: run "
+                             "`socialcx validate` again, then publish")
+    current = fingerprint(con)
+    changed = sorted(t for t in set(validated) | set(current) if validated.get(t) != current.get(t))
+    if changed:
+        raise PublishRefused(
+            f"the marts changed after validation {validation_run} passed ({', '.join(changed)}: rebuilt by a later "
+            "transform, edited by hand, or left by a partial run); nothing was published. Run `socialcx validate`, "
+            "then `socialcx publish` (or `socialcx run` for the whole pipeline)")
+    return validation_run
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(publish_dir: Path) -> list[str]:
+    """Remove what killed publishes left: ``*.tmp-<pid>`` files and folders whose process is gone."""
+    removed = []
+    candidates = [*publish_dir.glob("*.tmp-*"), *(publish_dir / VERSIONS).glob("*.tmp-*")]
+    if (publish_dir / "parquet").is_dir() and not (publish_dir / "parquet").is_symlink():
+        candidates += list((publish_dir / "parquet").glob("*.tmp-*"))  # the layout before versioned sets
+    for path in candidates:
+        pid = path.name.rsplit(".tmp-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+            continue  # another process is publishing right now
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path.name)
+    return removed
+
+
+def current_version(publish_dir: Path) -> Path | None:
+    link = publish_dir / CURRENT
+    return (publish_dir / os.readlink(link)) if link.is_symlink() else None
+
+
+def prune_versions(publish_dir: Path, keep: int = 2) -> list[str]:
+    """Delete published versions but the newest ``keep`` (the current one always stays). ``keep=1`` after an
+    erasure: an older version still holds what was forgotten."""
+    current = current_version(publish_dir)
+    versions = sorted((p for p in (publish_dir / VERSIONS).glob("*") if p.is_dir() and ".tmp-" not in p.name),
+                      reverse=True)
+    kept = [current] if current is not None else []
+    for version in versions:
+        if len(kept) >= keep:
+            break
+        if version != current:
+            kept.append(version)
+    removed = []
+    for version in versions:
+        if version not in kept:
+            shutil.rmtree(version, ignore_errors=True)
+            removed.append(version.name)
+    return removed
+
+
+def _switch(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` (relative) atomically, whatever it was before."""
+    temporary = link.with_name(f"{link.name}.tmp-{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    os.symlink(target, temporary)
+    if link.is_dir() and not link.is_symlink():  # the layout before versioned sets: a real parquet/ folder
+        old = link.with_name(f"{link.name}.old.tmp-{os.getpid()}")
+        os.replace(link, old)
+        os.replace(temporary, link)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    os.replace(temporary, link)
+
+
+def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str) -> dict[str, object]:
+    validation_run = check_validated(con)
     tables = _mart_tables(con)
     if not tables:
         raise PublishRefused("schema marts is empty: run `socialcx transform` first")
     publish_dir.mkdir(parents=True, exist_ok=True)
-    parquet_dir = publish_dir / "parquet"
-    parquet_dir.mkdir(exist_ok=True)
-    suffix = f".tmp-{os.getpid()}"
-    target = publish_dir / "socialcx.duckdb"
-    staging = publish_dir / f"socialcx.duckdb{suffix}"
-    staging.unlink(missing_ok=True)
+    cleaned = clean_leftovers(publish_dir)
+    version_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    building = publish_dir / VERSIONS / f"{version_id}.tmp-{os.getpid()}"
+    (building / "parquet").mkdir(parents=True)
     counts: dict[str, int] = {}
-    con.execute(f"attach '{staging}' as published (storage_version '{PUBLISHED_STORAGE_VERSION}')")
+    con.execute(f"attach ? as published (storage_version '{PUBLISHED_STORAGE_VERSION}')",
+                [str(building / "socialcx.duckdb")])
     try:
         con.execute("create schema published.marts")
         for table in tables:
-            con.execute(f"create table published.marts.{table} as select * from marts.{table}")
-            counts[table] = scalar(con, f"select count(*) from published.marts.{table}")
+            name = quote_ident(table)
+            con.execute(f"create table published.marts.{name} as select * from marts.{name}")
+            counts[table] = scalar(con, f"select count(*) from published.marts.{name}")
     finally:
         con.execute("detach published")
-    parquet_files = []
     for table in tables:
-        temporary = parquet_dir / f"{table}.parquet{suffix}"
-        con.execute(f"copy marts.{table} to '{temporary}' (format parquet, compression zstd)")
-        parquet_files.append((temporary, parquet_dir / f"{table}.parquet"))
-    os.replace(staging, target)
-    for temporary, final in parquet_files:
-        os.replace(temporary, final)
-    manifest = {"run_id": run_id, "validation_run_id": validation_run,
+        con.execute(f"copy marts.{quote_ident(table)} to ? (format parquet, compression zstd)",
+                    [str(building / "parquet" / f"{table}.parquet")])
+    final = publish_dir / VERSIONS / version_id
+    manifest = {"run_id": run_id, "validation_run_id": validation_run, "version": version_id,
                 "published_at": datetime.now(UTC).isoformat(), "tables": counts,
-                "duckdb_file": str(target), "parquet_dir": str(parquet_dir),
+                "duckdb_file": str(publish_dir / "socialcx.duckdb"), "parquet_dir": str(publish_dir / "parquet"),
                 "storage_version": PUBLISHED_STORAGE_VERSION}
-    manifest_tmp = publish_dir / f"manifest.json{suffix}"
-    manifest_tmp.write_text(json.dumps(manifest, indent=2))
-    os.replace(manifest_tmp, publish_dir / "manifest.json")
+    (building / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    os.replace(building, final)
+    _switch(publish_dir / CURRENT, f"{VERSIONS}/{version_id}")  # the one switch readers see
+    for name in LINKS:
+        link = publish_dir / name
+        if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{name}"):
+            _switch(link, f"{CURRENT}/{name}")
+    manifest["pruned"] = prune_versions(publish_dir)
+    manifest["cleaned"] = cleaned
     return manifest

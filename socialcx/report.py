@@ -12,6 +12,9 @@ reloads mid-run sees the old report or the new one.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import json
 import os
 from datetime import UTC, date, datetime
@@ -131,23 +134,46 @@ def _plotly_js() -> str:
     return get_plotlyjs()
 
 
+def _json_for_html(value: object) -> str:
+    """JSON safe inside an HTML element: no character of it can close the element or open a comment."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _script_hash(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(scripts: list[str]) -> str:
+    """Only the page's own inline scripts run (by hash: no inline handlers, no injected script); nothing is
+    fetched from anywhere. Plotly adds its own style elements, hence inline styles."""
+    return ("default-src 'none'; script-src " + " ".join(_script_hash(s) for s in scripts)
+            + "; style-src 'unsafe-inline'; img-src data: blob:; font-src data:; base-uri 'none'; "
+            "form-action 'none'; frame-ancestors 'none'")
+
+
 def render(data: dict[str, dict[str, list]], *, run_id: str | None, generated_at: str) -> str:
-    brands = sorted({row[0] for dataset in data.values() for row in dataset["rows"]})
+    brands = sorted({str(row[0]) for dataset in data.values() for row in dataset["rows"] if row[0] is not None})
     periods = [row[1] for dataset in data.values() for row in dataset["rows"] if row[1]]
     meta = {"brands": brands, "first": min(periods, default=None), "last": max(periods, default=None),
             "run_id": run_id, "generated_at": generated_at,
             "charts": [{"id": cid, "title": title} for cid, title, _ in CHARTS]}
     sections = "\n".join(
-        f'<section class="card"><h2>{title}</h2><p class="help">{help_text}</p>'
-        f'<div class="chart" id="chart-{cid}" data-chart="{cid}"></div></section>'
+        f'<section class="card"><h2>{html.escape(title)}</h2><p class="help">{html.escape(help_text)}</p>'
+        f'<div class="chart" id="chart-{html.escape(cid)}" data-chart="{html.escape(cid)}"></div></section>'
         for cid, title, help_text in CHARTS
     )
     template = (Path(__file__).parent / "report_template.html").read_text()
-    payload = json.dumps({"meta": meta, "data": data}, separators=(",", ":")).replace("</", "<\\/")
-    page = (template.replace("/*REPORT_DATA*/null", payload)
-            .replace("<!--CHARTS-->", sections)
-            .replace("<!--GENERATED-->", f"run {run_id or '-'}, generated {generated_at}"))
-    return page.replace("/*PLOTLY_JS*/", _plotly_js(), 1)  # last: nothing is searched inside Plotly's code
+    page = (template.replace("<!--CHARTS-->", sections, 1)
+            .replace("<!--GENERATED-->", html.escape(f"run {run_id or '-'}, generated {generated_at}"), 1))
+    plotly = _plotly_js()
+    code = page.split('<script type="application/json" id="report-data">', 1)[1].split("<script>", 1)[1]
+    code = code.split("</script>", 1)[0]
+    head, rest = page.split("/*PLOTLY_JS*/", 1)
+    page = head + plotly + rest  # Plotly's code is searched no further
+    before, after = page.rsplit("/*REPORT_DATA*/", 1)
+    page = before + _json_for_html({"meta": meta, "data": data}) + after
+    return page.replace("/*CSP*/", content_security_policy([plotly, code]), 1)
 
 
 def build_report(published: Path, out_dir: Path, *, run_id: str | None = None) -> dict[str, object]:

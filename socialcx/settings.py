@@ -27,6 +27,16 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from exc
 
 
+def _date(name: str, default: str) -> str:
+    from datetime import date
+
+    raw = os.environ.get(name, default)
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r} is not a date; set it as YYYY-MM-DD, e.g. {default}") from exc
+
+
 def _list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -51,6 +61,7 @@ class Settings:
     x_base_url: str = field(default_factory=lambda: os.environ.get("SOCIALCX_X_BASE_URL", "https://api.x.com"))
     x_brands: list[str] = field(default_factory=lambda: _list("SOCIALCX_X_BRANDS", ""))
     crm_location: str = field(default_factory=lambda: os.environ.get("SOCIALCX_CRM", ""))
+    earliest_post_date: str = field(default_factory=lambda: _date("SOCIALCX_EARLIEST_POST_DATE", "2006-01-01"))
     raw_text_retention_days: int = field(default_factory=lambda: _int("SOCIALCX_RAW_TEXT_RETENTION_DAYS", 90))
     alert_spike_days: int = field(default_factory=lambda: _int("SOCIALCX_ALERT_SPIKE_DAYS", 3))
     alert_window_hours: int = field(default_factory=lambda: _int("SOCIALCX_ALERT_WINDOW_HOURS", 72))

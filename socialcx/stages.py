@@ -147,8 +147,16 @@ def _run_dbt(args: list[str], settings: Settings) -> object:
     # dbt-duckdb opens the file itself and does not retry a lock another process holds. Holding our own
     # connection first (with retries) makes this process the lock holder; dbt's connections in this process
     # then share the same DuckDB instance instead of asking for the lock.
-    with open_warehouse(settings.warehouse, retries=settings.lock_retries):
-        return dbtRunner(callbacks=[dbt_callback]).invoke([*args, "--project-dir", project, "--profiles-dir", project])
+    # dbt records sys.argv as its invocation command in logs/ and target/: ours may name a person (forget)
+    import sys
+
+    argv, sys.argv = sys.argv, ["dbt", *args]
+    try:
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries):
+            return dbtRunner(callbacks=[dbt_callback]).invoke([*args, "--project-dir", project,
+                                                               "--profiles-dir", project])
+    finally:
+        sys.argv = argv
 
 
 def dbt_invoke(args: list[str], settings: Settings | None = None) -> object:
@@ -260,12 +268,15 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None) -> 
         freshness_checks = _start_source_freshness(settings)
         import great_expectations  # noqa: F401  (imported while dbt runs in the child)
 
-        from expectations.checkpoints import run_validations
+        from expectations.checkpoints import private_tempdir, run_validations
+        from socialcx.publish import record_fingerprint
 
         freshness = freshness_checks()
-        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con, private_tempdir():
             outcome = run_validations(con, run_id, docs_dir=settings.reports_dir / "data_docs",
                                       extra_checks=freshness)
+            if outcome.success:  # what publish may publish: exactly these marts, byte for byte
+                record_fingerprint(con, run_id)
         info.update(outcome.as_dict())
         if not outcome.success:
             names = "; ".join(f"{f['suite']}: {f['expectation']}({f['column']}) observed {f['observed']}"
@@ -286,6 +297,11 @@ def publish(*, run_id: str | None = None, settings: Settings | None = None) -> d
                 manifest = publish_marts(con, settings.publish_dir, run_id)
             except PublishRefused as exc:
                 raise StageError(str(exc)) from exc
+            from socialcx.privacy import complete_requests
+            from socialcx.publish import prune_versions
+
+            if complete_requests(con):  # a forget whose re-publish failed is finished by this publish
+                manifest["pruned"] = [*manifest.get("pruned", []), *prune_versions(settings.publish_dir, keep=1)]
         info.update(manifest)
     return {"run_id": run_id, **info}
 
@@ -399,11 +415,33 @@ def summary(settings: Settings | None = None) -> dict[str, object]:
             "report": str(settings.reports_dir / "latest" / "index.html")}
 
 
-def forget(*, author: str | None = None, post: str | None = None, run_id: str | None = None,
-           settings: Settings | None = None) -> dict[str, object]:
-    """Erase a person (``author``: id or handle) or one post (``post``: source:post_id) everywhere, then
-    re-enrich what changed, rebuild the marts, validate and re-publish."""
-    from socialcx.privacy import forget_author, forget_post
+class ForgetIncomplete(StageError):
+    """The erasure is done in the working warehouse and registered, but re-publishing it failed."""
+
+
+def release_dbt_connections() -> None:
+    """Close the DuckDB connection dbt-duckdb keeps open in this process (it would hold the file's lock)."""
+    import gc
+    import sys
+
+    if "dbt.adapters.duckdb.connections" not in sys.modules:
+        return
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
+
+
+def forget(*, author: str | None = None, post: str | None = None, emails: list[str] | None = None,
+           run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
+    """Erase a person (``author``: id, handle or CRM customer id; ``emails`` matched too) or one post
+    (``post``: source:post_id) everywhere, register it so no extract brings it back, then rebuild, validate and
+    re-publish, drop older published versions, redact dbt's logs and artefacts and the reports, and compact the
+    working file. If re-publishing fails, ForgetIncomplete says what is still published and how to finish."""
+    from socialcx.privacy import compact, complete_requests, forget_author, forget_post, redact_files, still_published
+    from socialcx.publish import clean_leftovers, prune_versions
 
     settings = settings or get_settings()
     run_id = run_id or new_run_id("forget")
@@ -412,17 +450,39 @@ def forget(*, author: str | None = None, post: str | None = None, run_id: str | 
     with _recorded(settings, run_id, "forget") as info:
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
             if author:
-                erasure = forget_author(con, author)
+                erasure = forget_author(con, author, emails)
             else:
                 source, _, post_id = str(post).partition(":")
                 if not post_id:
-                    raise StageError(f"--post {post!r} must be SOURCE:POST_ID, e.g. file:1234")
+                    raise StageError("--post must be SOURCE:POST_ID, e.g. file:1234")
                 erasure = forget_post(con, source, post_id)
         info.update(erasure.as_dict())
-    steps = [enrich(run_id=run_id, settings=settings), transform(run_id=run_id, settings=settings),
-             validate(run_id=run_id, settings=settings), publish(run_id=run_id, settings=settings)]
-    report(run_id=run_id, settings=settings)
-    return {"run_id": run_id, **info, "republished": steps[-1].get("published_at")}
+    identifiers = erasure.identifiers
+    try:
+        enrich(run_id=run_id, settings=settings)
+        transform(run_id=run_id, settings=settings)
+        validate(run_id=run_id, settings=settings)
+        published = publish(run_id=run_id, settings=settings)
+        report(run_id=run_id, settings=settings)
+    except StageError as exc:
+        left = still_published(settings.published_warehouse, settings.publish_dir / "parquet", identifiers)
+        where = ("still published: " + "; ".join(f"{k} ({v} row(s))" for k, v in left.items())) if left else (
+            "the published files hold none of the identifiers")
+        raise ForgetIncomplete(
+            f"erasure {erasure.request_id} is done in the working warehouse and registered (no extract will load "
+            f"the data again), but re-publishing failed: {exc}. {where}. To finish: fix the failure above, then run "
+            "`socialcx run` (or `socialcx transform && socialcx validate && socialcx publish && socialcx report`); "
+            "the request stays pending in ops.erasure_requests until a publish succeeds") from None
+    info["versions_pruned"] = prune_versions(settings.publish_dir, keep=1)  # older versions still hold the data
+    clean_leftovers(settings.publish_dir)
+    dbt_dir = settings.dbt_project_dir
+    info["files_redacted"] = len(redact_files([dbt_dir / "logs", dbt_dir / "target", settings.reports_dir],
+                                              identifiers))
+    release_dbt_connections()
+    info["compacted"] = compact(settings.warehouse)
+    with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+        complete_requests(con)
+    return {"run_id": run_id, **info, "republished": published.get("published_at")}
 
 
 if __name__ == "__main__":  # python -m socialcx.stages source-freshness OUTPUT.json (see _start_source_freshness)

@@ -115,6 +115,62 @@ class WarehouseLockedError(RuntimeError):
     """Another process holds the DuckDB file."""
 
 
+class WarehouseDamagedError(RuntimeError):
+    """The DuckDB file is not a whole DuckDB database (truncated, zero-filled, or another kind of file)."""
+
+
+# A DuckDB file starts with a 4 KiB main header whose bytes 8..12 are the magic "DUCK", then two 4 KiB database
+# headers, then whole blocks: a file that is shorter, misses the magic or ends mid-sector was cut or overwritten.
+DUCKDB_MAGIC = b"DUCK"
+DUCKDB_HEADER_BYTES = 3 * 4096
+SECTOR = 4096
+
+
+def _restore_hint(path: Path) -> str:
+    return (f"Restore {path} from a backup, or move it aside and rebuild it from the sources with `socialcx run` "
+            "(the published copy in SOCIALCX_PUBLISH_DIR is a separate file and still readable).")
+
+
+def check_file(path: Path) -> None:
+    """Refuse a warehouse file that cannot be a whole DuckDB database, before anything opens (or writes) it."""
+    if not path.exists() or path.is_dir():
+        if path.is_dir():
+            raise WarehouseDamagedError(f"warehouse {path} is a folder, not a DuckDB file; set SOCIALCX_WAREHOUSE "
+                                        "to a file path such as warehouse/socialcx.duckdb")
+        return
+    size = path.stat().st_size
+    if size == 0:
+        return  # a new, empty file: DuckDB initialises it
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if head[8:12] != DUCKDB_MAGIC:
+        if not any(head):
+            what = "zero-filled"
+        elif head[:2] == b"\x1f\x8b":
+            what = "gzip-compressed, not a DuckDB file"
+        else:
+            what = "not a DuckDB database file"
+        raise WarehouseDamagedError(f"warehouse {path} is damaged: it is {what}. {_restore_hint(path)}")
+    if size < DUCKDB_HEADER_BYTES or size % SECTOR:
+        raise WarehouseDamagedError(f"warehouse {path} is damaged: it is truncated ({size:,} bytes, not a whole "
+                                    f"number of {SECTOR:,}-byte sectors). {_restore_hint(path)}")
+
+
+def quote_ident(name: str) -> str:
+    """The one place an identifier is put into SQL: double-quoted, with embedded quotes doubled.
+
+    Callers pass names from the catalog or from the code, never from input; quoting is the second line of defence.
+    """
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise ValueError(f"not a usable SQL identifier: {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_table(qualified: str) -> str:
+    """``schema.table`` quoted part by part (names of the pipeline's own tables)."""
+    return ".".join(quote_ident(part) for part in qualified.split("."))
+
+
 def _is_lock_error(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
 
@@ -130,12 +186,19 @@ def connect(path: Path, *, read_only: bool = False, retries: int = 10, wait_seco
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
         raise FileNotFoundError(f"warehouse {path} does not exist; run `socialcx extract` (or `make run`) first")
+    check_file(path)
     for attempt in range(retries + 1):
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             con.execute("set TimeZone = 'UTC'")
             return con
+        except (duckdb.SerializationException, duckdb.InternalException, duckdb.CatalogException) as exc:
+            raise WarehouseDamagedError(f"warehouse {path} is damaged: DuckDB cannot read its catalog "
+                                        f"({exc.__class__.__name__}). {_restore_hint(path)}") from exc
         except duckdb.IOException as exc:
+            if "not a valid DuckDB database file" in str(exc):
+                raise WarehouseDamagedError(f"warehouse {path} is damaged: it is not a valid DuckDB database "
+                                            f"file. {_restore_hint(path)}") from exc
             if not _is_lock_error(exc) or attempt == retries:
                 if _is_lock_error(exc):
                     raise WarehouseLockedError(
@@ -152,7 +215,7 @@ def connect(path: Path, *, read_only: bool = False, retries: int = 10, wait_seco
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
-        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create schema if not exists {quote_ident(schema)}")
     con.execute(RAW_DDL)
 
 
@@ -183,7 +246,7 @@ def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
     tables = con.execute(
         "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]
     ).fetchall()
-    return {name: scalar(con, f'select count(*) from {schema}."{name}"') for (name,) in tables}
+    return {name: scalar(con, f"select count(*) from {quote_ident(schema)}.{quote_ident(name)}") for (name,) in tables}
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
@@ -211,13 +274,13 @@ def table_checksums(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], sk
     for table, column, data_type in columns:
         if table in skip or column in ignore:
             continue
-        quoted = f'"{column}"'
+        quoted = quote_ident(column)
         if data_type in ("DOUBLE", "FLOAT", "REAL"):
             quoted = f"round({quoted} / 10 ^ floor(log10(abs({quoted}) + 1e-300)), 9) * 10 ^ floor(log10(abs({quoted}) + 1e-300))"
         selects.setdefault(table, []).append(quoted)
     sums = {}
     for table, select in selects.items():
         count, checksum = con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from "
-                                      f"(select {', '.join(select)} from {table}) as t").fetchone()
+                                      f"(select {', '.join(select)} from {quote_table(table)}) as t").fetchone()
         sums[table] = (count, int(checksum))
     return sums

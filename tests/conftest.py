@@ -105,7 +105,7 @@ def copy_built(built, tmp_path, monkeypatch):
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute("checkpoint")  # fold the WAL into the file before copying it
     shutil.copy(settings.warehouse, wh)
-    shutil.copytree(settings.publish_dir, tmp_path / "published")
+    shutil.copytree(settings.publish_dir, tmp_path / "published", symlinks=True)  # relative links: a whole set
     monkeypatch.setenv("SOCIALCX_WAREHOUSE", str(wh))
     monkeypatch.setenv("SOCIALCX_PUBLISH_DIR", str(tmp_path / "published"))
     monkeypatch.setenv("SOCIALCX_REPORTS_DIR", str(tmp_path / "reports"))

@@ -91,6 +91,23 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
         raise CrmSourceError(f"CRM customers at {location} have no customer_id column "
                              f"(columns: {', '.join(map(str, customers.columns))})")
 
+    # the erasure register: a forgotten customer (id, handle, name or e-mail) and their orders never load again
+    from socialcx.privacy import Register
+
+    register = Register.load(con)
+    erased_customers = erased_orders = 0
+    if register:
+        forgotten = pd.Series(False, index=customers.index)
+        for column in ("customer_id", "social_handle", "email"):
+            if column in customers:
+                forgotten |= customers[column].map(register.is_person).astype(bool)
+        if "name" in customers:
+            forgotten |= customers["name"].map(lambda n: isinstance(n, str) and register.holds(n)).astype(bool)
+        gone = set(customers.loc[forgotten, "customer_id"].astype(str))
+        customers, erased_customers = customers.loc[~forgotten], int(forgotten.sum())
+        if "customer_id" in orders:
+            dropped = orders["customer_id"].map(lambda c: register.is_person(c) or str(c) in gone).astype(bool)
+            orders, erased_orders = orders.loc[~dropped], int(dropped.sum())
     customers = customers.reindex(columns=CUSTOMER_COLUMNS)
     customers["created_at"] = pd.to_datetime(customers["created_at"], utc=True, errors="coerce", format="mixed")
     good_customers, bad_customers = _split(customers, _problems(customers, [
@@ -117,9 +134,9 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
     now = utcnow()
     results = []
     with transaction(con):
-        for table, good, bad, key, total in (
-            ("raw.customers", good_customers, bad_customers, "customer_id", len(customers)),
-            ("raw.orders", good_orders, bad_orders, "order_id", len(orders)),
+        for table, good, bad, key, total, erased in (
+            ("raw.customers", good_customers, bad_customers, "customer_id", len(customers), erased_customers),
+            ("raw.orders", good_orders, bad_orders, "order_id", len(orders), erased_orders),
         ):
             frame = good.assign(updated_at=now)
             if table == "raw.orders":
@@ -130,7 +147,8 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
                     frame[column] = frame[column].astype("string")
             inserted, updated = merge_source_table(con, table, frame, SOURCE, key, run_id)
             quarantine(con, SOURCE, [(r, f"{table}: {why}") for r, why in bad], run_id)
-            result = LoadResult(table, read=total, inserted=inserted, updated=updated, quarantined=len(bad))
+            result = LoadResult(table, read=total + erased, inserted=inserted, updated=updated, quarantined=len(bad),
+                                erased=erased)
             for _, why in bad:
                 result.reasons[why] = result.reasons.get(why, 0) + 1
             results.append(result)

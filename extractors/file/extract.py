@@ -65,6 +65,7 @@ class Mapping:
     inbound_values: list[str] | None = None  # values of the inbound column meaning "customer"
     outbound_values: list[str] | None = None  # values meaning "brand"; any other value is quarantined
     brand_column: str | None = None
+    source_path: str = ""  # the file being read, for messages
 
     @classmethod
     def from_file(cls, path: Path) -> Mapping:
@@ -92,30 +93,159 @@ def checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
+MAX_LINE_BYTES = 10_000_000
+# what a file starts with when it is not a text table, and what to do about it
+SIGNATURES = [
+    (b"\x1f\x8b", "gzip-compressed data", "decompress it (gunzip) and drop the .csv/.jsonl inside"),
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook is one)", "export the sheet as CSV (UTF-8) or unzip it"),
+    (b"PAR1", "a Parquet file", "give it the .parquet extension"),
+    (b"\xff\xfe", "UTF-16 text (little endian)", "save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"),
+    (b"\xfe\xff", "UTF-16 text (big endian)", "save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"),
+    (b"\x00\x00\xfe\xff", "UTF-32 text", "save it as UTF-8"),
+]
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _check_text(path: Path, kind: str) -> None:
+    """Refuse, naming the file, what it really holds and the fix, a file that is not UTF-8 text."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    for magic, what, fix in SIGNATURES:
+        if head.startswith(magic):
+            raise FileSourceError(f"file {path} is {what}, not {kind} text: {fix}, then run again")
+    if b"\x00" in head:
+        raise FileSourceError(f"file {path} holds binary data (NUL bytes), not {kind} text: export it as UTF-8 "
+                              f"{kind} or remove it from the drop folder")
+
+
+def _long_lines(path: Path, limit: int = MAX_LINE_BYTES) -> dict[int, bytes]:
+    """Physical lines (1 = the header) longer than ``limit`` bytes, with their first 2,000 bytes.
+
+    DuckDB's CSV reader drops a line far over its maximum without recording it as rejected; these are
+    quarantined here instead, so every line is either loaded or quarantined.
+    """
+    found: dict[int, bytes] = {}
+    line, length, head = 1, 0, b""
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            parts = block.split(b"\n")
+            for index, part in enumerate(parts):
+                if length < 2000:
+                    head += part[: 2000 - length]
+                length += len(part)
+                if index < len(parts) - 1:  # the line ends in this block
+                    if length > limit:
+                        found[line] = head
+                    line, length, head = line + 1, 0, b""
+    if length > limit:
+        found[line] = head
+    return found
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str]) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
+    # the column names travel as a bind parameter: a header is data, never SQL
     con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
-    frame = con.execute(f"""
-        select * from read_csv(?, auto_detect = false, header = true, columns = {spec}, delim = ',',
-                               quote = '"', escape = '"', strict_mode = true, max_line_size = 10000000,
+    frame = con.execute("""
+        select * from read_csv(?, auto_detect = false, header = true, columns = ?, delim = ',',
+                               quote = '"', escape = '"', strict_mode = true, max_line_size = ?,
                                store_rejects = true, rejects_table = 'reject_errors', rejects_scan = 'reject_scans')
-    """, [str(path)]).df()
+    """, [str(path), {c: "VARCHAR" for c in columns}, MAX_LINE_BYTES]).df()
     rejected = con.execute("""
         select line, arg_min(error_type || ': ' || error_message, column_idx) as reason,
                any_value(csv_line) as csv_line
         from reject_errors group by line order by line
     """).fetchall()
     con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
+    long = _long_lines(path)
     bad = [(json.dumps({"file": str(path), "line": line, "csv_line": csv_line}, ensure_ascii=False),
-            f"unreadable CSV line ({reason})") for line, reason, csv_line in rejected]
+            f"unreadable CSV line ({reason})") for line, reason, csv_line in rejected if line not in long]
+    bad += [(json.dumps({"file": str(path), "line": line, "csv_line_start": head.decode("utf-8", "replace")},
+                        ensure_ascii=False),
+             f"unreadable CSV line (LINE SIZE OVER MAXIMUM: longer than {MAX_LINE_BYTES:,} bytes)")
+            for line, head in sorted(long.items())]
     return frame, bad
 
 
 def _header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        import csv
+    import csv
 
-        return next(csv.reader(handle))
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle))
+    blank = [str(i + 1) for i, name in enumerate(header) if not name.strip()]
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if blank or duplicated:
+        problem = (f"column(s) {', '.join(blank)} have no name" if blank
+                   else f"column names repeat: {', '.join(duplicated)}")
+        raise FileSourceError(f"file {path} has an unusable header ({problem}); give every column a distinct name")
+    return header
+
+
+# the JSON reader keeps these as lists; any other nested value in a row sends the row to quarantine
+LIST_FIELDS = {"brands_mentioned"}
+
+
+def _scalar_row(record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A JSON object's values as strings (None for null); the reason if a value is nested where a scalar belongs."""
+    row: dict[str, Any] = {}
+    for key, value in record.items():
+        if value is None or (isinstance(value, float) and value != value):
+            row[key] = None
+        elif isinstance(value, list) and key in LIST_FIELDS and all(isinstance(v, str) for v in value):
+            row[key] = value
+        elif isinstance(value, dict | list):
+            return row, f"field {key!r} holds a nested {type(value).__name__}, not a single value"
+        elif isinstance(value, bool):
+            row[key] = "true" if value else "false"
+        else:
+            row[key] = str(value)
+    return row, None
+
+
+def _read_jsonl(path: Path) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    rows, bad = [], []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM):]
+            if not raw.strip():
+                continue
+            reason = None
+            try:
+                record = json.loads(raw.decode("utf-8"))
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+                row, reason = _scalar_row(record)
+            except RecursionError:
+                reason = "unreadable JSON line (nested too deeply)"
+            except (UnicodeDecodeError, ValueError) as exc:
+                reason = f"unreadable JSON line ({exc.__class__.__name__}: {str(exc)[:200]})"
+            if reason is None:
+                rows.append(row)
+            else:
+                bad.append((json.dumps({"file": str(path), "line": number,
+                                        "raw": raw.decode("utf-8", errors="replace")[:2000]}), reason))
+    return pd.DataFrame(rows), bad
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    table = con.execute("select * from read_parquet(?)", [str(path)]).fetchall()
+    names = [d[0] for d in con.description]
+    rows, bad = [], []
+    for number, values in enumerate(table, start=1):
+        record = {}
+        for name, value in zip(names, values, strict=True):
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, bytes):
+                value = value.decode("utf-8", errors="replace")
+            record[name] = value
+        row, reason = _scalar_row(record)
+        if reason is None:
+            rows.append(row)
+        else:
+            bad.append((json.dumps({"file": str(path), "row": number, **{k: str(v)[:500] for k, v in record.items()}},
+                                   ensure_ascii=False, default=str), reason))
+    return pd.DataFrame(rows, columns=names) if rows else pd.DataFrame(columns=names), bad
 
 
 def read_file(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str] | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
@@ -123,32 +253,20 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str] | N
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv", ".txt"):
+            _check_text(path, "CSV")
             try:
                 header = _header(path)
             except StopIteration as exc:
                 raise FileSourceError(f"file {path} is empty: it has no header line") from exc
             return _read_csv(con, path, columns or header)
         if suffix in (".jsonl", ".ndjson", ".json"):
-            rows, bad = [], []
-            with path.open("rb") as handle:
-                for number, raw in enumerate(handle, start=1):
-                    if not raw.strip():
-                        continue
-                    try:
-                        record = json.loads(raw.decode("utf-8"))
-                        if not isinstance(record, dict):
-                            raise ValueError("not a JSON object")
-                        rows.append({k: (None if v is None else v if isinstance(v, list) else str(v))
-                                     for k, v in record.items()})
-                    except (UnicodeDecodeError, ValueError) as exc:
-                        bad.append((json.dumps({"file": str(path), "line": number,
-                                                "raw": raw.decode("utf-8", errors="replace")[:2000]}),
-                                    f"unreadable JSON line ({exc.__class__.__name__}: {str(exc)[:200]})"))
-            return pd.DataFrame(rows), bad
+            _check_text(path, "JSON Lines")
+            return _read_jsonl(path)
         if suffix == ".parquet":
-            return con.execute("select * from read_parquet(?)", [str(path)]).df().astype("string").astype(object), []
+            return _read_parquet(con, path)
     except duckdb.Error as exc:
-        raise FileSourceError(f"file {path} cannot be read as {suffix[1:]}: {exc}. Fix or remove it from the "
+        first = str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__
+        raise FileSourceError(f"file {path} cannot be read as {suffix[1:]} ({first}). Fix or remove it from the "
                               "drop folder and run again") from exc
     raise FileSourceError(f"file {path} has an unsupported type {suffix!r}; use .csv, .jsonl or .parquet")
 
@@ -162,6 +280,33 @@ def _parse_bool(series: pd.Series, true_values: list[str] | None = None,
     lowered = series.astype("string").str.strip().str.lower()
     return lowered.map(lambda v: None if v is pd.NA else True if v in trues
                        else False if falses is None or v in falses else None)
+
+
+NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
+
+
+def _day_first(values: pd.Series, path: str) -> bool | None:
+    """For numeric dates like 03/04/2026: True if the file writes the day first, False if the month; None if it
+    has no such dates. A file that mixes both orders, or whose every such date reads both ways, is refused:
+    guessing would put a post on the wrong day without a trace."""
+    parts = values.dropna().astype(str).str.extract(NUMERIC_DATE).dropna().astype(int)
+    if parts.empty:
+        return None
+    first, second = parts[0], parts[1]
+    month_first_possible = bool((first <= 12).all())
+    day_first_possible = bool((second <= 12).all())
+    if month_first_possible and not day_first_possible:
+        return False
+    if day_first_possible and not month_first_possible:
+        return True
+    if not month_first_possible:
+        example_day = values.dropna().astype(str)[parts.index[(first > 12).argmax()]]
+        example_month = values.dropna().astype(str)[parts.index[(second > 12).argmax()]]
+        problem = f"mixes day-first ({example_day!r}) and month-first ({example_month!r}) dates"
+    else:
+        problem = "has only dates that read both day-first and month-first (e.g. 03/04 is 3 April or March 4)"
+    raise FileSourceError(f"file {path} {problem}; set created_at_format in the mapping (e.g. '%d/%m/%Y %H:%M' "
+                          "or '%m/%d/%Y %H:%M'), or export ISO 8601 dates (2026-04-03T10:00:00Z)")
 
 
 def _mentions(text: str, brand_lookup: dict[str, str]) -> list[str] | None:
@@ -192,13 +337,18 @@ def to_posts(frame: pd.DataFrame, fmt: str, mapping: Mapping | None, known_brand
             raise FileSourceError(f"mapped columns {', '.join(absent)} are not in the file "
                                   f"(it has {', '.join(map(str, frame.columns))}); fix the mapping")
         posts = pd.DataFrame({target: frame[column] for target, column in mapping.columns.items()})
+        day_first = None if mapping.created_at_format else _day_first(posts["created_at"], mapping.source_path)
         posts["created_at"] = pd.to_datetime(posts["created_at"], format=mapping.created_at_format or "mixed",
-                                             errors="coerce", utc=True)
+                                             dayfirst=bool(day_first), errors="coerce", utc=True)
         raw_inbound = posts["is_inbound"]
         posts["is_inbound"] = _parse_bool(posts["is_inbound"], mapping.inbound_values, mapping.outbound_values)
-    bad_type = posts["is_inbound"].isna() & raw_inbound.notna()
+    # a row whose direction is missing or unknown cannot be counted either way: it waits in quarantine
+    bad_type = posts["is_inbound"].isna()
+    raw_text = raw_inbound.astype("string")
+    missing = raw_text.isna() | (raw_text.str.strip() == "")
     records = [(json.dumps(frame.loc[i].to_dict(), default=str, ensure_ascii=False),
-                f"inbound value {raw_inbound[i]!r} is not true/false") for i in frame.index[bad_type]]
+                "missing inbound value" if missing[i] else f"inbound value {raw_inbound[i]!r} is not true/false")
+               for i in frame.index[bad_type]]
     posts = posts.loc[~bad_type].copy()
     frame = frame.loc[posts.index]
     if "parent_post_id" in posts:
@@ -246,6 +396,8 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
                 results.append(result)
                 continue
             frame, unreadable = read_file(con, path)
+            if mapping is not None:
+                mapping.source_path = str(path)
             posts, wrong_types = to_posts(frame, fmt, mapping, known_brands) if len(frame) else (frame, [])
             bad = unreadable + wrong_types
             quarantine(con, source, bad, run_id)
@@ -253,6 +405,8 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
             result.read = len(frame) + len(unreadable)
             result.inserted, result.updated = loaded.inserted, loaded.updated
             result.quarantined = len(bad) + loaded.quarantined
+            result.erased = loaded.erased
+            result.notes += loaded.notes
             for _, reason in bad:
                 key = reason.split(" (")[0]
                 result.reasons[key] = result.reasons.get(key, 0) + 1
