@@ -72,50 +72,64 @@ BACKFILL_VARS = {
 @task(pool=POOL)
 def extract(source: str) -> dict[str, object]:
     from socialcx import stages
+    from socialcx.logs import task_hygiene
 
-    return stages.extract(source, run_id=_run_id())
+    with task_hygiene():  # secrets and e-mails masked in the task log, errors included
+        return stages.extract(source, run_id=_run_id())
 
 
 @task(pool=POOL)
 def enrich() -> dict[str, object]:
     from socialcx import stages
+    from socialcx.logs import task_hygiene
 
-    return stages.enrich(run_id=_run_id(), reprocess=reprocess_window(get_current_context()))
+    with task_hygiene():  # secrets and e-mails masked in the task log, errors included
+        return stages.enrich(run_id=_run_id(), reprocess=reprocess_window(get_current_context()))
 
 
 @task(pool=POOL)
 def validate() -> dict[str, object]:
     from socialcx import stages
+    from socialcx.logs import task_hygiene
 
-    return stages.validate(run_id=_run_id())
+    with task_hygiene():  # secrets and e-mails masked in the task log, errors included
+        return stages.validate(run_id=_run_id())
 
 
 @task(pool=POOL)
 def publish() -> dict[str, object]:
     from socialcx import stages
+    from socialcx.logs import task_hygiene
 
-    return stages.publish(run_id=_run_id())
+    with task_hygiene():  # secrets and e-mails masked in the task log, errors included
+        return stages.publish(run_id=_run_id())
 
 
 @task(pool=POOL)
 def report() -> dict[str, object]:
     from socialcx import stages
+    from socialcx.logs import task_hygiene
 
-    return stages.report(run_id=_run_id())
+    with task_hygiene():  # secrets and e-mails masked in the task log, errors included
+        return stages.report(run_id=_run_id())
 
 
 @task(pool=POOL)
 def alert() -> dict[str, object]:
     from socialcx import stages
+    from socialcx.logs import task_hygiene
 
-    return stages.alert(run_id=_run_id())
+    with task_hygiene():  # secrets and e-mails masked in the task log, errors included
+        return stages.alert(run_id=_run_id())
 
 
 @task(pool=POOL)
 def retain() -> dict[str, object]:
     from socialcx import stages
+    from socialcx.logs import task_hygiene
 
-    return stages.retain(run_id=_run_id())
+    with task_hygiene():  # secrets and e-mails masked in the task log, errors included
+        return stages.retain(run_id=_run_id())
 
 
 @dag(

@@ -212,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     transform = commands.add_parser("transform", help="build the dbt models and run their tests",
                                     description="dbt build on the project in dbt_project/.")
     transform.add_argument("--select", help="dbt selection, e.g. marts.fct_conversations+")
+    transform.add_argument("--full-refresh", action="store_true",
+                           help="rebuild incremental models from scratch (repairs a bad row an incremental mart kept)")
     commands.add_parser("validate", help="run the Great Expectations suites",
                         description="Validate raw, enriched and marts; exit 1 naming each failed critical check.")
     commands.add_parser("publish", help="publish the marts for BI tools",
@@ -270,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     who = forget.add_mutually_exclusive_group(required=True)
     who.add_argument("--author", help="the person's author id or handle (their CRM record goes too)")
     who.add_argument("--post", help="one post, as SOURCE:POST_ID")
+    forget.add_argument("--email", action="append", dest="emails", default=[],
+                        help="the person's e-mail address too (repeatable): CRM rows and quarantined records "
+                             "holding it are erased, and never loaded again")
 
     commands.add_parser("summary", help="rows per stage, headline KPIs and where the outputs are",
                         description="Print rows per stage, headline KPIs per brand and the output paths.")
@@ -310,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
 
     install()  # no secret and no e-mail, card or phone number in what we log
     from socialcx import stages
-    from socialcx.warehouse import WarehouseLockedError
+    from socialcx.warehouse import WarehouseDamagedError, WarehouseLockedError
 
     try:
         if args.command == "extract" and args.source == "sample":
@@ -324,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "enrich":
             _print_result(stages.enrich(progress=_progress_enrich()))
         elif args.command == "transform":
-            _print_result(stages.transform(select=args.select))
+            _print_result(stages.transform(select=args.select, full_refresh=args.full_refresh))
         elif args.command == "validate":
             _print_result(stages.validate())
         elif args.command == "publish":
@@ -338,12 +343,13 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"report written: {result['report']} ({result['bytes']:,} bytes; open it in a browser, "
                           "it needs no network)")
         elif args.command == "forget":
-            _print_result(stages.forget(author=args.author, post=args.post))
+            _print_result(stages.forget(author=args.author, post=args.post, emails=args.emails))
         elif args.command == "nlp":
             return _nlp(args)
         elif args.command == "summary":
             print_summary(stages.summary())
-    except (stages.StageError, WarehouseLockedError, FileNotFoundError, ValueError, OSError) as exc:
+    except (stages.StageError, WarehouseLockedError, WarehouseDamagedError, FileNotFoundError, ValueError,
+            OSError) as exc:
         err.print(f"socialcx {args.command}: {scrub(str(exc))}", style="bold red", soft_wrap=True, markup=False)
         return 1
     return 0

@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from nlp.components import CARD, EMAIL, PHONE
 
@@ -23,8 +25,19 @@ SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|API_KEY|WEBHOOK|^AIRFLOW_CONN_"
 MASK = "***"
 
 
+_REGISTERED: set[str] = set()  # secrets read from elsewhere (Airflow connections) in this process
+
+
+def register_secret(secret: str) -> None:
+    """Mask a secret that is not in the environment (an Airflow connection's password) in our logs and error
+    messages, and in Airflow's task logs."""
+    if secret and len(secret) >= 6:
+        _REGISTERED.add(secret)
+    register_with_airflow(secret)
+
+
 def secret_values() -> list[str]:
-    values = [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 6]
+    values = {v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 6} | _REGISTERED
     return sorted(values, key=len, reverse=True)  # longest first: a token inside a URL goes with the URL
 
 
@@ -53,6 +66,23 @@ def install(handler: logging.Handler | None = None) -> None:
     for each in [handler] if handler else logging.getLogger().handlers:
         if not any(isinstance(f, ScrubFilter) for f in each.filters):
             each.addFilter(ScrubFilter())
+
+
+class ScrubbedError(RuntimeError):
+    """An error whose message was scrubbed; the original (which may quote a secret or an e-mail) is dropped."""
+
+
+@contextmanager
+def task_hygiene() -> Iterator[None]:
+    """Around every Airflow task: scrub our log records, register the environment's secrets with Airflow's
+    masker (it masks the task log, tracebacks included), and let no error leave with an unscrubbed message."""
+    install()
+    for value in secret_values():
+        register_with_airflow(value)
+    try:
+        yield
+    except Exception as exc:
+        raise ScrubbedError(f"{exc.__class__.__name__}: {scrub(str(exc))}") from None
 
 
 def register_with_airflow(secret: str) -> None:

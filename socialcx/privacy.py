@@ -140,6 +140,23 @@ class Register:
             kept["text"] = kept["text"].map(self.redact)
         return kept, int(erased.sum())
 
+    def filter_customers(self, customers: pd.DataFrame,
+                         orders: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+        """Drop forgotten CRM customers (by id, handle, e-mail or full name) and their orders."""
+        if not self or (customers.empty and orders.empty):
+            return customers, orders, 0, 0
+        forgotten = pd.Series(False, index=customers.index)
+        for column in ("customer_id", "social_handle", "email"):
+            if column in customers:
+                forgotten |= customers[column].map(self.is_person).astype(bool)
+        if "name" in customers:
+            forgotten |= customers["name"].map(lambda n: isinstance(n, str) and self.holds(n)).astype(bool)
+        gone = set(customers.loc[forgotten, "customer_id"].astype(str)) if "customer_id" in customers else set()
+        dropped = pd.Series(False, index=orders.index)
+        if "customer_id" in orders:
+            dropped = orders["customer_id"].map(lambda c: self.is_person(c) or str(c) in gone).astype(bool)
+        return customers.loc[~forgotten], orders.loc[~dropped], int(forgotten.sum()), int(dropped.sum())
+
 
 @dataclass
 class Erasure:

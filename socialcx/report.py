@@ -149,7 +149,7 @@ def content_security_policy(scripts: list[str]) -> str:
     fetched from anywhere. Plotly adds its own style elements, hence inline styles."""
     return ("default-src 'none'; script-src " + " ".join(_script_hash(s) for s in scripts)
             + "; style-src 'unsafe-inline'; img-src data: blob:; font-src data:; base-uri 'none'; "
-            "form-action 'none'; frame-ancestors 'none'")
+            "form-action 'none'")
 
 
 def render(data: dict[str, dict[str, list]], *, run_id: str | None, generated_at: str) -> str:

@@ -74,7 +74,16 @@ def extract(source: str, *, run_id: str | None = None, settings: Settings | None
         from extractors.load import SourceError
 
         module = importlib.import_module(f"extractors.{source}.extract")
+
+        def read(query: Callable[..., object]) -> object:
+            with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+                return query(con)
+
         try:
+            if hasattr(module, "prepare"):
+                # network first, with no lock held: readers and other stages are not blocked while an API
+                # makes us wait; then a short write
+                options = {**options, "prepared": module.prepare(read, settings, **options)}
             with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
                 results = module.run(con, settings, run_id, **options)
         except SourceError as exc:
@@ -164,22 +173,46 @@ def dbt_invoke(args: list[str], settings: Settings | None = None) -> object:
     settings = settings or get_settings()
     result = _run_dbt(args, settings)
     if not result.success:
-        failed = []
+        failed, incremental = [], set()
+        models = _incremental_models(settings)
         for node in getattr(result.result, "results", None) or []:
             if str(node.status) in ("error", "fail"):
                 failed.append(f"{node.node.resource_type} {node.node.name}: {node.message}")
+                attached = getattr(node.node, "attached_node", None) or ""
+                depends = list(getattr(getattr(node.node, "depends_on", None), "nodes", None) or [])
+                incremental |= {models[n] for n in [attached, *depends, node.node.unique_id] if n in models}
         detail = "; ".join(failed) or str(result.exception)
-        raise StageError(f"dbt {args[0]} failed: {detail}")
+        hint = ""
+        if incremental:
+            # an incremental model keeps a bad row until it is rebuilt: every later run would fail on it again
+            names = ", ".join(sorted(incremental))
+            hint = (f". {names} {'is' if len(incremental) == 1 else 'are'} incremental and keep(s) the bad rows until "
+                    f"rebuilt: fix the input, then rebuild with `socialcx transform --full-refresh --select {' '.join(sorted(incremental))}` "
+                    "or re-process the affected days with `socialcx backfill --start YYYY-MM-DD --end YYYY-MM-DD`")
+        raise StageError(f"dbt {args[0]} failed: {detail}{hint}")
     return result
 
 
+def _incremental_models(settings: Settings) -> dict[str, str]:
+    """unique_id -> name of the project's incremental models, from the manifest dbt just wrote."""
+    try:
+        manifest = json.loads((settings.dbt_project_dir / "target" / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {uid: node["name"] for uid, node in manifest.get("nodes", {}).items()
+            if node.get("resource_type") == "model" and node.get("config", {}).get("materialized") == "incremental"}
+
+
 def transform(*, run_id: str | None = None, settings: Settings | None = None,
-              select: str | None = None, dbt_vars: dict[str, str] | None = None) -> dict[str, object]:
+              select: str | None = None, dbt_vars: dict[str, str] | None = None,
+              full_refresh: bool = False) -> dict[str, object]:
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with _recorded(settings, run_id, "transform") as info:
         # unit tests check the models' logic, not the data: `make test` runs them, the hourly build need not
         args = ["build", "--exclude-resource-type", "unit_test"] + (["--select", select] if select else [])
+        if full_refresh:  # incremental models rebuilt from scratch (the repair for a bad row they kept)
+            args.append("--full-refresh")
         if dbt_vars:
             args += ["--vars", json.dumps(dbt_vars)]
         result = dbt_invoke(args, settings)

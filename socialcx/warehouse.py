@@ -7,6 +7,7 @@ they give up, say which file is locked and what to do, instead of a bare ``IOExc
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -131,9 +132,25 @@ def _restore_hint(path: Path) -> str:
             "(the published copy in SOCIALCX_PUBLISH_DIR is a separate file and still readable).")
 
 
+def _open_in_this_process(path: Path) -> bool:
+    """Is the file open in this process already (by DuckDB)? Then it must not be opened and closed again here:
+    closing any descriptor of a file drops every POSIX (fcntl) lock this process holds on it, DuckDB's included."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return False
+    target = str(path.resolve())
+    for fd in fds.iterdir():
+        try:
+            if os.readlink(fd) == target:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def check_file(path: Path) -> None:
     """Refuse a warehouse file that cannot be a whole DuckDB database, before anything opens (or writes) it."""
-    if not path.exists() or path.is_dir():
+    if not path.exists() or path.is_dir() or _open_in_this_process(path):
         if path.is_dir():
             raise WarehouseDamagedError(f"warehouse {path} is a folder, not a DuckDB file; set SOCIALCX_WAREHOUSE "
                                         "to a file path such as warehouse/socialcx.duckdb")

@@ -36,17 +36,61 @@ def test_ruff_with_airflow_rules_is_clean():
     assert result.returncode == 0, result.stdout
 
 
+COMPOSE_SECRETS = {"AIRFLOW_ADMIN_PASSWORD": "s3cret-admin", "AIRFLOW_JWT_SECRET": "0123456789abcdef0123",
+                   "POSTGRES_PASSWORD": "pg-pass-123"}
+
+
+def _compose_env(**overrides: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in COMPOSE_SECRETS}
+    return {**env, **overrides}
+
+
 @pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client on this machine")
 def test_compose_file_is_valid():
+    import yaml
+
     compose = subprocess.run(["bash", str(ROOT / "scripts" / "compose_cmd.sh")], capture_output=True, text=True,
                              check=True).stdout.split()
     base = [*compose, "-f", str(ROOT / "docker-compose.yml")]
-    result = subprocess.run([*base, "config", "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    env = _compose_env(**COMPOSE_SECRETS)
+    result = subprocess.run([*base, "config", "--quiet"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert result.returncode == 0, result.stderr
     services = subprocess.run([*base, "config", "--services"], capture_output=True, text=True, cwd=ROOT,
-                              check=True).stdout.split()
+                              check=True, env=env).stdout.split()
     assert {"postgres", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
             "airflow-triggerer"} <= set(services)
+    config = yaml.safe_load(subprocess.run([*base, "config"], capture_output=True, text=True, cwd=ROOT,
+                                           check=True, env=env).stdout)
+    services = config["services"]
+    common = services["airflow-scheduler"]["environment"]
+    # the secrets given are the ones used; the admin password is read (written to the auth manager's file)
+    assert common["AIRFLOW__API_AUTH__JWT_SECRET"] == COMPOSE_SECRETS["AIRFLOW_JWT_SECRET"]
+    assert ":pg-pass-123@" in common["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == "pg-pass-123"
+    init = services["airflow-init"]
+    assert init["environment"]["AIRFLOW_ADMIN_PASSWORD"] == "s3cret-admin"
+    command = init["command"] if isinstance(init["command"], str) else " ".join(init["command"])
+    assert "AIRFLOW_ADMIN_PASSWORD" in command
+    assert common["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == "/opt/airflow/auth/passwords.json"
+    # no log server listening on every interface
+    for name in ("airflow-scheduler", "airflow-triggerer"):
+        command = services[name]["command"]
+        assert "--skip-serve-logs" in (command if isinstance(command, str) else " ".join(command))
+
+
+@pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client on this machine")
+@pytest.mark.parametrize("missing", sorted(COMPOSE_SECRETS))
+def test_compose_refuses_to_start_without_each_secret(missing):
+    """No default secrets: without one of them compose stops, naming the variable."""
+    compose = subprocess.run(["bash", str(ROOT / "scripts" / "compose_cmd.sh")], capture_output=True, text=True,
+                             check=True).stdout.split()
+    env = _compose_env(**{k: v for k, v in COMPOSE_SECRETS.items() if k != missing})
+    result = subprocess.run([*compose, "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+                            capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode != 0
+    assert missing in result.stderr
 
 
 def test_compose_file_rejects_a_broken_stack(tmp_path):

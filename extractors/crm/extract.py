@@ -94,20 +94,7 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
     # the erasure register: a forgotten customer (id, handle, name or e-mail) and their orders never load again
     from socialcx.privacy import Register
 
-    register = Register.load(con)
-    erased_customers = erased_orders = 0
-    if register:
-        forgotten = pd.Series(False, index=customers.index)
-        for column in ("customer_id", "social_handle", "email"):
-            if column in customers:
-                forgotten |= customers[column].map(register.is_person).astype(bool)
-        if "name" in customers:
-            forgotten |= customers["name"].map(lambda n: isinstance(n, str) and register.holds(n)).astype(bool)
-        gone = set(customers.loc[forgotten, "customer_id"].astype(str))
-        customers, erased_customers = customers.loc[~forgotten], int(forgotten.sum())
-        if "customer_id" in orders:
-            dropped = orders["customer_id"].map(lambda c: register.is_person(c) or str(c) in gone).astype(bool)
-            orders, erased_orders = orders.loc[~dropped], int(dropped.sum())
+    customers, orders, erased_customers, erased_orders = Register.load(con).filter_customers(customers, orders)
     customers = customers.reindex(columns=CUSTOMER_COLUMNS)
     customers["created_at"] = pd.to_datetime(customers["created_at"], utc=True, errors="coerce", format="mixed")
     good_customers, bad_customers = _split(customers, _problems(customers, [

@@ -32,6 +32,7 @@ from socialcx.warehouse import transaction
 SOURCE = "file"
 TWCS_COLUMNS = ["tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id",
                 "in_response_to_tweet_id"]
+TWCS_REQUIRED = ["tweet_id", "author_id", "inbound", "created_at", "text"]  # the reply links may be absent (JSON nulls)
 TWCS_TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 MENTION = re.compile(r"@(\w{1,50})")
 TRUE = {"true", "t", "1", "yes", "y"}
@@ -318,7 +319,9 @@ def _mentions(text: str, brand_lookup: dict[str, str]) -> list[str] | None:
 def to_posts(frame: pd.DataFrame, fmt: str, mapping: Mapping | None, known_brands: set[str]) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """Map a file's rows onto raw.posts columns. Rows whose types are wrong come back as (record, reason)."""
     if fmt == "twcs":
-        missing = set(TWCS_COLUMNS) - set(frame.columns)
+        missing = set(TWCS_REQUIRED) - set(frame.columns)
+        if "in_response_to_tweet_id" not in frame.columns:
+            frame = frame.assign(in_response_to_tweet_id=None)
         if missing:
             raise FileSourceError(f"not a twcs file: columns {', '.join(sorted(missing))} are missing; "
                                   "use --format mapped with a --mapping file for other layouts")

@@ -8,6 +8,7 @@ import duckdb
 
 from extractors.load import LoadResult, load_posts, merge_frame, merge_source_table, save_cursor
 from extractors.sample.generator import generate
+from socialcx.privacy import Register
 from socialcx.warehouse import transaction
 
 SOURCE = "sample"
@@ -21,10 +22,13 @@ def extract_sample(con: duckdb.DuckDBPyConnection, *, posts: int, seed: int, end
         inserted, updated = merge_frame(con, "raw.brands", brands, ["handle"],
                                         [c for c in brands.columns if c not in ("handle", "updated_at")])
         results.append(LoadResult("raw.brands", read=len(brands), inserted=inserted, updated=updated))
-        for table, frame, key in (("raw.customers", world.customers, "customer_id"),
-                                  ("raw.orders", world.orders, "order_id")):
+        customers, orders, erased_customers, erased_orders = Register.load(con).filter_customers(
+            world.customers, world.orders)  # the erasure register: forgotten people are not generated back
+        for table, frame, key, erased in (("raw.customers", customers, "customer_id", erased_customers),
+                                          ("raw.orders", orders, "order_id", erased_orders)):
             inserted, updated = merge_source_table(con, table, frame, SOURCE, key, run_id)
-            results.append(LoadResult(table, read=len(frame), inserted=inserted, updated=updated))
+            results.append(LoadResult(table, read=len(frame) + erased, inserted=inserted, updated=updated,
+                                      erased=erased))
         frame = world.posts.assign(brands_mentioned=world.posts["brand"].map(lambda b: [b]))
         frame = frame.where(frame["is_inbound"], frame.assign(brands_mentioned=None)).drop(columns=["brand"])
         results.append(load_posts(con, frame, SOURCE, run_id))

@@ -44,9 +44,12 @@ class HttpXClient:
     max_retries: int = 5
     backoff_seconds: float = 1.0
     max_rate_limit_wait: float = 900.0
+    max_total_wait: float = 1800.0  # all waits of this client together (rate limits and back-off)
+    max_pages: int = 500  # per stream and run (50,000 tweets); the next run resumes from the stored since_id
     timeout: float = 30.0
     sleep: Callable[[float], None] = time.sleep
     requests: int = field(default=0, init=False)
+    waited: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
         if not self.bearer_token:
@@ -60,6 +63,12 @@ class HttpXClient:
         return f"HttpXClient(base_url={self.base_url!r})"
 
     def search_recent(self, query: str, since_id: str | None = None, next_token: str | None = None) -> dict[str, Any]:
+        try:
+            return self._search_recent(query, since_id, next_token)
+        except XApiError as exc:  # a server may echo the token (in a detail, a URL): it never leaves here
+            raise XApiError(self._scrub(str(exc))) from None
+
+    def _search_recent(self, query: str, since_id: str | None, next_token: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {"query": query, "max_results": self.max_results, "tweet.fields": TWEET_FIELDS,
                                   "expansions": "author_id", "user.fields": USER_FIELDS}
         if since_id:
@@ -79,15 +88,25 @@ class HttpXClient:
                 self._backoff(attempt, f"{exc.__class__.__name__}")
                 continue
             if response.status_code == 200:
-                return response.json()
+                try:
+                    body = response.json()
+                    if not isinstance(body, dict):
+                        raise ValueError("not a JSON object")
+                    return body
+                except ValueError as exc:
+                    if attempt > self.max_retries:
+                        raise XApiError(f"X API at {self.base_url} kept answering a malformed JSON body "
+                                        f"({exc.__class__.__name__}) after {attempt} attempts; the next run "
+                                        "resumes from the stored since_id") from None
+                    self._backoff(attempt, "malformed JSON body")
+                    continue
             if response.status_code == 429:
-                reset = response.headers.get("x-rate-limit-reset")
-                wait = max(0.0, float(reset) - time.time()) + 1.0 if reset else self.backoff_seconds * 2 ** attempt
+                wait = self._rate_limit_wait(response.headers.get("x-rate-limit-reset"), attempt)
                 if wait > self.max_rate_limit_wait:
                     raise XApiError(f"X API rate limit resets in {wait:.0f}s, more than the {self.max_rate_limit_wait:.0f}s "
                                     "this run may wait; the next run resumes from the stored since_id")
                 log.warning("X API rate limit reached; waiting %.1fs until x-rate-limit-reset", wait)
-                self.sleep(wait)
+                self._wait(wait)
                 continue
             if response.status_code in (401, 403):
                 raise XApiError(f"X API refused the bearer token ({response.status_code} "
@@ -97,16 +116,37 @@ class HttpXClient:
                 continue
             raise XApiError(f"X API answered {response.status_code} {_detail(response)} for query {query!r}")
 
+    def _rate_limit_wait(self, reset: str | None, attempt: int) -> float:
+        """Seconds until ``x-rate-limit-reset`` (a Unix time); back-off when the header is absent or not a number."""
+        try:
+            return max(0.0, float(reset) - time.time()) + 1.0 if reset else self.backoff_seconds * 2 ** attempt
+        except ValueError:
+            log.warning("X API sent a non-numeric x-rate-limit-reset header; backing off instead")
+            return self.backoff_seconds * 2 ** attempt
+
+    def _wait(self, seconds: float) -> None:
+        if self.waited + seconds > self.max_total_wait:
+            raise XApiError(f"X API waits would exceed {self.max_total_wait:.0f}s in this run ({self.waited:.0f}s "
+                            "so far); stopping here, the next run resumes from the stored since_id")
+        self.waited += seconds
+        self.sleep(seconds)
+
     def _backoff(self, attempt: int, why: str) -> None:
         wait = self.backoff_seconds * 2 ** (attempt - 1)
         log.warning("X API %s; retry %d/%d in %.1fs", why, attempt, self.max_retries, wait)
-        self.sleep(wait)
+        self._wait(wait)
+
+    def _scrub(self, text: str) -> str:
+        # like the log scrubber, values under 6 characters are not masked (they would mask ordinary words)
+        return text.replace(self.bearer_token, "***") if len(self.bearer_token) >= 6 else text
 
 
 def _detail(response: httpx.Response) -> str:
+    """The error's title or detail, shortened; a server that echoes the request's token gets it masked by the
+    caller (see HttpXClient.search_recent)."""
     try:
         body = response.json()
-        return str(body.get("detail") or body.get("title") or "")
+        return str(body.get("detail") or body.get("title") or "")[:300] if isinstance(body, dict) else ""
     except ValueError:
         return response.text[:200]
 

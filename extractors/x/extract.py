@@ -8,14 +8,15 @@ fetches the same tweets again (the merge makes that harmless).
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from extractors.load import LoadResult, get_cursor, load_posts, save_cursor
-from extractors.x.client import HttpXClient, XClient
+from extractors.load import LoadResult, get_cursor, load_posts, quarantine, save_cursor
+from extractors.x.client import HttpXClient, XApiError, XClient
 from socialcx.warehouse import transaction
 
 SOURCE = "x"
@@ -32,9 +33,9 @@ def bearer_token() -> str:
         token = BaseHook.get_connection("socialcx_x").password or ""
     except Exception:  # no Airflow, or no such connection: the client says what to set
         return ""
-    from socialcx.logs import register_with_airflow
+    from socialcx.logs import register_secret
 
-    register_with_airflow(token)
+    register_secret(token)  # masked in our logs and error messages, and in Airflow's task logs
     return token
 
 
@@ -46,17 +47,29 @@ def stream_query(brand: str) -> str:
     return f"(@{brand} OR from:{brand}) -is:retweet"
 
 
-def fetch_stream(client: XClient, brand: str, since_id: str | None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def fetch_stream(client: XClient, brand: str, since_id: str | None,
+                 max_pages: int | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Every page of a stream. A ``next_token`` seen before (a server paging in circles) and more than
+    ``max_pages`` pages stop with XApiError; nothing is written, the cursor stays where it was."""
     tweets: list[dict[str, Any]] = []
     users: dict[str, str] = {}
     next_token = None
-    while True:
+    seen: set[str] = set()
+    max_pages = max_pages or getattr(client, "max_pages", 500)
+    for _ in range(max_pages):
         page = client.search_recent(stream_query(brand), since_id=since_id, next_token=next_token)
-        tweets += page.get("data", [])
-        users.update({u["id"]: u["username"] for u in page.get("includes", {}).get("users", [])})
-        next_token = page.get("meta", {}).get("next_token")
+        tweets += [t for t in page.get("data") or [] if isinstance(t, dict)]
+        users.update({str(u.get("id")): str(u.get("username", "")) for u in (page.get("includes") or {}).get("users") or []
+                      if isinstance(u, dict)})
+        next_token = (page.get("meta") or {}).get("next_token")
         if not next_token:
             return tweets, users
+        if next_token in seen:
+            raise XApiError(f"X API repeated next_token {str(next_token)[:40]!r} for @{brand}: the paging loops. "
+                            "Nothing was written; the next run starts again from the stored since_id")
+        seen.add(next_token)
+    raise XApiError(f"X API stream @{brand} has more than {max_pages} pages in one run; nothing was written. Run "
+                    "more often, or raise HttpXClient.max_pages")
 
 
 def to_posts(tweets: list[dict[str, Any]], users: dict[str, str], brand: str) -> pd.DataFrame:
@@ -79,25 +92,67 @@ def to_posts(tweets: list[dict[str, Any]], users: dict[str, str], brand: str) ->
                                        "reply_count", "repost_count"])
 
 
-def extract_x(con: duckdb.DuckDBPyConnection, client: XClient, brands: list[str], *, run_id: str) -> list[LoadResult]:
+def _numeric_id(tweet: dict[str, Any]) -> bool:
+    return isinstance(tweet.get("id"), str | int) and str(tweet.get("id")).isdigit()
+
+
+def fetch(client: XClient, brands: list[str], cursors: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Every brand's new tweets, fetched while no warehouse lock is held (rate-limit waits can be long)."""
     if not brands:
         raise ValueError("SOCIALCX_X_BRANDS is empty: list the brand handles to follow, comma-separated")
-    results = []
+    fetched = []
     for brand in brands:
-        since_id = get_cursor(con, SOURCE, brand)
+        since_id = cursors.get(brand)
         tweets, users = fetch_stream(client, brand, since_id)
-        frame = to_posts(tweets, users, brand)
+        fetched.append({"brand": brand, "since_id": since_id, "tweets": tweets, "users": users})
+    return fetched
+
+
+def load(con: duckdb.DuckDBPyConnection, fetched: list[dict[str, Any]], *, run_id: str) -> list[LoadResult]:
+    """Write what :func:`fetch` brought, one transaction per brand with its new since_id."""
+    results = []
+    for stream in fetched:
+        brand, since_id, tweets = stream["brand"], stream["since_id"], stream["tweets"]
+        good = [t for t in tweets if _numeric_id(t)]
+        bad = [(json.dumps(t, ensure_ascii=False, default=str)[:5000], f"tweet id {str(t.get('id'))[:40]!r} is not numeric")
+               for t in tweets if not _numeric_id(t)]
+        frame = to_posts(good, stream["users"], brand)
         with transaction(con):
             result = load_posts(con, frame, SOURCE, run_id) if len(frame) else LoadResult("raw.posts")
+            result.read += len(bad)
+            result.quarantined += quarantine(con, SOURCE, bad, run_id)
+            if bad:
+                result.reasons["tweet id is not numeric"] = len(bad)
             result.table = f"raw.posts <- x:{brand}"
-            if tweets:
-                newest = max((t["id"] for t in tweets), key=int)
+            if good:
+                newest = max((str(t["id"]) for t in good), key=int)
                 save_cursor(con, SOURCE, brand, newest if since_id is None else max(newest, since_id, key=int), run_id)
         results.append(result)
     return results
 
 
+def cursors(con: duckdb.DuckDBPyConnection, brands: list[str]) -> dict[str, str | None]:
+    return {brand: get_cursor(con, SOURCE, brand) for brand in brands}
+
+
+def extract_x(con: duckdb.DuckDBPyConnection, client: XClient, brands: list[str], *, run_id: str) -> list[LoadResult]:
+    """Fetch and load in one call (tests, one-off use); the stage fetches without holding the warehouse."""
+    return load(con, fetch(client, brands, cursors(con, brands)), run_id=run_id)
+
+
+def prepare(read: Any, settings: Any, **options: Any) -> list[dict[str, Any]]:
+    """The stage's first half, with no warehouse lock held: ``read(fn)`` runs ``fn(con)`` on a short-lived
+    connection (for the cursors); then every page is fetched."""
+    brands = list(options.get("brands") or settings.x_brands)
+    if not brands:
+        raise ValueError("SOCIALCX_X_BRANDS is empty: list the brand handles to follow, comma-separated")
+    client = options.get("client") or default_client(settings.x_base_url)
+    return fetch(client, brands, read(lambda con: cursors(con, brands)))
+
+
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
-    """The stage's entry point: options client (tests) and brands; defaults from the settings."""
+    """The stage's second half: ``options['prepared']`` from :func:`prepare`, or fetch here (direct use)."""
+    if "prepared" in options:
+        return load(con, options["prepared"], run_id=run_id)
     client = options.get("client") or default_client(settings.x_base_url)
     return extract_x(con, client, list(options.get("brands") or settings.x_brands), run_id=run_id)

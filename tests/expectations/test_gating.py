@@ -84,6 +84,8 @@ def test_a_bi_reader_holding_the_published_file_sees_old_or_new_never_half(copy_
     import sys
     import textwrap
 
+    from socialcx.publish import record_fingerprint
+
     settings = copy_built
     reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import duckdb, sys
@@ -98,6 +100,7 @@ def test_a_bi_reader_holding_the_published_file_sees_old_or_new_never_half(copy_
                     "(select max(conversation_id) from marts.fct_conversations)")
         con.execute("delete from ops.validation_results")
         con.execute("insert into ops.validation_results values ('ok', now(), 's', 'critical', 'e', null, true, null, 0, 0)")
+        record_fingerprint(con, "ok")  # what a passing validation of the changed marts records
     stages.publish(settings=settings)  # the reader keeps its file open meanwhile: nothing blocks
     reader.stdin.write("\n")
     reader.stdin.flush()

@@ -1,0 +1,134 @@
+"""Publish publishes exactly what was validated, as one set switched by one pointer, from any folder name."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+import pytest
+
+from socialcx.publish import PublishRefused, publish, record_fingerprint
+
+MARTS = """
+create schema if not exists marts;
+create table marts.mart_service_performance (brand varchar, response_rate double, median_frt_seconds double);
+insert into marts.mart_service_performance values ('A', 0.8, 600), ('B', 0.5, 1200);
+create table marts.fct_conversations (conversation_id varchar, brand varchar);
+insert into marts.fct_conversations values ('c1', 'A'), ('c2', 'B'), ('c3', 'B');
+create table ops.validation_results (run_id varchar, validated_at timestamptz, suite varchar, severity varchar,
+    expectation varchar, column_name varchar, success boolean, observed_value varchar, unexpected_count bigint,
+    element_count bigint);
+"""
+
+
+def _validate(con, run_id: str = "v1") -> None:
+    """What a passing `socialcx validate` leaves behind: its results and the marts' fingerprint."""
+    con.execute("insert into ops.validation_results values (?, now(), 's', 'critical', 'e', null, true, null, 0, 3)",
+                [run_id])
+    record_fingerprint(con, run_id)
+
+
+@pytest.fixture
+def con(tmp_path):
+    from socialcx.warehouse import open_warehouse
+
+    with open_warehouse(tmp_path / "w.duckdb") as connection:
+        connection.execute(MARTS)
+        yield connection
+
+
+def _published_rate(publish_dir) -> list[tuple]:
+    with duckdb.connect(str(publish_dir / "socialcx.duckdb"), read_only=True) as reader:
+        return reader.execute("select brand, response_rate from marts.mart_service_performance order by brand").fetchall()
+
+
+@pytest.mark.parametrize("change", [
+    "update marts.mart_service_performance set response_rate = 7.5 where brand = 'A'",  # a manual edit
+    "update marts.mart_service_performance set median_frt_seconds = -60",  # a partial run's negative times
+    "delete from marts.fct_conversations where conversation_id = 'c3'",  # a later transform --select
+    "create table marts.mart_new as select 1 as x",  # a mart nobody validated
+])
+def test_marts_changed_after_validation_are_not_published(con, tmp_path, change):
+    publish_dir = tmp_path / "published"
+    _validate(con)
+    publish(con, publish_dir, "run1")
+    con.execute(change)
+    with pytest.raises(PublishRefused, match="the marts changed after validation v1 passed") as error:
+        publish(con, publish_dir, "run2")
+    assert "socialcx validate" in str(error.value)
+    assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.5)]  # the validated set stays
+    _validate(con, "v2")  # validated again: now it may go out
+    assert publish(con, publish_dir, "run3")["validation_run_id"] == "v2"
+
+
+def test_a_failed_or_missing_validation_blocks_publishing(con, tmp_path):
+    with pytest.raises(PublishRefused, match="nothing validated yet"):
+        publish(con, tmp_path / "p", "r")
+    con.execute("insert into ops.validation_results values ('v0', now(), 's', 'critical', 'e', null, true, null, 0, 3)")
+    with pytest.raises(PublishRefused, match="recorded no fingerprint"):  # a forged or pre-upgrade record
+        publish(con, tmp_path / "p", "r")
+
+
+def test_a_publish_folder_with_quotes_and_spaces_works(con, tmp_path):
+    publish_dir = tmp_path / "it's a \"folder\"; drop table marts.fct_conversations; --"
+    _validate(con)
+    manifest = publish(con, publish_dir, "run1")
+    assert manifest["tables"] == {"fct_conversations": 3, "mart_service_performance": 2}
+    assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.5)]
+    assert (publish_dir / "parquet" / "fct_conversations.parquet").exists()
+    assert con.execute("select count(*) from marts.fct_conversations").fetchall() == [(3,)]
+
+
+def test_one_pointer_switches_the_whole_set_and_leftovers_are_cleaned(con, tmp_path):
+    publish_dir = tmp_path / "published"
+    _validate(con)
+    first = publish(con, publish_dir, "run1")
+    # a publish killed mid-way (or out of disk) left a half-written version and, in the old layout, temp copies
+    (publish_dir / "versions" / "20990101T000000000000Z.tmp-999999").mkdir(parents=True)
+    (publish_dir / "versions" / "20990101T000000000000Z.tmp-999999" / "socialcx.duckdb").write_bytes(b"half")
+    (publish_dir / "socialcx.duckdb.tmp-999998").write_bytes(b"stale copy")
+    con.execute("update marts.mart_service_performance set response_rate = 0.9 where brand = 'A'")
+    _validate(con, "v2")
+    second = publish(con, publish_dir, "run2")
+    assert sorted(second["cleaned"]) == ["20990101T000000000000Z.tmp-999999", "socialcx.duckdb.tmp-999998"]
+    assert not list(publish_dir.rglob("*.tmp-*"))
+    # the DuckDB file, the Parquet files and the manifest all come from the version `current` points at
+    current = os.readlink(publish_dir / "current")
+    assert current == f"versions/{second['version']}"
+    manifest = json.loads((publish_dir / "manifest.json").read_text())
+    assert manifest["version"] == second["version"] and manifest["validation_run_id"] == "v2"
+    assert os.path.realpath(publish_dir / "socialcx.duckdb").startswith(os.path.realpath(publish_dir / current))
+    assert os.path.realpath(publish_dir / "parquet").startswith(os.path.realpath(publish_dir / current))
+    with duckdb.connect() as reader:
+        parquet = reader.execute("select response_rate from read_parquet(?) where brand = 'A'",
+                                 [str(publish_dir / "parquet" / "mart_service_performance.parquet")]).fetchall()
+    assert parquet == [(0.9,)] and _published_rate(publish_dir)[0] == ("A", 0.9)
+    # the previous version is kept for readers that opened it a moment ago; older ones are pruned
+    assert sorted(p.name for p in (publish_dir / "versions").iterdir()) == sorted([first["version"], second["version"]])
+    _validate(con, "v3")
+    third = publish(con, publish_dir, "run3")
+    assert third["pruned"] == [first["version"]]
+
+
+def test_a_publish_that_fails_part_way_leaves_the_published_set_as_it_was(con, tmp_path, monkeypatch):
+    publish_dir = tmp_path / "published"
+    _validate(con)
+    publish(con, publish_dir, "run1")
+    before = os.readlink(publish_dir / "current")
+    con.execute("update marts.mart_service_performance set response_rate = 0.1")
+    _validate(con, "v2")
+    import socialcx.publish as module
+
+    def out_of_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module.os, "replace", out_of_disk)
+    with pytest.raises(OSError):
+        publish(con, publish_dir, "run2")
+    monkeypatch.undo()
+    assert os.readlink(publish_dir / "current") == before
+    assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.5)]
+    publish(con, publish_dir, "run3")  # the next publish cleans the leftover and succeeds
+    assert not list(publish_dir.rglob("*.tmp-*"))
+    assert _published_rate(publish_dir) == [("A", 0.1), ("B", 0.1)]
