@@ -408,6 +408,10 @@ def compact(path: Path) -> dict[str, int]:
     their bytes until reused; a copy holds only live data. The caller holds no other connection to it."""
     import os
 
+    from socialcx.warehouse import _open_in_this_process
+
+    if _open_in_this_process(path):  # swapping the file under an open database would lose whatever it writes next
+        raise RuntimeError(f"warehouse {path} is still open in this process; close every connection, then compact")
     fresh = path.with_name(f"{path.name}.compact-{os.getpid()}")
     fresh.unlink(missing_ok=True)
     before = path.stat().st_size

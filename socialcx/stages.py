@@ -462,6 +462,10 @@ def release_dbt_connections() -> None:
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.adapters.factory import reset_adapters
 
+    environment = DuckDBConnectionManager._ENV  # dbt-duckdb keeps the database open between invocations
+    if environment is not None and getattr(environment, "conn", None) is not None:
+        environment.conn.close()
+        environment.conn = None
     reset_adapters()
     DuckDBConnectionManager.close_all_connections()
     gc.collect()

@@ -33,6 +33,10 @@ class MockXServer:
     tweets: list[dict[str, Any]] = field(default_factory=list)
     users: dict[str, dict[str, str]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # misbehaviour, for the tests: raw answers sent next as given (status, headers, body bytes), and a server
+    # whose paging loops (every page names the same next_token)
+    raw_next: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
+    looping_next_token: str | None = None
 
     def __post_init__(self) -> None:
         self._window_started = time.time()
@@ -69,8 +73,14 @@ class MockXServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                status, headers, body = server.answer(self.path, self.headers.get("Authorization", ""))
-                payload = json.dumps(body).encode()
+                with server._lock:
+                    raw = server.raw_next.pop(0) if server.raw_next else None
+                if raw is not None:
+                    server.requests.append({"path": urlparse(self.path).path, "raw": True})
+                    status, headers, payload = raw
+                else:
+                    status, headers, body = server.answer(self.path, self.headers.get("Authorization", ""))
+                    payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -147,6 +157,8 @@ class MockXServer:
             meta["newest_id"], meta["oldest_id"] = page[0]["id"], page[-1]["id"]
         if start + size < len(found):
             meta["next_token"] = str(start + size)
+        if self.looping_next_token is not None:
+            meta["next_token"] = self.looping_next_token
         body: dict[str, Any] = {"meta": meta}
         if page:
             body["data"] = page

@@ -16,6 +16,19 @@ pytestmark = pytest.mark.integration
 TASKS = {"extract_sample", "enrich", "transform", "validate", "publish", "report", "alert", "retain"}
 
 
+def _listening(port: int) -> list[str]:
+    """Addresses with a TCP socket listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, hex_port = local.rsplit(":", 1)
+                if state == "0A" and int(hex_port, 16) == port:
+                    found.append(address)
+    return found
+
+
 @pytest.fixture
 def airflow_up():
     port = free_port()
@@ -33,7 +46,10 @@ def test_make_up_serves_the_dag_graph(airflow_up, page):
     url, printed = airflow_up
     home = os.environ["AIRFLOW_HOME"]
     assert f"{home}/simple_auth_manager_passwords.json.generated" in printed
-    with open(f"{home}/simple_auth_manager_passwords.json.generated") as f:
+    passwords = f"{home}/simple_auth_manager_passwords.json.generated"
+    assert os.stat(passwords).st_mode & 0o777 == 0o600  # was 644: readable by every user of the machine
+    assert _listening(8793) == [] and _listening(8794) == []  # the log servers bound 0.0.0.0 and [::]
+    with open(passwords) as f:
         password = json.load(f)["admin"]
     page.goto(url)
     page.fill("input[name=username]", "admin")
