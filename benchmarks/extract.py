@@ -45,7 +45,7 @@ def main() -> None:
 
         con = duckdb.connect(str(Path(tmp) / "floor.duckdb"))
         started = time.perf_counter()
-        con.execute(f"create table t as select * from read_csv('{path}', all_varchar = true)")
+        con.execute("create table t as select * from read_csv(?, all_varchar = true)", [str(path)])
         rows.append(("DuckDB read_csv -> table (floor)", time.perf_counter() - started, n))
         con.close()
 

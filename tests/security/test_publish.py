@@ -132,3 +132,26 @@ def test_a_publish_that_fails_part_way_leaves_the_published_set_as_it_was(con, t
     publish(con, publish_dir, "run3")  # the next publish cleans the leftover and succeeds
     assert not list(publish_dir.rglob("*.tmp-*"))
     assert _published_rate(publish_dir) == [("A", 0.1), ("B", 0.1)]
+
+
+@pytest.mark.integration
+def test_a_bad_row_kept_by_an_incremental_mart_names_the_repair(copy_built):
+    """Once, every later run failed on the same dbt test with no hint; now the error says how to repair."""
+    from socialcx import stages
+
+    settings = copy_built
+    with duckdb.connect(str(settings.warehouse)) as con:  # a bad row the incremental model will keep
+        con.execute("insert into marts.fct_conversations select * from marts.fct_conversations limit 1")
+    for _ in range(2):  # the same failure run after run, each time with the repair
+        with pytest.raises(stages.StageError) as error:
+            stages.transform(settings=settings)
+        message = str(error.value)
+        assert "unique_fct_conversations_conversation_id" in message
+        assert "fct_conversations is incremental" in message
+        assert "socialcx transform --full-refresh --select fct_conversations" in message and "socialcx backfill" in message
+    stages.transform(settings=settings, select="fct_conversations", full_refresh=True)  # the repair works
+    stages.transform(settings=settings)
+    stages.release_dbt_connections()
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) - count(distinct conversation_id) from marts.fct_conversations"
+                           ).fetchall() == [(0,)]
