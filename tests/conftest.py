@@ -119,3 +119,31 @@ def airflow_db():
     subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True)
     subprocess.run([airflow, "pools", "set", "socialcx_duckdb", "1", "DuckDB writers"], check=True, capture_output=True)
     return os.environ["AIRFLOW_HOME"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (tests/browser, tests/security)."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium with `bash scripts/ensure_chromium.sh` "
+                    "(make test does), or set SOCIALCX_CHROMIUM to a Chromium binary")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records JavaScript errors in ``page.errors``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    new_page = context.new_page()
+    new_page.errors = []
+    new_page.on("pageerror", lambda error: new_page.errors.append(str(error)))
+    new_page.on("console", lambda message: new_page.errors.append(message.text) if message.type == "error" else None)
+    yield new_page
+    context.close()

@@ -155,3 +155,21 @@ def test_a_bad_row_kept_by_an_incremental_mart_names_the_repair(copy_built):
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         assert con.execute("select count(*) - count(distinct conversation_id) from marts.fct_conversations"
                            ).fetchall() == [(0,)]
+
+
+def test_a_folder_in_the_layout_before_versioned_sets_is_taken_over(con, tmp_path):
+    """Upgrading: real files where the links go (and a temp copy a killed publish left) become one versioned set."""
+    publish_dir = tmp_path / "published"
+    (publish_dir / "parquet").mkdir(parents=True)
+    (publish_dir / "parquet" / "old.parquet").write_bytes(b"old")
+    (publish_dir / "parquet" / "fct_conversations.parquet.tmp-999999").write_bytes(b"half")
+    (publish_dir / "socialcx.duckdb").write_bytes(b"old file")
+    (publish_dir / "manifest.json").write_text("{}")
+    _validate(con)
+    publish(con, publish_dir, "run1")
+    for name in ("socialcx.duckdb", "parquet", "manifest.json"):
+        assert os.readlink(publish_dir / name) == f"current/{name}"
+    assert sorted(p.name for p in (publish_dir / "parquet").iterdir()) == ["fct_conversations.parquet",
+                                                                           "mart_service_performance.parquet"]
+    assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.5)]
+    assert not list(publish_dir.rglob("*.tmp-*")) and not list(publish_dir.glob("*.old*"))

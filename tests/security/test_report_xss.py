@@ -9,7 +9,6 @@ import duckdb
 import pytest
 
 from socialcx.report import build_report
-from tests.browser.conftest import browser, page  # noqa: F401  (the browser fixtures)
 from tests.test_report import MARTS
 
 pytestmark = pytest.mark.integration
@@ -56,7 +55,7 @@ def test_the_page_carries_a_strict_policy_and_no_inline_handlers(hostile_report)
     assert "window.__pwned" in data and "<" not in data and ">" not in data  # the data is there, escaped (\u003c)
 
 
-def test_hostile_text_runs_no_script_and_shows_as_text(hostile_report, page):  # noqa: F811
+def test_hostile_text_runs_no_script_and_shows_as_text(hostile_report, page):
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(hostile_report.as_uri())
