@@ -406,21 +406,31 @@ LEGAL_SAFETY = re.compile(
 SHAMING = re.compile(r"\b(please (rt|retweet|share)|rt|retweet|everyone should know|boycott|going viral|news|reporter|journalist)\b"
                      r"|#\w*(fail|boycott|neveragain|worst)\w*")
 URGENT = re.compile(r"\b(urgent|asap|immediately|right now|stranded|tonight|tomorrow morning)\b")
+# an outage hits many customers at once: high urgency whatever the post's tone ("all of Verizon is down")
+OUTAGE = re.compile(
+    r"\b(?:is|are|'s|went|goes|going|been) (?:completely |totally |all )?down\b|\boutages?\b|\bdown (?:for|across) "
+    r"(?:everyone|everybody|all|the whole)|\bnot working for (?:anyone|everyone|anybody|everybody)\b"
+    r"|\bno (?:service|signal|internet|power) (?:at all|anywhere|for hours|since)"
+)
+# what the author quotes is not what they say: flags ignore quoted passages and retweeted text
+QUOTED = re.compile(r'"[^"\n]{2,}"|\u201c[^\u201d]{2,}\u201d|\u00ab[^\u00bb]{2,}\u00bb|\brt @\w+:?.*$', re.DOTALL)
 LETTER = re.compile(r"[^\W\d_]")
 UPPER = re.compile(r"[A-Z]")
 
 
 class IntentUrgency:
-    """Intent (complaint, question, request, praise, other) and escalation flags."""
+    """Intent (complaint, question, request, praise, other; ``unknown`` in a language the rules do not read) and
+    escalation flags. Flags read the author's own words: quoted passages and retweeted text are left out."""
 
     def __call__(self, doc: Doc) -> Doc:
         st = state(doc)
-        raw = st["text"]
+        raw = QUOTED.sub(" ", st["text"].replace("RT @", "rt @"))
         text = raw.lower()
         label = st["sentiment_label"]
         cues = st["cues"] or {}
         if not st["is_english"]:
-            intent = None
+            # never NULL: a customer writing in Spanish still needs an answer, so the conversation stays actionable
+            intent = "unknown"
         elif label == "negative":
             intent = "complaint"
         elif label == "positive" and cues.get("gratitude"):
@@ -441,6 +451,10 @@ class IntentUrgency:
         st["is_public_shaming"] = bool(SHAMING.search(text)) or shouting
         if st["is_legal_safety"] or st["is_churn_threat"] or (URGENT.search(text) and label == "negative"):
             urgency = "high"
+        elif OUTAGE.search(text):
+            urgency = "high"
+        elif intent == "unknown":  # unread, so not ranked below what was read
+            urgency = "medium"
         elif label == "negative" and st["is_public_shaming"]:
             urgency = "high"
         elif label == "negative":

@@ -48,19 +48,21 @@ create table if not exists ops.alert_deliveries (
 
 # Recent means relative to the newest post in the warehouse (the marts' as-of time), not the wall clock, so a backfill or a
 # late file drop alerts on what was recent in its data, and old history never floods the channels.
+# "now" is the marts' as-of time, the newest post (as in mart_service_performance), posts outside conversations included
 SPIKES = """
 select 'negative_spike:' || brand || ':' || activity_date as alert_key, brand, activity_date,
-       net_sentiment, net_sentiment_28d_baseline, post_count, negative_count
+       post_count, negative_count, negative_count_7d_mean, negative_count_7d_sd, baseline_days
 from marts.mart_sentiment
 where is_negative_spike
-  and activity_date > (select max(last_post_at)::date from marts.fct_conversations) - ?
+  and activity_date > (select max(created_at)::date from marts.fct_posts) - ?
 order by activity_date, brand
 """
 
 UNANSWERED = """
-with as_of as (select max(last_post_at) as as_of_at from marts.fct_conversations)
+with as_of as (select max(created_at) as as_of_at from marts.fct_posts)
 select 'unanswered:' || c.conversation_id as alert_key, c.brand, c.conversation_id, c.first_inbound_at,
        c.sla_target_minutes, date_diff('minute', c.first_inbound_at, as_of.as_of_at) as waiting_minutes,
+       c.open_wait_business_seconds / 60 as waiting_business_minutes,
        c.urgency, c.first_customer_sentiment, c.primary_category, p.text_redacted
 from marts.fct_conversations as c
 cross join as_of
@@ -83,23 +85,55 @@ class Alert:
     text: str
 
 
-def detect(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
-    """Every current incident (sent or not): spikes in the last few days, unanswered conversations that breached
-    their SLA within the alert window."""
+def _spikes(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
     alerts = []
-    for key, brand, day, net, baseline, posts, negative in con.execute(SPIKES, [settings.alert_spike_days]).fetchall():
+    rows = con.execute(SPIKES, [settings.alert_spike_days]).fetchall()
+    for key, brand, day, posts, negative, mean, sd, baseline_days in rows:
+        # the message quotes the test that fired (mart_sentiment.is_negative_spike)
         alerts.append(Alert(key, "negative_spike", brand, f"[socialcx] negative sentiment spike: {brand} on {day}",
-                            f"Net sentiment for {brand} on {day} was {net:+.2f} against a 28-day baseline of "
-                            f"{baseline:+.2f} ({negative} negative of {posts} posts)."))
+                            f"{brand} had {negative} negative of {posts} scored customer posts on {day}, against "
+                            f"{_number(mean)} +/- {_number(sd)} a day over the previous {baseline_days} day(s) with "
+                            "posts: above that mean plus spike_k standard deviations, with at least "
+                            "spike_min_negatives negative posts."))
+    return alerts
+
+
+def _unanswered(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
+    alerts = []
     rows = con.execute(UNANSWERED, [settings.alert_window_hours]).fetchall()
-    for key, brand, conversation, opened, sla, waiting, urgency, sentiment, category, text in rows:
+    for key, brand, conversation, opened, sla, waiting, waiting_business, urgency, sentiment, category, text in rows:
         why = " and ".join(w for w, on in (("urgent", urgency == "high"), ("negative", sentiment == "negative")) if on)
         snippet = (text or "")[:200]
+        # the SLA is in business minutes (fct_conversations.is_sla_breached): compare like with like
         alerts.append(Alert(key, "unanswered", brand,
                             f"[socialcx] {why} post unanswered past SLA: {brand}",
                             f"{brand} has not answered conversation {conversation} ({why}, {category or 'uncategorised'})"
-                            f" opened {opened:%Y-%m-%d %H:%M} UTC: waiting {waiting} min, SLA {sla} min. "
+                            f" opened {opened:%Y-%m-%d %H:%M} UTC: waiting {_number(waiting_business, 0)} business "
+                            f"minutes against an SLA of {sla} business minutes ({waiting} minutes on the clock). "
                             f"Post (redacted): {snippet}"))
+    return alerts
+
+
+def _number(value: object, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{float(value):.{digits}f}"
+
+
+KINDS = {"negative_spike": _spikes, "unanswered": _unanswered}
+
+
+def detect(con: duckdb.DuckDBPyConnection, settings: Settings,
+           failed: list[str] | None = None) -> list[Alert]:
+    """Every current incident (sent or not): spikes in the last few days, unanswered conversations that breached
+    their SLA within the alert window. Each kind is detected on its own: one that fails (a mart missing, a value
+    it cannot format) is reported in ``failed`` and the others are still sent."""
+    alerts = []
+    for kind, find in KINDS.items():
+        try:
+            alerts += find(con, settings)
+        except Exception as exc:  # noqa: BLE001 - an alert kind must never silence the others
+            log.warning("alert kind %s failed (%s); the other kinds are still sent", kind, type(exc).__name__)
+            if failed is not None:
+                failed.append(f"{kind}: {type(exc).__name__}: {str(exc)[:200]}")
     return alerts
 
 
@@ -140,10 +174,10 @@ def _senders(settings: Settings) -> dict[str, object]:
 def send_new(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> dict[str, object]:
     """Send each incident not yet delivered on a channel; record each delivery once the channel took it."""
     con.execute(DDL)
-    alerts = detect(con, settings)
+    failed: list[str] = []
+    alerts = detect(con, settings, failed)
     senders = _senders(settings)
     sent: dict[str, int] = {channel: 0 for channel in senders}
-    failed: list[str] = []
     delivered = {(k, c) for k, c in con.execute("select alert_key, channel from ops.alert_deliveries").fetchall()}
     for alert in alerts:
         for channel, send in senders.items():

@@ -11,7 +11,7 @@ from enriched.post_nlp
 """
 PARAMETERS = {
     "sentiment_labels": ["negative", "neutral", "positive"],
-    "intents": ["complaint", "question", "request", "praise", "other"],
+    "intents": ["complaint", "question", "request", "praise", "other", "unknown"],
     "urgencies": ["high", "medium", "low"],
 }
 

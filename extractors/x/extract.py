@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import duckdb
@@ -72,24 +73,58 @@ def fetch_stream(client: XClient, brand: str, since_id: str | None,
                     "more often, or raise HttpXClient.max_pages")
 
 
-def to_posts(tweets: list[dict[str, Any]], users: dict[str, str], brand: str) -> pd.DataFrame:
+MENTION = re.compile(r"@(\w{1,15})")
+
+
+def to_posts(tweets: list[dict[str, Any]], users: dict[str, str], brand: str,
+             brands: list[str] | None = None) -> pd.DataFrame:
+    """Tweets of one brand's stream as raw.posts rows. Brand identity is decided against every configured brand
+    (``brands``): a reply by another watched brand, fetched under this brand's query, is still that brand's reply.
+    A customer tweet mentions every configured brand it names, and at least the one whose stream found it."""
+    handles = {b.lower(): b for b in (brands or [brand])}
+    handles.setdefault(brand.lower(), brand)
     rows = []
     for tweet in tweets:
-        username = users.get(tweet.get("author_id", ""), "")
-        is_brand = username.lower() == brand.lower()
-        parent = next((r["id"] for r in tweet.get("referenced_tweets", []) if r.get("type") == "replied_to"), None)
-        metrics = tweet.get("public_metrics", {})
+        username = users.get(str(tweet.get("author_id", "")), "")
+        author_brand = handles.get(username.lower())
+        parent = next((r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None)
+        metrics = tweet.get("public_metrics") or {}
+        mentioned = [handles[m.lower()] for m in MENTION.findall(str(tweet.get("text") or "")) if m.lower() in handles]
+        mentioned = sorted(set(mentioned) | {brand})
         rows.append({
-            "post_id": tweet.get("id"), "parent_post_id": parent, "conversation_id": tweet.get("conversation_id"),
-            "author_id": username if is_brand else tweet.get("author_id"), "author_handle": username or None,
-            "brands_mentioned": None if is_brand else [brand], "is_inbound": not is_brand,
+            "post_id": str(tweet.get("id")), "parent_post_id": parent, "conversation_id": tweet.get("conversation_id"),
+            "author_id": author_brand if author_brand else tweet.get("author_id"), "author_handle": username or None,
+            "brands_mentioned": None if author_brand else mentioned, "is_inbound": author_brand is None,
             "created_at": tweet.get("created_at"), "text": tweet.get("text"), "lang": tweet.get("lang"),
             "like_count": metrics.get("like_count"), "reply_count": metrics.get("reply_count"),
             "repost_count": metrics.get("retweet_count"),
         })
-    return pd.DataFrame(rows, columns=["post_id", "parent_post_id", "conversation_id", "author_id", "author_handle",
-                                       "brands_mentioned", "is_inbound", "created_at", "text", "lang", "like_count",
-                                       "reply_count", "repost_count"])
+    return pd.DataFrame(rows, columns=POST_FIELDS)
+
+
+POST_FIELDS = ["post_id", "parent_post_id", "conversation_id", "author_id", "author_handle", "brands_mentioned",
+               "is_inbound", "created_at", "text", "lang", "like_count", "reply_count", "repost_count"]
+
+
+def _merge_streams(frames: list[pd.DataFrame], con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per tweet across every brand's stream, and across runs: the brands a customer tweet mentions are
+    the union of what each fetch (and the row already stored) says, so no brand's fetch overwrites another's."""
+    frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else None
+    if frame is None:
+        return pd.DataFrame(columns=POST_FIELDS)
+    stored = {post_id: list(brands) for post_id, brands in con.execute(
+        "select post_id, brands_mentioned from raw.posts where source = ? and list_contains(?, post_id) "
+        "and brands_mentioned is not null", [SOURCE, frame["post_id"].astype(str).unique().tolist()]).fetchall()}
+    merged = {}
+    for row in frame.to_dict("records"):
+        key = row["post_id"]
+        previous = merged.get(key)
+        if previous is not None and row["brands_mentioned"] is not None and previous["brands_mentioned"] is not None:
+            row["brands_mentioned"] = sorted(set(previous["brands_mentioned"]) | set(row["brands_mentioned"]))
+        if row["brands_mentioned"] is not None and key in stored:
+            row["brands_mentioned"] = sorted(set(row["brands_mentioned"]) | set(stored[key]))
+        merged[key] = row
+    return pd.DataFrame(list(merged.values()), columns=POST_FIELDS)
 
 
 def _numeric_id(tweet: dict[str, Any]) -> bool:
@@ -109,26 +144,36 @@ def fetch(client: XClient, brands: list[str], cursors: dict[str, str | None]) ->
 
 
 def load(con: duckdb.DuckDBPyConnection, fetched: list[dict[str, Any]], *, run_id: str) -> list[LoadResult]:
-    """Write what :func:`fetch` brought, one transaction per brand with its new since_id."""
-    results = []
+    """Write what :func:`fetch` brought: every brand's tweets merged into one row per tweet, and every brand's new
+    since_id, in one transaction."""
+    brands = [stream["brand"] for stream in fetched]
+    bad: list[tuple[str, str]] = []
+    frames = []
     for stream in fetched:
-        brand, since_id, tweets = stream["brand"], stream["since_id"], stream["tweets"]
-        good = [t for t in tweets if _numeric_id(t)]
-        bad = [(json.dumps(t, ensure_ascii=False, default=str)[:5000], f"tweet id {str(t.get('id'))[:40]!r} is not numeric")
-               for t in tweets if not _numeric_id(t)]
-        frame = to_posts(good, stream["users"], brand)
-        with transaction(con):
-            result = load_posts(con, frame, SOURCE, run_id) if len(frame) else LoadResult("raw.posts")
-            result.read += len(bad)
-            result.quarantined += quarantine(con, SOURCE, bad, run_id)
-            if bad:
-                result.reasons["tweet id is not numeric"] = len(bad)
-            result.table = f"raw.posts <- x:{brand}"
-            if good:
-                newest = max((str(t["id"]) for t in good), key=int)
-                save_cursor(con, SOURCE, brand, newest if since_id is None else max(newest, since_id, key=int), run_id)
-        results.append(result)
-    return results
+        good = [t for t in stream["tweets"] if _numeric_id(t)]
+        bad += [(json.dumps(t, ensure_ascii=False, default=str)[:5000], f"tweet id {str(t.get('id'))[:40]!r} is not numeric")
+                for t in stream["tweets"] if not _numeric_id(t)]
+        frames.append(to_posts(good, stream["users"], stream["brand"], brands))
+    with transaction(con):
+        frame = _merge_streams(frames, con)
+        result = load_posts(con, frame, SOURCE, run_id) if len(frame) else LoadResult("raw.posts")
+        fetched_count = sum(len(s["tweets"]) for s in fetched)
+        if fetched_count > len(frame) + len(bad):
+            result.notes.append(f"{fetched_count - len(frame) - len(bad)} tweet(s) came in more than one brand's "
+                                "stream: stored once, with every brand they mention")
+        result.read += len(bad)
+        result.quarantined += quarantine(con, SOURCE, bad, run_id)
+        if bad:
+            result.reasons["tweet id is not numeric"] = len(bad)
+        result.table = "raw.posts <- x:" + ",".join(brands)
+        for stream in fetched:
+            ids = [str(t["id"]) for t in stream["tweets"] if _numeric_id(t)]
+            if ids:
+                since_id = stream["since_id"]
+                newest = max(ids, key=int)
+                save_cursor(con, SOURCE, stream["brand"], newest if since_id is None else max(newest, since_id, key=int),
+                            run_id)
+    return [result]
 
 
 def cursors(con: duckdb.DuckDBPyConnection, brands: list[str]) -> dict[str, str | None]:

@@ -160,3 +160,32 @@ def test_the_stage_reports_read_loaded_quarantined_for_x(settings_env, server, m
     monkeypatch.setenv("SOCIALCX_X_BRANDS", "AcmeAirCare")
     result = stages.extract("x")
     assert (result["read"], result["loaded"], result["quarantined"]) == (6, 6, 0)
+
+
+def test_several_brands_one_row_per_tweet_with_every_brand_it_names(con):
+    """SkyLarkAir's reply, found by NorthJetHelp's query because it names @NorthJetHelp, stays SkyLarkAir's
+    reply; a customer post naming both brands keeps both, whichever stream stored it first or last."""
+    with MockXServer(token="secret-token") as mock:
+        mock.add_user("1", "SkyLarkAir")
+        mock.add_user("2", "NorthJetHelp")
+        mock.add_user("9", "flyer")
+        mock.add_tweet("500", "9", "@SkyLarkAir @NorthJetHelp which of you lost my bag?", T0)
+        mock.add_tweet("501", "1", "@flyer @NorthJetHelp Sorry! We have it, delivering today", T0 + timedelta(minutes=5),
+                       reply_to="500")
+        [result] = extract_x(con, _client(mock), ["SkyLarkAir", "NorthJetHelp"], run_id="r1")
+    rows = {r[0]: r[1:] for r in con.execute(
+        "select post_id, author_id, is_inbound, brands_mentioned from raw.posts order by post_id").fetchall()}
+    assert rows["500"] == ("9", True, ["NorthJetHelp", "SkyLarkAir"])
+    assert rows["501"] == ("SkyLarkAir", False, None)  # once stored as a customer post of @flyer's thread
+    assert result.read == 2 and any("more than one brand's stream" in n for n in result.notes)
+    cursors = dict(con.execute("select stream, cursor_value from raw.extract_state").fetchall())
+    assert cursors == {"SkyLarkAir": "501", "NorthJetHelp": "501"}
+
+
+def test_a_later_fetch_adds_a_brand_without_dropping_the_stored_one(con):
+    page = {"data": [{"id": "700", "author_id": "9", "text": "@SkyLarkAir @NorthJetHelp delayed again",
+                      "created_at": "2026-03-02T09:00:00.000Z"}], "includes": {"users": [{"id": "9", "username": "flyer"}]},
+            "meta": {"result_count": 1}}
+    extract_x(con, FakeXClient([page]), ["SkyLarkAir"], run_id="r1")
+    extract_x(con, FakeXClient([page]), ["NorthJetHelp"], run_id="r2")  # another run watching only the other brand
+    assert con.execute("select brands_mentioned from raw.posts").fetchall() == [(["NorthJetHelp", "SkyLarkAir"],)]

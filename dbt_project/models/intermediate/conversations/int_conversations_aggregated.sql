@@ -20,8 +20,19 @@ ordered as (
             then regexp_extract(text_redacted, '\s[-^~]\s?([A-Z][A-Za-z]{0,11})\s*$', 1)
         end as agent_signature,
         case urgency when 'high' then 3 when 'medium' then 2 when 'low' then 1 end as urgency_rank,
+        case when not is_inbound then {{ is_handoff('text_redacted') }} end as is_handoff,
+        case when is_inbound then {{ is_confirmation('text_redacted') }} end as is_confirmation,
     from posts
     window conversation_order as (partition by conversation_id order by created_at, post_id)
+),
+
+replied as (
+    -- the first brand reply, on every post of the conversation: what the customer said after it decides the outcome
+    select
+        *,
+        min(case when not is_inbound and created_at >= first_inbound_at then created_at end)
+            over (partition by conversation_id) as first_reply_at,
+    from ordered
 ),
 
 conversations as (
@@ -63,30 +74,55 @@ conversations as (
         bool_or(is_public_shaming) filter (where is_inbound) as has_public_shaming,
         arg_min(agent_signature, created_at) filter (where agent_signature <> '') as agent,
         bool_and(is_english) filter (where is_inbound) as is_english,
-    from ordered
+        arg_min(lang, created_at) filter (where is_inbound and lang is not null) as language,
+        -- after the first brand reply: the customer's last word, and the brand's last public reply
+        arg_max(sentiment_label, created_at) filter (where is_inbound and created_at > first_reply_at)
+            as after_reply_sentiment,
+        arg_max(intent, created_at) filter (where is_inbound and created_at > first_reply_at) as after_reply_intent,
+        arg_max(is_confirmation, created_at) filter (where is_inbound and created_at > first_reply_at)
+            as after_reply_is_confirmation,
+        max(created_at) filter (where is_inbound and created_at > first_reply_at) as after_reply_last_customer_at,
+        arg_max(is_handoff, created_at) filter (where not is_inbound and created_at >= first_inbound_at)
+            as last_reply_is_handoff,
+        bool_or(is_handoff) filter (where not is_inbound and created_at >= first_inbound_at) as has_handoff,
+    from replied
     group by conversation_id
 ),
 
 final as (
     select
-        conversations.* exclude (first_responding_brand, addressed_brand, urgency_rank),
+        conversations.* exclude (first_responding_brand, addressed_brand, urgency_rank, intent),
+        -- never NULL for a customer's conversation: a language the rules do not read is intent unknown
+        coalesce(intent, case when customer_post_count > 0 then 'unknown' end) as intent,
         coalesce(first_responding_brand, addressed_brand) as brand,
         first_response_at is not null as is_responded,
         case urgency_rank when 3 then 'high' when 2 then 'medium' when 1 then 'low' end as urgency,
         first_customer_sentiment = 'negative' as is_negative_start,
+        -- recovered: the customer started negative and ended positive; neutralized: started negative, ended neutral
         coalesce(
-            first_customer_sentiment = 'negative'
-            and last_customer_sentiment in ('neutral', 'positive')
+            first_customer_sentiment = 'negative' and last_customer_sentiment = 'positive'
             and scored_customer_post_count >= 2,
             false
         ) as is_recovered,
+        coalesce(
+            first_customer_sentiment = 'negative' and last_customer_sentiment = 'neutral'
+            and scored_customer_post_count >= 2,
+            false
+        ) as is_neutralized,
+        -- what happened, as a care lead reads it (DECISIONLOG.md, "Outcome"); the first match wins
         case
-            when first_response_at is null then null
-            when last_customer_at > first_response_at and last_customer_sentiment in ('neutral', 'positive')
-                then last_customer_at
-            when is_last_post_by_brand
-                and as_of.as_of_at - last_post_at >= to_hours({{ var('resolution_silence_hours') }})
-                then last_post_at
+            when coalesce(intent, 'unknown') not in ('complaint', 'question', 'request', 'unknown') then 'not_actionable'
+            when first_response_at is null then 'unanswered'
+            when after_reply_sentiment = 'negative' or after_reply_intent = 'complaint' then 'unresolved'
+            when after_reply_sentiment = 'positive' or after_reply_is_confirmation then 'resolved'
+            when last_reply_is_handoff then 'moved_to_private'
+            else 'answered_no_confirmation'
+        end as outcome,
+        case
+            when first_response_at is not null and after_reply_sentiment is distinct from 'negative'
+                and after_reply_intent is distinct from 'complaint'
+                and (after_reply_sentiment = 'positive' or after_reply_is_confirmation)
+                then after_reply_last_customer_at
         end as resolved_at,
         as_of.as_of_at,
     from conversations

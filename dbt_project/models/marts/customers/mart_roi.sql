@@ -2,6 +2,11 @@
     What answering on social is worth to a brand, per month (UTC month of the conversation's first post):
     contacts deflected from the call centre and their cost, and the revenue of customers whose complaint
     was recovered or who were answered, in the revenue window after the conversation.
+
+    Each order counts at most once per measure: it goes to the customer's most recent earlier qualifying
+    conversation with that brand whose window holds it (two conversations a week apart no longer both claim
+    the same order). "Answered" means the same conversations in answered_contacts and revenue_after_answer:
+    actionable and answered. Every assumption is a column, labelled assumed_*, from a documented dbt var.
 #}
 with conversations as (
     select * from {{ ref('fct_conversations') }}
@@ -11,17 +16,53 @@ orders as (
     select * from {{ ref('stg_raw__orders') }}
 ),
 
-after_conversation as (
-    select
-        conversations.conversation_id,
-        sum(orders.amount) as revenue_after,
+answered as (
+    select conversation_id, customer_id, brand, first_inbound_at
     from conversations
-    inner join orders
-        on conversations.customer_id = orders.customer_id
-        and conversations.brand = orders.brand
-        and orders.ordered_at > conversations.first_inbound_at
-        and orders.ordered_at <= conversations.first_inbound_at + to_days({{ var('revenue_window_days') }})
-    group by conversations.conversation_id
+    where is_actionable and is_responded and customer_id is not null
+),
+
+recovered as (
+    select conversation_id, customer_id, brand, first_inbound_at
+    from conversations
+    where is_recovered and customer_id is not null
+),
+
+answer_attribution as (
+    -- each order to the latest answered conversation before it whose window holds it
+    select
+        orders.order_id,
+        any_value(orders.amount) as amount,
+        arg_max(answered.conversation_id, answered.first_inbound_at) as conversation_id,
+    from orders
+    inner join answered
+        on orders.customer_id = answered.customer_id
+        and orders.brand = answered.brand
+        and orders.ordered_at > answered.first_inbound_at
+        and orders.ordered_at <= answered.first_inbound_at + to_days({{ var('revenue_window_days') }})
+    group by orders.order_id
+),
+
+recovery_attribution as (
+    select
+        orders.order_id,
+        any_value(orders.amount) as amount,
+        arg_max(recovered.conversation_id, recovered.first_inbound_at) as conversation_id,
+    from orders
+    inner join recovered
+        on orders.customer_id = recovered.customer_id
+        and orders.brand = recovered.brand
+        and orders.ordered_at > recovered.first_inbound_at
+        and orders.ordered_at <= recovered.first_inbound_at + to_days({{ var('revenue_window_days') }})
+    group by orders.order_id
+),
+
+revenue_after_answer as (
+    select conversation_id, sum(amount) as revenue from answer_attribution group by conversation_id
+),
+
+revenue_after_recovery as (
+    select conversation_id, sum(amount) as revenue from recovery_attribution group by conversation_id
 ),
 
 monthly as (
@@ -31,16 +72,15 @@ monthly as (
         count(*) filter (where conversations.is_actionable and conversations.is_responded) as answered_contacts,
         count(*) filter (where conversations.is_recovered) as recovered_conversations,
         count(distinct conversations.customer_id) filter (where conversations.is_recovered) as recovered_customers,
-        coalesce(sum(after_conversation.revenue_after) filter (where conversations.is_recovered), 0)
-            as revenue_after_recovery,
-        count(distinct conversations.customer_id) filter (
-            where conversations.is_responded and after_conversation.revenue_after > 0
-        ) as answered_customers_retained,
-        coalesce(sum(after_conversation.revenue_after) filter (where conversations.is_responded), 0)
-            as revenue_after_answer,
+        coalesce(sum(revenue_after_recovery.revenue), 0) as revenue_after_recovery,
+        count(distinct conversations.customer_id) filter (where revenue_after_answer.revenue > 0)
+            as answered_customers_retained,
+        coalesce(sum(revenue_after_answer.revenue), 0) as revenue_after_answer,
     from conversations
-    left join after_conversation
-        on conversations.conversation_id = after_conversation.conversation_id
+    left join revenue_after_answer
+        on conversations.conversation_id = revenue_after_answer.conversation_id
+    left join revenue_after_recovery
+        on conversations.conversation_id = revenue_after_recovery.conversation_id
     group by all
 ),
 
@@ -56,6 +96,10 @@ final as (
         revenue_after_recovery,
         answered_customers_retained,
         revenue_after_answer,
+        -- the assumptions behind the figures above, on every row (dbt vars; see dbt_project.yml)
+        {{ var('deflection_rate') }}::double as assumed_deflection_rate,
+        {{ var('cost_per_call') }}::double as assumed_cost_per_call,
+        {{ var('revenue_window_days') }}::integer as assumed_revenue_window_days,
     from monthly
 )
 

@@ -36,6 +36,7 @@ windowed as (
         avg(net_sentiment) over last_28_days as net_sentiment_28d_baseline,
         stddev_samp(net_sentiment) over last_7_days as net_sentiment_7d_sd,
         avg(negative_count) over last_7_days as negative_count_7d_mean,
+        count(*) over last_7_days as baseline_days,
         stddev_samp(negative_count) over last_7_days as negative_count_7d_sd,
         post_count / sum(post_count) over (partition by industry, activity_date) as share_of_voice,
     from scored
@@ -62,12 +63,20 @@ final as (
         net_sentiment,
         net_sentiment_7d_baseline,
         net_sentiment_28d_baseline,
+        negative_count_7d_mean,
+        negative_count_7d_sd,
+        baseline_days,
+        -- a spike needs volume (spike_min_negatives) and a baseline (spike_min_baseline_days of the previous 7
+        -- with posts): three negative posts on a quiet day, or a brand's first day, are not a spike
         coalesce(
-            negative_count > negative_count_7d_mean + {{ var('spike_k') }} * negative_count_7d_sd,
+            negative_count >= {{ var('spike_min_negatives') }}
+            and baseline_days >= {{ var('spike_min_baseline_days') }}
+            and negative_count > negative_count_7d_mean + {{ var('spike_k') }} * negative_count_7d_sd,
             false
         ) as is_negative_spike,
         coalesce(
-            net_sentiment < net_sentiment_7d_baseline - {{ var('spike_k') }} * net_sentiment_7d_sd,
+            baseline_days >= {{ var('spike_min_baseline_days') }}
+            and net_sentiment < net_sentiment_7d_baseline - {{ var('spike_k') }} * net_sentiment_7d_sd,
             false
         ) as is_sentiment_dip,
         share_of_voice,

@@ -12,6 +12,7 @@ daily as (
         first_inbound_date as activity_date,
         source,
         primary_category as category,
+        language,
         count(*) as conversation_count,
         count(*) filter (where is_actionable) as actionable_count,
         count(*) filter (where is_actionable and is_responded) as responded_actionable_count,
@@ -25,6 +26,9 @@ daily as (
         avg(first_response_business_seconds) filter (where is_actionable) as mean_first_response_business_seconds,
         count(*) filter (where is_actionable and not is_sla_breached) as within_sla_count,
         count(*) filter (where is_actionable and is_resolved) as resolved_count,
+        count(*) filter (where outcome = 'moved_to_private') as moved_to_private_count,
+        count(*) filter (where outcome = 'unresolved') as unresolved_count,
+        count(*) filter (where outcome = 'answered_no_confirmation') as answered_no_confirmation_count,
         median(resolution_seconds) filter (where is_actionable and is_resolved) as median_resolution_seconds,
     from conversations
     group by all
@@ -37,6 +41,7 @@ backlog_days as (
         brand,
         source,
         primary_category as category,
+        language,
         unnest(generate_series(
             first_inbound_date,
             least(
@@ -58,6 +63,7 @@ backlog as (
         activity_date,
         source,
         category,
+        language,
         count(*) as backlog_count,
         count(*) filter (where age_hours < 1) as backlog_under_1h,
         count(*) filter (where age_hours >= 1 and age_hours < 4) as backlog_1h_to_4h,
@@ -81,6 +87,7 @@ final as (
         coalesce(daily.activity_date, backlog.activity_date) as activity_date,
         coalesce(daily.source, backlog.source) as source,
         coalesce(daily.category, backlog.category) as category,
+        coalesce(daily.language, backlog.language) as language,
         coalesce(daily.conversation_count, 0) as conversation_count,
         coalesce(daily.actionable_count, 0) as actionable_count,
         coalesce(daily.responded_actionable_count, 0) as responded_actionable_count,
@@ -94,6 +101,10 @@ final as (
         daily.within_sla_count / nullif(daily.actionable_count, 0) as within_sla_rate,
         coalesce(daily.resolved_count, 0) as resolved_count,
         daily.resolved_count / nullif(daily.actionable_count, 0) as resolution_rate,
+        coalesce(daily.moved_to_private_count, 0) as moved_to_private_count,
+        daily.moved_to_private_count / nullif(daily.actionable_count, 0) as handoff_rate,
+        coalesce(daily.unresolved_count, 0) as unresolved_count,
+        coalesce(daily.answered_no_confirmation_count, 0) as answered_no_confirmation_count,
         daily.median_resolution_seconds,
         coalesce(backlog.backlog_count, 0) as backlog_count,
         coalesce(backlog.backlog_under_1h, 0) as backlog_under_1h,
@@ -106,6 +117,7 @@ final as (
         and daily.activity_date = backlog.activity_date
         and daily.source = backlog.source
         and daily.category = backlog.category
+        and daily.language is not distinct from backlog.language
 )
 
 select * from final

@@ -1,0 +1,15 @@
+{#
+    Phrases that decide a conversation's outcome (fct_conversations.outcome). Patterns are RE2 regular
+    expressions over the lower-cased, PII-redacted text; the lists are dbt vars (dbt_project.yml), so a team adds
+    its own wording without touching SQL. English plus the most common Spanish forms.
+#}
+
+{% macro is_handoff(text) -%}
+    {#- a brand reply asking to continue privately: DM, e-mail, phone, a form or a link -#}
+    coalesce(regexp_matches(lower({{ text }}), '{{ var("handoff_pattern") | replace("'", "''") }}'), false)
+{%- endmacro %}
+
+{% macro is_confirmation(text) -%}
+    {#- a customer post confirming the problem is gone, or thanking: "works now", "sorted", "thank you" -#}
+    coalesce(regexp_matches(lower({{ text }}), '{{ var("confirmation_pattern") | replace("'", "''") }}'), false)
+{%- endmacro %}
