@@ -29,14 +29,20 @@ def test_twcs_file_builds_green_with_empty_crm_marts(tmp_path, monkeypatch):
             "fct_conversations", "mart_service_performance", "mart_sentiment", "mart_customer_recovery",
             "dim_customers", "mart_retention", "mart_wallet_share", "mart_roi")}
         brands = {b for (b,) in con.execute("select brand from marts.dim_brands where not is_configured").fetchall()}
+        hours = con.execute("select brand, hours_source, business_open_hour, business_close_hour, business_days "
+                            "from marts.dim_brands order by brand").fetchall()
+        zero_business = con.execute("select avg((first_response_business_seconds = 0)::int) from marts.fct_conversations "
+                                    "where is_responded").fetchall()[0][0]
     roots = (world.posts["parent_post_id"].isna()).sum()
     assert counts["fct_conversations"] == roots
     assert counts["mart_service_performance"] > 0 and counts["mart_sentiment"] > 0
     assert counts["mart_customer_recovery"] > 0 and counts["mart_roi"] > 0
     # no CRM in a twcs file: no customers, no retention, no wallet share
     assert counts["dim_customers"] == counts["mart_retention"] == counts["mart_wallet_share"] == 0
-    # the brands of the file are found and run on the default business hours
+    # the brands of the file are found; not configured, their staffed hours are inferred from their replies
     assert brands == set(world.brands["handle"])
+    assert {source for _, source, *_ in hours} == {"inferred"}
+    assert zero_business < 0.2  # on 09-17 UTC weekdays, most business response times read 0
 
 
 def test_dbt_docs_generate_works(built):

@@ -1,6 +1,14 @@
 {#
-    Every brand that appears in the data, with its service configuration. Brands missing from raw.brands
-    (for example the support accounts of a twcs file) get the project's default hours and SLA (dbt vars).
+    Every brand that appears in the data, with its service configuration and where its business hours come from
+    (hours_source):
+    - configured: raw.brands holds the brand;
+    - inferred: not configured (e.g. the support accounts of a twcs file), but it replied at least
+      hours_inference_min_replies times in its last hours_inference_days of data (or its last 200 replies, where
+      those days hold fewer): its staffed hours are the UTC
+      hours holding at least hours_inference_min_share of its replies (first to last), on the ISO weekdays
+      holding at least a quarter of its busiest weekday's replies;
+    - default: neither; the project's default hours (dbt vars).
+    Every brand not configured gets the default SLA.
 #}
 with configured as (
     select * from {{ ref('stg_raw__brands') }}
@@ -12,28 +20,99 @@ seen as (
     where brand is not null
 ),
 
-unconfigured as (
-    select
-        seen.brand,
-        seen.brand as brand_name,
-        'generic' as industry,
-        []::varchar[] as competitors,
-        '{{ var("default_timezone") }}' as timezone_name,
-        {{ var("default_business_open_hour") }} as business_open_hour,
-        {{ var("default_business_close_hour") }} as business_close_hour,
-        {{ var("default_business_days") }}::integer[] as business_days,
-        []::date[] as holidays,
-        {{ var("default_sla_minutes") }} as sla_minutes,
-        false as is_configured,
+unconfigured_seen as (
+    select seen.brand
     from seen
     anti join configured
         on seen.brand = configured.brand
+),
+
+replies as (
+    select
+        posts.brand,
+        posts.created_at,
+        max(posts.created_at) over (partition by posts.brand) as newest_reply_at,
+        row_number() over (partition by posts.brand order by posts.created_at desc) as recency,
+    from {{ ref('stg_raw__posts') }} as posts
+    semi join unconfigured_seen
+        on posts.brand = unconfigured_seen.brand
+    where not posts.is_inbound
+),
+
+recent_replies as (
+    select * from replies
+    -- the last hours_inference_days, or the brand's last 200 replies where those days hold fewer
+    where created_at > newest_reply_at - to_days({{ var('hours_inference_days') }}) or recency <= 200
+),
+
+by_hour as (
+    select brand, hour(created_at) as reply_hour, count(*) as replies,
+    from recent_replies
+    group by all
+),
+
+by_weekday as (
+    select brand, isodow(created_at) as reply_weekday, count(*) as replies,
+    from recent_replies
+    group by all
+),
+
+staffed_hours as (
+    select
+        by_hour.brand,
+        min(by_hour.reply_hour) filter (where by_hour.replies >= totals.replies * {{ var('hours_inference_min_share') }})
+            as open_hour,
+        max(by_hour.reply_hour) filter (where by_hour.replies >= totals.replies * {{ var('hours_inference_min_share') }}) + 1
+            as close_hour,
+        any_value(totals.replies) as replies,
+    from by_hour
+    inner join (select brand, sum(replies) as replies from by_hour group by brand) as totals
+        on by_hour.brand = totals.brand
+    group by by_hour.brand
+),
+
+staffed_days as (
+    select
+        by_weekday.brand,
+        list_sort(list(by_weekday.reply_weekday) filter (where by_weekday.replies >= busiest.replies * 0.25)) as days,
+    from by_weekday
+    inner join (select brand, max(replies) as replies from by_weekday group by brand) as busiest
+        on by_weekday.brand = busiest.brand
+    group by by_weekday.brand
+),
+
+inferred as (
+    select staffed_hours.brand, staffed_hours.open_hour, staffed_hours.close_hour, staffed_days.days,
+    from staffed_hours
+    inner join staffed_days
+        on staffed_hours.brand = staffed_days.brand
+    where staffed_hours.replies >= {{ var('hours_inference_min_replies') }}
+),
+
+unconfigured as (
+    select
+        unconfigured_seen.brand,
+        unconfigured_seen.brand as brand_name,
+        'generic' as industry,
+        []::varchar[] as competitors,
+        case when inferred.brand is not null then 'UTC' else '{{ var("default_timezone") }}' end as timezone_name,
+        coalesce(inferred.open_hour, {{ var("default_business_open_hour") }}) as business_open_hour,
+        coalesce(inferred.close_hour, {{ var("default_business_close_hour") }}) as business_close_hour,
+        coalesce(inferred.days, {{ var("default_business_days") }}::integer[]) as business_days,
+        []::date[] as holidays,
+        {{ var("default_sla_minutes") }} as sla_minutes,
+        false as is_configured,
+        case when inferred.brand is not null then 'inferred' else 'default' end as hours_source,
+    from unconfigured_seen
+    left join inferred
+        on unconfigured_seen.brand = inferred.brand
 ),
 
 final as (
     select
         *,
         true as is_configured,
+        'configured' as hours_source,
     from configured
 
     union all by name

@@ -106,6 +106,7 @@ final as (
         coalesce(conversations.is_english, true) as is_english,
         coalesce(conversations.language, 'en') as language,
         brands.sla_minutes as sla_target_minutes,
+        brands.hours_source as business_hours_source,
         coalesce(business_time.wait_business_seconds > brands.sla_minutes * 60, false) as is_sla_breached,
         case
             when not conversations.is_responded then 'unanswered'

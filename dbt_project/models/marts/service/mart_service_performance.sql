@@ -81,7 +81,11 @@ backlog as (
     group by all
 ),
 
-final as (
+brands as (
+    select brand, hours_source from {{ ref('int_brands_resolved') }}
+),
+
+joined as (
     select
         coalesce(daily.brand, backlog.brand) as brand,
         coalesce(daily.activity_date, backlog.activity_date) as activity_date,
@@ -118,6 +122,16 @@ final as (
         and daily.source = backlog.source
         and daily.category = backlog.category
         and daily.language is not distinct from backlog.language
+),
+
+final as (
+    select
+        joined.*,
+        -- whether the business-time figures use the brand's configured, inferred or default hours
+        brands.hours_source as business_hours_source,
+    from joined
+    left join brands
+        on joined.brand = brands.brand
 )
 
 select * from final
