@@ -37,13 +37,13 @@ DATASETS: dict[str, str] = {
         from marts.fct_conversations
         where is_actionable and is_responded
         group by all order by brand, period""",
-    # counts behind response rate and within-SLA % (definitions in _service__models.yml)
+    # the counts mart_service_performance defines (its yaml), summed to brand x week: the page re-aggregates them
     "service": """
-        select brand, date_trunc('week', first_inbound_date)::date as period,
-               count(*) filter (where is_actionable) as actionable,
-               count(*) filter (where is_actionable and is_responded) as responded,
-               count(*) filter (where is_actionable and not is_sla_breached) as within_sla
-        from marts.fct_conversations
+        select brand, date_trunc('week', activity_date)::date as period,
+               sum(actionable_count) as actionable, sum(responded_actionable_count) as responded,
+               sum(within_sla_count) as within_sla, sum(resolved_count) as resolved,
+               sum(moved_to_private_count) as moved_to_private
+        from marts.mart_service_performance
         group by all order by brand, period""",
     "sentiment": """
         select brand, activity_date as period, post_count, positive_count, negative_count, net_sentiment,
@@ -75,7 +75,8 @@ DATASETS: dict[str, str] = {
         group by all order by brand, period, brands_used, satisfaction_rank""",
     "roi": """
         select brand, activity_month as period, answered_contacts, deflected_contacts, call_cost_avoided,
-               recovered_customers, revenue_after_recovery, revenue_after_answer
+               recovered_customers, revenue_after_recovery, revenue_after_answer, assumed_deflection_rate,
+               assumed_cost_per_call, assumed_revenue_window_days
         from marts.mart_roi
         order by brand, period""",
 }
@@ -86,16 +87,18 @@ CHARTS: list[tuple[str, str, str]] = [
      "conversations, per brand and week."),
     ("frt-business", "First response time, business hours",
      "The same, counting only each brand's opening hours (nights, weekends and holidays excluded)."),
-    ("service-rates", "Response rate and within-SLA %",
-     "Share of actionable conversations answered at all, and share answered within the brand's SLA target "
-     "(an unanswered conversation past its target counts as a breach)."),
+    ("service-rates", "Response, SLA, resolution and handoff rates",
+     "Shares of actionable conversations (mart_service_performance): answered at all; answered within the brand's "
+     "SLA (an unanswered conversation past its target counts as a breach); resolved (the customer confirmed or "
+     "thanked after the answer); moved to a private channel (DM, e-mail, phone, form, link), which is not resolved."),
     ("sentiment", "Net sentiment, with negative spikes",
-     "(positive - negative) / posts over the trailing 7 days; a red cross marks a day whose net sentiment fell "
-     "below its 28-day baseline by more than spike_k standard deviations (mart_sentiment.is_negative_spike)."),
+     "(positive - negative) / (positive + negative) customer posts over the trailing 7 days, as mart_sentiment "
+     "defines net sentiment; a red cross marks a spike day: at least spike_min_negatives negative posts, and more "
+     "than the previous 7 days' mean plus spike_k standard deviations, with a baseline of enough days."),
     ("categories", "Complaint category mix",
      "Share of complaint conversations by primary category per week (top eight categories of the selection)."),
     ("recovery", "Recovery rate by response speed",
-     "Conversations that started negative and ended neutral or positive, by how fast the brand first replied."),
+     "Conversations that started negative and ended positive, by how fast the brand first replied."),
     ("retention", "Retention by service experience",
      "Share of customers ordering from the brand k months after their first conversation with it, by how that "
      "conversation was handled."),
@@ -103,8 +106,9 @@ CHARTS: list[tuple[str, str, str]] = [
      "Observed share of category spend (markers) by the brand's satisfaction rank among the brands a customer "
      "uses, against the Wallet Allocation Rule (lines): (1 - rank / (n + 1)) x 2 / n."),
     ("roi", "ROI per brand",
-     "Call-centre cost avoided by answering on social (answered contacts x deflection rate x cost per call) and "
-     "revenue from recovered customers after the conversation."),
+     "Call-centre cost avoided by answering on social (answered contacts x deflection rate x cost per call: the "
+     "deflection rate is an assumption, shown in the tile) and gross orders of recovered customers within the "
+     "revenue window after the conversation (each order once). Orders that followed, not revenue caused."),
 ]
 
 

@@ -416,17 +416,20 @@ def run_all(*, settings: Settings | None = None, run_id: str | None = None,
     return results
 
 
+# the headline figures as marts.mart_service_summary defines them: rounded for the terminal, not recomputed
 HEADLINE_KPIS = """
 select
     brand,
-    count(*) as convs,
-    round(avg(is_responded::int) filter (where is_actionable), 3) as resp_rate,
-    round(median(first_response_seconds) filter (where is_actionable) / 60, 1) as frt_min,
-    round(median(first_response_business_seconds) filter (where is_actionable) / 60, 1) as frt_bus_min,
-    round(1 - avg(is_sla_breached::int) filter (where is_actionable), 3) as in_sla,
-    round(avg(is_recovered::int) filter (where is_negative_start), 3) as recovered,
-from marts.fct_conversations
-group by brand
+    conversation_count as convs,
+    round(response_rate, 3) as resp_rate,
+    round(median_first_response_minutes, 1) as frt_min,
+    round(median_first_response_business_minutes, 1) as frt_bus_min,
+    round(within_sla_rate, 3) as in_sla,
+    round(resolution_rate, 3) as resolved,
+    round(handoff_rate, 3) as handoff,
+    round(recovery_rate, 3) as recovered,
+    round(non_english_actionable_share, 3) as non_en,
+from marts.mart_service_summary
 order by brand
 """
 
@@ -437,7 +440,7 @@ def summary(settings: Settings | None = None) -> dict[str, object]:
     with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
         rows = {schema: table_counts(con, schema) for schema in ("raw", "enriched", "marts")}
         kpis = []
-        if "fct_conversations" in rows["marts"]:
+        if "mart_service_summary" in rows["marts"]:
             cursor = con.execute(HEADLINE_KPIS)
             columns = [d[0] for d in cursor.description]
             kpis = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

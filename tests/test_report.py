@@ -21,7 +21,11 @@ create table marts.mart_retention (brand varchar, cohort_month date, service_exp
 create table marts.mart_wallet_share (brand varchar, activity_month date, brands_used int,
     satisfaction_rank double, observed_share double);
 create table marts.mart_roi (brand varchar, activity_month date, answered_contacts int, deflected_contacts double,
-    call_cost_avoided double, recovered_customers int, revenue_after_recovery double, revenue_after_answer double);
+    call_cost_avoided double, recovered_customers int, revenue_after_recovery double, revenue_after_answer double,
+    assumed_deflection_rate double, assumed_cost_per_call double, assumed_revenue_window_days int);
+create table marts.mart_service_performance (brand varchar, activity_date date, source varchar, category varchar,
+    language varchar, actionable_count int, responded_actionable_count int, within_sla_count int, resolved_count int,
+    moved_to_private_count int);
 """
 
 
@@ -39,6 +43,11 @@ def published(tmp_path):
         ('A', '2026-01-08', true,  false, true,  null, null, 'complaint', 'refund'),
         ('A', '2026-01-09', false, false, false, null, null, 'praise',    'customer_service'),
         ('B', '2026-01-06', true,  true,  false,  120,  120, 'complaint', 'outage')""")
+    con.execute("""insert into marts.mart_service_performance values
+        ('A', '2026-01-05', 's', 'delay', 'en', 2, 2, 1, 1, 0),
+        ('A', '2026-01-08', 's', 'refund', 'es', 1, 0, 0, 0, 0),
+        ('A', '2026-01-11', 's', 'booking', 'en', 1, 1, 1, 0, 1),
+        ('B', '2026-01-06', 's', 'outage', 'en', 1, 1, 1, 1, 0)""")
     # two customers with two brands each: A ranked 1st by one (share 0.7) and 2nd by the other (share 0.2)
     con.execute("""insert into marts.mart_wallet_share values
         ('A', '2026-01-01', 2, 1.0, 0.7), ('A', '2026-01-01', 2, 2.0, 0.2), ('A', '2026-01-01', 1, 1.0, 1.0)""")
@@ -59,8 +68,9 @@ def test_collect_aggregates_by_brand_and_week(published):
     assert a_frt["p90_business_min"] == pytest.approx(26.0)  # 10 + 0.8 x (30 - 10)
     assert rows["frt"][1]["brand"] == "B" and rows["frt"][1]["median_min"] == 2.0
     # A: 4 actionable, 3 answered, 2 within SLA (the unanswered one and the 100-minute one breached)
+    # A: the mart's counts for two days of one week (Monday 5 and Sunday 11 January) and two languages, summed
     assert rows["service"][0] == {"brand": "A", "period": "2026-01-05", "actionable": 4, "responded": 3,
-                                  "within_sla": 2}
+                                  "within_sla": 2, "resolved": 1, "moved_to_private": 1}
     # complaints only, by primary category: delay 2, refund 1 (the question and the praise are not complaints)
     assert [(r["brand"], r["category"], r["conversations"]) for r in rows["categories"]] == [
         ("A", "delay", 2), ("A", "refund", 1), ("B", "outage", 1)]

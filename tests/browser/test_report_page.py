@@ -79,6 +79,52 @@ def test_run_writes_the_report_and_every_chart_is_drawn_offline(built, page):
                                                   "(where is_actionable and is_responded) from marts.fct_conversations")
     assert _kpi(page, "actionable conversations") == f"{actionable:,}"
     assert _kpi(page, "response rate") == f"{100 * responded / actionable:.1f}%"
+    # resolution and handoff as the mart counts them; net sentiment as mart_sentiment defines it
+    resolved, moved, mart_actionable = _published(
+        settings, "select sum(resolved_count), sum(moved_to_private_count), sum(actionable_count) "
+                  "from marts.mart_service_performance")
+    assert mart_actionable == actionable
+    assert _kpi(page, "resolved (customer confirmed)") == f"{100 * resolved / actionable:.1f}%"
+    assert _kpi(page, "moved to private channel") == f"{100 * moved / actionable:.1f}%"
+    positive, negative = _published(settings, "select sum(positive_count), sum(negative_count) from marts.mart_sentiment")
+    assert _kpi(page, "net sentiment") == f"{(positive - negative) / (positive + negative):.2f}"
+    # the assumptions behind the value figures are on the page, from the mart
+    labels = page.locator(".kpi .label").all_inner_texts()
+    assert any("assumes 50% deflection at 8.01/call" in label for label in labels)
+
+
+def test_the_report_data_is_the_marts(built):
+    """The figures the page carries (JSON in script#report-data) are the marts' own, brand by brand."""
+    import json
+
+    settings, _ = built
+    html = (settings.reports_dir / "latest" / "index.html").read_text()
+    data = json.loads(html.split('<script type="application/json" id="report-data">')[1].split("</script>")[0])["data"]
+
+    def per_brand(dataset: str, field: str) -> dict[str, float]:
+        d = data[dataset]
+        out: dict[str, float] = {}
+        for row in d["rows"]:
+            record = dict(zip(d["columns"], row, strict=True))
+            out[record["brand"]] = out.get(record["brand"], 0) + (record[field] or 0)
+        return out
+
+    con = duckdb.connect(str(settings.published_warehouse), read_only=True)
+    try:
+        for dataset, field, mart, column in (
+                ("service", "actionable", "mart_service_performance", "actionable_count"),
+                ("service", "resolved", "mart_service_performance", "resolved_count"),
+                ("service", "moved_to_private", "mart_service_performance", "moved_to_private_count"),
+                ("sentiment", "negative_count", "mart_sentiment", "negative_count"),
+                ("roi", "revenue_after_recovery", "mart_roi", "revenue_after_recovery"),
+                ("roi", "call_cost_avoided", "mart_roi", "call_cost_avoided")):
+            expected = dict(con.execute(f"select brand, sum({column}) from marts.{mart} group by brand").fetchall())
+            got = per_brand(dataset, field)
+            assert got.keys() == expected.keys(), dataset
+            for brand in expected:
+                assert got[brand] == pytest.approx(float(expected[brand]), rel=1e-6), (dataset, field, brand)
+    finally:
+        con.close()
 
 
 def test_brand_and_date_filters_recompute_every_chart(built, page):

@@ -102,6 +102,7 @@ joined as (
         daily.median_first_response_business_seconds,
         daily.p90_first_response_business_seconds,
         daily.mean_first_response_business_seconds,
+        coalesce(daily.within_sla_count, 0) as within_sla_count,
         daily.within_sla_count / nullif(daily.actionable_count, 0) as within_sla_rate,
         coalesce(daily.resolved_count, 0) as resolved_count,
         daily.resolved_count / nullif(daily.actionable_count, 0) as resolution_rate,

@@ -1,0 +1,35 @@
+{#
+    The headline figures per brand over all the data, as `socialcx summary` and the report's header show them:
+    defined here once, read as they are (no formula in Python or JavaScript).
+#}
+with conversations as (
+    select * from {{ ref('fct_conversations') }}
+),
+
+final as (
+    select
+        brand,
+        count(*) as conversation_count,
+        count(*) filter (where is_actionable) as actionable_count,
+        count(*) filter (where is_actionable and is_responded) / nullif(count(*) filter (where is_actionable), 0)
+            as response_rate,
+        median(first_response_seconds) filter (where is_actionable) / 60 as median_first_response_minutes,
+        median(first_response_business_seconds) filter (where is_actionable) / 60
+            as median_first_response_business_minutes,
+        count(*) filter (where is_actionable and not is_sla_breached) / nullif(count(*) filter (where is_actionable), 0)
+            as within_sla_rate,
+        count(*) filter (where outcome = 'resolved') / nullif(count(*) filter (where is_actionable), 0)
+            as resolution_rate,
+        count(*) filter (where outcome = 'moved_to_private') / nullif(count(*) filter (where is_actionable), 0)
+            as handoff_rate,
+        count(*) filter (where is_recovered) / nullif(count(*) filter (where is_negative_start), 0) as recovery_rate,
+        count(*) filter (where is_neutralized) / nullif(count(*) filter (where is_negative_start), 0)
+            as neutralized_rate,
+        count(*) filter (where is_actionable and language <> 'en') / nullif(count(*) filter (where is_actionable), 0)
+            as non_english_actionable_share,
+        any_value(business_hours_source) as business_hours_source,
+    from conversations
+    group by brand
+)
+
+select * from final
