@@ -47,7 +47,7 @@ class Webhook:
 def wide_window(monkeypatch):
     """The small test world has a thin last day: look back ten days so there are incidents of both kinds."""
     monkeypatch.setenv("SOCIALCX_ALERT_WINDOW_HOURS", "240")
-    monkeypatch.setenv("SOCIALCX_ALERT_SPIKE_DAYS", "10")
+    monkeypatch.setenv("SOCIALCX_ALERT_SPIKE_DAYS", "400")  # spikes need volume now: look over the whole year
 
 
 @pytest.fixture
@@ -83,12 +83,13 @@ def test_each_incident_alerts_once_on_each_channel(copy_built, channels):
     webhook, mailbox = channels
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         incidents = detect(con, settings)
-        # worked out from the marts directly: spikes of the last 10 days, breaches of the last 240 hours
+        # worked out from the marts directly: spikes of the last 400 days, breaches of the last 240 hours, both
+        # before the newest post (the marts' as-of time)
         spikes = con.execute("select count(*) from marts.mart_sentiment where is_negative_spike and activity_date > "
-                             "(select max(last_post_at)::date from marts.fct_conversations) - 10").fetchone()[0]
+                             "(select max(created_at)::date from marts.fct_posts) - 400").fetchone()[0]
         breaches = con.execute("""select count(*) from marts.fct_conversations where not is_responded
             and is_sla_breached and (urgency = 'high' or first_customer_sentiment = 'negative')
-            and first_inbound_at > (select max(last_post_at) from marts.fct_conversations) - interval 240 hours
+            and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 240 hours
             """).fetchone()[0]
     assert len(incidents) == spikes + breaches
     assert spikes > 0 and breaches > 0
@@ -100,6 +101,10 @@ def test_each_incident_alerts_once_on_each_channel(copy_built, channels):
     assert all(rcpt == ["care-leads@example.com"] for rcpt, _ in mailbox.messages)
     unanswered = [b["text"] for b in webhook.bodies if "unanswered past SLA" in b["text"]]
     assert len(unanswered) == breaches and all("Post (redacted)" in text for text in unanswered)
+    # like with like: the wait in business minutes against the SLA in business minutes
+    assert all("business minutes against an SLA of" in text for text in unanswered)
+    spiked = [b["text"] for b in webhook.bodies if "negative sentiment spike" in b["text"]]
+    assert len(spiked) == spikes and all("spike_min_negatives" in text and "+/-" in text for text in spiked)
 
     # the next run (or a re-run, or a backfill) finds the same incidents and sends nothing
     second = stages.alert(settings=settings)
@@ -127,3 +132,29 @@ def test_a_channel_that_is_down_gets_the_alerts_on_the_next_run(copy_built, chan
 def test_without_connections_alerts_are_detected_but_not_sent(copy_built):
     result = stages.alert(settings=get_settings())
     assert result["channels"] == [] and result["incidents"] > 0 and result["sent"] == {}
+
+
+def test_one_failing_alert_kind_never_stops_the_others(copy_built):
+    """A spike query that fails (here: its mart is gone) once stopped every alert, urgent unanswered posts
+    included. Each kind is detected on its own."""
+    settings = get_settings()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("drop table marts.mart_sentiment")
+    result = stages.alert(settings=settings)
+    assert result["incidents"] > 0  # the unanswered alerts are still found
+    assert len(result["failed"]) == 1 and result["failed"][0].startswith("negative_spike: CatalogException")
+
+
+def test_a_spike_day_without_a_baseline_is_no_spike_and_formats(copy_built):
+    """A new brand's first day (no baseline) crashed the alert stage formatting a NULL baseline."""
+    settings = get_settings()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("""insert into marts.mart_sentiment (brand, activity_date, industry, post_count, positive_count,
+            neutral_count, negative_count, net_sentiment, is_negative_spike, is_sentiment_dip, share_of_voice)
+            values ('NewBrandHelp', (select max(created_at)::date from marts.fct_posts), 'generic', 9, 0, 0, 9, -1.0,
+                    true, false, 1.0)""")  # as an older mart flagged it: no baseline, no mean, no sd
+        failed: list[str] = []
+        alerts = detect(con, settings, failed)
+    assert failed == []
+    [spike] = [a for a in alerts if a.brand == "NewBrandHelp"]
+    assert "9 negative of 9" in spike.text and "n/a +/- n/a" in spike.text

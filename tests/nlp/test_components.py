@@ -48,7 +48,7 @@ def test_non_english_posts_are_flagged_and_left_unscored(nlp, text, lang):
     doc = nlp(text)
     assert doc._.lang == lang
     assert doc._.is_english is False
-    assert doc._.sentiment_label is None and doc._.sentiment_score is None and doc._.intent is None
+    assert doc._.sentiment_label is None and doc._.sentiment_score is None and doc._.intent == "unknown"
 
 
 def test_english_with_a_few_shared_words_stays_english(nlp):
@@ -208,3 +208,38 @@ def test_stop_word_lists_read_from_their_files_are_spacys():
 
     for code in ("en", "es", "fr", "de", "pt", "it", "nl"):
         assert _stop_words(code) == set(import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS), code
+
+
+@pytest.mark.parametrize("text", [
+    "@SkyLarkAir mi vuelo fue cancelado y nadie me ayuda, es una vergüenza",
+    "@VoltMobileCare je n'ai plus de réseau depuis hier et personne ne répond",
+])
+def test_a_post_the_rules_cannot_read_has_intent_unknown_never_none(nlp, text):
+    doc = nlp(text)
+    assert doc._.intent == "unknown" and doc._.urgency == "medium"  # still a customer to answer, not ranked low
+    assert doc._.is_churn_threat is False and doc._.is_legal_safety is False
+
+
+@pytest.mark.parametrize("text", [
+    '@BasketBoxSupport your policy says "food safety is our top priority" and my order was two days late',
+    "@SkyLarkAir RT @news: passenger threatens to sue airline over lost luggage",
+    "@ParcelMartHelp the sign read \u201cwe will never switch to plastic\u201d, can I still order the blender?",
+])
+def test_flags_ignore_quoted_and_retweeted_text(nlp, text):
+    doc = nlp(text)
+    assert not doc._.is_legal_safety and not doc._.is_churn_threat
+    assert doc._.urgency != "high"
+
+
+@pytest.mark.parametrize("text", [
+    "all of Verizon is down",
+    "@VoltMobileCare outage in Leeds? no signal at all",
+    "@ClearWaveHelp internet not working for anyone on our street",
+])
+def test_outage_words_raise_urgency(nlp, text):
+    assert nlp(text)._.urgency == "high"
+
+
+def test_the_authors_own_words_still_raise_flags(nlp):
+    doc = nlp('@BasketBoxSupport I found glass in my salad, "fresh" they said. This is a safety issue')
+    assert doc._.is_legal_safety and doc._.urgency == "high"
