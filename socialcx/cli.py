@@ -18,8 +18,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-# at least 110 columns, so summary tables are not cut when the output goes to a log file or CI
-console = Console(width=max(110, shutil.get_terminal_size((110, 24)).columns))
+# at least 130 columns, so summary tables are not cut when the output goes to a log file or CI
+console = Console(width=max(130, shutil.get_terminal_size((130, 24)).columns))
 err = Console(stderr=True)
 
 

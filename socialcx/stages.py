@@ -173,21 +173,30 @@ def dbt_invoke(args: list[str], settings: Settings | None = None) -> object:
     settings = settings or get_settings()
     result = _run_dbt(args, settings)
     if not result.success:
-        failed, incremental = [], set()
+        failed, incremental, changed_schema = [], set(), set()
         models = _incremental_models(settings)
         for node in getattr(result.result, "results", None) or []:
             if str(node.status) in ("error", "fail"):
                 failed.append(f"{node.node.resource_type} {node.node.name}: {node.message}")
-                attached = getattr(node.node, "attached_node", None) or ""
-                depends = list(getattr(getattr(node.node, "depends_on", None), "nodes", None) or [])
-                incremental |= {models[n] for n in [attached, *depends, node.node.unique_id] if n in models}
+                if str(node.node.resource_type) == "model":
+                    if node.node.unique_id in models and "out of sync" in str(node.message):
+                        changed_schema.add(models[node.node.unique_id])
+                    continue
+                # a failing test: the incremental model it tests keeps the bad rows it found
+                attached = getattr(node.node, "attached_node", None)
+                tested = [attached] if attached else list(getattr(getattr(node.node, "depends_on", None), "nodes", []) or [])
+                incremental |= {models[n] for n in tested if n in models}
         detail = "; ".join(failed) or str(result.exception)
         hint = ""
-        if incremental:
+        if changed_schema:
+            names = " ".join(sorted(changed_schema))
+            hint = (f". The columns of {names} changed in this version of socialcx: rebuild with "
+                    f"`socialcx transform --full-refresh --select {names}+`")
+        elif incremental:
             # an incremental model keeps a bad row until it is rebuilt: every later run would fail on it again
-            names = ", ".join(sorted(incremental))
+            names = " ".join(sorted(incremental))
             hint = (f". {names} {'is' if len(incremental) == 1 else 'are'} incremental and keep(s) the bad rows until "
-                    f"rebuilt: fix the input, then rebuild with `socialcx transform --full-refresh --select {' '.join(sorted(incremental))}` "
+                    f"rebuilt: fix the input, then rebuild with `socialcx transform --full-refresh --select {names}` "
                     "or re-process the affected days with `socialcx backfill --start YYYY-MM-DD --end YYYY-MM-DD`")
         raise StageError(f"dbt {args[0]} failed: {detail}{hint}")
     return result
