@@ -25,18 +25,13 @@ import duckdb
 
 # Each dataset: a query over the published marts (schema ``marts``). Week = ISO week starting Monday.
 DATASETS: dict[str, str] = {
-    # first response time per brand and week, over answered actionable conversations (mart_service_performance's
-    # definition), calendar and business clock, in minutes
+    # first response times per brand and week, as mart_response_times_weekly computes them
     "frt": """
-        select brand, date_trunc('week', first_inbound_date)::date as period,
-               median(first_response_seconds) / 60 as median_min,
-               quantile_cont(first_response_seconds, 0.9) / 60 as p90_min,
-               median(first_response_business_seconds) / 60 as median_business_min,
-               quantile_cont(first_response_business_seconds, 0.9) / 60 as p90_business_min,
-               count(*) as answered
-        from marts.fct_conversations
-        where is_actionable and is_responded
-        group by all order by brand, period""",
+        select brand, week_start_date as period, median_first_response_minutes as median_min,
+               p90_first_response_minutes as p90_min, median_first_response_business_minutes as median_business_min,
+               p90_first_response_business_minutes as p90_business_min, answered_count as answered
+        from marts.mart_response_times_weekly
+        order by brand, period""",
     # the counts mart_service_performance defines (its yaml), summed to brand x week: the page re-aggregates them
     "service": """
         select brand, date_trunc('week', activity_date)::date as period,
@@ -51,10 +46,10 @@ DATASETS: dict[str, str] = {
         from marts.mart_sentiment
         order by brand, period""",
     "categories": """
-        select brand, date_trunc('week', first_inbound_date)::date as period, primary_category as category,
-               count(*) as conversations
-        from marts.fct_conversations
-        where intent = 'complaint' and primary_category is not null
+        select brand, date_trunc('week', activity_date)::date as period, category,
+               sum(complaint_count) as conversations
+        from marts.mart_service_performance
+        where complaint_count > 0
         group by all order by brand, period, category""",
     "recovery": """
         select brand, activity_month as period, response_speed_bucket as bucket,

@@ -30,14 +30,15 @@ def hostile_report(tmp_path):
     con.execute(MARTS)
     for n, brand in enumerate(HOSTILE):
         day = f"2026-01-0{5 + n % 3}"
-        con.execute("insert into marts.fct_conversations values (?, ?, true, true, false, 600, 300, 'complaint', ?)",
+        con.execute("insert into marts.mart_service_performance values (?, ?, 's', ?, 'en', 2, 1, 1, 1, 0, 1)",
                     [brand, day, brand])
+        con.execute("insert into marts.mart_response_times_weekly values (?, '2026-01-05', 1, 10, 12, 5, 6)", [brand])
         con.execute("insert into marts.mart_sentiment values (?, ?, 10, 2, 5, -0.3, true)", [brand, day])
         con.execute("insert into marts.mart_customer_recovery values (?, '2026-01-01', ?, 'under 1h', 3, 1)",
                     [brand, brand])
         con.execute("insert into marts.mart_retention values (?, '2026-01-01', ?, 'recovered', 1, 10, 5)", [brand, brand])
         con.execute("insert into marts.mart_wallet_share values (?, '2026-01-01', 2, 1.0, 0.6)", [brand])
-        con.execute("insert into marts.mart_roi values (?, '2026-01-01', 5, 1.0, 5.0, 1, 100.0, 200.0)", [brand])
+        con.execute("insert into marts.mart_roi values (?, '2026-01-01', 5, 1.0, 5.0, 1, 100.0, 200.0, 0.5, 8.01, 90)", [brand])
     con.close()
     out = tmp_path / "latest"
     build_report(published, out, run_id='<script>window.__pwned=9</script>')
