@@ -28,43 +28,27 @@ recovered as (
     where is_recovered and customer_id is not null
 ),
 
-answer_attribution as (
-    -- each order to the latest answered conversation before it whose window holds it
+{% for measure, qualifying in [('answer', 'answered'), ('recovery', 'recovered')] %}
+{{ measure }}_attribution as (
+    -- each order to the latest qualifying conversation before it whose window holds it
     select
         orders.order_id,
         any_value(orders.amount) as amount,
-        arg_max(answered.conversation_id, answered.first_inbound_at) as conversation_id,
+        arg_max({{ qualifying }}.conversation_id, {{ qualifying }}.first_inbound_at) as conversation_id,
     from orders
-    inner join answered
-        on orders.customer_id = answered.customer_id
-        and orders.brand = answered.brand
-        and orders.ordered_at > answered.first_inbound_at
-        and orders.ordered_at <= answered.first_inbound_at + to_days({{ var('revenue_window_days') }})
+    inner join {{ qualifying }}
+        on orders.customer_id = {{ qualifying }}.customer_id
+        and orders.brand = {{ qualifying }}.brand
+        and orders.ordered_at > {{ qualifying }}.first_inbound_at
+        and orders.ordered_at <= {{ qualifying }}.first_inbound_at + to_days({{ var('revenue_window_days') }})
     group by orders.order_id
 ),
 
-recovery_attribution as (
-    select
-        orders.order_id,
-        any_value(orders.amount) as amount,
-        arg_max(recovered.conversation_id, recovered.first_inbound_at) as conversation_id,
-    from orders
-    inner join recovered
-        on orders.customer_id = recovered.customer_id
-        and orders.brand = recovered.brand
-        and orders.ordered_at > recovered.first_inbound_at
-        and orders.ordered_at <= recovered.first_inbound_at + to_days({{ var('revenue_window_days') }})
-    group by orders.order_id
+revenue_after_{{ measure }} as (
+    select conversation_id, sum(amount) as revenue from {{ measure }}_attribution group by conversation_id
 ),
 
-revenue_after_answer as (
-    select conversation_id, sum(amount) as revenue from answer_attribution group by conversation_id
-),
-
-revenue_after_recovery as (
-    select conversation_id, sum(amount) as revenue from recovery_attribution group by conversation_id
-),
-
+{% endfor %}
 monthly as (
     select
         conversations.brand,

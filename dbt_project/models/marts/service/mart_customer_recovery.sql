@@ -11,6 +11,7 @@ final as (
         response_speed_bucket,
         count(*) as negative_start_count,
         count(*) filter (where is_recovered) as recovered_count,
+        count(*) filter (where is_neutralized) as neutralized_count,
         count(*) filter (where is_recovered) / count(*) as recovery_rate,
     from conversations
     group by all
