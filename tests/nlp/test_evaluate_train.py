@@ -5,6 +5,7 @@ import json
 import pytest
 
 from nlp.evaluate import EvaluationInputError, classification_report, evaluate
+from nlp.pipeline import PIPELINE_VERSION
 from socialcx.cli import main
 from tests.conftest import ROOT
 
@@ -77,7 +78,7 @@ def test_train_saves_a_versioned_model_that_enrichment_can_switch_to(tmp_path, m
     assert enrich(con, model=str(model_dir)).enriched == 1  # a new pipeline version re-enriches
     assert enrich(con, model=str(model_dir)).enriched == 0
     versions = {v for (v,) in con.execute("select pipeline_version from enriched.post_nlp").fetchall()}
-    assert versions == {"rules-0.2.0", version}
+    assert versions == {PIPELINE_VERSION, version}
 
 
 def test_train_refuses_labels_that_are_not_sentiments(tmp_path):
