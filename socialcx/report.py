@@ -166,7 +166,7 @@ def render(data: dict[str, dict[str, list]], *, run_id: str | None, generated_at
     page = (template.replace("<!--CHARTS-->", sections, 1)
             .replace("<!--GENERATED-->", html.escape(f"run {run_id or '-'}, generated {generated_at}"), 1))
     plotly = _plotly_js()
-    code = page.split('<script type="application/json" id="report-data">', 1)[1].split("<script>", 1)[1]
+    code = page.split('<script id="report-data" type="application/json">', 1)[1].split("<script>", 1)[1]
     code = code.split("</script>", 1)[0]
     head, rest = page.split("/*PLOTLY_JS*/", 1)
     page = head + plotly + rest  # Plotly's code is searched no further

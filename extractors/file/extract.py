@@ -283,6 +283,15 @@ def _parse_bool(series: pd.Series, true_values: list[str] | None = None,
                        else False if falses is None or v in falses else None)
 
 
+def _twcs_times(values: pd.Series) -> pd.Series:
+    """twcs's "Tue Oct 31 22:10:47 +0000 2017"; an ISO 8601 time (a Parquet timestamp, a re-export) is read too."""
+    parsed = pd.to_datetime(values, format=TWCS_TIME_FORMAT, errors="coerce", utc=True)
+    missing = parsed.isna() & values.notna()
+    if missing.any():
+        parsed[missing] = pd.to_datetime(values[missing], format="ISO8601", errors="coerce", utc=True)
+    return parsed
+
+
 NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
 
 
@@ -328,7 +337,7 @@ def to_posts(frame: pd.DataFrame, fmt: str, mapping: Mapping | None, known_brand
         posts = pd.DataFrame({
             "post_id": frame["tweet_id"], "author_id": frame["author_id"], "author_handle": frame["author_id"],
             "parent_post_id": frame["in_response_to_tweet_id"],
-            "created_at": pd.to_datetime(frame["created_at"], format=TWCS_TIME_FORMAT, errors="coerce", utc=True),
+            "created_at": _twcs_times(frame["created_at"]),
             "text": frame["text"], "is_inbound": _parse_bool(frame["inbound"]),
         })
         raw_inbound = frame["inbound"]

@@ -99,7 +99,7 @@ def test_the_report_data_is_the_marts(built):
 
     settings, _ = built
     html = (settings.reports_dir / "latest" / "index.html").read_text()
-    data = json.loads(html.split('<script type="application/json" id="report-data">')[1].split("</script>")[0])["data"]
+    data = json.loads(html.split('<script id="report-data" type="application/json">')[1].split("</script>")[0])["data"]
 
     def per_brand(dataset: str, field: str) -> dict[str, float]:
         d = data[dataset]

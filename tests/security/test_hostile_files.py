@@ -306,3 +306,18 @@ def test_the_warehouse_is_untouched_by_a_refused_call(tmp_path):
             extract_files(con, [good, bad], run_id="r1")  # one call, one transaction: nothing half-loaded
         assert con.execute("select count(*) from raw.posts").fetchall() == [(0,)]
     assert duckdb.connect(str(tmp_path / "w.duckdb")).execute("select 1").fetchall() == [(1,)]
+
+
+def test_a_typed_parquet_export_loads_timestamps_and_booleans(con, tmp_path):
+    """A twcs layout written by a tool that keeps types: created_at a timestamp, inbound a boolean."""
+    path = tmp_path / "typed.parquet"
+    con.execute("""copy (select * from (values
+        ('1', '601', true, timestamptz '2026-01-05 14:00:00+00', '@AcmeAirCare my bag is lost', null),
+        ('2', 'AcmeAirCare', false, timestamptz '2026-01-05 14:20:00+00', '@601 sorry, checking', '1'))
+        as t(tweet_id, author_id, inbound, created_at, text, in_response_to_tweet_id)) to ? (format parquet)""",
+                [str(path)])
+    [result] = extract_files(con, [path], run_id="r1")
+    assert (result.read, result.loaded, result.quarantined) == (2, 2, 0)
+    rows = con.execute("select post_id, is_inbound, strftime(created_at, '%H:%M'), parent_post_id from raw.posts "
+                       "order by post_id").fetchall()
+    assert rows == [("1", True, "14:00", None), ("2", False, "14:20", "1")]

@@ -52,7 +52,7 @@ def test_the_page_carries_a_strict_policy_and_no_inline_handlers(hostile_report)
     assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src and "http" not in script_src
     assert "default-src 'none'" in policy
     assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=", html.split("<script>")[0], re.I)  # no inline handler
-    data = html.split('id="report-data">')[1].split("</script>")[0]
+    data = html.split('<script id="report-data" type="application/json">')[1].split("</script>")[0]
     assert "window.__pwned" in data and "<" not in data and ">" not in data  # the data is there, escaped (\u003c)
 
 
