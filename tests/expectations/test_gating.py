@@ -26,6 +26,12 @@ def _published_conversations(settings):
     ("update marts.fct_conversations set post_count = post_count + 1 "
      "where conversation_id = (select min(conversation_id) from marts.fct_conversations)",
      "marts__fct_conversations: expect_column_values_to_be_in_set(counts_reconcile)"),
+    ("update marts.fct_conversations set is_actionable = null "
+     "where conversation_id = (select min(conversation_id) from marts.fct_conversations)",
+     "marts__fct_conversations: expect_column_values_to_not_be_null(is_actionable)"),
+    ("update marts.fct_conversations set is_resolved = true "
+     "where conversation_id = (select min(conversation_id) from marts.fct_conversations where outcome = 'unanswered')",
+     "marts__fct_conversations: expect_column_values_to_be_in_set(resolved_is_the_outcome)"),
     ("update marts.mart_service_performance set response_rate = 1.5 "
      "where response_rate is not null and brand = (select min(brand) from marts.mart_service_performance)",
      "marts__mart_service_performance: expect_column_values_to_be_between(response_rate)"),
