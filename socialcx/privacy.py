@@ -225,27 +225,22 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]
         register = Register.load(con)
         erasure.identifiers = sorted(identifiers["person"] | identifiers["name"])
         people = [normalise(v) for v in identifiers["person"]]
-        posts = ("select source, post_id from raw.posts where list_contains(?, lower(author_id)) "
-                 "or list_contains(?, lower(author_handle))")
+        by_person = "list_contains(?, lower(author_id)) or list_contains(?, lower(author_handle))"
+        posts = f"select source, post_id from raw.posts where {by_person}"
         erasure.names_redacted = _redact_names(con, posts, [people, people], identifiers)
-        erasure.enriched = scalar(con, f"select count(*) from enriched.post_nlp where (source, post_id) in ({posts})",
-                                  [people, people])
-        con.execute(f"delete from enriched.post_nlp where (source, post_id) in ({posts})", [people, people])
-        erasure.posts = scalar(con, f"select count(*) from ({posts})", [people, people])
+        erasure.enriched = _rows(con, f"delete from enriched.post_nlp where (source, post_id) in ({posts})",
+                                 [people, people])
         _touch_neighbours(con, posts, [people, people])
         con.execute(f"delete from raw.text_expired where (source, post_id) in ({posts})", [people, people])
-        con.execute("delete from raw.posts where list_contains(?, lower(author_id)) or list_contains(?, lower(author_handle))",
-                    [people, people])
+        erasure.posts = _rows(con, f"delete from raw.posts where {by_person}", [people, people])
         erasure.quarantined = _delete_quarantined(con, register)
         customers = ("select customer_id from raw.customers where list_contains(?, lower(customer_id)) "
                      "or list_contains(?, lower(social_handle)) or list_contains(?, lower(trim(name)))")
         names = [normalise(n) for n in identifiers["name"]]
-        erasure.orders = scalar(con, f"select count(*) from raw.orders where customer_id in ({customers}) "
-                                     "or list_contains(?, lower(customer_id))", [people, people, names, people])
-        con.execute(f"delete from raw.orders where customer_id in ({customers}) or list_contains(?, lower(customer_id))",
-                    [people, people, names, people])
-        erasure.customers = scalar(con, f"select count(*) from ({customers})", [people, people, names])
-        con.execute(f"delete from raw.customers where customer_id in ({customers})", [people, people, names])
+        erasure.orders = _rows(con, f"delete from raw.orders where customer_id in ({customers}) "
+                                    "or list_contains(?, lower(customer_id))", [people, people, names, people])
+        erasure.customers = _rows(con, f"delete from raw.customers where customer_id in ({customers})",
+                                  [people, people, names])
         handles = {v for v in identifiers["person"] if re.fullmatch(r"\w{1,50}", v.lstrip("@"))}
         erasure.mentions_redacted = _redact_mentions(con, handles)
     return erasure
@@ -257,25 +252,25 @@ def forget_post(con: duckdb.DuckDBPyConnection, source: str, post_id: str) -> Er
     con.execute(REGISTER_DDL)
     with transaction(con):
         erasure.request_id = _register(con, "post", {"post": {f"{source}:{post_id}"}})
-        erasure.enriched = scalar(con, "select count(*) from enriched.post_nlp where source = ? and post_id = ?",
-                                  [source, post_id])
-        con.execute("delete from enriched.post_nlp where source = ? and post_id = ?", [source, post_id])
-        erasure.posts = scalar(con, "select count(*) from raw.posts where source = ? and post_id = ?",
-                               [source, post_id])
+        erasure.enriched = _rows(con, "delete from enriched.post_nlp where source = ? and post_id = ?",
+                                 [source, post_id])
         _touch_neighbours(con, "select source, post_id from raw.posts where source = ? and post_id = ?",
                           [source, post_id])
         con.execute("delete from raw.text_expired where source = ? and post_id = ?", [source, post_id])
-        con.execute("delete from raw.posts where source = ? and post_id = ?", [source, post_id])
+        erasure.posts = _rows(con, "delete from raw.posts where source = ? and post_id = ?", [source, post_id])
     return erasure
+
+
+def _rows(con: duckdb.DuckDBPyConnection, statement: str, params: list) -> int:
+    """Run a delete or an update; the rows it changed (DuckDB returns the count as the statement's result)."""
+    return int(con.execute(statement, params).fetchall()[0][0])
 
 
 def complete_requests(con: duckdb.DuckDBPyConnection) -> int:
     """Mark pending requests complete once a publish without their data has succeeded; how many."""
     con.execute(REGISTER_DDL)
-    pending = scalar(con, "select count(*) from ops.erasure_requests where status = 'pending'")
-    con.execute("update ops.erasure_requests set status = 'complete', completed_at = ? where status = 'pending'",
-                [datetime.now(UTC)])
-    return int(pending or 0)
+    return _rows(con, "update ops.erasure_requests set status = 'complete', completed_at = ? where status = 'pending'",
+                 [datetime.now(UTC)])
 
 
 def _delete_quarantined(con: duckdb.DuckDBPyConnection, register: Register) -> int:
@@ -317,9 +312,8 @@ def _redact_names(con: duckdb.DuckDBPyConnection, posts: str, params: list, iden
     changed = 0
     for pattern in patterns:
         where = f"(source, post_id) in ({addressed}) and regexp_matches(text, ?)"
-        changed += scalar(con, f"select count(*) from raw.posts where {where}", [*params, handles, pattern])
-        con.execute(f"update raw.posts set text = regexp_replace(text, ?, ?, 'g'), updated_at = now() where {where}",
-                    [pattern, NAME_PLACEHOLDER, *params, handles, pattern])
+        changed += _rows(con, f"update raw.posts set text = regexp_replace(text, ?, ?, 'g'), updated_at = now() "
+                              f"where {where}", [pattern, NAME_PLACEHOLDER, *params, handles, pattern])
         con.execute(f"update enriched.post_nlp set text_redacted = regexp_replace(text_redacted, ?, ?, 'g') "
                     f"where (source, post_id) in ({addressed}) and regexp_matches(text_redacted, ?)",
                     [pattern, NAME_PLACEHOLDER, *params, handles, pattern])
@@ -333,9 +327,8 @@ def _redact_mentions(con: duckdb.DuckDBPyConnection, handles: set[str]) -> int:
                              "where table_schema = 'ops' and table_name = 'alert_deliveries'")
     for handle in sorted(handles):
         pattern = rf"(?i)@{re.escape(handle.lstrip('@'))}\b"
-        changed += scalar(con, "select count(*) from raw.posts where regexp_matches(text, ?)", [pattern])
-        con.execute("update raw.posts set text = regexp_replace(text, ?, ?, 'g'), updated_at = now() "
-                    "where regexp_matches(text, ?)", [pattern, PLACEHOLDER, pattern])
+        changed += _rows(con, "update raw.posts set text = regexp_replace(text, ?, ?, 'g'), updated_at = now() "
+                              "where regexp_matches(text, ?)", [pattern, PLACEHOLDER, pattern])
         con.execute("update enriched.post_nlp set text_redacted = regexp_replace(text_redacted, ?, ?, 'g') "
                     "where regexp_matches(text_redacted, ?)", [pattern, PLACEHOLDER, pattern])
         if has_alerts:
@@ -408,9 +401,9 @@ def compact(path: Path) -> dict[str, int]:
     their bytes until reused; a copy holds only live data. The caller holds no other connection to it."""
     import os
 
-    from socialcx.warehouse import _open_in_this_process
+    from socialcx.warehouse import open_in_this_process
 
-    if _open_in_this_process(path):  # swapping the file under an open database would lose whatever it writes next
+    if open_in_this_process(path):  # swapping the file under an open database would lose whatever it writes next
         raise RuntimeError(f"warehouse {path} is still open in this process; close every connection, then compact")
     fresh = path.with_name(f"{path.name}.compact-{os.getpid()}")
     fresh.unlink(missing_ok=True)

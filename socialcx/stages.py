@@ -487,10 +487,10 @@ def forget(*, author: str | None = None, post: str | None = None, emails: list[s
            run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
     """Erase a person (``author``: id, handle or CRM customer id; ``emails`` matched too) or one post
     (``post``: source:post_id) everywhere, register it so no extract brings it back, then rebuild, validate and
-    re-publish, drop older published versions, redact dbt's logs and artefacts and the reports, and compact the
-    working file. If re-publishing fails, ForgetIncomplete says what is still published and how to finish."""
-    from socialcx.privacy import compact, complete_requests, forget_author, forget_post, redact_files, still_published
-    from socialcx.publish import clean_leftovers, prune_versions
+    re-publish (the publish stage completes the pending request and drops every older published version and
+    leftover copy), redact dbt's logs and artefacts and the reports, and compact the working file. If
+    re-publishing fails, ForgetIncomplete says what is still published and how to finish."""
+    from socialcx.privacy import compact, forget_author, forget_post, redact_files, still_published
 
     settings = settings or get_settings()
     run_id = run_id or new_run_id("forget")
@@ -522,15 +522,12 @@ def forget(*, author: str | None = None, post: str | None = None, emails: list[s
             f"the data again), but re-publishing failed: {exc}. {where}. To finish: fix the failure above, then run "
             "`socialcx run` (or `socialcx transform && socialcx validate && socialcx publish && socialcx report`); "
             "the request stays pending in ops.erasure_requests until a publish succeeds") from None
-    info["versions_pruned"] = prune_versions(settings.publish_dir, keep=1)  # older versions still hold the data
-    clean_leftovers(settings.publish_dir)
+    info["versions_pruned"] = published.get("pruned", [])
     dbt_dir = settings.dbt_project_dir
     info["files_redacted"] = len(redact_files([dbt_dir / "logs", dbt_dir / "target", settings.reports_dir],
                                               identifiers))
     release_dbt_connections()
     info["compacted"] = compact(settings.warehouse)
-    with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
-        complete_requests(con)
     return {"run_id": run_id, **info, "republished": published.get("published_at")}
 
 

@@ -132,7 +132,7 @@ def _restore_hint(path: Path) -> str:
             "(the published copy in SOCIALCX_PUBLISH_DIR is a separate file and still readable).")
 
 
-def _open_in_this_process(path: Path) -> bool:
+def open_in_this_process(path: Path) -> bool:
     """Is the file open in this process already (by DuckDB)? Then it must not be opened and closed again here:
     closing any descriptor of a file drops every POSIX (fcntl) lock this process holds on it, DuckDB's included."""
     fds = Path("/proc/self/fd")
@@ -150,7 +150,7 @@ def _open_in_this_process(path: Path) -> bool:
 
 def check_file(path: Path) -> None:
     """Refuse a warehouse file that cannot be a whole DuckDB database, before anything opens (or writes) it."""
-    if not path.exists() or path.is_dir() or _open_in_this_process(path):
+    if not path.exists() or path.is_dir() or open_in_this_process(path):
         if path.is_dir():
             raise WarehouseDamagedError(f"warehouse {path} is a folder, not a DuckDB file; set SOCIALCX_WAREHOUSE "
                                         "to a file path such as warehouse/socialcx.duckdb")
