@@ -39,6 +39,7 @@ $(VENV_BIN)/socialcx: pyproject.toml uv.lock
 setup: $(VENV_BIN)/socialcx ## install uv (if missing) and the locked Python environment in .venv
 
 dbt-manifest: setup ## parse the dbt project into dbt_project/target/manifest.json (cosmos renders the DAG from it)
+	@$(VENV_BIN)/python -m socialcx.stages write-sources  # the registry's sources, for dbt
 	@cd dbt_project && $(VENV_BIN)/dbt parse --profiles-dir . --quiet
 
 airflow-init: setup ## migrate the Airflow metadata DB and create the DuckDB pool (idempotent)

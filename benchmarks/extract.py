@@ -31,7 +31,7 @@ def main() -> None:
     from extractors.file.extract import extract_files
     from extractors.sample.generator import generate
     from extractors.sample.twcs import write_twcs
-    from socialcx.warehouse import open_warehouse
+    from socialcx.core.warehouse import open_warehouse
 
     rows: list[tuple[str, float, int]] = []
     started = time.perf_counter()

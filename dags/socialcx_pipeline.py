@@ -3,7 +3,8 @@
 
 Social customer-service analytics, end to end, once per schedule interval:
 
-1. **extract_<source>** – one task per configured source (`SOCIALCX_SOURCES`), merged into `raw`.
+1. **extract_<source>** – one task per configured source (`SOCIALCX_SOURCES`, each in the source registry
+   `socialcx/core/sources.py`), merged into `raw`.
 2. **enrich** – the spaCy pipeline annotates new or changed posts into `enriched.post_nlp`.
 3. **transform** – dbt, through astronomer-cosmos: one task per model (`dbt build` of the model and its
    tests), so a failure names the model or test that failed.
@@ -32,10 +33,13 @@ from airflow.sdk import Param, dag, get_current_context, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
-from socialcx.settings import get_settings
+from socialcx.core import sources
+from socialcx.core.settings import get_settings
 
 POOL = "socialcx_duckdb"
 settings = get_settings()
+for _source in settings.sources:  # an unknown source fails the DAG's import, naming it and the known ones
+    sources.get(_source)
 MANIFEST = settings.dbt_project_dir / "target" / "manifest.json"
 if not MANIFEST.exists():
     raise FileNotFoundError(
@@ -72,7 +76,7 @@ BACKFILL_VARS = {
 @task(pool=POOL)
 def extract(source: str) -> dict[str, object]:
     from socialcx import stages
-    from socialcx.logs import task_hygiene
+    from socialcx.core.logs import task_hygiene
 
     with task_hygiene():  # secrets and e-mails masked in the task log, errors included
         return stages.extract(source, run_id=_run_id())
@@ -81,7 +85,7 @@ def extract(source: str) -> dict[str, object]:
 @task(pool=POOL)
 def enrich() -> dict[str, object]:
     from socialcx import stages
-    from socialcx.logs import task_hygiene
+    from socialcx.core.logs import task_hygiene
 
     with task_hygiene():  # secrets and e-mails masked in the task log, errors included
         return stages.enrich(run_id=_run_id(), reprocess=reprocess_window(get_current_context()))
@@ -90,7 +94,7 @@ def enrich() -> dict[str, object]:
 @task(pool=POOL)
 def validate() -> dict[str, object]:
     from socialcx import stages
-    from socialcx.logs import task_hygiene
+    from socialcx.core.logs import task_hygiene
 
     with task_hygiene():  # secrets and e-mails masked in the task log, errors included
         return stages.validate(run_id=_run_id())
@@ -99,7 +103,7 @@ def validate() -> dict[str, object]:
 @task(pool=POOL)
 def publish() -> dict[str, object]:
     from socialcx import stages
-    from socialcx.logs import task_hygiene
+    from socialcx.core.logs import task_hygiene
 
     with task_hygiene():  # secrets and e-mails masked in the task log, errors included
         return stages.publish(run_id=_run_id())
@@ -108,7 +112,7 @@ def publish() -> dict[str, object]:
 @task(pool=POOL)
 def report() -> dict[str, object]:
     from socialcx import stages
-    from socialcx.logs import task_hygiene
+    from socialcx.core.logs import task_hygiene
 
     with task_hygiene():  # secrets and e-mails masked in the task log, errors included
         return stages.report(run_id=_run_id())
@@ -117,7 +121,7 @@ def report() -> dict[str, object]:
 @task(pool=POOL)
 def alert() -> dict[str, object]:
     from socialcx import stages
-    from socialcx.logs import task_hygiene
+    from socialcx.core.logs import task_hygiene
 
     with task_hygiene():  # secrets and e-mails masked in the task log, errors included
         return stages.alert(run_id=_run_id())
@@ -126,7 +130,7 @@ def alert() -> dict[str, object]:
 @task(pool=POOL)
 def retain() -> dict[str, object]:
     from socialcx import stages
-    from socialcx.logs import task_hygiene
+    from socialcx.core.logs import task_hygiene
 
     with task_hygiene():  # secrets and e-mails masked in the task log, errors included
         return stages.retain(run_id=_run_id())

@@ -23,24 +23,10 @@ from types import ModuleType
 import duckdb
 
 import expectations.suites as suites_pkg
-from socialcx.warehouse import scalar
+from socialcx.core.warehouse import scalar
 
 log = logging.getLogger(__name__)
 
-RESULTS_DDL = """
-create table if not exists ops.validation_results (
-    run_id          varchar not null,
-    validated_at    timestamptz not null,
-    suite           varchar not null,
-    severity        varchar not null,
-    expectation     varchar not null,
-    column_name     varchar,
-    success         boolean not null,
-    observed_value  varchar,
-    unexpected_count bigint,
-    element_count   bigint
-)
-"""
 
 
 @dataclass
@@ -92,9 +78,6 @@ def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path 
     An extra check is a dict with suite, severity, expectation, column, success and observed.
     """
     import great_expectations as gx
-
-    con.execute("create schema if not exists ops")
-    con.execute(RESULTS_DDL)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     # dbt, run in the same process, resets logging to INFO; GX's start-up chatter is not for operators

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
-from socialcx import failpoints
-from socialcx.warehouse import quote_ident, quote_table, scalar
+from socialcx.core import failpoints
+from socialcx.core.warehouse import quote_ident, quote_table, scalar
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def quarantine(con: duckdb.DuckDBPyConnection, source: str, records: list[tuple[
     holding a forgotten person's identifier is not stored (the erasure register); it still counts as handled."""
     if not records:
         return 0
-    from socialcx.privacy import Register
+    from socialcx.core.erasure import Register
 
     register = Register.load(con)
     if register:
@@ -123,7 +123,7 @@ def _record(row: pd.Series) -> str:
 def earliest_post_date() -> pd.Timestamp:
     """The oldest plausible post date (SOCIALCX_EARLIEST_POST_DATE): older dates are export errors (0001-01-01,
     1970-01-01 from a zero epoch) that would stretch every chart over centuries."""
-    from socialcx.settings import get_settings
+    from socialcx.core.settings import get_settings
 
     return pd.Timestamp(get_settings().earliest_post_date, tz="UTC")
 
@@ -188,7 +188,7 @@ def merge_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
 
 def load_posts(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, run_id: str) -> LoadResult:
     """Validate, quarantine and merge posts. The caller owns the transaction."""
-    from socialcx.privacy import Register
+    from socialcx.core.erasure import Register
 
     result = LoadResult(table="raw.posts", read=len(frame))
     now = utcnow()

@@ -17,6 +17,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import registry
 
+from socialcx.core.pii import CARD, EMAIL, PHONE
+
 NLP_DIR = Path(__file__).resolve().parent
 TAXONOMY_DIR = NLP_DIR / "taxonomy"
 RULES_DIR = NLP_DIR / "rules"
@@ -191,9 +193,6 @@ def make_language_flagger(nlp: Language, name: str, languages: list[str], min_hi
 # ---------------------------------------------------------------------------------------------
 # PII redaction
 # ---------------------------------------------------------------------------------------------
-EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.IGNORECASE)
-CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
-PHONE = re.compile(r"(?<![\w#])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b")
 REFERENCE = re.compile(
     r"\b(?:(?:order|booking|confirmation|reservation|ref(?:erence)?|pnr|locator|case|ticket)\s*"
     r"(?:#|no\.?|number|num|code|id|is|:)*\s*[:#]?\s*)([A-Z0-9][A-Z0-9-]{4,})\b"

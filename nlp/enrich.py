@@ -19,50 +19,25 @@ import pandas as pd
 
 from nlp.annotate import COLUMNS, _annotate, _load_worker, _worker
 from nlp.pipeline import load_pipeline, pipeline_version
-from socialcx import failpoints
-from socialcx.warehouse import scalar, transaction
+from socialcx.core import failpoints
+from socialcx.core.warehouse import scalar, transaction
 
 log = logging.getLogger(__name__)
 
-DDL = """
-create table if not exists enriched.post_nlp (
-    source               varchar not null,
-    post_id              varchar not null,
-    pipeline_version     varchar not null,
-    text_hash            varchar not null,
-    industry             varchar not null,
-    lang                 varchar,
-    is_english           boolean not null,
-    text_redacted        varchar not null,
-    pii_kinds            varchar[],
-    sentiment_label      varchar,
-    sentiment_score      double,
-    sentiment_confidence double,
-    categories           varchar[],
-    primary_category     varchar,
-    intent               varchar,
-    is_churn_threat      boolean not null,
-    is_legal_safety      boolean not null,
-    is_public_shaming    boolean not null,
-    urgency              varchar not null,
-    enriched_at          timestamptz not null,
-    primary key (source, post_id, pipeline_version)
-)
-"""
 
 PENDING = """
 select p.source, p.post_id, p.text, md5(p.text) as text_hash, p.is_inbound,
        coalesce(b.industry, 'generic') as industry
-from raw.posts as p
+from raw.posts_with_brand as p  -- the brand a post belongs to, as the marts attribute it
 left join raw.brands as b
-    on b.handle = case when p.is_inbound then p.brands_mentioned[1] else p.author_id end
+    on b.handle = p.brand
 left join enriched.post_nlp as e
     on e.source = p.source and e.post_id = p.post_id and e.pipeline_version = ?
 -- pending: never enriched by this version, or its text changed since. A changed text moved updated_at past
 -- the enrichment, so the text is hashed only for those rows (hashing every text cost seconds at 1M posts)
 where (e.post_id is null
        or case when p.updated_at > e.enriched_at then e.text_hash <> md5(p.text) else false end)
--- past raw-text retention the raw text is the redacted one: its enrichment stands (socialcx/retention.py)
+-- past raw-text retention the raw text is the redacted one: its enrichment stands (socialcx/governance/text_expiry.py)
 and not exists (select 1 from raw.text_expired as x where x.source = p.source and x.post_id = p.post_id)
 order by p.source, p.post_id
 """
@@ -157,7 +132,6 @@ PARALLEL_FROM = 20_000  # posts pending before worker processes pay for their st
 def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size: int = 50_000,
            batch_size: int = 2000, processes: int = 1,
            progress: Callable[[int, int], None] | None = None) -> EnrichResult:
-    con.execute(DDL)
     version = pipeline_version(model)
     # the pending set once, numbered: re-running the anti-join (md5 of every text) per chunk cost a third
     # of the stage at 1M posts

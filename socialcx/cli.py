@@ -18,6 +18,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from socialcx.core.sources import Source, env_example, registry
+
 # at least 130 columns, so summary tables are not cut when the output goes to a log file or CI
 console = Console(width=max(130, shutil.get_terminal_size((130, 24)).columns))
 err = Console(stderr=True)
@@ -110,8 +112,8 @@ def _stage_detail(result: dict[str, object]) -> str:
 
 
 def _docs(args: argparse.Namespace) -> None:
-    from socialcx.docs import build_docs, make_server
-    from socialcx.settings import get_settings
+    from socialcx.core.settings import get_settings
+    from socialcx.serving.docs import build_docs, make_server
 
     settings = get_settings()
     with console.status("generating dbt docs"):
@@ -169,6 +171,29 @@ def _run(args: argparse.Namespace) -> None:
     print_summary(stages.summary())
 
 
+KINDS = {"int": int}
+
+
+def _add_source(sources: argparse._SubParsersAction, source: Source) -> None:
+    """``socialcx extract <source>``: the registry entry's options that have a command-line form."""
+    parser = sources.add_parser(source.name, help=source.help,
+                                description=f"Load {source.help} into raw ({', '.join(source.streams)}).")
+    for option in source.options:
+        if not option.cli:
+            continue
+        default = f"${source.env(option)}" + (f" or {option.default}" if option.default else "")
+        common = {"help": f"{option.help} (default {default})", "type": KINDS.get(option.kind, str)}
+        if option.choices:
+            common["choices"] = list(option.choices)
+        if option.cli == "positional":
+            nargs = "*" if option.kind in ("path", "list") else "?"
+            parser.add_argument(option.name, nargs=nargs, metavar=option.name.upper(), **common)
+        elif option.kind == "list":
+            parser.add_argument(option.cli, action="append", dest=option.name, **common)
+        else:
+            parser.add_argument(option.cli, dest=option.name, **common)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="socialcx",
@@ -182,29 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract = commands.add_parser("extract", help="load a source into the raw schema",
                                   description="Load one source into the raw schema, merging on natural keys.")
     sources = extract.add_subparsers(dest="source", required=True, metavar="SOURCE")
-    sample = sources.add_parser("sample", help="the generated sample world (deterministic, seedable)",
-                                description="Generate the sample world and load it. Same size and seed, same rows.")
-    sample.add_argument("--posts", type=int, help="about how many posts (default $SOCIALCX_SAMPLE_POSTS or 20000)")
-    sample.add_argument("--seed", type=int, help="random seed (default $SOCIALCX_SAMPLE_SEED or 42)")
-    sample.add_argument("--end-date", help="last day of the world, YYYY-MM-DD (default $SOCIALCX_SAMPLE_END_DATE)")
-
-    files = sources.add_parser("file", help="CSV, JSONL or Parquet files: twcs layout, or mapped",
-                               description="Load files (or folders of them). Each file loads once per content; "
-                                           "bad rows go to raw.quarantine with the reason.")
-    files.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default $SOCIALCX_FILE_DROP)")
-    files.add_argument("--format", dest="fmt", choices=["twcs", "mapped"], default="twcs",
-                       help="twcs (Customer Support on Twitter) or mapped (needs --mapping)")
-    files.add_argument("--mapping", help="YAML column mapping for --format mapped")
-
-    x = sources.add_parser("x", help="brand mentions and replies from the X API v2 (recent search)",
-                           description="Fetch each brand's mentions and replies since the stored since_id. Token: "
-                                       "SOCIALCX_X_BEARER_TOKEN or the Airflow connection socialcx_x.")
-    x.add_argument("--brand", action="append", dest="brands", help="brand handle (repeatable; default $SOCIALCX_X_BRANDS)")
-
-    crm = sources.add_parser("crm", help="CRM customers and orders: a folder of CSV/Parquet, or a SQLAlchemy URL",
-                             description="Load customers and orders (customer_id, social_handle, ...; order_id, "
-                                         "customer_id, brand, ordered_at, amount, ...).")
-    crm.add_argument("location", nargs="?", help="folder or SQLAlchemy URL (default $SOCIALCX_CRM)")
+    for source in registry().values():
+        _add_source(sources, source)
 
     commands.add_parser("enrich", help="run the NLP pipeline on posts not yet enriched",
                         description="Annotate new or changed posts with sentiment, categories, intent, urgency "
@@ -276,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the person's e-mail address too (repeatable): CRM rows and quarantined records "
                              "holding it are erased, and never loaded again")
 
+    commands.add_parser("env-example", help="print the sources' block of .env.example, from the source registry",
+                        description="Every registered source's settings with their defaults, as .env.example "
+                                    "lists them between its sources markers.")
     commands.add_parser("summary", help="rows per stage, headline KPIs and where the outputs are",
                         description="Print rows per stage, headline KPIs per brand and the output paths.")
     return parser
@@ -283,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _nlp(args: argparse.Namespace) -> int:
     from nlp.evaluate import evaluate, format_report
-    from socialcx.settings import get_settings
+    from socialcx.core.settings import get_settings
 
     if args.nlp_command == "evaluate":
         report = evaluate(Path(args.data), args.text_column, args.label_column, args.category_column,
@@ -311,21 +318,18 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["SOCIALCX_WAREHOUSE"] = args.warehouse
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from socialcx.logs import install, scrub
+    from socialcx.core.logs import install, scrub
 
     install()  # no secret and no e-mail, card or phone number in what we log
     from socialcx import stages
-    from socialcx.warehouse import WarehouseDamagedError, WarehouseLockedError
+    from socialcx.core.warehouse import WarehouseDamagedError, WarehouseLockedError
 
     try:
-        if args.command == "extract" and args.source == "sample":
-            _print_result(stages.extract("sample", posts=args.posts, seed=args.seed, end_date=args.end_date))
-        elif args.command == "extract" and args.source == "crm":
-            _print_result(stages.extract("crm", location=args.location))
-        elif args.command == "extract" and args.source == "x":
-            _print_result(stages.extract("x", brands=args.brands))
-        elif args.command == "extract" and args.source == "file":
-            _print_result(stages.extract("file", paths=args.paths, fmt=args.fmt, mapping=args.mapping))
+        if args.command == "extract":
+            given = {o.name: getattr(args, o.name) for o in registry()[args.source].options if o.cli}
+            _print_result(stages.extract(args.source, **given))
+        elif args.command == "env-example":
+            print(env_example(), end="")
         elif args.command == "enrich":
             _print_result(stages.enrich(progress=_progress_enrich()))
         elif args.command == "transform":

@@ -50,7 +50,7 @@ def free_port() -> int:
 @pytest.fixture
 def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings pointing at a fresh warehouse, publish and reports folder under tmp_path."""
-    from socialcx.settings import get_settings
+    from socialcx.core.settings import get_settings
 
     monkeypatch.setenv("SOCIALCX_WAREHOUSE", str(tmp_path / "wh" / "socialcx.duckdb"))
     monkeypatch.setenv("SOCIALCX_PUBLISH_DIR", str(tmp_path / "published"))
@@ -60,7 +60,7 @@ def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture
 def con(tmp_path: Path):
-    from socialcx.warehouse import open_warehouse
+    from socialcx.core.warehouse import open_warehouse
 
     with open_warehouse(tmp_path / "unit.duckdb") as connection:
         yield connection
@@ -73,7 +73,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     Tests that change it copy it first (see ``copy_built``).
     """
     from socialcx import stages
-    from socialcx.settings import Settings
+    from socialcx.core.settings import Settings
 
     base = tmp_path_factory.mktemp("built")
     env = {"SOCIALCX_WAREHOUSE": str(base / "wh" / "socialcx.duckdb"), "SOCIALCX_PUBLISH_DIR": str(base / "published"),
@@ -97,7 +97,7 @@ def copy_built(built, tmp_path, monkeypatch):
 
     import duckdb
 
-    from socialcx.settings import get_settings
+    from socialcx.core.settings import get_settings
 
     settings, _ = built
     wh = tmp_path / "wh" / "socialcx.duckdb"

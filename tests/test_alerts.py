@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from socialcx import stages
-from socialcx.alerts import detect
-from socialcx.settings import get_settings
+from socialcx.core.settings import get_settings
+from socialcx.serving.alerts import detect
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from socialcx import stages
-from socialcx.retention import expire_raw_text
-from socialcx.settings import get_settings
+from socialcx.core.settings import get_settings
+from socialcx.governance.text_expiry import expire_raw_text
 
 pytestmark = pytest.mark.integration
 

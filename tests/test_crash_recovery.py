@@ -10,7 +10,7 @@ import subprocess
 import duckdb
 import pytest
 
-from socialcx.warehouse import BOOKKEEPING_COLUMNS, LOAD_COLUMNS, table_checksums
+from socialcx.core.warehouse import BOOKKEEPING_COLUMNS, LOAD_COLUMNS, table_checksums
 from tests.conftest import VENV_BIN
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from extractors.x.mock_server import MockXServer
 from nlp.components import EMAIL, PHONE
-from socialcx.logs import ScrubFilter, scrub
+from socialcx.core.logs import ScrubFilter, scrub
 from tests.conftest import VENV_BIN
+from tests.support.x_mock_server import MockXServer
 
 TOKEN = "tok-9f8e7d6c5b4a"
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from socialcx import stages
-from socialcx.settings import Settings
+from socialcx.core.settings import Settings
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

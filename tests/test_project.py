@@ -22,9 +22,14 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_env_example_lists_every_setting():
-    used = set(re.findall(r'"(SOCIALCX_[A-Z_]+)"', (ROOT / "socialcx" / "settings.py").read_text()))
-    listed = set(re.findall(r"^(SOCIALCX_[A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    from socialcx.core.sources import env_example
+
+    used = set(re.findall(r'"(SOCIALCX_[A-Z_]+)"', (ROOT / "socialcx" / "core" / "settings.py").read_text()))
+    example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^(SOCIALCX_[A-Z_]+)=", example, re.MULTILINE))
     assert used and used <= listed
+    # the sources' block is the registry's, as `socialcx env-example` prints it
+    assert env_example() in example
 
 
 def test_ruff_with_airflow_rules_is_clean():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from socialcx.report import build_report, collect
+from socialcx.serving.report import build_report, collect
 
 MARTS = """
 create schema marts;

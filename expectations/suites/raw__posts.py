@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import great_expectations as gx
 
+from socialcx.core.sources import registry
+
 NAME = "raw__posts"
 QUERY = "select source, post_id, created_at, epoch(created_at) as created_epoch, length(text) as text_length from raw.posts"
-PARAMETERS = {"known_sources": ["sample", "file", "twcs", "x"], "max_future_minutes": 5}
+PARAMETERS = {"max_future_minutes": 5}  # known_sources: every registered source that loads posts
 
 
 def build(now_epoch: float) -> gx.ExpectationSuite:
@@ -23,5 +25,5 @@ def build(now_epoch: float) -> gx.ExpectationSuite:
 
 
 def parameters(now_epoch: float) -> dict[str, object]:
-    return {"known_sources": PARAMETERS["known_sources"],
+    return {"known_sources": sorted(s.name for s in registry().values() if s.loads_posts),
             "max_created_epoch": now_epoch + PARAMETERS["max_future_minutes"] * 60}

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from extractors.load import LoadResult, SourceError, merge_source_table, quarantine, save_cursor, utcnow
-from socialcx.warehouse import transaction
+from socialcx.core.warehouse import transaction
 
 SOURCE = "crm"
 CUSTOMER_COLUMNS = ["customer_id", "social_handle", "name", "created_at"]
@@ -92,7 +92,7 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
                              f"(columns: {', '.join(map(str, customers.columns))})")
 
     # the erasure register: a forgotten customer (id, handle, name or e-mail) and their orders never load again
-    from socialcx.privacy import Register
+    from socialcx.core.erasure import Register
 
     customers, orders, erased_customers, erased_orders = Register.load(con).filter_customers(customers, orders)
     customers = customers.reindex(columns=CUSTOMER_COLUMNS)
@@ -144,5 +144,5 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
 
 
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
-    """The stage's entry point: option location; default SOCIALCX_CRM."""
-    return extract_crm(con, str(options.get("location") or settings.crm_location), run_id=run_id)
+    """The stage's entry point: option location (SOCIALCX_CRM unless the command line gave one)."""
+    return extract_crm(con, str(options.get("location") or ""), run_id=run_id)

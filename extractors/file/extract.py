@@ -27,30 +27,17 @@ import pandas as pd
 import yaml
 
 from extractors.load import LoadResult, SourceError, load_posts, quarantine, save_cursor
-from socialcx.warehouse import transaction
+from socialcx.core.pii import MENTION
+from socialcx.core.warehouse import transaction
 
 SOURCE = "file"
 TWCS_COLUMNS = ["tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id",
                 "in_response_to_tweet_id"]
 TWCS_REQUIRED = ["tweet_id", "author_id", "inbound", "created_at", "text"]  # the reply links may be absent (JSON nulls)
 TWCS_TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
-MENTION = re.compile(r"@(\w{1,50})")
 TRUE = {"true", "t", "1", "yes", "y"}
 FALSE = {"false", "f", "0", "no", "n"}
 
-FILE_LOADS_DDL = """
-create table if not exists raw.file_loads (
-    source      varchar not null,
-    path        varchar not null,
-    checksum    varchar not null,
-    rows_read   bigint not null,
-    rows_loaded bigint not null,
-    rows_quarantined bigint not null,
-    loaded_at   timestamptz not null,
-    run_id      varchar not null,
-    primary key (source, path, checksum)
-)
-"""
 
 
 class FileSourceError(SourceError):
@@ -391,7 +378,6 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
             files.append(path)
         else:
             raise FileSourceError(f"file {path} does not exist; check the path or SOCIALCX_FILE_DROP")
-    con.execute(FILE_LOADS_DDL)
     known_brands = {b for (b,) in con.execute("select handle from raw.brands").fetchall()}
     results = []
     with transaction(con):
@@ -434,10 +420,14 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
 
 
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
-    """The stage's entry point: options paths, fmt (twcs|mapped) and mapping; default the drop folder."""
+    """The stage's entry point: options paths, format (twcs|mapped) and mapping."""
     mapping = Mapping.from_file(Path(str(options["mapping"]))) if options.get("mapping") else None
-    paths = [Path(p) for p in options.get("paths") or []]
-    if not paths:
-        settings.file_drop.mkdir(parents=True, exist_ok=True)
-        paths = [settings.file_drop]
-    return extract_files(con, paths, run_id=run_id, fmt=str(options.get("fmt") or "twcs"), mapping=mapping)
+    given = options.get("paths")  # the command line's paths, or the drop folder of the settings
+    if not given:
+        raise FileSourceError("no files to load: give PATH arguments or set SOCIALCX_FILE_DROP to the drop folder")
+    if isinstance(given, list | tuple):
+        paths = [Path(p) for p in given]
+    else:
+        paths = [Path(given)]
+        paths[0].mkdir(parents=True, exist_ok=True)  # the drop folder is created on first use
+    return extract_files(con, paths, run_id=run_id, fmt=str(options.get("format") or "twcs"), mapping=mapping)

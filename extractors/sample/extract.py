@@ -8,8 +8,8 @@ import duckdb
 
 from extractors.load import LoadResult, load_posts, merge_frame, merge_source_table, save_cursor
 from extractors.sample.generator import generate
-from socialcx.privacy import Register
-from socialcx.warehouse import transaction
+from socialcx.core.erasure import Register
+from socialcx.core.warehouse import transaction
 
 SOURCE = "sample"
 
@@ -38,8 +38,6 @@ def extract_sample(con: duckdb.DuckDBPyConnection, *, posts: int, seed: int, end
 
 
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
-    """The stage's entry point: options posts, seed, end_date; defaults from the settings."""
-    seed = options.get("seed")
-    return extract_sample(con, posts=int(options.get("posts") or settings.sample_posts),
-                          seed=int(seed if seed is not None else settings.sample_seed),
-                          end_date=str(options.get("end_date") or settings.sample_end_date), run_id=run_id)
+    """The stage's entry point: options posts, seed, end_date (resolved by the stage from the registry entry)."""
+    return extract_sample(con, posts=int(options["posts"]), seed=int(options["seed"]),
+                          end_date=str(options["end_date"]), run_id=run_id)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from extractors.load import LoadResult, get_cursor, load_posts, quarantine, save_cursor
 from extractors.x.client import HttpXClient, XApiError, XClient
-from socialcx.warehouse import transaction
+from socialcx.core.warehouse import transaction
 
 SOURCE = "x"
 
@@ -34,7 +34,7 @@ def bearer_token() -> str:
         token = BaseHook.get_connection("socialcx_x").password or ""
     except Exception:  # no Airflow, or no such connection: the client says what to set
         return ""
-    from socialcx.logs import register_secret
+    from socialcx.core.logs import register_secret
 
     register_secret(token)  # masked in our logs and error messages, and in Airflow's task logs
     return token
@@ -188,10 +188,10 @@ def extract_x(con: duckdb.DuckDBPyConnection, client: XClient, brands: list[str]
 def prepare(read: Any, settings: Any, **options: Any) -> list[dict[str, Any]]:
     """The stage's first half, with no warehouse lock held: ``read(fn)`` runs ``fn(con)`` on a short-lived
     connection (for the cursors); then every page is fetched."""
-    brands = list(options.get("brands") or settings.x_brands)
+    brands = list(options.get("brands") or [])
     if not brands:
         raise ValueError("SOCIALCX_X_BRANDS is empty: list the brand handles to follow, comma-separated")
-    client = options.get("client") or default_client(settings.x_base_url)
+    client = options.get("client") or default_client(str(options["base_url"]))
     return fetch(client, brands, read(lambda con: cursors(con, brands)))
 
 
@@ -199,5 +199,5 @@ def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: A
     """The stage's second half: ``options['prepared']`` from :func:`prepare`, or fetch here (direct use)."""
     if "prepared" in options:
         return load(con, options["prepared"], run_id=run_id)
-    client = options.get("client") or default_client(settings.x_base_url)
-    return extract_x(con, client, list(options.get("brands") or settings.x_brands), run_id=run_id)
+    client = options.get("client") or default_client(str(options["base_url"]))
+    return extract_x(con, client, list(options.get("brands") or []), run_id=run_id)

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from socialcx.docs import build_docs, make_server
+from socialcx.serving.docs import build_docs, make_server
 from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from socialcx.report import CHARTS
+from socialcx.serving.report import CHARTS
 from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.integration

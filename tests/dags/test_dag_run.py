@@ -23,7 +23,7 @@ def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_pa
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
 
-    from socialcx.settings import get_settings
+    from socialcx.core.settings import get_settings
 
     monkeypatch.setenv("SOCIALCX_WAREHOUSE", str(tmp_path / "wh" / "socialcx.duckdb"))
     monkeypatch.setenv("SOCIALCX_PUBLISH_DIR", str(tmp_path / "published"))
@@ -40,7 +40,7 @@ def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_pa
     assert str(run.state) == "success"
 
     # what the world says, computed from the generator directly
-    world = generate(2000, seed=7, end_date=settings.sample_end_date)
+    world = generate(2000, seed=7, end_date=str(settings.source("sample")["end_date"]))
     posts = world.posts
     roots = posts[posts["parent_post_id"].isna()]
     answered = set(posts.loc[~posts["is_inbound"], "conversation_id"])

@@ -10,7 +10,7 @@ import pytest
 
 from extractors.load import load_posts
 from socialcx import stages
-from socialcx.settings import Settings
+from socialcx.core.settings import Settings
 
 pytestmark = pytest.mark.integration
 MARTS = ("fct_posts", "fct_conversations", "mart_service_performance", "mart_customer_recovery", "mart_sentiment",

@@ -8,7 +8,7 @@ import pytest
 from extractors.sample.generator import generate
 from extractors.sample.twcs import write_twcs
 from socialcx import stages
-from socialcx.settings import Settings
+from socialcx.core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

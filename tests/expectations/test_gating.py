@@ -90,7 +90,7 @@ def test_a_bi_reader_holding_the_published_file_sees_old_or_new_never_half(copy_
     import sys
     import textwrap
 
-    from socialcx.publish import record_fingerprint
+    from socialcx.serving.publish import record_fingerprint
 
     settings = copy_built
     reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""

@@ -8,8 +8,8 @@ import pytest
 
 from extractors.x.client import FakeXClient, HttpXClient, XApiError
 from extractors.x.extract import extract_x
-from extractors.x.mock_server import MockXServer
 from tests.conftest import free_port
+from tests.support.x_mock_server import MockXServer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

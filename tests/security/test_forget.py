@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from socialcx import stages
-from socialcx.privacy import identifier_hash
+from socialcx.core.erasure import identifier_hash
 from tests.conftest import VENV_BIN
 
 pytestmark = pytest.mark.integration

@@ -295,7 +295,7 @@ def test_a_broken_parquet_file_names_itself_without_raw_engine_text(con, tmp_pat
 
 
 def test_the_warehouse_is_untouched_by_a_refused_call(tmp_path):
-    from socialcx.warehouse import open_warehouse
+    from socialcx.core.warehouse import open_warehouse
 
     with open_warehouse(tmp_path / "w.duckdb") as con:
         good = tmp_path / "a.csv"

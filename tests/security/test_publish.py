@@ -8,7 +8,7 @@ import os
 import duckdb
 import pytest
 
-from socialcx.publish import PublishRefused, publish, record_fingerprint
+from socialcx.serving.publish import PublishRefused, publish, record_fingerprint
 
 MARTS = """
 create schema if not exists marts;
@@ -16,9 +16,6 @@ create table marts.mart_service_performance (brand varchar, response_rate double
 insert into marts.mart_service_performance values ('A', 0.8, 600), ('B', 0.5, 1200);
 create table marts.fct_conversations (conversation_id varchar, brand varchar);
 insert into marts.fct_conversations values ('c1', 'A'), ('c2', 'B'), ('c3', 'B');
-create table ops.validation_results (run_id varchar, validated_at timestamptz, suite varchar, severity varchar,
-    expectation varchar, column_name varchar, success boolean, observed_value varchar, unexpected_count bigint,
-    element_count bigint);
 """
 
 
@@ -31,7 +28,7 @@ def _validate(con, run_id: str = "v1") -> None:
 
 @pytest.fixture
 def con(tmp_path):
-    from socialcx.warehouse import open_warehouse
+    from socialcx.core.warehouse import open_warehouse
 
     with open_warehouse(tmp_path / "w.duckdb") as connection:
         connection.execute(MARTS)
@@ -118,7 +115,7 @@ def test_a_publish_that_fails_part_way_leaves_the_published_set_as_it_was(con, t
     before = os.readlink(publish_dir / "current")
     con.execute("update marts.mart_service_performance set response_rate = 0.1")
     _validate(con, "v2")
-    import socialcx.publish as module
+    import socialcx.serving.publish as module
 
     def out_of_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")

@@ -8,7 +8,7 @@ import re
 import duckdb
 import pytest
 
-from socialcx.report import build_report
+from socialcx.serving.report import build_report
 from tests.test_report import MARTS
 
 pytestmark = pytest.mark.integration

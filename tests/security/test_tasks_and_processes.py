@@ -20,7 +20,7 @@ TOKEN = "env-token-abcdef123456"
 
 def test_an_airflow_task_logs_and_fails_without_secrets_or_e_mails(monkeypatch, caplog):
     """Every DAG task runs inside task_hygiene: its records are scrubbed and its error message too."""
-    from socialcx.logs import ScrubbedError, ScrubFilter, task_hygiene
+    from socialcx.core.logs import ScrubbedError, ScrubFilter, task_hygiene
 
     monkeypatch.setenv("SOCIALCX_X_BEARER_TOKEN", TOKEN)
     handler = logging.StreamHandler()

@@ -10,7 +10,7 @@ import subprocess
 import duckdb
 import pytest
 
-from socialcx.warehouse import WarehouseDamagedError, connect
+from socialcx.core.warehouse import WarehouseDamagedError, connect
 from tests.conftest import VENV_BIN
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from extractors.x.client import FakeXClient, HttpXClient, XApiError
 from extractors.x.extract import extract_x
-from extractors.x.mock_server import MockXServer
 from socialcx import stages
+from tests.support.x_mock_server import MockXServer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOKEN = "bearer-from-an-airflow-connection-42"
@@ -93,7 +93,7 @@ def test_an_echoed_token_never_reaches_the_message(server):
 
 
 def test_a_token_from_a_connection_is_masked_by_the_scrubber(monkeypatch):
-    from socialcx import logs
+    from socialcx.core import logs
 
     monkeypatch.delenv("SOCIALCX_X_BEARER_TOKEN", raising=False)
     logs.register_secret(TOKEN)  # what extractors.x.extract.bearer_token does with a connection's password

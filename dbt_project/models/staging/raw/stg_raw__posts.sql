@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'posts') }}
+    select * from {{ source('raw', 'posts_with_brand') }}
 ),
 
 renamed as (
@@ -13,7 +13,6 @@ renamed as (
         brands_mentioned,
         is_inbound,
         created_at,
-        text,
         lang as source_lang,
         like_count,
         reply_count,
@@ -21,7 +20,7 @@ renamed as (
         is_deleted,
         updated_at,
         ingested_at,
-        case when is_inbound then brands_mentioned[1] else author_id end as brand,
+        brand,  -- the attribution rule: raw.posts_with_brand (socialcx/core/ddl.py)
     from source
 )
 

@@ -1,6 +1,7 @@
 """Settings read from the environment.
 
-Every setting has a ``SOCIALCX_`` variable; ``.env.example`` lists them all with their defaults.
+Every setting has a ``SOCIALCX_`` variable; ``.env.example`` lists them all with their defaults. A source's
+own settings are declared once, in its registry entry (``socialcx/core/sources.py``).
 Paths are resolved against the project root so that the CLI, Airflow tasks and tests agree on
 where the warehouse lives whatever their working directory.
 """
@@ -11,7 +12,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from socialcx.core import sources
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _path(name: str, default: str) -> Path:
@@ -41,16 +44,28 @@ def _list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+READERS = {"str": _str, "int": _int, "list": _list, "date": _date,
+           "path": lambda name, default: _path(name, default) if os.environ.get(name, default) else None}
+
+
+def _source_options() -> dict[str, dict[str, object]]:
+    return {source.name: {option.name: READERS[option.kind](source.env(option), option.default)
+                          for option in source.options if not option.secret}
+            for source in sources.registry().values()}
+
+
 @dataclass(frozen=True)
 class Settings:
     warehouse: Path = field(default_factory=lambda: _path("SOCIALCX_WAREHOUSE", "warehouse/socialcx.duckdb"))
     publish_dir: Path = field(default_factory=lambda: _path("SOCIALCX_PUBLISH_DIR", "warehouse/published"))
     reports_dir: Path = field(default_factory=lambda: _path("SOCIALCX_REPORTS_DIR", "reports"))
     sources: list[str] = field(default_factory=lambda: _list("SOCIALCX_SOURCES", "sample"))
-    sample_posts: int = field(default_factory=lambda: _int("SOCIALCX_SAMPLE_POSTS", 20_000))
-    sample_seed: int = field(default_factory=lambda: _int("SOCIALCX_SAMPLE_SEED", 42))
-    sample_end_date: str = field(default_factory=lambda: os.environ.get("SOCIALCX_SAMPLE_END_DATE", "2026-10-31"))
-    file_drop: Path = field(default_factory=lambda: _path("SOCIALCX_FILE_DROP", "data/drop"))
+    # each registered source's options (socialcx/core/sources.py), by source and option name
+    source_options: dict[str, dict[str, object]] = field(default_factory=lambda: _source_options())
     dbt_project_dir: Path = field(default_factory=lambda: _path("SOCIALCX_DBT_PROJECT_DIR", "dbt_project"))
     nlp_model: str = field(default_factory=lambda: os.environ.get("SOCIALCX_NLP_MODEL", "default"))
     nlp_batch_size: int = field(default_factory=lambda: _int("SOCIALCX_NLP_BATCH_SIZE", 2_000))
@@ -58,9 +73,6 @@ class Settings:
     nlp_processes: int = field(default_factory=lambda: _int("SOCIALCX_NLP_PROCESSES", min(2, os.cpu_count() or 1)))
     lock_retries: int = field(default_factory=lambda: _int("SOCIALCX_LOCK_RETRIES", 10))
     schedule: str = field(default_factory=lambda: os.environ.get("SOCIALCX_SCHEDULE", "@hourly"))
-    x_base_url: str = field(default_factory=lambda: os.environ.get("SOCIALCX_X_BASE_URL", "https://api.x.com"))
-    x_brands: list[str] = field(default_factory=lambda: _list("SOCIALCX_X_BRANDS", ""))
-    crm_location: str = field(default_factory=lambda: os.environ.get("SOCIALCX_CRM", ""))
     earliest_post_date: str = field(default_factory=lambda: _date("SOCIALCX_EARLIEST_POST_DATE", "2006-01-01"))
     raw_text_retention_days: int = field(default_factory=lambda: _int("SOCIALCX_RAW_TEXT_RETENTION_DAYS", 90))
     alert_spike_days: int = field(default_factory=lambda: _int("SOCIALCX_ALERT_SPIKE_DAYS", 3))
@@ -68,6 +80,12 @@ class Settings:
     alert_email_to: list[str] = field(default_factory=lambda: _list("SOCIALCX_ALERT_EMAIL_TO", ""))
     alert_email_from: str = field(default_factory=lambda: os.environ.get("SOCIALCX_ALERT_EMAIL_FROM",
                                                                           "socialcx@localhost"))
+
+    def source(self, name: str) -> dict[str, object]:
+        """The options of one source as the environment sets them (defaults from the registry)."""
+        if name not in self.source_options:
+            sources.get(name)  # raises, naming the known sources
+        return dict(self.source_options[name])
 
     @property
     def published_warehouse(self) -> Path:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nlp.components import CARD, EMAIL, PHONE
+from socialcx.core.pii import CARD, EMAIL, PHONE
 
 SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|API_KEY|WEBHOOK|^AIRFLOW_CONN_", re.IGNORECASE)
 MASK = "***"

@@ -22,140 +22,15 @@ the deleted bytes are gone from disk.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
-from socialcx.warehouse import quote_ident, quote_table, scalar, transaction
-
-PLACEHOLDER = "@[forgotten]"
-NAME_PLACEHOLDER = "[forgotten]"
-HASH_PREFIX = b"socialcx-erasure/v1:"
-MENTION = re.compile(r"@(\w{1,50})")
-TOKEN = re.compile(r"[\w.+-]+(?:@[\w-]+(?:\.[\w-]+)+)?|@\w+", re.UNICODE)
-WORD = re.compile(r"\w+", re.UNICODE)
-
-REGISTER_DDL = """
-create schema if not exists ops;
-create table if not exists ops.erasure_requests (
-    request_id      varchar primary key,
-    kind            varchar not null,      -- author | post
-    requested_at    timestamptz not null,
-    identifiers     integer not null,      -- how many hashed identifiers it registered
-    status          varchar not null,      -- pending (not yet re-published) | complete
-    completed_at    timestamptz
-);
-create table if not exists ops.erasure_identifiers (
-    hash            varchar not null,      -- sha256 of the normalised identifier, never the identifier
-    kind            varchar not null,      -- person (id, handle, customer id, e-mail) | name | first_name | post
-    request_id      varchar not null,
-    primary key (hash, kind)
-);
-"""
-
-
-def normalise(value: object) -> str:
-    return " ".join(str(value).strip().lstrip("@").lower().split())
-
-
-def identifier_hash(value: object) -> str:
-    return hashlib.sha256(HASH_PREFIX + normalise(value).encode("utf-8")).hexdigest()
-
-
-@dataclass
-class Register:
-    """The hashed identifiers of everything forgotten, as every extract consults them."""
-
-    person: set[str] = field(default_factory=set)
-    name: set[str] = field(default_factory=set)
-    first_name: set[str] = field(default_factory=set)
-    post: set[str] = field(default_factory=set)
-
-    @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection) -> Register:
-        con.execute(REGISTER_DDL)
-        register = cls()
-        for digest, kind in con.execute("select hash, kind from ops.erasure_identifiers").fetchall():
-            getattr(register, kind).add(digest)
-        return register
-
-    def __bool__(self) -> bool:
-        return bool(self.person or self.name or self.post)
-
-    def is_person(self, value: object) -> bool:
-        return value is not None and value is not pd.NA and not (isinstance(value, float) and value != value) \
-            and identifier_hash(value) in self.person
-
-    def holds(self, text: str) -> bool:
-        """Does a free text (a quarantined record, a CSV line) hold a forgotten identifier or full name?"""
-        if not self or not text:
-            return False
-        tokens = TOKEN.findall(text)
-        if any(identifier_hash(t) in self.person for t in tokens):
-            return True
-        words = WORD.findall(text)
-        return bool(self.name) and any(identifier_hash(f"{a} {b}") in self.name for a, b in zip(words, words[1:], strict=False))
-
-    def redact(self, text: str) -> str:
-        """Forgotten @handles become @[forgotten]; in a post that addressed a forgotten person, their name too."""
-        if not self.person or not isinstance(text, str) or "@" not in text:
-            return text
-        hit = False
-
-        def mention(match: re.Match) -> str:
-            nonlocal hit
-            if identifier_hash(match.group(1)) in self.person:
-                hit = True
-                return PLACEHOLDER
-            return match.group(0)
-
-        text = MENTION.sub(mention, text)
-        if hit and (self.name or self.first_name):
-            words = WORD.findall(text)
-            for a, b in zip(words, words[1:], strict=False):
-                if identifier_hash(f"{a} {b}") in self.name:
-                    text = re.sub(rf"\b{re.escape(a)}\s+{re.escape(b)}\b", NAME_PLACEHOLDER, text)
-            text = WORD.sub(lambda m: NAME_PLACEHOLDER if identifier_hash(m.group(0)) in self.first_name
-                            else m.group(0), text)
-        return text
-
-    def filter_posts(self, frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, int]:
-        """Drop forgotten people's posts and forgotten posts; redact forgotten mentions in the rest."""
-        if not self or frame.empty:
-            return frame, 0
-        erased = pd.Series(False, index=frame.index)
-        for column in ("author_id", "author_handle"):
-            if column in frame:
-                values = frame[column].astype(object)
-                erased |= values.map({v: self.is_person(v) for v in values.dropna().unique()}).fillna(False).astype(bool)
-        if self.post and "post_id" in frame:
-            erased |= frame["post_id"].map(lambda p: identifier_hash(f"{source}:{p}") in self.post).astype(bool)
-        kept = frame.loc[~erased].copy()
-        if "text" in kept:
-            kept["text"] = kept["text"].map(self.redact)
-        return kept, int(erased.sum())
-
-    def filter_customers(self, customers: pd.DataFrame,
-                         orders: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
-        """Drop forgotten CRM customers (by id, handle, e-mail or full name) and their orders."""
-        if not self or (customers.empty and orders.empty):
-            return customers, orders, 0, 0
-        forgotten = pd.Series(False, index=customers.index)
-        for column in ("customer_id", "social_handle", "email"):
-            if column in customers:
-                forgotten |= customers[column].map(self.is_person).astype(bool)
-        if "name" in customers:
-            forgotten |= customers["name"].map(lambda n: isinstance(n, str) and self.holds(n)).astype(bool)
-        gone = set(customers.loc[forgotten, "customer_id"].astype(str)) if "customer_id" in customers else set()
-        dropped = pd.Series(False, index=orders.index)
-        if "customer_id" in orders:
-            dropped = orders["customer_id"].map(lambda c: self.is_person(c) or str(c) in gone).astype(bool)
-        return customers.loc[~forgotten], orders.loc[~dropped], int(forgotten.sum()), int(dropped.sum())
+from socialcx.core.erasure import NAME_PLACEHOLDER, PLACEHOLDER, WORD, Register, identifier_hash, normalise
+from socialcx.core.warehouse import quote_ident, quote_table, scalar, transaction
 
 
 @dataclass
@@ -218,7 +93,6 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]
     """Delete everything the warehouse holds about the person with this author id, handle or customer id, and
     register them so no extract brings them back."""
     erasure = Erasure()
-    con.execute(REGISTER_DDL)
     with transaction(con):
         identifiers = _resolve(con, author, emails or [])
         erasure.request_id = _register(con, "author", identifiers)
@@ -249,7 +123,6 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]
 def forget_post(con: duckdb.DuckDBPyConnection, source: str, post_id: str) -> Erasure:
     """Delete one post (deleted at the source, or on request) from raw and enriched; never load it again."""
     erasure = Erasure()
-    con.execute(REGISTER_DDL)
     with transaction(con):
         erasure.request_id = _register(con, "post", {"post": {f"{source}:{post_id}"}})
         erasure.enriched = _rows(con, "delete from enriched.post_nlp where source = ? and post_id = ?",
@@ -268,7 +141,6 @@ def _rows(con: duckdb.DuckDBPyConnection, statement: str, params: list) -> int:
 
 def complete_requests(con: duckdb.DuckDBPyConnection) -> int:
     """Mark pending requests complete once a publish without their data has succeeded; how many."""
-    con.execute(REGISTER_DDL)
     return _rows(con, "update ops.erasure_requests set status = 'complete', completed_at = ? where status = 'pending'",
                  [datetime.now(UTC)])
 
@@ -401,7 +273,7 @@ def compact(path: Path) -> dict[str, int]:
     their bytes until reused; a copy holds only live data. The caller holds no other connection to it."""
     import os
 
-    from socialcx.warehouse import open_in_this_process
+    from socialcx.core.warehouse import open_in_this_process
 
     if open_in_this_process(path):  # swapping the file under an open database would lose whatever it writes next
         raise RuntimeError(f"warehouse {path} is still open in this process; close every connection, then compact")

@@ -25,26 +25,13 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from socialcx.settings import Settings
+from socialcx.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_CONN = "socialcx_alerts_webhook"
 SMTP_CONN = "socialcx_alerts_smtp"
 
-DDL = """
-create schema if not exists ops;
-create table if not exists ops.alert_deliveries (
-    alert_key varchar not null,
-    channel varchar not null,
-    kind varchar not null,
-    brand varchar,
-    message varchar,
-    run_id varchar,
-    sent_at timestamptz not null,
-    primary key (alert_key, channel)
-);
-"""
 
 # Recent means relative to the newest post in the warehouse (the marts' as-of time), not the wall clock, so a backfill or a
 # late file drop alerts on what was recent in its data, and old history never floods the channels.
@@ -173,7 +160,6 @@ def _senders(settings: Settings) -> dict[str, object]:
 
 def send_new(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> dict[str, object]:
     """Send each incident not yet delivered on a channel; record each delivery once the channel took it."""
-    con.execute(DDL)
     failed: list[str] = []
     alerts = detect(con, settings, failed)
     senders = _senders(settings)

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.checkpoints import latest_validation
-from socialcx.warehouse import quote_ident, scalar, table_checksums
+from socialcx.core.warehouse import quote_ident, scalar, table_checksums
 
 # DuckDB 2.0 writes a storage format 1.x readers cannot open; BI drivers often bundle DuckDB 1.x.
 # Writing the published file in the v1.2 format keeps it readable by DuckDB >= 1.2; Parquet serves the rest.
@@ -36,15 +36,6 @@ VERSIONS = "versions"
 CURRENT = "current"
 LINKS = ("socialcx.duckdb", "parquet", "manifest.json")  # each -> current/<name>
 
-FINGERPRINT_DDL = """
-create table if not exists ops.validated_marts (
-    run_id          varchar not null,
-    table_name      varchar not null,
-    row_count       bigint not null,
-    checksum        varchar not null,
-    validated_at    timestamptz not null
-)
-"""
 
 
 class PublishRefused(RuntimeError):
@@ -67,7 +58,6 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
 
 def record_fingerprint(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     """Remember what a passing validation saw, for publish to compare against."""
-    con.execute(FINGERPRINT_DDL)
     now = datetime.now(UTC)
     con.execute("delete from ops.validated_marts where run_id = ?", [run_id])
     rows = [(run_id, table, count, checksum, now) for table, (count, checksum) in fingerprint(con).items()]
@@ -76,7 +66,6 @@ def record_fingerprint(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 
 def _validated(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, tuple[int, str]]:
-    con.execute(FINGERPRINT_DDL)
     rows = con.execute("select table_name, row_count, checksum from ops.validated_marts where run_id = ?",
                        [run_id]).fetchall()
     return {table: (count, checksum) for table, count, checksum in rows}

@@ -15,101 +15,12 @@ from pathlib import Path
 
 import duckdb
 
+from socialcx.core.ddl import ALL as PIPELINE_DDL
+from socialcx.core.ddl import SCHEMAS
+
 log = logging.getLogger(__name__)
 
-SCHEMAS = ("raw", "enriched", "staging", "intermediate", "marts", "ops")
 
-RAW_DDL = """
-create table if not exists raw.posts (
-    source              varchar not null,
-    post_id             varchar not null,
-    parent_post_id      varchar,
-    conversation_id     varchar,
-    author_id           varchar not null,
-    author_handle       varchar,
-    brands_mentioned    varchar[],
-    is_inbound          boolean not null,
-    created_at          timestamptz not null,
-    text                varchar not null,
-    lang                varchar,
-    like_count          integer,
-    reply_count         integer,
-    repost_count        integer,
-    is_deleted          boolean not null default false,
-    updated_at          timestamptz not null,
-    ingested_at         timestamptz not null,
-    run_id              varchar not null,
-    primary key (source, post_id)
-);
-create table if not exists raw.brands (
-    handle              varchar primary key,
-    name                varchar not null,
-    industry            varchar not null,
-    competitors         varchar[],
-    timezone            varchar not null,
-    business_open_hour  integer not null,
-    business_close_hour integer not null,
-    business_days       integer[] not null,
-    holidays            date[],
-    sla_minutes         integer not null,
-    updated_at          timestamptz not null
-);
-create table if not exists raw.customers (
-    source              varchar not null,
-    customer_id         varchar not null,
-    social_handle       varchar,
-    name                varchar,
-    created_at          timestamptz,
-    updated_at          timestamptz not null,
-    run_id              varchar not null,
-    primary key (source, customer_id)
-);
-create table if not exists raw.orders (
-    source              varchar not null,
-    order_id            varchar not null,
-    customer_id         varchar not null,
-    brand               varchar not null,
-    industry            varchar,
-    ordered_at          timestamptz not null,
-    amount              decimal(12, 2) not null,
-    currency            varchar not null default 'USD',
-    updated_at          timestamptz not null,
-    run_id              varchar not null,
-    primary key (source, order_id)
-);
-create table if not exists raw.extract_state (
-    source              varchar not null,
-    stream              varchar not null,
-    cursor_value        varchar,
-    updated_at          timestamptz not null,
-    run_id              varchar not null,
-    primary key (source, stream)
-);
-create table if not exists raw.text_expired (
-    source              varchar not null,
-    post_id             varchar not null,
-    expired_at          timestamptz not null,
-    primary key (source, post_id)
-);
-create table if not exists raw.quarantine (
-    source              varchar not null,
-    record              varchar not null,
-    reason              varchar not null,
-    run_id              varchar not null,
-    quarantined_at      timestamptz not null
-);
-create table if not exists ops.runs (
-    run_id              varchar not null,
-    stage               varchar not null,
-    started_at          timestamptz not null,
-    finished_at         timestamptz,
-    status              varchar not null,
-    rows_read           bigint,
-    rows_loaded         bigint,
-    rows_quarantined    bigint,
-    detail              varchar
-);
-"""
 
 
 class WarehouseLockedError(RuntimeError):
@@ -233,7 +144,7 @@ def connect(path: Path, *, read_only: bool = False, retries: int = 10, wait_seco
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {quote_ident(schema)}")
-    con.execute(RAW_DDL)
+    con.execute(PIPELINE_DDL)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from socialcx.warehouse import scalar, transaction
+from socialcx.core.warehouse import scalar, transaction
 
 EXPIRE = """
 create or replace temp table _expiring as

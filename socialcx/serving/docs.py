@@ -12,7 +12,7 @@ import shutil
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from socialcx.settings import Settings
+from socialcx.core.settings import Settings
 
 INDEX = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>socialcx docs</title>

@@ -1,0 +1,206 @@
+"""Every table the pipeline owns outside dbt, in one place.
+
+``socialcx.core.warehouse.open_warehouse`` creates what is missing each time it opens the working file, so
+every stage, extract and test finds the same tables whatever ran first. dbt owns ``staging``,
+``intermediate`` and ``marts``; the pipeline owns the rest:
+
+- ``raw``: what the extractors loaded, merged on natural keys, with their cursors, quarantine and file ledger;
+- ``enriched``: what the NLP stage annotated;
+- ``ops``: run bookkeeping, validation results, the fingerprint of validated marts, alert deliveries and the
+  erasure register.
+
+A new table goes here, never in the module that writes it. A column added to an existing table needs an
+``alter table ... add column if not exists`` below its ``create``, so existing warehouses follow.
+"""
+
+from __future__ import annotations
+
+SCHEMAS = ("raw", "enriched", "staging", "intermediate", "marts", "ops")
+
+# raw: rows as the extractors loaded them
+RAW = """
+create table if not exists raw.posts (
+    source              varchar not null,
+    post_id             varchar not null,
+    parent_post_id      varchar,
+    conversation_id     varchar,
+    author_id           varchar not null,
+    author_handle       varchar,
+    brands_mentioned    varchar[],
+    is_inbound          boolean not null,
+    created_at          timestamptz not null,
+    text                varchar not null,
+    lang                varchar,
+    like_count          integer,
+    reply_count         integer,
+    repost_count        integer,
+    is_deleted          boolean not null default false,
+    updated_at          timestamptz not null,
+    ingested_at         timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, post_id)
+);
+create table if not exists raw.brands (
+    handle              varchar primary key,
+    name                varchar not null,
+    industry            varchar not null,
+    competitors         varchar[],
+    timezone            varchar not null,
+    business_open_hour  integer not null,
+    business_close_hour integer not null,
+    business_days       integer[] not null,
+    holidays            date[],
+    sla_minutes         integer not null,
+    updated_at          timestamptz not null
+);
+create table if not exists raw.customers (
+    source              varchar not null,
+    customer_id         varchar not null,
+    social_handle       varchar,
+    name                varchar,
+    created_at          timestamptz,
+    updated_at          timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, customer_id)
+);
+create table if not exists raw.orders (
+    source              varchar not null,
+    order_id            varchar not null,
+    customer_id         varchar not null,
+    brand               varchar not null,
+    industry            varchar,
+    ordered_at          timestamptz not null,
+    amount              decimal(12, 2) not null,
+    currency            varchar not null default 'USD',
+    updated_at          timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, order_id)
+);
+create table if not exists raw.extract_state (
+    source              varchar not null,
+    stream              varchar not null,
+    cursor_value        varchar,
+    updated_at          timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, stream)
+);
+create table if not exists raw.text_expired (
+    source              varchar not null,
+    post_id             varchar not null,
+    expired_at          timestamptz not null,
+    primary key (source, post_id)
+);
+create table if not exists raw.quarantine (
+    source              varchar not null,
+    record              varchar not null,
+    reason              varchar not null,
+    run_id              varchar not null,
+    quarantined_at      timestamptz not null
+);
+create table if not exists raw.file_loads (
+    source      varchar not null,
+    path        varchar not null,
+    checksum    varchar not null,
+    rows_read   bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    loaded_at   timestamptz not null,
+    run_id      varchar not null,
+    primary key (source, path, checksum)
+);
+"""
+
+# Which brand a post belongs to, defined once: an inbound post belongs to the first brand it mentions, a
+# brand's own post to the brand. The enrich stage (taxonomy per industry) and dbt (stg_raw__posts) both read it.
+POST_BRAND = """
+create view if not exists raw.posts_with_brand as
+select *, case when is_inbound then brands_mentioned[1] else author_id end as brand
+from raw.posts;
+"""
+
+# enriched: the NLP stage's output, one row per post and pipeline version
+ENRICHED = """
+create table if not exists enriched.post_nlp (
+    source               varchar not null,
+    post_id              varchar not null,
+    pipeline_version     varchar not null,
+    text_hash            varchar not null,
+    industry             varchar not null,
+    lang                 varchar,
+    is_english           boolean not null,
+    text_redacted        varchar not null,
+    pii_kinds            varchar[],
+    sentiment_label      varchar,
+    sentiment_score      double,
+    sentiment_confidence double,
+    categories           varchar[],
+    primary_category     varchar,
+    intent               varchar,
+    is_churn_threat      boolean not null,
+    is_legal_safety      boolean not null,
+    is_public_shaming    boolean not null,
+    urgency              varchar not null,
+    enriched_at          timestamptz not null,
+    primary key (source, post_id, pipeline_version)
+);
+"""
+
+# ops: the pipeline's own bookkeeping
+OPS = """
+create table if not exists ops.runs (
+    run_id              varchar not null,
+    stage               varchar not null,
+    started_at          timestamptz not null,
+    finished_at         timestamptz,
+    status              varchar not null,
+    rows_read           bigint,
+    rows_loaded         bigint,
+    rows_quarantined    bigint,
+    detail              varchar
+);
+create table if not exists ops.validation_results (
+    run_id          varchar not null,
+    validated_at    timestamptz not null,
+    suite           varchar not null,
+    severity        varchar not null,
+    expectation     varchar not null,
+    column_name     varchar,
+    success         boolean not null,
+    observed_value  varchar,
+    unexpected_count bigint,
+    element_count   bigint
+);
+create table if not exists ops.validated_marts (
+    run_id          varchar not null,
+    table_name      varchar not null,
+    row_count       bigint not null,
+    checksum        varchar not null,
+    validated_at    timestamptz not null
+);
+create table if not exists ops.alert_deliveries (
+    alert_key varchar not null,
+    channel varchar not null,
+    kind varchar not null,
+    brand varchar,
+    message varchar,
+    run_id varchar,
+    sent_at timestamptz not null,
+    primary key (alert_key, channel)
+);
+create table if not exists ops.erasure_requests (
+    request_id      varchar primary key,
+    kind            varchar not null,      -- author | post
+    requested_at    timestamptz not null,
+    identifiers     integer not null,      -- how many hashed identifiers it registered
+    status          varchar not null,      -- pending (not yet re-published) | complete
+    completed_at    timestamptz
+);
+create table if not exists ops.erasure_identifiers (
+    hash            varchar not null,      -- sha256 of the normalised identifier, never the identifier
+    kind            varchar not null,      -- person (id, handle, customer id, e-mail) | name | first_name | post
+    request_id      varchar not null,
+    primary key (hash, kind)
+);
+"""
+
+ALL = RAW + POST_BRAND + ENRICHED + OPS

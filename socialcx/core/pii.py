@@ -1,0 +1,18 @@
+"""Personal data as it looks in any language: e-mail addresses, payment card numbers, phone numbers, @handles.
+
+The ground floor holds these patterns because two floors above it need the same ones: the NLP stage redacts
+them from posts (``nlp/components/pii.py``, which adds each language's own cues such as booking references
+from ``nlp/rules/<lang>/pii.yml``), and the log scrubber (``socialcx.core.logs``) masks them in every log line
+and error message. The erasure register (``socialcx.core.erasure``) and the file extractor read @handles with
+``MENTION``.
+"""
+
+from __future__ import annotations
+
+import re
+
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.IGNORECASE)
+CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+PHONE = re.compile(r"(?<![\w#])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b")
+# an @handle as posts write it (X allows 15 characters, Mastodon and Bluesky more; 50 covers them all)
+MENTION = re.compile(r"@(\w{1,50})")

@@ -1,0 +1,7 @@
+"""``python -m socialcx.stages (write-sources | source-freshness OUTPUT.json)``: see socialcx.stages.freshness."""
+
+import sys
+
+from socialcx.stages.freshness import main
+
+main(sys.argv[1:])

@@ -1,0 +1,53 @@
+"""The serving stages, each a call into ``socialcx.serving``: publish the validated marts, build the report
+from what was published, send new alerts."""
+
+from __future__ import annotations
+
+from socialcx.core.settings import Settings, get_settings
+from socialcx.core.warehouse import open_warehouse
+from socialcx.stages.runs import StageError, new_run_id, recorded
+
+
+def publish(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with recorded(settings, run_id, "publish") as info:
+        from socialcx.governance.privacy import complete_requests
+        from socialcx.serving.publish import PublishRefused, prune_versions
+        from socialcx.serving.publish import publish as publish_marts
+
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            try:
+                manifest = publish_marts(con, settings.publish_dir, run_id)
+            except PublishRefused as exc:
+                raise StageError(str(exc)) from exc
+            if complete_requests(con):  # a forget whose re-publish failed is finished by this publish
+                manifest["pruned"] = [*manifest.get("pruned", []), *prune_versions(settings.publish_dir, keep=1)]
+        info.update(manifest)
+    return {"run_id": run_id, **info}
+
+
+def report(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
+    """Build reports/latest/index.html from the published marts (what BI readers see, never the working file)."""
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with recorded(settings, run_id, "report") as info:
+        from socialcx.serving.report import build_report
+
+        try:
+            info.update(build_report(settings.published_warehouse, settings.reports_dir / "latest", run_id=run_id))
+        except FileNotFoundError as exc:
+            raise StageError(str(exc)) from exc
+    return {"run_id": run_id, **info}
+
+
+def alert(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
+    """Send new alerts (spikes, urgent or negative posts unanswered past SLA) through the configured channels."""
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with recorded(settings, run_id, "alert") as info:
+        from socialcx.serving.alerts import send_new
+
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            info.update(send_new(con, settings, run_id))
+    return {"run_id": run_id, **info}

@@ -1,0 +1,29 @@
+"""The transform stage: ``dbt build`` of the models and their data tests."""
+
+from __future__ import annotations
+
+import json
+
+from socialcx.core.settings import Settings, get_settings
+from socialcx.stages.dbt import dbt_invoke
+from socialcx.stages.runs import new_run_id, recorded
+
+
+def transform(*, run_id: str | None = None, settings: Settings | None = None,
+              select: str | None = None, dbt_vars: dict[str, str] | None = None,
+              full_refresh: bool = False) -> dict[str, object]:
+    settings = settings or get_settings()
+    run_id = run_id or new_run_id()
+    with recorded(settings, run_id, "transform") as info:
+        # unit tests check the models' logic, not the data: `make test` runs them, the hourly build need not
+        args = ["build", "--exclude-resource-type", "unit_test"] + (["--select", select] if select else [])
+        if full_refresh:  # incremental models rebuilt from scratch (the repair for a bad row they kept)
+            args.append("--full-refresh")
+        if dbt_vars:
+            args += ["--vars", json.dumps(dbt_vars)]
+        result = dbt_invoke(args, settings)
+        statuses: dict[str, int] = {}
+        for node in result.result.results:
+            statuses[str(node.status)] = statuses.get(str(node.status), 0) + 1
+        info["nodes"] = statuses
+    return {"run_id": run_id, **info}
