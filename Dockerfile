@@ -24,6 +24,7 @@ COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --locked --no-dev --no-install-project
 COPY . .
 RUN uv sync --locked --no-dev \
+    && python -m socialcx.stages write-sources \
     && cd dbt_project && dbt parse --profiles-dir . --quiet \
     && mkdir -p /opt/airflow /opt/socialcx/warehouse /opt/socialcx/reports \
     && chown -R airflow /opt/airflow /opt/socialcx

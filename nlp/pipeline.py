@@ -8,7 +8,7 @@ import spacy
 from spacy.language import Language
 
 import nlp.components  # noqa: F401  (registers the factories)
-from nlp.components import NLP_DIR, RULES_DIR, TAXONOMY_DIR
+from nlp.components.base import DEFAULT_LANGUAGE, NLP_DIR, RULES_DIR, TAXONOMY_DIR
 
 # Bump when a rule, taxonomy or component changes what the pipeline says: posts are re-enriched.
 PIPELINE_VERSION = "rules-0.3.0"  # 0.3: intent unknown (not NULL) outside the rules' languages; flags skip quotes; outages
@@ -18,7 +18,7 @@ CONFIG_PATH = NLP_DIR / "config.cfg"
 def load_pipeline(model: str = "default") -> tuple[Language, str]:
     """The pipeline and its version. ``model`` is ``default`` or a directory written by ``socialcx nlp train``."""
     if model in ("", "default"):
-        config = spacy.util.load_config(CONFIG_PATH, overrides={"paths.rules": str(RULES_DIR),
+        config = spacy.util.load_config(CONFIG_PATH, overrides={"paths.rules": str(RULES_DIR / DEFAULT_LANGUAGE),
                                                                 "paths.taxonomy": str(TAXONOMY_DIR)})
         nlp = spacy.util.load_model_from_config(config, auto_fill=True)
         nlp.meta["name"], nlp.meta["version"] = "socialcx_default", PIPELINE_VERSION

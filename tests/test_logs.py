@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from nlp.components import EMAIL, PHONE
 from socialcx.core.logs import ScrubFilter, scrub
+from socialcx.core.pii import EMAIL, PHONE
 from tests.conftest import VENV_BIN
 from tests.support.x_mock_server import MockXServer
 

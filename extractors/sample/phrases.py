@@ -2,7 +2,7 @@
 
 Posts are composed from an opener, a category-specific core with filled slots, an emotional tail and
 optional hashtags and emoji, so a run of a million posts holds tens of thousands of distinct texts.
-The categories match the NLP taxonomy in ``nlp/taxonomy/``.
+The categories match the NLP taxonomy in ``nlp/rules/en/taxonomy/``.
 """
 
 from __future__ import annotations

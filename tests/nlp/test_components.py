@@ -186,7 +186,7 @@ def test_a_pool_whose_workers_cannot_start_falls_back_to_one_process():
 def test_patterns_sharing_a_word_boundary_match_what_they_matched_apart():
     import re
 
-    from nlp.components import _compile
+    from nlp.components.base import _compile
 
     patterns = [r"\b(late|delay(ed)?)\b", r"\bon hold\b", r"#fail\w*", r"\bno|nothing\b", r"\b(why|how)\b.{0,20}\?",
                 r"\?\?", r"\bRefund\b"]
@@ -204,7 +204,7 @@ def test_patterns_sharing_a_word_boundary_match_what_they_matched_apart():
 def test_stop_word_lists_read_from_their_files_are_spacys():
     from importlib import import_module
 
-    from nlp.components import _stop_words
+    from nlp.components.language import _stop_words
 
     for code in ("en", "es", "fr", "de", "pt", "it", "nl"):
         assert _stop_words(code) == set(import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS), code
@@ -243,3 +243,60 @@ def test_outage_words_raise_urgency(nlp, text):
 def test_the_authors_own_words_still_raise_flags(nlp):
     doc = nlp('@BasketBoxSupport I found glass in my salad, "fresh" they said. This is a safety issue')
     assert doc._.is_legal_safety and doc._.urgency == "high"
+
+
+SPANISH_PACK = {
+    "sentiment.yml": """
+version: 1
+complaint: {weight: -0.45, patterns: ['\\b(retrasad[oa]|nadie me ayuda|p[eé]simo)\\b']}
+negated_positive: {weight: -0.6, patterns: ['\\bno estoy content[oa]\\b']}
+sarcasm: {weight: -0.5, patterns: ['\\bgracias por nada\\b']}
+gratitude: {weight: 0.5, patterns: ['\\b(gracias|genial)\\b']}
+request: {weight: 0.0, patterns: ['\\b(por favor|necesito)\\b']}
+""",
+    "intent.yml": """
+version: 1
+question: '\\?|^\\s*(?:qu[eé]|cu[aá]ndo|d[oó]nde|por qu[eé]|c[oó]mo)\\b'
+request: '\\b(por favor|necesito)\\b'
+churn: '\\b(cancelar mi cuenta|me cambio a)\\b'
+legal_safety: '\\b(abogado|demanda)\\b'
+shaming: '\\b(boicot)\\b'
+urgent: '\\b(urgente)\\b'
+outage: '\\b(sin servicio)\\b'
+""",
+    "pii.yml": """
+version: 1
+reference: '\\b(?:reserva|pedido)\\s*[:#]?\\s*([A-Z0-9][A-Z0-9-]{4,})\\b'
+""",
+}
+
+
+def test_a_second_language_is_a_folder(tmp_path, monkeypatch):
+    """A Spanish rule pack beside the English one: Spanish posts are scored, given an intent and flagged by it,
+    where without it they are left unread (intent unknown, no sentiment)."""
+    import shutil
+
+    import spacy
+
+    from nlp.components import base
+    from nlp.pipeline import CONFIG_PATH
+
+    spanish = "Mi vuelo está retrasado y nadie me ayuda, quiero cancelar mi cuenta. Reserva ABC123"
+
+    def annotate(rules_dir):
+        monkeypatch.setattr(base, "RULES_DIR", rules_dir)
+        config = spacy.util.load_config(CONFIG_PATH, overrides={"paths.rules": str(rules_dir / "en"),
+                                                                "paths.taxonomy": str(rules_dir / "en" / "taxonomy")})
+        doc = spacy.util.load_model_from_config(config, auto_fill=True)(spanish)
+        return (doc._.lang, doc._.sentiment_label, doc._.intent, doc._.is_churn_threat, doc._.urgency,
+                doc._.text_redacted.endswith("Reserva [REF]"))
+
+    rules = tmp_path / "rules"
+    shutil.copytree(base.NLP_DIR / "rules", rules)
+    # English only: the Spanish post is recognised as Spanish and left unread, its reference not redacted
+    assert annotate(rules) == ("es", None, "unknown", False, "medium", False)
+    (rules / "es").mkdir()
+    for name, text in SPANISH_PACK.items():
+        (rules / "es" / name).write_text(text, encoding="utf-8")
+    base.load_yaml.cache_clear()
+    assert annotate(rules) == ("es", "negative", "complaint", True, "high", True)

@@ -1,0 +1,95 @@
+"""Sentiment: VADER's lexicon as one feature, plus customer-service cues from ``nlp/rules/<lang>/sentiment.yml``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.components.base import DEFAULT_LANGUAGE, NOISE, RULES_DIR, _compile, load_yaml, state
+
+ELONGATION = re.compile(r"(\w)\1{2,}")
+
+
+class Sentiment:
+    """VADER's lexicon as one feature, plus customer-service cues from ``rules/<lang>/sentiment.yml``.
+
+    General lexicons read "I've been on hold for two hours" as neutral and "great, another delay" as
+    positive; the cue lists correct both. Questions and requests without a complaint cue are pulled
+    towards neutral. ``rules_path`` is the English cues' file; a sibling folder with its own ``sentiment.yml``
+    (``nlp/rules/es/sentiment.yml``) makes another language's posts scored by its cues (VADER reads English
+    only). Posts in a language without cues are left unscored.
+    """
+
+    def __init__(self, rules_path: str, vader_weight: float, negative_below: float, positive_above: float,
+                 question_damping: float) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        path = Path(rules_path) if Path(rules_path).exists() else RULES_DIR / DEFAULT_LANGUAGE / "sentiment.yml"
+        files = {DEFAULT_LANGUAGE: path} | {p.parent.name: p for p in sorted(path.parent.parent.glob("*/sentiment.yml"))
+                                            if p.parent.name != DEFAULT_LANGUAGE}
+        self.packs = {lang: self._cues(load_yaml(str(p))) for lang, p in files.items()}
+        self.cues = self.packs[DEFAULT_LANGUAGE]
+        self.vader = SentimentIntensityAnalyzer()
+        self.vader_weight = vader_weight
+        self.negative_below = negative_below
+        self.positive_above = positive_above
+        self.question_damping = question_damping
+
+    @staticmethod
+    def _cues(rules: dict) -> dict[str, tuple[re.Pattern[str], float]]:
+        return {name: (_compile(spec["patterns"]), float(spec.get("weight", 0.0)))
+                for name, spec in rules.items() if isinstance(spec, dict) and "patterns" in spec}
+
+    def score(self, text: str, lang: str = DEFAULT_LANGUAGE) -> tuple[float, dict[str, int]]:
+        cues = self.packs[lang]
+        clean = ELONGATION.sub(r"\1\1", NOISE.sub(" ", text))
+        lower = clean.lower()
+        hits = {name: len(pattern.findall(lower)) for name, (pattern, _) in cues.items()}
+        compound = self.vader.polarity_scores(clean)["compound"] if lang == "en" else 0.0
+        sarcastic = hits["sarcasm"] > 0
+        if sarcastic:  # the praise words are ironic: neither VADER's positive reading nor thanks count
+            compound = min(compound, 0.0)
+        score = self.vader_weight * compound
+        score += cues["complaint"][1] * min(hits["complaint"], 3)
+        score += cues["negated_positive"][1] * min(hits["negated_positive"], 1)
+        score += cues["sarcasm"][1] * min(hits["sarcasm"], 1)
+        gratitude = 0.0 if sarcastic else cues["gratitude"][1] * min(hits["gratitude"], 2)
+        score += gratitude if hits["complaint"] == 0 else gratitude * 0.25
+        if hits["request"] and not (hits["complaint"] or hits["negated_positive"] or hits["sarcasm"]):
+            score *= self.question_damping
+        if text.isupper() and len(text) > 12:
+            score -= 0.2
+        return max(-1.0, min(1.0, score)), hits
+
+    def __call__(self, doc: Doc) -> Doc:
+        st = state(doc)
+        lang = DEFAULT_LANGUAGE if st["is_english"] else st["lang"]
+        if lang not in self.packs:
+            st["sentiment_label"] = st["sentiment_score"] = st["sentiment_confidence"] = None
+            st["cues"] = {}
+            return doc
+        score, hits = self.score(st["text"], lang)
+        if score < self.negative_below:
+            label, margin = "negative", self.negative_below - score
+        elif score > self.positive_above:
+            label, margin = "positive", score - self.positive_above
+        else:
+            label = "neutral"
+            margin = min(score - self.negative_below, self.positive_above - score)
+        st["sentiment_label"] = label
+        st["sentiment_score"] = round(score, 4)
+        st["sentiment_confidence"] = round(min(1.0, 0.5 + margin), 4)
+        st["cues"] = hits
+        return doc
+
+
+@Language.factory("socialcx_sentiment", default_config={
+    "rules_path": str(RULES_DIR / DEFAULT_LANGUAGE / "sentiment.yml"), "vader_weight": 0.6,
+    "negative_below": -0.15, "positive_above": 0.3, "question_damping": 0.5,
+})
+def make_sentiment(nlp: Language, name: str, rules_path: str, vader_weight: float, negative_below: float,
+                   positive_above: float, question_damping: float) -> Sentiment:
+    return Sentiment(rules_path, vader_weight, negative_below, positive_above, question_damping)
