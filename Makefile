@@ -26,7 +26,7 @@ export UV_PYTHON_DOWNLOADS ?= never
 POOL := socialcx_duckdb
 PIDS := $(AIRFLOW_HOME)/pids
 
-.PHONY: help setup run test test-fast lint format dbt-manifest airflow-init up down docs bench clean
+.PHONY: help setup run test test-fast lint format env-example dbt-manifest airflow-init up down docs bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,9 @@ $(VENV_BIN)/socialcx: pyproject.toml uv.lock
 	@touch $@
 
 setup: $(VENV_BIN)/socialcx ## install uv (if missing) and the locked Python environment in .venv
+
+env-example: setup ## rewrite the sources' block of .env.example from the source registry
+	@$(VENV_BIN)/socialcx env-example --write .env.example
 
 dbt-manifest: setup ## parse the dbt project into dbt_project/target/manifest.json (cosmos renders the DAG from it)
 	@$(VENV_BIN)/python -m socialcx.stages write-sources  # the registry's sources, for dbt

@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from socialcx.core.sources import Source, env_example, registry
+from socialcx.core.sources import Source, env_example, registry, write_env_example
 
 # at least 130 columns, so summary tables are not cut when the output goes to a log file or CI
 console = Console(width=max(130, shutil.get_terminal_size((130, 24)).columns))
@@ -280,9 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the person's e-mail address too (repeatable): CRM rows and quarantined records "
                              "holding it are erased, and never loaded again")
 
-    commands.add_parser("env-example", help="print the sources' block of .env.example, from the source registry",
-                        description="Every registered source's settings with their defaults, as .env.example "
-                                    "lists them between its sources markers.")
+    example = commands.add_parser("env-example", help="print the sources' block of .env.example, from the registry",
+                                  description="Every registered source's settings with their defaults, as "
+                                              ".env.example lists them between its sources markers.")
+    example.add_argument("--write", metavar="FILE", help="replace the block in FILE (e.g. .env.example) instead")
     commands.add_parser("summary", help="rows per stage, headline KPIs and where the outputs are",
                         description="Print rows per stage, headline KPIs per brand and the output paths.")
     return parser
@@ -329,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
             given = {o.name: getattr(args, o.name) for o in registry()[args.source].options if o.cli}
             _print_result(stages.extract(args.source, **given))
         elif args.command == "env-example":
-            print(env_example(), end="")
+            if args.write:
+                write_env_example(Path(args.write))
+            else:
+                print(env_example(), end="")
         elif args.command == "enrich":
             _print_result(stages.enrich(progress=_progress_enrich()))
         elif args.command == "transform":

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+from tests.support import ROOT, VENV_BIN
+
 _TMP = Path(tempfile.mkdtemp(prefix="socialcx-tests-"))
 
 os.environ.update({
@@ -36,15 +35,6 @@ os.environ.update({
     # the sample world's dates are fixed and the wall clock moves: retention is tested on its own
     "SOCIALCX_RAW_TEXT_RETENTION_DAYS": "0",
 })
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on at 127.0.0.1 (for test servers, or to have nothing answer)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import ROOT, VENV_BIN
+from tests.support import ROOT, VENV_BIN
 
 
 def test_readme_opens_with_the_two_commands():

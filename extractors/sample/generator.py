@@ -30,8 +30,6 @@ FIRST_NAMES = ["ana", "ben", "carla", "dev", "emma", "farid", "gina", "hugo", "i
                "alex", "bea", "chris", "dana", "eli", "fay", "gus", "hana", "ivan", "jo", "kai", "lena", "mo", "nia"]
 LAST_NAMES = ["smith", "lee", "garcia", "khan", "nguyen", "brown", "rossi", "muller", "silva", "kim", "cohen", "patel",
               "jones", "ortiz", "novak", "white", "ali", "moreau", "sato", "berg"]
-DAY = np.timedelta64(1, "D")
-SECOND = np.timedelta64(1, "s")
 
 
 @dataclass
@@ -40,10 +38,6 @@ class SampleWorld:
     customers: pd.DataFrame
     orders: pd.DataFrame
     posts: pd.DataFrame
-
-
-def _choice(rng: np.random.Generator, options: list[str], size: int) -> np.ndarray:
-    return np.asarray(options, dtype=object)[rng.integers(0, len(options), size)]
 
 
 def _fill(template: str, rng: np.random.Generator, **fixed: str) -> str:

@@ -7,12 +7,10 @@ token is never logged.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -149,23 +147,3 @@ def _detail(response: httpx.Response) -> str:
         return str(body.get("detail") or body.get("title") or "")[:300] if isinstance(body, dict) else ""
     except ValueError:
         return response.text[:200]
-
-
-@dataclass
-class FakeXClient:
-    """Serves pages recorded as JSON files (``<stream>-<n>.json``), for tests and offline development."""
-
-    pages: list[dict[str, Any]]
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    @classmethod
-    def from_dir(cls, directory: Path) -> FakeXClient:
-        return cls([json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))])
-
-    def search_recent(self, query: str, since_id: str | None = None, next_token: str | None = None) -> dict[str, Any]:
-        self.calls.append({"query": query, "since_id": since_id, "next_token": next_token})
-        index = int(next_token) if next_token else 0
-        page = dict(self.pages[index]) if index < len(self.pages) else {"meta": {"result_count": 0}}
-        if since_id:
-            page["data"] = [t for t in page.get("data", []) if int(t["id"]) > int(since_id)]
-        return page

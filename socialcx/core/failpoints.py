@@ -2,7 +2,7 @@
 
 ``SOCIALCX_FAILPOINT=<name>`` makes the process kill itself (signal 9: no cleanup, no atexit, no rollback
 code runs) the first time it reaches ``<name>``. Unset, ``hit`` is a dictionary lookup. The crash-recovery tests
-(tests/test_crash_recovery.py) use them to kill a real run at a chosen moment instead of after a guessed delay:
+(tests/socialcx/test_crash_recovery.py) use them to kill a real run at a chosen moment instead of after a guessed delay:
 
 - ``extract:before_commit``: a source's rows and cursor are written, the transaction is not committed;
 - ``enrich:after_chunk``: the first chunk of enrichments is committed, the rest is not done;

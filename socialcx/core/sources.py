@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 PLUGINS_ENV = "SOCIALCX_SOURCE_PLUGINS"
 
@@ -153,3 +154,12 @@ def env_example() -> str:
             lines.append(f"{source.env(option)}={'' if option.secret else option.default}")
     lines.append(ENV_END)
     return "\n".join(lines) + "\n"
+
+
+def write_env_example(path: Path) -> None:
+    """Replace the sources' block of an ``.env.example`` (between its markers) with :func:`env_example`."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(ENV_BEGIN), text.find(ENV_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{path} has no sources block: add the lines {ENV_BEGIN!r} and {ENV_END!r} where it goes")
+    path.write_text(text[:start] + env_example() + text[end + len(ENV_END) + 1:], encoding="utf-8")

@@ -183,14 +183,10 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     return rows[0][0] if rows else None
 
 
-# columns that record when a row was (re)computed rather than what it says: a re-enrichment moves them
-BOOKKEEPING_COLUMNS = ("changed_at", "enriched_at")
-# columns that record which run loaded a row and when: they differ between two warehouses loaded separately
-LOAD_COLUMNS = ("ingested_at", "updated_at", "run_id", "quarantined_at", "expired_at")
 
 
 def table_checksums(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], skip: tuple[str, ...] = (),
-                    ignore: tuple[str, ...] = BOOKKEEPING_COLUMNS) -> dict[str, tuple[int, int]]:
+                    ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent checksum of every table and view in ``schemas``: two warehouses with
     equal checksums hold the same rows. Columns in ``ignore`` are left out; floating-point values are rounded
     to 9 significant places, since a sum's last bits depend on the order DuckDB's threads added it up in."""

@@ -33,20 +33,20 @@ WEBHOOK_CONN = "socialcx_alerts_webhook"
 SMTP_CONN = "socialcx_alerts_smtp"
 
 
-# Recent means relative to the newest post in the warehouse (the marts' as-of time), not the wall clock, so a backfill or a
-# late file drop alerts on what was recent in its data, and old history never floods the channels.
-# "now" is the marts' as-of time, the newest post (as in mart_service_performance), posts outside conversations included
+# Recent means relative to the marts' as-of time (int_as_of, published as mart_service_summary.as_of_at), not the
+# wall clock, so a backfill or a late file drop alerts on what was recent in its data, and old history never floods
+# the channels.
 SPIKES = """
 select 'negative_spike:' || brand || ':' || activity_date as alert_key, brand, activity_date,
        post_count, negative_count, negative_count_7d_mean, negative_count_7d_sd, baseline_days
 from marts.mart_sentiment
 where is_negative_spike
-  and activity_date > (select max(created_at)::date from marts.fct_posts) - ?
+  and activity_date > (select max(as_of_at) from marts.mart_service_summary)::date - ?
 order by activity_date, brand
 """
 
 UNANSWERED = """
-with as_of as (select max(created_at) as as_of_at from marts.fct_posts)
+with as_of as (select max(as_of_at) as as_of_at from marts.mart_service_summary)
 select 'unanswered:' || c.conversation_id as alert_key, c.brand, c.conversation_id, c.first_inbound_at,
        c.sla_target_minutes, date_diff('minute', c.first_inbound_at, as_of.as_of_at) as waiting_minutes,
        c.open_wait_business_seconds / 60 as waiting_business_minutes,

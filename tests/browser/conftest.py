@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 CHROMIUM = Path(os.environ.get("SOCIALCX_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium keeps calling Google's hosts, which this network refuses.

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.conftest import ROOT, free_port
+from tests.support import ROOT, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from extractors.sample.generator import generate
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 pytestmark = pytest.mark.integration
 

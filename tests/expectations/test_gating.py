@@ -122,7 +122,7 @@ def test_a_fresh_process_checks_freshness_in_a_child_while_it_imports_gx(copy_bu
     import os
     import subprocess
 
-    from tests.conftest import VENV_BIN
+    from tests.support import VENV_BIN
 
     settings = copy_built
     with duckdb.connect(str(settings.warehouse)) as con:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from extractors.crm.extract import CrmSourceError, extract_crm
-from tests.conftest import ROOT, free_port
+from tests.support import ROOT, free_port
 
 FIXTURES = ROOT / "tests" / "fixtures" / "crm"
 

@@ -8,7 +8,7 @@ import pytest
 from extractors.file.extract import FileSourceError, Mapping, extract_files
 from extractors.sample.generator import generate
 from extractors.sample.twcs import write_twcs
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "file"
 

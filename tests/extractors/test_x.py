@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from extractors.x.client import FakeXClient, HttpXClient, XApiError
+from extractors.x.client import HttpXClient, XApiError
 from extractors.x.extract import extract_x
-from tests.conftest import free_port
+from tests.support import free_port
+from tests.support.x_fake import FakeXClient
 from tests.support.x_mock_server import MockXServer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

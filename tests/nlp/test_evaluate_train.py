@@ -7,7 +7,7 @@ import pytest
 from nlp.evaluate import EvaluationInputError, classification_report, evaluate
 from nlp.pipeline import PIPELINE_VERSION
 from socialcx.cli import main
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "nlp"
 

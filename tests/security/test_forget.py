@@ -12,7 +12,7 @@ import pytest
 
 from socialcx import stages
 from socialcx.core.erasure import identifier_hash
-from tests.conftest import VENV_BIN
+from tests.support import VENV_BIN
 
 pytestmark = pytest.mark.integration
 

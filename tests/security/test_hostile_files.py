@@ -14,7 +14,7 @@ import pytest
 
 from extractors.file import extract as file_extract
 from extractors.file.extract import FileSourceError, Mapping, extract_files
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 HEADER = "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
 T = "Mon Jan 05 14:00:00 +0000 2026"

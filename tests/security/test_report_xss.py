@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from socialcx.serving.report import build_report
-from tests.test_report import MARTS
+from tests.socialcx.test_report import MARTS
 
 pytestmark = pytest.mark.integration
 

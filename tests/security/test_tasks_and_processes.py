@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 TOKEN = "env-token-abcdef123456"
 

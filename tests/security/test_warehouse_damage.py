@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from socialcx.core.warehouse import WarehouseDamagedError, connect
-from tests.conftest import VENV_BIN
+from tests.support import VENV_BIN
 
 
 @pytest.fixture

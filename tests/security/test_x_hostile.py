@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from extractors.x.client import FakeXClient, HttpXClient, XApiError
+from extractors.x.client import HttpXClient, XApiError
 from extractors.x.extract import extract_x
 from socialcx import stages
+from tests.support.x_fake import FakeXClient
 from tests.support.x_mock_server import MockXServer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import ast
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 PROJECT = ("socialcx", "extractors", "nlp", "expectations", "dags")
 

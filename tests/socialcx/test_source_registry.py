@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 TOY_PACKAGE = '''
 from socialcx.core.sources import Option, Source

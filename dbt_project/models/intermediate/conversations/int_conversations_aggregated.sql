@@ -3,8 +3,7 @@ with posts as (
 ),
 
 as_of as (
-    -- the data's own "now": the newest post. Using it instead of the wall clock keeps reruns identical.
-    select max(created_at) as as_of_at from {{ ref('int_posts_enriched') }}
+    select * from {{ ref('int_as_of') }}
 ),
 
 ordered as (

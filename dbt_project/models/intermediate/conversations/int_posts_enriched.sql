@@ -33,7 +33,7 @@ posts as (
     {% endif %}
 ),
 
-joined as (
+final as (
     select
         posts.source,
         posts.post_id,
@@ -69,4 +69,4 @@ joined as (
     where not posts.is_deleted
 )
 
-select * from joined
+select * from final

@@ -8,13 +8,14 @@ orders as (
 
 order_totals as (
     select
+        source,
         customer_id,
         count(*) as order_count,
         sum(amount) as lifetime_spend,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at,
     from orders
-    group by customer_id
+    group by source, customer_id
 ),
 
 final as (
@@ -30,7 +31,8 @@ final as (
         order_totals.last_order_at,
     from customers
     left join order_totals
-        on customers.customer_id = order_totals.customer_id
+        on customers.source = order_totals.source
+        and customers.customer_id = order_totals.customer_id
 )
 
 select * from final

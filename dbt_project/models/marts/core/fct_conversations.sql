@@ -60,6 +60,20 @@ changed as (
     group by conversation_id
 ),
 
+waits as (
+    -- the first-response wait, calendar and business, and its SLA verdict: each computed once, here
+    select
+        conversations.conversation_id,
+        epoch(conversations.first_response_at) - epoch(conversations.first_inbound_at) as first_response_seconds,
+        business_time.wait_business_seconds,
+        coalesce(business_time.wait_business_seconds > brands.sla_minutes * 60, false) as is_sla_breached,
+    from conversations
+    inner join brands
+        on conversations.brand = brands.brand
+    left join business_time
+        on conversations.conversation_id = business_time.conversation_id
+),
+
 final as (
     select
         conversations.conversation_id,
@@ -71,12 +85,12 @@ final as (
         conversations.first_inbound_at,
         conversations.first_inbound_at::date as first_inbound_date,
         conversations.first_response_at,
-        epoch(conversations.first_response_at) - epoch(conversations.first_inbound_at) as first_response_seconds,
-        case when conversations.is_responded then business_time.wait_business_seconds end
+        waits.first_response_seconds,
+        case when conversations.is_responded then waits.wait_business_seconds end
             as first_response_business_seconds,
         conversations.is_responded,
         -- an unanswered conversation's wait so far, in business time (what its SLA is measured in)
-        case when not conversations.is_responded then business_time.wait_business_seconds end
+        case when not conversations.is_responded then waits.wait_business_seconds end
             as open_wait_business_seconds,
         conversations.post_count,
         conversations.customer_post_count,
@@ -107,17 +121,17 @@ final as (
         coalesce(conversations.language, 'en') as language,
         brands.sla_minutes as sla_target_minutes,
         brands.hours_source as business_hours_source,
-        coalesce(business_time.wait_business_seconds > brands.sla_minutes * 60, false) as is_sla_breached,
+        waits.is_sla_breached,
         case
             when not conversations.is_responded then 'unanswered'
-            when epoch(conversations.first_response_at) - epoch(conversations.first_inbound_at) < 3600 then 'under 1h'
-            when epoch(conversations.first_response_at) - epoch(conversations.first_inbound_at) < 4 * 3600 then '1h to 4h'
-            when epoch(conversations.first_response_at) - epoch(conversations.first_inbound_at) < 24 * 3600 then '4h to 24h'
+            when waits.first_response_seconds < 3600 then 'under 1h'
+            when waits.first_response_seconds < 4 * 3600 then '1h to 4h'
+            when waits.first_response_seconds < 24 * 3600 then '4h to 24h'
             else 'over 24h'
         end as response_speed_bucket,
         case
             when not conversations.is_responded then 'ignored'
-            when coalesce(business_time.wait_business_seconds > brands.sla_minutes * 60, false) then 'answered slow'
+            when waits.is_sla_breached then 'answered slow'
             else 'answered fast'
         end as service_experience,
         case
@@ -131,8 +145,8 @@ final as (
     from conversations
     inner join brands
         on conversations.brand = brands.brand
-    left join business_time
-        on conversations.conversation_id = business_time.conversation_id
+    inner join waits
+        on conversations.conversation_id = waits.conversation_id
     left join customers
         on lower(conversations.customer_handle) = lower(customers.social_handle)
     left join changed

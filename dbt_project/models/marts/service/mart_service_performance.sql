@@ -1,9 +1,17 @@
-with conversations as (
+with fct_conversations as (
+    select * from {{ ref('fct_conversations') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of') }}
+),
+
+conversations as (
     select
-        *,
-        -- the data's "now": the newest post (not the wall clock, so reruns agree)
-        (select max(created_at) from {{ ref('fct_posts') }}) as as_of_at,
-    from {{ ref('fct_conversations') }}
+        fct_conversations.*,
+        as_of.as_of_at,
+    from fct_conversations
+    cross join as_of
 ),
 
 daily as (

@@ -6,6 +6,10 @@ with conversations as (
     select * from {{ ref('fct_conversations') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_as_of') }}
+),
+
 final as (
     select
         brand,
@@ -28,7 +32,9 @@ final as (
         count(*) filter (where is_actionable and language <> 'en') / nullif(count(*) filter (where is_actionable), 0)
             as non_english_actionable_share,
         any_value(business_hours_source) as business_hours_source,
+        any_value(as_of.as_of_at) as as_of_at,
     from conversations
+    cross join as_of
     group by brand
 )
 

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from socialcx.cli import build_parser, main
-from tests.conftest import VENV_BIN
+from tests.support import VENV_BIN
 
 COMMANDS = [[], ["extract"], ["extract", "sample"], ["enrich"], ["transform"], ["validate"], ["publish"], ["run"],
             ["summary"], ["forget"], ["report"], ["docs"]]

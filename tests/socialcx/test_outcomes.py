@@ -10,7 +10,7 @@ import pytest
 
 from socialcx import stages
 from socialcx.core.settings import Settings
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 from socialcx import stages
 from socialcx.core.settings import get_settings
 from socialcx.serving.alerts import detect
-from tests.conftest import free_port
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,9 @@ import subprocess
 import duckdb
 import pytest
 
-from socialcx.core.warehouse import BOOKKEEPING_COLUMNS, LOAD_COLUMNS, table_checksums
-from tests.conftest import VENV_BIN
+from socialcx.core.warehouse import table_checksums
+from tests.support import VENV_BIN
+from tests.support.columns import BOOKKEEPING_COLUMNS, LOAD_COLUMNS
 
 pytestmark = pytest.mark.integration
 

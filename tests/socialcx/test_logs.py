@@ -12,7 +12,7 @@ import pytest
 
 from socialcx.core.logs import ScrubFilter, scrub
 from socialcx.core.pii import EMAIL, PHONE
-from tests.conftest import VENV_BIN
+from tests.support import VENV_BIN
 from tests.support.x_mock_server import MockXServer
 
 TOKEN = "tok-9f8e7d6c5b4a"
