@@ -153,19 +153,3 @@ def private_tempdir() -> Iterator[Path]:
     finally:
         tempfile.tempdir = previous
         shutil.rmtree(private, ignore_errors=True)
-
-
-def latest_validation(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[tuple]]:
-    """The newest validation run and its failed critical checks."""
-    if not _table_exists(con, "ops.validation_results"):
-        return None, []
-    latest = con.execute("select run_id from ops.validation_results order by validated_at desc limit 1").fetchall()
-    if not latest:
-        return None, []
-    run_id = latest[0][0]
-    failed = con.execute("""
-        select suite, expectation, column_name, observed_value from ops.validation_results
-        where run_id = ? and severity = 'critical' and not success order by suite, expectation
-    """, [run_id]).fetchall()
-    return run_id, failed
-

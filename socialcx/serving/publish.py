@@ -26,7 +26,6 @@ from pathlib import Path
 
 import duckdb
 
-from expectations.checkpoints import latest_validation
 from socialcx.core.warehouse import quote_ident, scalar, table_checksums
 
 # DuckDB 2.0 writes a storage format 1.x readers cannot open; BI drivers often bundle DuckDB 1.x.
@@ -69,6 +68,20 @@ def _validated(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, tuple[i
     rows = con.execute("select table_name, row_count, checksum from ops.validated_marts where run_id = ?",
                        [run_id]).fetchall()
     return {table: (count, checksum) for table, count, checksum in rows}
+
+
+def latest_validation(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[tuple]]:
+    """The newest validation run (ops.validation_results, which the validate stage writes) and its failed
+    critical checks."""
+    latest = con.execute("select run_id from ops.validation_results order by validated_at desc limit 1").fetchall()
+    if not latest:
+        return None, []
+    run_id = latest[0][0]
+    failed = con.execute("""
+        select suite, expectation, column_name, observed_value from ops.validation_results
+        where run_id = ? and severity = 'critical' and not success order by suite, expectation
+    """, [run_id]).fetchall()
+    return run_id, failed
 
 
 def check_validated(con: duckdb.DuckDBPyConnection) -> str:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from socialcx.core.warehouse import quote_ident
+
 # Each dataset: a query over the published marts (schema ``marts``). Week = ISO week starting Monday.
 DATASETS: dict[str, str] = {
     # first response times per brand and week, as mart_response_times_weekly computes them
@@ -32,14 +34,6 @@ DATASETS: dict[str, str] = {
                p90_first_response_business_minutes as p90_business_min, answered_count as answered
         from marts.mart_response_times_weekly
         order by brand, period""",
-    # the counts mart_service_performance defines (its yaml), summed to brand x week: the page re-aggregates them
-    "service": """
-        select brand, date_trunc('week', activity_date)::date as period,
-               sum(actionable_count) as actionable, sum(responded_actionable_count) as responded,
-               sum(within_sla_count) as within_sla, sum(resolved_count) as resolved,
-               sum(moved_to_private_count) as moved_to_private
-        from marts.mart_service_performance
-        group by all order by brand, period""",
     "sentiment": """
         select brand, activity_date as period, post_count, positive_count, negative_count, net_sentiment,
                is_negative_spike
@@ -53,7 +47,7 @@ DATASETS: dict[str, str] = {
         group by all order by brand, period, category""",
     "recovery": """
         select brand, activity_month as period, response_speed_bucket as bucket,
-               sum(negative_start_count) as negative_starts, sum(recovered_count) as recovered
+               sum(negative_start_count) as negative_start_count, sum(recovered_count) as recovered_count
         from marts.mart_customer_recovery
         group by all order by brand, period, bucket""",
     "retention": """
@@ -117,13 +111,44 @@ def _plain(value: object) -> object:
     return value
 
 
+# the rates the page shows and re-aggregates: those mart_service_performance declares (mart_kpi_definitions)
+KPI_MART = "mart_service_performance"
+KPIS = """
+select mart_name, kpi, kpi_label, numerator_column, denominator_column, definition
+from marts.mart_kpi_definitions
+where mart_name in (?, 'mart_customer_recovery')
+order by position
+"""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> dict[str, list]:
+    cursor = con.execute(query, params or [])
+    columns = [d[0] for d in cursor.description]
+    return {"columns": columns, "rows": [[_plain(v) for v in row] for row in cursor.fetchall()]}
+
+
+def _service_query(con: duckdb.DuckDBPyConnection, kpis: dict[str, list]) -> str:
+    """The counts each declared rate divides, summed to brand x week: the page divides the sums of a brand and
+    date selection (sum(numerator) / sum(denominator), as mart_kpi_definitions says a rate adds up)."""
+    known = {name for (name,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?",
+        [KPI_MART]).fetchall()}
+    counts = list(dict.fromkeys(c for row in kpis["rows"] if row[0] == KPI_MART for c in row[3:5]))
+    missing = [c for c in counts if c not in known]
+    if missing:
+        raise ValueError(f"mart_kpi_definitions names columns {missing} that marts.{KPI_MART} lacks: rebuild the marts "
+                         "(`socialcx transform`) so the catalogue and the mart come from the same dbt project")
+    sums = "".join(f", sum({quote_ident(c)}) as {quote_ident(c)}" for c in counts)
+    return (f"select brand, date_trunc('week', activity_date)::date as period{sums} "
+            f"from marts.{quote_ident(KPI_MART)} group by all order by brand, period")
+
+
 def collect(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list]]:
     """Run every dataset query; each result is {columns: [...], rows: [[...], ...]} (compact in the page)."""
-    data: dict[str, dict[str, list]] = {}
+    data: dict[str, dict[str, list]] = {"kpis": _rows(con, KPIS, [KPI_MART])}
+    data["service"] = _rows(con, _service_query(con, data["kpis"]))
     for name, query in DATASETS.items():
-        cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description]
-        data[name] = {"columns": columns, "rows": [[_plain(v) for v in row] for row in cursor.fetchall()]}
+        data[name] = _rows(con, query)
     return data
 
 
@@ -152,8 +177,9 @@ def content_security_policy(scripts: list[str]) -> str:
 
 
 def render(data: dict[str, dict[str, list]], *, run_id: str | None, generated_at: str) -> str:
-    brands = sorted({str(row[0]) for dataset in data.values() for row in dataset["rows"] if row[0] is not None})
-    periods = [row[1] for dataset in data.values() for row in dataset["rows"] if row[1]]
+    charted = [dataset for name, dataset in data.items() if name != "kpis"]  # kpis: definitions, not figures
+    brands = sorted({str(row[0]) for dataset in charted for row in dataset["rows"] if row[0] is not None})
+    periods = [row[1] for dataset in charted for row in dataset["rows"] if row[1]]
     meta = {"brands": brands, "first": min(periods, default=None), "last": max(periods, default=None),
             "run_id": run_id, "generated_at": generated_at,
             "charts": [{"id": cid, "title": title} for cid, title, _ in CHARTS]}

@@ -112,9 +112,9 @@ def test_the_report_data_is_the_marts(built):
     con = duckdb.connect(str(settings.published_warehouse), read_only=True)
     try:
         for dataset, field, mart, column in (
-                ("service", "actionable", "mart_service_performance", "actionable_count"),
-                ("service", "resolved", "mart_service_performance", "resolved_count"),
-                ("service", "moved_to_private", "mart_service_performance", "moved_to_private_count"),
+                ("service", "actionable_count", "mart_service_performance", "actionable_count"),
+                ("service", "resolved_count", "mart_service_performance", "resolved_count"),
+                ("service", "moved_to_private_count", "mart_service_performance", "moved_to_private_count"),
                 ("sentiment", "negative_count", "mart_sentiment", "negative_count"),
                 ("roi", "revenue_after_recovery", "mart_roi", "revenue_after_recovery"),
                 ("roi", "call_cost_avoided", "mart_roi", "call_cost_avoided")):

@@ -23,6 +23,14 @@ create table marts.mart_roi (brand varchar, activity_month date, answered_contac
 create table marts.mart_service_performance (brand varchar, activity_date date, source varchar, category varchar,
     language varchar, actionable_count int, responded_actionable_count int, within_sla_count int, resolved_count int,
     moved_to_private_count int, complaint_count int);
+create table marts.mart_kpi_definitions (mart_name varchar, kpi varchar, kpi_label varchar, numerator_column varchar,
+    denominator_column varchar, definition varchar, position int);
+insert into marts.mart_kpi_definitions values
+    ('mart_customer_recovery', 'recovery_rate', 'recovery rate', 'recovered_count', 'negative_start_count', 'r', 1),
+    ('mart_service_performance', 'response_rate', 'response rate', 'responded_actionable_count', 'actionable_count', 'a', 2),
+    ('mart_service_performance', 'within_sla_rate', 'within SLA', 'within_sla_count', 'actionable_count', 'b', 3),
+    ('mart_service_performance', 'resolution_rate', 'resolved', 'resolved_count', 'actionable_count', 'c', 4),
+    ('mart_service_performance', 'handoff_rate', 'moved to private', 'moved_to_private_count', 'actionable_count', 'd', 5);
 create table marts.mart_response_times_weekly (brand varchar, week_start_date date, answered_count int,
     median_first_response_minutes double, p90_first_response_minutes double,
     median_first_response_business_minutes double, p90_first_response_business_minutes double);
@@ -64,8 +72,16 @@ def test_collect_aggregates_by_brand_and_week(published):
     assert rows["frt"][1]["brand"] == "B" and rows["frt"][1]["median_min"] == 2.0
     # A: 4 actionable, 3 answered, 2 within SLA (the unanswered one and the 100-minute one breached)
     # A: the mart's counts for two days of one week (Monday 5 and Sunday 11 January) and two languages, summed
-    assert rows["service"][0] == {"brand": "A", "period": "2026-01-05", "actionable": 4, "responded": 3,
-                                  "within_sla": 2, "resolved": 1, "moved_to_private": 1}
+    assert rows["service"][0] == {"brand": "A", "period": "2026-01-05", "actionable_count": 4,
+                                  "responded_actionable_count": 3, "within_sla_count": 2, "resolved_count": 1,
+                                  "moved_to_private_count": 1}
+    # the rates the page re-aggregates, as the catalogue declares them, in its order
+    assert [(r["kpi"], r["numerator_column"], r["denominator_column"]) for r in rows["kpis"]] == [
+        ("recovery_rate", "recovered_count", "negative_start_count"),
+        ("response_rate", "responded_actionable_count", "actionable_count"),
+        ("within_sla_rate", "within_sla_count", "actionable_count"),
+        ("resolution_rate", "resolved_count", "actionable_count"),
+        ("handoff_rate", "moved_to_private_count", "actionable_count")]
     # complaints only (the mart's complaint_count), by category: delay 2, refund 1; no row without complaints
     assert [(r["brand"], r["category"], r["conversations"]) for r in rows["categories"]] == [
         ("A", "delay", 2), ("A", "refund", 1), ("B", "outage", 1)]
@@ -88,3 +104,14 @@ def test_build_report_embeds_data_and_plotly_and_replaces_atomically(published, 
 def test_build_report_without_published_marts_names_the_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match="socialcx publish"):
         build_report(tmp_path / "missing.duckdb", tmp_path / "latest")
+
+
+def test_a_catalogue_naming_a_column_the_mart_lacks_is_refused(published):
+    """The catalogue's column names reach SQL only when the mart has them: a stale or hostile catalogue row
+    is an error naming the fix, never SQL."""
+    con = duckdb.connect(str(published))
+    con.execute("""update marts.mart_kpi_definitions set numerator_column = 'x") from pg_catalog --'
+                   where kpi = 'response_rate'""")
+    with pytest.raises(ValueError, match=r"lacks: rebuild the marts"):
+        collect(con)
+    con.close()
