@@ -113,7 +113,8 @@ def _stage_detail(result: dict[str, object]) -> str:
 
 def _docs(args: argparse.Namespace) -> None:
     from socialcx.core.settings import get_settings
-    from socialcx.serving.docs import build_docs, make_server
+    from socialcx.serving.docs import make_server
+    from socialcx.stages.serving import docs as build_docs
 
     settings = get_settings()
     with console.status("generating dbt docs"):

@@ -30,11 +30,9 @@ def _state(path: Path, missing: str) -> str:
     return "" if path.exists() else f"(not built yet: {missing})"
 
 
-def build_docs(settings: Settings) -> dict[str, str]:
-    """Generate dbt's static docs into reports/dbt_docs and write the index page linking all three sites."""
-    from socialcx.stages import dbt_invoke
-
-    dbt_invoke(["docs", "generate", "--static"], settings)
+def write_site(settings: Settings) -> dict[str, str]:
+    """Copy dbt's static docs (``dbt docs generate --static``, run by the docs stage) into reports/dbt_docs and
+    write the index page linking all three sites."""
     target = settings.reports_dir / "dbt_docs"
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(settings.dbt_project_dir / "target" / "static_index.html", target / "index.html")

@@ -1,5 +1,5 @@
 """The serving stages, each a call into ``socialcx.serving``: publish the validated marts, build the report
-from what was published, send new alerts."""
+from what was published, send new alerts, build the documentation site."""
 
 from __future__ import annotations
 
@@ -51,3 +51,14 @@ def alert(*, run_id: str | None = None, settings: Settings | None = None) -> dic
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
             info.update(send_new(con, settings, run_id))
     return {"run_id": run_id, **info}
+
+
+def docs(settings: Settings | None = None) -> dict[str, str]:
+    """dbt's static docs (lineage, model and KPI definitions) and the index page linking them, the GX Data Docs
+    and the report (served by ``socialcx docs``)."""
+    from socialcx.serving.docs import write_site
+    from socialcx.stages.dbt import dbt_invoke
+
+    settings = settings or get_settings()
+    dbt_invoke(["docs", "generate", "--static"], settings)
+    return write_site(settings)

@@ -7,7 +7,8 @@ import urllib.request
 
 import pytest
 
-from socialcx.serving.docs import build_docs, make_server
+from socialcx.serving.docs import make_server
+from socialcx.stages.serving import docs as build_docs
 from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.integration

@@ -40,3 +40,10 @@ def test_the_check_sees_imports_at_all():
     # a check that finds no imports would pass vacuously
     assert ("extractors/load.py", "socialcx.core.warehouse") in imports("extractors")
     assert ("socialcx/core/warehouse.py", "socialcx.core.ddl") in imports("socialcx/core")
+
+
+@pytest.mark.parametrize("package", ["socialcx/serving", "socialcx/governance"])
+def test_serving_and_governance_stand_on_the_ground_floor_only(package):
+    # the stages call them; they never call a stage back (the dbt runner included)
+    upward = {(f, m) for f, m in imports(package) if not m.startswith(("socialcx.core", package.replace("/", ".")))}
+    assert upward == set()
