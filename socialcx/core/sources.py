@@ -99,6 +99,21 @@ BUILTIN: tuple[Source, ...] = (
         freshness_warn_hours=2, freshness_error_hours=6,
     ),
     Source(
+        "mastodon", "extractors.mastodon.extract",
+        "a brand account's mentions, its own posts and their threads on a Mastodon instance",
+        streams=("posts",),
+        options=(
+            Option("base_url", "the brand account's instance, e.g. https://mastodon.social"),
+            Option("access_token", "the brand account's access token (scopes read:accounts read:statuses "
+                                   "read:notifications), or the password of the Airflow connection socialcx_mastodon; "
+                                   "never put it in a shared file", secret=True),
+            Option("max_pages", "pages of 40 items read per stream and run (a first run reads this far back)", "20",
+                   "int"),
+            Option("recheck", "most recent posts re-read each run to find those deleted upstream", "20", "int"),
+        ),
+        freshness_warn_hours=2, freshness_error_hours=6,
+    ),
+    Source(
         "crm", "extractors.crm.extract",
         "CRM customers and orders: a folder of CSV/Parquet, or a SQLAlchemy URL",
         streams=("customers", "orders"),
