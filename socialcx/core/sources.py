@@ -99,6 +99,25 @@ BUILTIN: tuple[Source, ...] = (
         freshness_warn_hours=2, freshness_error_hours=6,
     ),
     Source(
+        "bluesky", "extractors.bluesky.extract",
+        "mentions, replies and quotes of a brand on Bluesky, its own posts and their threads",
+        streams=("posts",),
+        options=(
+            Option("base_url", "the AT Protocol service that holds the account (its PDS, or the bsky.social "
+                               "entryway)", "https://bsky.social"),
+            Option("handle", "the account that signs in, e.g. acmehelp.bsky.social"),
+            Option("app_password", "an app password of that account (Settings > Privacy and security > App "
+                                   "passwords), or the login and password of the Airflow connection socialcx_bluesky; "
+                                   "never the account password, never in a shared file", secret=True),
+            Option("brand", "the brand to watch; default the signed-in account (its notifications); another handle "
+                            "is watched through search", cli="--brand"),
+            Option("max_pages", "pages of 100 items read per stream and run (a first run reads this far back)", "20",
+                   "int"),
+            Option("recheck", "most recent posts re-read each run to find those deleted upstream", "20", "int"),
+        ),
+        freshness_warn_hours=2, freshness_error_hours=6,
+    ),
+    Source(
         "mastodon", "extractors.mastodon.extract",
         "a brand account's mentions, its own posts and their threads on a Mastodon instance",
         streams=("posts",),

@@ -168,33 +168,3 @@ def test_malformed_items_are_quarantined_and_the_good_ones_load(con):
 ])
 def test_html_content_becomes_the_text_a_reader_sees(content, text):
     assert html_to_text(content) == text
-
-
-@pytest.mark.integration
-def test_a_full_run_on_mastodon_alone_fills_the_marts(world, tmp_path, monkeypatch):
-    """`socialcx run` with SOCIALCX_SOURCES=mastodon against the mock: the brand's conversations and KPIs, worked
-    out by hand: 45 mentions that each open a conversation, plus the thread whose root mentions nobody (46); the
-    brand answered two of them; the thread's customer thanked after the answer (resolved)."""
-    import duckdb
-
-    from socialcx import stages
-    from socialcx.core.settings import get_settings
-
-    mock, ids = world
-    for name, value in {"SOCIALCX_WAREHOUSE": str(tmp_path / "wh" / "socialcx.duckdb"),
-                        "SOCIALCX_PUBLISH_DIR": str(tmp_path / "published"),
-                        "SOCIALCX_REPORTS_DIR": str(tmp_path / "reports"), "SOCIALCX_SOURCES": "mastodon",
-                        "SOCIALCX_MASTODON_BASE_URL": mock.url, "SOCIALCX_MASTODON_ACCESS_TOKEN": TOKEN}.items():
-        monkeypatch.setenv(name, value)
-    settings = get_settings()
-    results = stages.run_all(settings=settings)
-    assert [r["stage"] for r in results][:2] == ["extract_mastodon", "enrich"]
-    assert results[0]["loaded"] == 49
-    with duckdb.connect(str(settings.published_warehouse), read_only=True) as con:
-        summary = con.execute("select brand, conversation_count, response_rate from marts.mart_service_summary"
-                              ).fetchall()
-        thread = con.execute("select outcome, is_responded from marts.fct_conversations where root_post_id = ?",
-                             [ids["root"]]).fetchone()
-        answered = con.execute("select count(*) from marts.fct_conversations where is_responded").fetchone()[0]
-    assert [(brand, count) for brand, count, _ in summary] == [("AcmeHelp", 46)]
-    assert answered == 2 and thread == ("resolved", True)

@@ -63,7 +63,7 @@ def test_settings_env_example_and_gx_read_the_registry(toy):
 
     assert get_settings().source("toy") == {"greeting": "hi there"}
     assert "# what the toy posts say\nSOCIALCX_TOY_GREETING=hello\n" in env_example()
-    assert raw__posts.parameters(0)["known_sources"] == ["file", "mastodon", "sample", "toy", "x"]  # crm loads no posts
+    assert raw__posts.parameters(0)["known_sources"] == ["bluesky", "file", "mastodon", "sample", "toy", "x"]  # crm loads no posts
 
 
 @pytest.mark.integration
@@ -101,5 +101,5 @@ def test_an_unknown_source_is_refused_naming_the_known_ones(monkeypatch):
     from socialcx import stages
 
     monkeypatch.delenv("SOCIALCX_SOURCE_PLUGINS", raising=False)
-    with pytest.raises(stages.StageError, match="unknown source 'bluesky'; known sources: sample, file, x, mastodon, crm"):
-        stages.extract("bluesky")
+    with pytest.raises(stages.StageError, match="unknown source 'myspace'; known sources: sample, file, x, bluesky, mastodon, crm"):
+        stages.extract("myspace")
