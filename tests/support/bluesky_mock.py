@@ -97,6 +97,26 @@ class MockBluesky:
                                            "labels": []})
         return uri
 
+    def load(self, payload: dict[str, Any]) -> None:
+        """Serve post views shaped elsewhere (extractors/sample/payloads.py), signed in as ``payload["me"]``:
+        a post by someone else that replies to the account's post or mentions it notifies it."""
+        me = payload["me"]
+        self.handle, self.me = me["handle"], me["did"]
+        self.actors[me["did"]] = me
+        for view in payload["posts"]:
+            self.actors.setdefault(view["author"]["did"], view["author"])
+            self.posts[view["uri"]] = view
+            if view["author"]["did"] == me["did"]:
+                continue
+            parent = view["record"].get("reply", {}).get("parent", {}).get("uri")
+            mentioned = any(f["features"][0].get("did") == me["did"] for f in view["record"].get("facets", []))
+            reason = "reply" if parent and self.posts[parent]["author"]["did"] == me["did"] else (
+                "mention" if mentioned else None)
+            if reason:
+                self.notifications.append({"uri": view["uri"], "cid": view["cid"], "author": view["author"],
+                                           "reason": reason, "record": view["record"], "isRead": False,
+                                           "indexedAt": view["indexedAt"], "labels": []})
+
     def delete(self, uri: str) -> None:
         self.deleted.add(uri)
 

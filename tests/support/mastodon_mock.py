@@ -93,6 +93,20 @@ class MockMastodon:
                                        "status": self.statuses[status_id]})
         return status_id
 
+    def load(self, payload: dict[str, Any]) -> None:
+        """Serve entities shaped elsewhere (extractors/sample/payloads.py): the token's account and statuses;
+        every status mentioning the account by someone else notifies it."""
+        me = payload["me"]
+        self.accounts[me["id"]], self.me = me, me["id"]
+        for status in sorted(payload["statuses"], key=lambda s: int(s["id"])):
+            self.accounts.setdefault(status["account"]["id"], status["account"])
+            self.statuses[status["id"]] = status
+            if status["account"]["id"] != me["id"] and any(m["id"] == me["id"] for m in status["mentions"]):
+                self._next_notification += 1
+                self.notifications.append({"id": str(self._next_notification), "type": "mention",
+                                           "created_at": status["created_at"], "account": status["account"],
+                                           "status": status})
+
     def delete(self, status_id: str) -> None:
         self.deleted.add(status_id)
 
