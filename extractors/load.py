@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from socialcx.core import failpoints
-from socialcx.core.warehouse import quote_ident, quote_table, scalar
+from socialcx.core.warehouse import quote_ident, quote_table, scalar, transaction
 
 log = logging.getLogger(__name__)
 
@@ -238,3 +238,24 @@ def save_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str, value:
 
 def get_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> str | None:
     return scalar(con, "select cursor_value from raw.extract_state where source = ? and stream = ?", [source, stream])
+
+
+def load_api_posts(con: duckdb.DuckDBPyConnection, source: str, frame: pd.DataFrame, *, run_id: str, label: str,
+                   bad: list[tuple[str, str]], deleted: list[str], cursors: dict[str, str | None]) -> LoadResult:
+    """An API source's fetch, written in one transaction: its posts (validated, merged), the items it could not
+    read (quarantined with their reasons), the posts deleted upstream (marked deleted) and its cursors."""
+    with transaction(con):
+        result = load_posts(con, frame, source, run_id) if len(frame) else LoadResult("raw.posts")
+        result.read += len(bad)
+        result.quarantined += quarantine(con, source, bad, run_id)
+        for _, reason in bad:
+            result.reasons[reason] = result.reasons.get(reason, 0) + 1
+        if deleted:
+            con.execute("update raw.posts set is_deleted = true, updated_at = now() "
+                        "where source = ? and list_contains(?, post_id)", [source, deleted])
+            result.notes.append(f"{len(deleted)} post(s) deleted upstream, marked deleted")
+        result.table = f"raw.posts <- {label}"
+        for stream, cursor in cursors.items():
+            if cursor:
+                save_cursor(con, source, stream, cursor, run_id)
+    return result

@@ -25,8 +25,7 @@ import duckdb
 import pandas as pd
 
 from extractors.bluesky.client import BlueskyApiError, BlueskyClient, HttpBlueskyClient
-from extractors.load import LoadResult, get_cursor, load_posts, quarantine, save_cursor
-from socialcx.core.warehouse import transaction
+from extractors.load import LoadResult, get_cursor, load_api_posts
 
 SOURCE = "bluesky"
 INBOUND_REASONS = ("mention", "reply", "quote")
@@ -216,23 +215,9 @@ def to_posts(views: list[dict[str, Any]], brand: str) -> pd.DataFrame:
 
 def load(con: duckdb.DuckDBPyConnection, fetched: dict[str, Any], *, run_id: str) -> list[LoadResult]:
     """Write what :func:`fetch` brought, the deletions and the cursors, in one transaction."""
-    frame = to_posts(fetched["views"], fetched["brand"])
-    with transaction(con):
-        result = load_posts(con, frame, SOURCE, run_id) if len(frame) else LoadResult("raw.posts")
-        bad = fetched["bad"]
-        result.read += len(bad)
-        result.quarantined += quarantine(con, SOURCE, bad, run_id)
-        for _, reason in bad:
-            result.reasons[reason] = result.reasons.get(reason, 0) + 1
-        if fetched["deleted"]:
-            con.execute("update raw.posts set is_deleted = true, updated_at = now() "
-                        "where source = ? and list_contains(?, post_id)", [SOURCE, fetched["deleted"]])
-            result.notes.append(f"{len(fetched['deleted'])} post(s) deleted upstream, marked deleted")
-        result.table = f"raw.posts <- bluesky:@{fetched['brand']}"
-        for stream, cursor in fetched["cursors"].items():
-            if cursor:
-                save_cursor(con, SOURCE, stream, cursor, run_id)
-    return [result]
+    return [load_api_posts(con, SOURCE, to_posts(fetched["views"], fetched["brand"]), run_id=run_id,
+                           label=f"bluesky:@{fetched['brand']}", bad=fetched["bad"],
+                           deleted=fetched["deleted"], cursors=fetched["cursors"])]
 
 
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:

@@ -23,9 +23,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from extractors.load import LoadResult, get_cursor, load_posts, quarantine, save_cursor
+from extractors.load import LoadResult, get_cursor, load_api_posts
 from extractors.mastodon.client import HttpMastodonClient, MastodonApiError, MastodonClient, NotFound, Page
-from socialcx.core.warehouse import transaction
 
 SOURCE = "mastodon"
 POST_FIELDS = ["post_id", "parent_post_id", "conversation_id", "author_id", "author_handle", "brands_mentioned",
@@ -199,24 +198,10 @@ def to_posts(statuses: list[dict[str, Any]], account: dict[str, str]) -> pd.Data
 
 
 def load(con: duckdb.DuckDBPyConnection, fetched: dict[str, Any], *, run_id: str) -> list[LoadResult]:
-    """Write what :func:`fetch` brought, the deletions and both cursors, in one transaction."""
-    frame = to_posts(fetched["statuses"], fetched["account"])
-    with transaction(con):
-        result = load_posts(con, frame, SOURCE, run_id) if len(frame) else LoadResult("raw.posts")
-        bad = fetched["bad"]
-        result.read += len(bad)
-        result.quarantined += quarantine(con, SOURCE, bad, run_id)
-        for _, reason in bad:
-            result.reasons[reason] = result.reasons.get(reason, 0) + 1
-        if fetched["deleted"]:
-            con.execute("update raw.posts set is_deleted = true, updated_at = now() "
-                        "where source = ? and list_contains(?, post_id)", [SOURCE, fetched["deleted"]])
-            result.notes.append(f"{len(fetched['deleted'])} post(s) deleted upstream, marked deleted")
-        result.table = f"raw.posts <- mastodon:@{fetched['account']['acct']}"
-        for stream, cursor in fetched["cursors"].items():
-            if cursor:
-                save_cursor(con, SOURCE, stream, cursor, run_id)
-    return [result]
+    """Write what :func:`fetch` brought, the deletions and the cursors, in one transaction."""
+    return [load_api_posts(con, SOURCE, to_posts(fetched["statuses"], fetched["account"]), run_id=run_id,
+                           label=f"mastodon:@{fetched['account']['acct']}", bad=fetched["bad"],
+                           deleted=fetched["deleted"], cursors=fetched["cursors"])]
 
 
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
