@@ -20,8 +20,8 @@ from rich.table import Table
 
 from socialcx.core.sources import Source, env_example, registry, write_env_example
 
-# at least 130 columns, so summary tables are not cut when the output goes to a log file or CI
-console = Console(width=max(130, shutil.get_terminal_size((130, 24)).columns))
+# at least 160 columns, so summary tables are not cut when the output goes to a log file or CI
+console = Console(width=max(160, shutil.get_terminal_size((160, 24)).columns))
 err = Console(stderr=True)
 
 
@@ -54,12 +54,14 @@ def print_summary(data: dict[str, object]) -> None:
             table.add_row(f"{schema}.{name}", f"{count:,}")
     console.print(table)
     if data["kpis"]:
-        kpis = Table(title="headline KPIs per brand (actionable conversations)", show_edge=False)
-        columns = list(data["kpis"][0].keys())
-        for column in columns:
-            kpis.add_column(column, justify="left" if column == "brand" else "right")
-        for row in data["kpis"]:
-            kpis.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
+        # one row per KPI (the mart's column name, spelled out), one column per brand: long names stay whole
+        brands = [str(row["brand"]) for row in data["kpis"]]
+        kpis = Table(title="headline KPIs per brand (marts.mart_service_summary)", show_edge=False)
+        kpis.add_column("kpi", no_wrap=True, min_width=max(len(c) for c in data["kpis"][0]))
+        for brand in brands:
+            kpis.add_column(brand, justify="right", overflow="fold")
+        for column in [c for c in data["kpis"][0] if c != "brand"]:
+            kpis.add_row(column, *("" if row[column] is None else str(row[column]) for row in data["kpis"]))
         console.print(kpis)
     console.print(f"quarantined rows: {data['quarantined']}")
     console.print(f"working warehouse: {data['warehouse']}")
