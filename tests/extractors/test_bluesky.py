@@ -166,3 +166,15 @@ def test_malformed_items_are_quarantined_and_the_good_ones_load(con):
     assert result.reasons == {"notification without a post uri": 1}
     assert con.execute("select post_id, author_id from raw.posts").fetchall() == [
         ("at://did:plc:2/app.bsky.feed.post/3k1", "did:plc:2")]
+
+
+def test_a_quote_of_the_brand_is_an_inbound_post(con):
+    """Quoting the brand's post ("quote" notification) is a customer talking about it: loaded as inbound."""
+    with MockBluesky(password=PASSWORD) as mock:
+        brand_post = mock.add_post(mock.me, "our new app is live", hours_ago(5))
+        erin = mock.add_actor("erin.bsky.social")
+        quote = mock.add_post(erin, "and it logs me out every minute", hours_ago(4), reason="quote")
+        result = _extract(con, _client(mock))
+    assert result.loaded == 2
+    assert con.execute("select post_id, is_inbound, brands_mentioned from raw.posts order by created_at").fetchall() == [
+        (brand_post, False, None), (quote, True, [mock.handle])]
