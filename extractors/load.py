@@ -259,3 +259,9 @@ def load_api_posts(con: duckdb.DuckDBPyConnection, source: str, frame: pd.DataFr
             if cursor:
                 save_cursor(con, source, stream, cursor, run_id)
     return result
+
+
+def stored_posts(con: duckdb.DuckDBPyConnection, source: str, post_ids: list[str]) -> set[str]:
+    """Which of ``post_ids`` raw.posts already holds for ``source``."""
+    return {r[0] for r in con.execute("select post_id from raw.posts where source = ? and list_contains(?, post_id)",
+                                      [source, post_ids]).fetchall()}

@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 
 from extractors.bluesky.client import BlueskyApiError, BlueskyClient, HttpBlueskyClient
-from extractors.load import LoadResult, get_cursor, load_api_posts
+from extractors.load import LoadResult, get_cursor, load_api_posts, stored_posts
 
 SOURCE = "bluesky"
 INBOUND_REASONS = ("mention", "reply", "quote")
@@ -100,7 +100,8 @@ def prepare(read: Any, settings: Any, **options: Any) -> dict[str, Any]:
                                                                     str(options.get("handle") or ""))
     brand = str(options.get("brand") or client.handle)
     return fetch(client, brand, read(lambda con: state(con, int(options.get("recheck") or 0))),
-                 max_pages=int(options.get("max_pages") or 20), max_threads=int(options.get("max_threads") or 50))
+                 max_pages=int(options.get("max_pages") or 20), max_threads=int(options.get("max_threads") or 50),
+                 stored=lambda ids: read(lambda con: stored_posts(con, SOURCE, ids)))
 
 
 def state(con: duckdb.DuckDBPyConnection, recheck: int) -> dict[str, Any]:
@@ -117,7 +118,9 @@ def _uri(item: Any) -> str | None:
 
 
 def fetch(client: BlueskyClient, brand: str, known: dict[str, Any], *, max_pages: int = 20,
-          max_threads: int = 50) -> dict[str, Any]:
+          max_threads: int = 50, stored: Any = None) -> dict[str, Any]:
+    """Everything new since ``known``'s cursors. ``stored(uris)`` says which posts raw already holds: a reply to
+    one of them needs no thread fetch (its conversation has its root)."""
     own_account = brand.lower().lstrip("@") == client.handle.lower()
     bad: list[tuple[str, str]] = []
     views: dict[str, dict[str, Any]] = {}
@@ -164,9 +167,12 @@ def fetch(client: BlueskyClient, brand: str, known: dict[str, Any], *, max_pages
                     frontier += node.get("replies") or []
     # a post that replies into a thread we have not seen: its ancestors, so the conversation has its root
     threads = 0
+    parents = {((_record(v).get("reply") or {}).get("parent") or {}).get("uri") for v in views.values()}
+    missing = {p for p in parents if isinstance(p, str)} - set(views)
+    have = stored(sorted(missing)) if stored and missing else set()
     for view in list(views.values()):
         parent = ((_record(view).get("reply") or {}).get("parent") or {}).get("uri")
-        if parent and parent not in views and threads < max_threads:
+        if parent and parent not in views and parent not in have and threads < max_threads:
             threads += 1
             node = (client.post_thread(view["uri"]).get("thread") or {}).get("parent")
             while isinstance(node, dict) and node.get("$type", THREAD_VIEW) == THREAD_VIEW and _uri(node.get("post")):

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from extractors.load import LoadResult, get_cursor, load_api_posts
+from extractors.load import LoadResult, get_cursor, load_api_posts, stored_posts
 from extractors.mastodon.client import HttpMastodonClient, MastodonApiError, MastodonClient, NotFound, Page
 
 SOURCE = "mastodon"
@@ -116,7 +116,8 @@ def prepare(read: Any, settings: Any, **options: Any) -> dict[str, Any]:
     connection (cursors, known posts); then everything is fetched."""
     client: MastodonClient = options.get("client") or default_client(str(options.get("base_url") or ""))
     return fetch(client, read(lambda con: state(con, int(options.get("recheck") or 0))),
-                 max_pages=int(options.get("max_pages") or 20), max_threads=int(options.get("max_threads") or 50))
+                 max_pages=int(options.get("max_pages") or 20), max_threads=int(options.get("max_threads") or 50),
+                 stored=lambda ids: read(lambda con: stored_posts(con, SOURCE, ids)))
 
 
 def state(con: duckdb.DuckDBPyConnection, recheck: int) -> dict[str, Any]:
@@ -128,7 +129,10 @@ def state(con: duckdb.DuckDBPyConnection, recheck: int) -> dict[str, Any]:
             "recent": recent}
 
 
-def fetch(client: MastodonClient, known: dict[str, Any], *, max_pages: int = 20, max_threads: int = 50) -> dict[str, Any]:
+def fetch(client: MastodonClient, known: dict[str, Any], *, max_pages: int = 20, max_threads: int = 50,
+          stored: Any = None) -> dict[str, Any]:
+    """Everything new since ``known``'s cursors. ``stored(ids)`` says which post ids raw already holds: a reply to
+    one of them needs no thread fetch (its conversation has its root)."""
     account = client.verify_credentials()
     notes = fetch_new(client.notifications, known.get("notifications"), max_pages, "notifications")
     own = fetch_new(lambda **page: client.account_statuses(str(account["id"]), **page), known.get("statuses"),
@@ -150,9 +154,11 @@ def fetch(client: MastodonClient, known: dict[str, Any], *, max_pages: int = 20,
         statuses[str(status["id"])] = status
     # a mention that replies into a thread we have not seen: its ancestors, so the conversation has its root
     threads = 0
+    missing = {str(s["in_reply_to_id"]) for s in statuses.values() if s.get("in_reply_to_id")} - set(statuses)
+    have = stored(sorted(missing)) if stored and missing else set()
     for status in list(statuses.values()):
         parent = status.get("in_reply_to_id")
-        if parent and str(parent) not in statuses and threads < max_threads:
+        if parent and str(parent) not in statuses and str(parent) not in have and threads < max_threads:
             threads += 1
             for ancestor in (client.context(str(status["id"])).get("ancestors") or []):
                 if isinstance(ancestor, dict) and str(ancestor.get("id", "")).isdigit():

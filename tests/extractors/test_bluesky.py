@@ -178,3 +178,18 @@ def test_a_quote_of_the_brand_is_an_inbound_post(con):
     assert result.loaded == 2
     assert con.execute("select post_id, is_inbound, brands_mentioned from raw.posts order by created_at").fetchall() == [
         (brand_post, False, None), (quote, True, [mock.handle])]
+
+
+def test_a_reply_to_a_stored_post_needs_no_thread_fetch(con, world):
+    """The brand answers a mention loaded in an earlier run: its parent is in raw, so no getPostThread call."""
+    from extractors.load import stored_posts
+
+    mock, uris = world
+    _extract(con, _client(mock))
+    answer = mock.add_post(mock.me, "sorry, on it", hours_ago(0.5), reply_to=uris[7])
+    mock.requests.clear()
+    client = _client(mock)
+    fetched = fetch(client, client.handle, state(con, 0), stored=lambda ids: stored_posts(con, "bluesky", ids))
+    load(con, fetched, run_id="r2")
+    assert not [r for r in mock.requests if r["method"] == "app.bsky.feed.getPostThread"]
+    assert con.execute("select parent_post_id from raw.posts where post_id = ?", [answer]).fetchone() == (uris[7],)

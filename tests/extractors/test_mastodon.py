@@ -168,3 +168,17 @@ def test_malformed_items_are_quarantined_and_the_good_ones_load(con):
 ])
 def test_html_content_becomes_the_text_a_reader_sees(content, text):
     assert html_to_text(content) == text
+
+
+def test_a_reply_to_a_stored_post_needs_no_thread_fetch(con, world):
+    """The brand answers a mention loaded in an earlier run: its parent is in raw, so no context call is spent."""
+    from extractors.load import stored_posts
+
+    mock, ids = world
+    _extract(con, _client(mock))
+    answer = mock.add_status(mock.me, "sorry, on it", hours_ago(0.5), reply_to=ids[7], mentions=[])
+    mock.requests.clear()
+    fetched = fetch(_client(mock), state(con, 0), stored=lambda post_ids: stored_posts(con, "mastodon", post_ids))
+    load(con, fetched, run_id="r2")
+    assert not [r for r in mock.requests if r["path"].endswith("/context")]
+    assert con.execute("select parent_post_id from raw.posts where post_id = ?", [answer]).fetchone() == (ids[7],)
