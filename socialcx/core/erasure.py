@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from socialcx.core.pii import MENTION
-
 PLACEHOLDER = "@[forgotten]"
 NAME_PLACEHOLDER = "[forgotten]"
 HASH_PREFIX = b"socialcx-erasure/v1:"
 TOKEN = re.compile(r"[\w.+-]+(?:@[\w-]+(?:\.[\w-]+)+)?|@\w+", re.UNICODE)
 WORD = re.compile(r"\w+", re.UNICODE)
+# an @handle as any network writes it: word characters, dots and dashes (alice.bsky.social), and an optional
+# @instance (bob@other.social on Mastodon)
+HANDLE = re.compile(r"@(\w[\w.-]{0,252}(?:@[\w-]+(?:\.[\w-]+)+)?)", re.UNICODE)
 
 
 
@@ -76,12 +77,16 @@ class Register:
 
         def mention(match: re.Match) -> str:
             nonlocal hit
-            if identifier_hash(match.group(1)) in self.person:
-                hit = True
-                return PLACEHOLDER
+            token = match.group(1).rstrip(".-")
+            # the whole handle (a Bluesky domain handle, a Mastodon user@instance), then its first word (a
+            # plain @handle followed by punctuation): what matched is replaced, what follows it is kept
+            for candidate in dict.fromkeys((token, WORD.match(token).group(0))):
+                if identifier_hash(candidate) in self.person:
+                    hit = True
+                    return PLACEHOLDER + match.group(0)[1 + len(candidate):]
             return match.group(0)
 
-        text = MENTION.sub(mention, text)
+        text = HANDLE.sub(mention, text)
         if hit and (self.name or self.first_name):
             words = WORD.findall(text)
             for a, b in zip(words, words[1:], strict=False):

@@ -3,8 +3,7 @@
 The ground floor holds these patterns because two floors above it need the same ones: the NLP stage redacts
 them from posts (``nlp/components/pii.py``, which adds each language's own cues such as booking references
 from ``nlp/rules/<lang>/pii.yml``), and the log scrubber (``socialcx.core.logs``) masks them in every log line
-and error message. The erasure register (``socialcx.core.erasure``) and the file extractor read @handles with
-``MENTION``.
+and error message. The file extractor reads @handles with ``MENTION``.
 """
 
 from __future__ import annotations

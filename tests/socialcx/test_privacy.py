@@ -62,3 +62,16 @@ def test_forget_one_post(copy_built):
 def test_forget_needs_one_target(copy_built):
     with pytest.raises(stages.StageError, match="say what to forget"):
         stages.forget(settings=copy_built)
+
+
+@pytest.mark.parametrize(("text", "redacted"), [
+    ("thanks @alice.bsky.social, same here", "thanks @[forgotten], same here"),   # a Bluesky domain handle
+    ("cc @bob@other.social please", "cc @[forgotten] please"),                     # a Mastodon user@instance
+    ("@carol. are you ok?", "@[forgotten]. are you ok?"),                          # punctuation after a handle
+    ("@carolyn and @alice.bsky.socialite", "@carolyn and @alice.bsky.socialite"),  # other people, left alone
+])
+def test_forgotten_handles_of_every_network_are_redacted_at_load(text, redacted):
+    from socialcx.core.erasure import Register, identifier_hash
+
+    register = Register(person={identifier_hash(h) for h in ("alice.bsky.social", "bob@other.social", "carol")})
+    assert register.redact(text) == redacted
