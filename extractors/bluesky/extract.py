@@ -128,7 +128,7 @@ def fetch(client: BlueskyClient, brand: str, known: dict[str, Any], *, max_pages
     if own_account:
         notes = _pages(client.list_notifications, "notifications", lambda n: n.get("indexedAt"),
                        known.get("notifications"), max_pages, "notifications")
-        inbound = [n for n in notes if isinstance(n, dict) and n.get("reason") in INBOUND_REASONS]
+        inbound = [n for n in notes if not isinstance(n, dict) or n.get("reason") in INBOUND_REASONS]
         bad += [(json.dumps(n, default=str)[:5000], "notification without a post uri") for n in inbound if not _uri(n)]
         uris = list(dict.fromkeys(_uri(n) for n in inbound if _uri(n)))
         cursors["notifications"] = _latest([n.get("indexedAt") for n in notes if isinstance(n, dict)],

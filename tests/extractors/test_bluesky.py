@@ -144,7 +144,7 @@ class _FakeClient:
     def list_notifications(self, cursor=None):
         good = {"uri": "at://did:plc:2/app.bsky.feed.post/3k1", "reason": "mention", "indexedAt": "2026-11-30T10:00:00Z"}
         broken = {"uri": "https://not-an-at-uri", "reason": "mention", "indexedAt": "2026-11-30T10:01:00Z"}
-        return {"notifications": [broken, good] if cursor is None else []}
+        return {"notifications": [broken, "not an object", good] if cursor is None else []}
 
     def author_feed(self, actor, cursor=None):
         return {"feed": []}
@@ -162,8 +162,8 @@ class _FakeClient:
 
 def test_malformed_items_are_quarantined_and_the_good_ones_load(con):
     result = _extract(con, _FakeClient())
-    assert (result.read, result.loaded, result.quarantined) == (2, 1, 1)
-    assert result.reasons == {"notification without a post uri": 1}
+    assert (result.read, result.loaded, result.quarantined) == (3, 1, 2)
+    assert result.reasons == {"notification without a post uri": 2}
     assert con.execute("select post_id, author_id from raw.posts").fetchall() == [
         ("at://did:plc:2/app.bsky.feed.post/3k1", "did:plc:2")]
 
