@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from socialcx.core.erasure import NAME_PLACEHOLDER, PLACEHOLDER, WORD, Register, identifier_hash, normalise
+from socialcx.core.erasure import HANDLE, NAME_PLACEHOLDER, PLACEHOLDER, WORD, Register, identifier_hash, normalise
 from socialcx.core.warehouse import quote_ident, quote_table, scalar, transaction
 
 
@@ -115,7 +115,8 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]
                                     "or list_contains(?, lower(customer_id))", [people, people, names, people])
         erasure.customers = _rows(con, f"delete from raw.customers where customer_id in ({customers})",
                                   [people, people, names])
-        handles = {v for v in identifiers["person"] if re.fullmatch(r"\w{1,50}", v.lstrip("@"))}
+        # handles of every network: word characters (X), domain handles (Bluesky), user@instance (Mastodon)
+        handles = {v for v in identifiers["person"] if HANDLE.fullmatch("@" + v.lstrip("@"))}
         erasure.mentions_redacted = _redact_mentions(con, handles)
     return erasure
 

@@ -75,3 +75,20 @@ def test_forgotten_handles_of_every_network_are_redacted_at_load(text, redacted)
 
     register = Register(person={identifier_hash(h) for h in ("alice.bsky.social", "bob@other.social", "carol")})
     assert register.redact(text) == redacted
+
+
+def test_forgetting_a_bluesky_author_redacts_their_domain_handle_in_other_posts(con):
+    from socialcx.governance.privacy import forget_author
+
+    rows = [("at://did:plc:a/app.bsky.feed.post/1", "did:plc:a", "alice.bsky.social", True,
+             "@acme.bsky.social my bag is lost"),
+            ("at://did:plc:b/app.bsky.feed.post/2", "did:plc:b", "bob.bsky.social", True,
+             "@acme.bsky.social same as @alice.bsky.social, lost too")]
+    for post_id, author_id, handle, inbound, text in rows:
+        con.execute("insert into raw.posts (source, post_id, author_id, author_handle, is_inbound, created_at, text, "
+                    "updated_at, ingested_at, run_id) values ('bluesky', ?, ?, ?, ?, now(), ?, now(), now(), 'r1')",
+                    [post_id, author_id, handle, inbound, text])
+    erasure = forget_author(con, "alice.bsky.social")
+    assert (erasure.posts, erasure.mentions_redacted) == (1, 1)
+    assert con.execute("select text from raw.posts").fetchall() == [
+        ("@acme.bsky.social same as @[forgotten], lost too",)]
