@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import numbers
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -240,12 +241,104 @@ def get_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> str 
     return scalar(con, "select cursor_value from raw.extract_state where source = ? and stream = ?", [source, stream])
 
 
+AUTHOR_FIELDS = ["author_id", "handle", "display_name", "followers_count", "following_count", "is_verified"]
+METRIC_FIELDS = ["post_id", "like_count", "repost_count", "reply_count", "quote_count"]
+
+
+def _count(value: object) -> int | None:
+    """A count as the network reports it, or None when it is missing or not a non-negative whole number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value) if value >= 0 else None
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return int(value) if value >= 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def load_authors(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, run_id: str) -> LoadResult:
+    """Merge authors (AUTHOR_FIELDS) on (source, author_id): the newest description wins, field by field (a field
+    a fetch leaves empty keeps its earlier value). Forgotten people are not stored (the erasure register); an
+    author without an id is skipped. The caller owns the transaction."""
+    from socialcx.core.erasure import Register
+
+    result = LoadResult(table="raw.authors", read=len(frame))
+    if frame.empty:
+        return result
+    register = Register.load(con)
+    rows = {}
+    for author in frame.to_dict("records"):
+        author_id = author.get("author_id")
+        if not isinstance(author_id, str) or not author_id.strip():
+            continue
+        if register.is_person(author_id) or register.is_person(author.get("handle")):
+            result.erased += 1
+            continue
+        rows[author_id] = [source, author_id, author.get("handle"), author.get("display_name"),
+                           _count(author.get("followers_count")), _count(author.get("following_count")),
+                           author.get("is_verified") if isinstance(author.get("is_verified"), bool) else None,
+                           utcnow(), run_id]
+    before = scalar(con, "select count(*) from raw.authors where source = ?", [source])
+    # what a fetch does not say (a profile not read this time) keeps what an earlier one said
+    con.executemany("""
+        insert into raw.authors values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        on conflict (source, author_id) do update set
+            handle = coalesce(excluded.handle, handle), display_name = coalesce(excluded.display_name, display_name),
+            followers_count = coalesce(excluded.followers_count, followers_count),
+            following_count = coalesce(excluded.following_count, following_count),
+            is_verified = coalesce(excluded.is_verified, is_verified),
+            updated_at = excluded.updated_at, run_id = excluded.run_id""", list(rows.values()))
+    result.inserted = int(scalar(con, "select count(*) from raw.authors where source = ?", [source]) - before)
+    result.updated = len(rows) - result.inserted
+    return result
+
+
+def record_metrics(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, run_id: str) -> int:
+    """One observation of each post's engagement (METRIC_FIELDS) in raw.post_metrics, for posts raw.posts holds
+    (an erased or quarantined post gets none), and only when a count changed since the last observation: a
+    re-run that sees the same counts adds nothing. The rows written."""
+    if frame.empty:
+        return 0
+    observed = pd.DataFrame({"post_id": frame["post_id"].astype(str),
+                             **{c: frame[c].map(_count).astype("Int64") if c in frame else pd.array([None] * len(frame), dtype="Int64")
+                                for c in METRIC_FIELDS[1:]}}).drop_duplicates("post_id", keep="last")
+    con.register("observed_metrics", observed)
+    try:
+        return int(con.execute("""
+            insert into raw.post_metrics
+            select ?, o.post_id, ?, o.like_count, o.repost_count, o.reply_count, o.quote_count, ?
+            from observed_metrics as o
+            semi join raw.posts as p on p.source = ? and p.post_id = o.post_id
+            where not exists (
+                select 1 from (
+                    select * from raw.post_metrics as m where m.source = ? and m.post_id = o.post_id
+                    order by m.observed_at desc limit 1
+                ) as last
+                where last.like_count is not distinct from o.like_count
+                  and last.repost_count is not distinct from o.repost_count
+                  and last.reply_count is not distinct from o.reply_count
+                  and last.quote_count is not distinct from o.quote_count
+            )""", [source, utcnow(), run_id, source, source]).fetchall()[0][0])
+    finally:
+        con.unregister("observed_metrics")
+
+
 def load_api_posts(con: duckdb.DuckDBPyConnection, source: str, frame: pd.DataFrame, *, run_id: str, label: str,
-                   bad: list[tuple[str, str]], deleted: list[str], cursors: dict[str, str | None]) -> LoadResult:
-    """An API source's fetch, written in one transaction: its posts (validated, merged), the items it could not
-    read (quarantined with their reasons), the posts deleted upstream (marked deleted) and its cursors."""
+                   bad: list[tuple[str, str]], deleted: list[str], cursors: dict[str, str | None],
+                   authors: pd.DataFrame | None = None) -> LoadResult:
+    """An API source's fetch, written in one transaction: its posts (validated, merged) and their engagement as
+    observed now, their authors, the items it could not read (quarantined with their reasons), the posts deleted
+    upstream (marked deleted) and its cursors."""
     with transaction(con):
         result = load_posts(con, frame, source, run_id) if len(frame) else LoadResult("raw.posts")
+        observed = record_metrics(con, frame, source, run_id)
+        if observed:
+            result.notes.append(f"{observed} engagement observation(s) recorded")
+        if authors is not None and len(authors):
+            described = load_authors(con, authors, source, run_id)
+            result.notes.append(f"{described.inserted} new and {described.updated} updated author(s)")
         result.read += len(bad)
         result.quarantined += quarantine(con, source, bad, run_id)
         for _, reason in bad:

@@ -41,6 +41,8 @@ class BlueskyClient(Protocol):
 
     def post_thread(self, uri: str, depth: int = 0) -> dict[str, Any]: ...
 
+    def get_profiles(self, actors: list[str]) -> list[dict[str, Any]]: ...
+
 
 @dataclass
 class HttpBlueskyClient:
@@ -116,6 +118,12 @@ class HttpBlueskyClient:
 
     def post_thread(self, uri: str, depth: int = 0) -> dict[str, Any]:
         return self._get("app.bsky.feed.getPostThread", {"uri": uri, "depth": depth, "parentHeight": 80})
+
+    def get_profiles(self, actors: list[str]) -> list[dict[str, Any]]:
+        profiles: list[dict[str, Any]] = []
+        for start in range(0, len(actors), 25):  # at most 25 actors a call
+            profiles += self._get("app.bsky.actor.getProfiles", {"actors": actors[start:start + 25]}).get("profiles") or []
+        return profiles
 
     # --- transport ------------------------------------------------------------------------------
     def _get(self, method: str, params: dict[str, Any]) -> dict[str, Any]:

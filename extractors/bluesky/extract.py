@@ -25,12 +25,12 @@ import duckdb
 import pandas as pd
 
 from extractors.bluesky.client import BlueskyApiError, BlueskyClient, HttpBlueskyClient
-from extractors.load import LoadResult, get_cursor, load_api_posts, stored_posts
+from extractors.load import AUTHOR_FIELDS, LoadResult, get_cursor, load_api_posts, stored_posts
 
 SOURCE = "bluesky"
 INBOUND_REASONS = ("mention", "reply", "quote")
 POST_FIELDS = ["post_id", "parent_post_id", "conversation_id", "author_id", "author_handle", "brands_mentioned",
-               "is_inbound", "created_at", "text", "lang", "like_count", "reply_count", "repost_count"]
+               "is_inbound", "created_at", "text", "lang", "like_count", "reply_count", "repost_count", "quote_count"]
 THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
 REPLY_DEPTH = 6  # levels of replies read under a brand's post when watching it through search
 
@@ -178,9 +178,16 @@ def fetch(client: BlueskyClient, brand: str, known: dict[str, Any], *, max_pages
             while isinstance(node, dict) and node.get("$type", THREAD_VIEW) == THREAD_VIEW and _uri(node.get("post")):
                 views.setdefault(node["post"]["uri"], node["post"])
                 node = node.get("parent")
-    recheck = [u for u in known.get("recent") or [] if u not in views]
-    alive = {p.get("uri") for p in client.get_posts(recheck)} if recheck else set()
-    return {"brand": brand.lstrip("@"), "views": list(views.values()), "bad": bad,
+    recheck = [u for u in known.get("recent") or [] if u not in views]  # re-read: gone upstream, or grew
+    reread = [p for p in client.get_posts(recheck) if _uri(p)] if recheck else []
+    alive = {p["uri"] for p in reread}
+    for view in reread:
+        views.setdefault(view["uri"], view)
+    # the authors' audiences (followers), for every author of this run's posts
+    dids = sorted({str((v.get("author") or {}).get("did")) for v in views.values()
+                   if isinstance(v.get("author"), dict) and str(v["author"].get("did", "")).startswith("did:")})
+    profiles = {p.get("did"): p for p in client.get_profiles(dids) if isinstance(p, dict)} if dids else {}
+    return {"brand": brand.lstrip("@"), "views": list(views.values()), "bad": bad, "profiles": profiles,
             "deleted": [u for u in recheck if u not in alive], "cursors": cursors}
 
 
@@ -214,16 +221,32 @@ def to_posts(views: list[dict[str, Any]], brand: str) -> pd.DataFrame:
             "brands_mentioned": None if is_brand else [brand], "is_inbound": not is_brand,
             "created_at": record.get("createdAt"), "text": record.get("text"), "lang": langs[0] if langs else None,
             "like_count": view.get("likeCount"), "reply_count": view.get("replyCount"),
-            "repost_count": view.get("repostCount"),
+            "repost_count": view.get("repostCount"), "quote_count": view.get("quoteCount"),
         })
     return pd.DataFrame(rows, columns=POST_FIELDS)
+
+
+def to_authors(views: list[dict[str, Any]], profiles: dict[str, dict[str, Any]], brand: str) -> pd.DataFrame:
+    """The authors of the posts with their audience (``getProfiles``); ids as in :func:`to_posts`."""
+    rows = {}
+    for view in views:
+        author = view.get("author") if isinstance(view.get("author"), dict) else {}
+        author_id = brand if _is_by(view, brand) else author.get("did")
+        if author_id:
+            profile = profiles.get(author.get("did")) or {}
+            rows[author_id] = {"author_id": author_id, "handle": author.get("handle"),
+                               "display_name": profile.get("displayName", author.get("displayName")),
+                               "followers_count": profile.get("followersCount"),
+                               "following_count": profile.get("followsCount"), "is_verified": None}
+    return pd.DataFrame(list(rows.values()), columns=AUTHOR_FIELDS)
 
 
 def load(con: duckdb.DuckDBPyConnection, fetched: dict[str, Any], *, run_id: str) -> list[LoadResult]:
     """Write what :func:`fetch` brought, the deletions and the cursors, in one transaction."""
     return [load_api_posts(con, SOURCE, to_posts(fetched["views"], fetched["brand"]), run_id=run_id,
                            label=f"bluesky:@{fetched['brand']}", bad=fetched["bad"],
-                           deleted=fetched["deleted"], cursors=fetched["cursors"])]
+                           deleted=fetched["deleted"], cursors=fetched["cursors"],
+                           authors=to_authors(fetched["views"], fetched.get("profiles") or {}, fetched["brand"]))]
 
 
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:

@@ -23,12 +23,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from extractors.load import LoadResult, get_cursor, load_api_posts, stored_posts
+from extractors.load import AUTHOR_FIELDS, LoadResult, get_cursor, load_api_posts, stored_posts
 from extractors.mastodon.client import HttpMastodonClient, MastodonApiError, MastodonClient, NotFound, Page
 
 SOURCE = "mastodon"
 POST_FIELDS = ["post_id", "parent_post_id", "conversation_id", "author_id", "author_handle", "brands_mentioned",
-               "is_inbound", "created_at", "text", "lang", "like_count", "reply_count", "repost_count"]
+               "is_inbound", "created_at", "text", "lang", "like_count", "reply_count", "repost_count", "quote_count"]
 
 
 def _connection() -> tuple[str, str]:
@@ -164,13 +164,16 @@ def fetch(client: MastodonClient, known: dict[str, Any], *, max_pages: int = 20,
                 if isinstance(ancestor, dict) and str(ancestor.get("id", "")).isdigit():
                     statuses.setdefault(str(ancestor["id"]), ancestor)
     deleted = []
-    for post_id in known.get("recent") or []:
+    for post_id in known.get("recent") or []:  # re-read: gone upstream, or its engagement grew
         if post_id in statuses or not str(post_id).isdigit():
             continue
         try:
-            client.status(post_id)
+            status = client.status(post_id)
         except NotFound:
             deleted.append(post_id)
+            continue
+        if str(status.get("id", "")) == post_id:
+            statuses[post_id] = status
     note_ids = [str(n.get("id")) for n in notes if isinstance(n, dict)]
     own_ids = [str(s.get("id")) for s in own if isinstance(s, dict)]
     return {"account": {"id": str(account["id"]), "acct": str(account.get("acct") or account.get("username"))},
@@ -199,15 +202,31 @@ def to_posts(statuses: list[dict[str, Any]], account: dict[str, str]) -> pd.Data
             "created_at": status.get("created_at"), "text": f"{spoiler}\n{text}".strip() if spoiler else text,
             "lang": status.get("language"), "like_count": status.get("favourites_count"),
             "reply_count": status.get("replies_count"), "repost_count": status.get("reblogs_count"),
+            "quote_count": status.get("quotes_count"),
         })
     return pd.DataFrame(rows, columns=POST_FIELDS)
+
+
+def to_authors(statuses: list[dict[str, Any]], account: dict[str, str]) -> pd.DataFrame:
+    """The accounts behind the statuses, with their audience (``followers_count``); ids as in :func:`to_posts`."""
+    rows = {}
+    for status in statuses:
+        author = status.get("account") if isinstance(status.get("account"), dict) else {}
+        handle = author.get("acct") or author.get("username")
+        author_id = account["acct"] if str(author.get("id")) == account["id"] else handle
+        if author_id:
+            rows[author_id] = {"author_id": author_id, "handle": handle, "display_name": author.get("display_name"),
+                               "followers_count": author.get("followers_count"),
+                               "following_count": author.get("following_count"), "is_verified": None}
+    return pd.DataFrame(list(rows.values()), columns=AUTHOR_FIELDS)
 
 
 def load(con: duckdb.DuckDBPyConnection, fetched: dict[str, Any], *, run_id: str) -> list[LoadResult]:
     """Write what :func:`fetch` brought, the deletions and the cursors, in one transaction."""
     return [load_api_posts(con, SOURCE, to_posts(fetched["statuses"], fetched["account"]), run_id=run_id,
                            label=f"mastodon:@{fetched['account']['acct']}", bad=fetched["bad"],
-                           deleted=fetched["deleted"], cursors=fetched["cursors"])]
+                           deleted=fetched["deleted"], cursors=fetched["cursors"],
+                           authors=to_authors(fetched["statuses"], fetched["account"]))]
 
 
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:

@@ -4,7 +4,8 @@
 every stage, extract and test finds the same tables whatever ran first. dbt owns ``staging``,
 ``intermediate`` and ``marts``; the pipeline owns the rest:
 
-- ``raw``: what the extractors loaded, merged on natural keys, with their cursors, quarantine and file ledger;
+- ``raw``: what the extractors loaded, merged on natural keys, with their cursors, quarantine and file ledger,
+  the authors' audiences and the history of each post's engagement;
 - ``enriched``: what the NLP stage annotated;
 - ``ops``: run bookkeeping, validation results, the fingerprint of validated marts, alert deliveries and the
   erasure register.
@@ -110,6 +111,33 @@ create table if not exists raw.file_loads (
 );
 """
 
+# authors as the networks describe them, and each post's engagement as observed over time (its growth)
+AUDIENCE = """
+create table if not exists raw.authors (
+    source              varchar not null,
+    author_id           varchar not null,      -- as raw.posts.author_id
+    handle              varchar,
+    display_name        varchar,
+    followers_count     bigint,
+    following_count     bigint,
+    is_verified         boolean,
+    updated_at          timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, author_id)
+);
+create table if not exists raw.post_metrics (
+    source              varchar not null,
+    post_id             varchar not null,
+    observed_at         timestamptz not null,
+    like_count          bigint,
+    repost_count        bigint,
+    reply_count         bigint,
+    quote_count         bigint,
+    run_id              varchar not null,
+    primary key (source, post_id, observed_at)
+);
+"""
+
 # Which brand a post belongs to, defined once: an inbound post belongs to the first brand it mentions, a
 # brand's own post to the brand. The enrich stage (taxonomy per industry) and dbt (stg_raw__posts) both read it.
 POST_BRAND = """
@@ -203,4 +231,4 @@ create table if not exists ops.erasure_identifiers (
 );
 """
 
-ALL = RAW + POST_BRAND + ENRICHED + OPS
+ALL = RAW + AUDIENCE + POST_BRAND + ENRICHED + OPS

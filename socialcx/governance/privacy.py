@@ -6,8 +6,9 @@
    ids, handles and names matched through them, and any ``--email`` given;
 2. registers the request in ``ops.erasure_requests`` and the identifiers in ``ops.erasure_identifiers``,
    **hashed** (SHA-256 of the normalised value), so the register does not itself keep the identifiers;
-3. deletes the person's posts, enrichments, CRM customers and orders, and every quarantined record that holds
-   one of the identifiers (whatever its layout: a JSON row, an unreadable CSV line, a CRM duplicate);
+3. deletes the person's posts, their engagement history and enrichments, their author record (``raw.authors``),
+   CRM customers and orders, and every quarantined record that holds one of the identifiers (whatever its
+   layout: a JSON row, an unreadable CSV line, a CRM duplicate);
 4. replaces the person's @handle in everybody else's posts, and their name in the posts addressed to them
    (a brand's "Hi Umar"), in raw and enriched text and in recorded alert messages.
 
@@ -40,6 +41,7 @@ class Erasure:
     quarantined: int = 0
     customers: int = 0
     orders: int = 0
+    authors: int = 0
     mentions_redacted: int = 0
     names_redacted: int = 0
     request_id: str = ""
@@ -47,7 +49,7 @@ class Erasure:
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in ("request_id", "posts", "enriched", "quarantined", "customers",
-                                              "orders", "mentions_redacted", "names_redacted")}
+                                              "orders", "authors", "mentions_redacted", "names_redacted")}
 
 
 def _request_id(kind: str) -> str:
@@ -106,7 +108,10 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]
                                  [people, people])
         _touch_neighbours(con, posts, [people, people])
         con.execute(f"delete from raw.text_expired where (source, post_id) in ({posts})", [people, people])
+        con.execute(f"delete from raw.post_metrics where (source, post_id) in ({posts})", [people, people])
         erasure.posts = _rows(con, f"delete from raw.posts where {by_person}", [people, people])
+        erasure.authors = _rows(con, "delete from raw.authors where list_contains(?, lower(author_id)) "
+                                     "or list_contains(?, lower(handle))", [people, people])
         erasure.quarantined = _delete_quarantined(con, register)
         customers = ("select customer_id from raw.customers where list_contains(?, lower(customer_id)) "
                      "or list_contains(?, lower(social_handle)) or list_contains(?, lower(trim(name)))")
@@ -131,6 +136,7 @@ def forget_post(con: duckdb.DuckDBPyConnection, source: str, post_id: str) -> Er
         _touch_neighbours(con, "select source, post_id from raw.posts where source = ? and post_id = ?",
                           [source, post_id])
         con.execute("delete from raw.text_expired where source = ? and post_id = ?", [source, post_id])
+        con.execute("delete from raw.post_metrics where source = ? and post_id = ?", [source, post_id])
         erasure.posts = _rows(con, "delete from raw.posts where source = ? and post_id = ?", [source, post_id])
     return erasure
 

@@ -73,11 +73,12 @@ def test_a_rerun_adds_nothing_and_a_new_mention_alone_is_read(con, world):
     mock, uris = world
     _extract(con, _client(mock))
     again = _extract(con, _client(mock), run_id="r2")
-    assert (again.read, again.loaded) == (0, 0)
+    # the latest posts are re-read (for deletions and engagement): read again, nothing added or changed
+    assert (again.inserted, again.updated) == (0, 0)
     alice = mock.posts[uris[1]]["author"]["did"]
     new = mock.add_post(alice, f"@{mock.handle} still nothing", hours_ago(1), mentions=[mock.me])
     third = _extract(con, _client(mock), run_id="r3")
-    assert (third.read, third.inserted) == (1, 1)
+    assert (third.inserted, third.updated) == (1, 0)
     assert con.execute("select count(*) from raw.posts where post_id = ?", [new]).fetchone()[0] == 1
 
 
@@ -159,6 +160,9 @@ class _FakeClient:
     def post_thread(self, uri, depth=0):
         return {"thread": {}}
 
+    def get_profiles(self, actors):
+        return []
+
 
 def test_malformed_items_are_quarantined_and_the_good_ones_load(con):
     result = _extract(con, _FakeClient())
@@ -193,3 +197,20 @@ def test_a_reply_to_a_stored_post_needs_no_thread_fetch(con, world):
     load(con, fetched, run_id="r2")
     assert not [r for r in mock.requests if r["method"] == "app.bsky.feed.getPostThread"]
     assert con.execute("select parent_post_id from raw.posts where post_id = ?", [answer]).fetchone() == (uris[7],)
+
+
+def test_authors_audience_and_engagement_growth_are_kept(con, world):
+    """raw.authors holds each author's followers (getProfiles); raw.post_metrics one observation per post, and
+    another only when a re-read post's counts changed."""
+    mock, uris = world
+    _extract(con, _client(mock))
+    bob = mock.posts[uris[0]]["author"]["did"]
+    assert con.execute("select handle, followers_count, following_count from raw.authors where author_id = ?",
+                       [bob]).fetchall() == [("bob.example.com", 5000, 7)]
+    assert con.execute("select count(*) from raw.authors").fetchone() == (3,)  # the brand, alice, bob
+    assert con.execute("select count(*) from raw.post_metrics").fetchone() == (124,)
+    mock.posts[uris["thanks"]]["likeCount"] = 4
+    _extract(con, _client(mock), recheck=5, run_id="r2")
+    assert con.execute("select like_count from raw.post_metrics where post_id = ? order by observed_at",
+                       [uris["thanks"]]).fetchall() == [(0,), (4,)]
+    assert con.execute("select count(*) from raw.post_metrics").fetchone() == (125,)

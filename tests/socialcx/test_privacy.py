@@ -92,3 +92,29 @@ def test_forgetting_a_bluesky_author_redacts_their_domain_handle_in_other_posts(
     assert (erasure.posts, erasure.mentions_redacted) == (1, 1)
     assert con.execute("select text from raw.posts").fetchall() == [
         ("@acme.bsky.social same as @[forgotten], lost too",)]
+
+
+def test_forgetting_an_author_removes_their_audience_record_and_engagement_history(con):
+    import pandas as pd
+
+    from extractors.load import load_api_posts
+    from socialcx.governance.privacy import forget_author
+
+    posts = pd.DataFrame([
+        {"post_id": "1", "author_id": "alice@other.social", "author_handle": "alice@other.social", "is_inbound": True,
+         "created_at": "2026-11-30T10:00:00Z", "text": "@AcmeHelp hi", "brands_mentioned": ["AcmeHelp"], "like_count": 2},
+        {"post_id": "2", "author_id": "bob", "author_handle": "bob", "is_inbound": True,
+         "created_at": "2026-11-30T11:00:00Z", "text": "@AcmeHelp me too", "brands_mentioned": ["AcmeHelp"], "like_count": 5}])
+    authors = pd.DataFrame([{"author_id": "alice@other.social", "handle": "alice@other.social", "display_name": "Alice A",
+                             "followers_count": 900}, {"author_id": "bob", "handle": "bob", "followers_count": 4}])
+    load_api_posts(con, "mastodon", posts, run_id="r1", label="t", bad=[], deleted=[], cursors={}, authors=authors)
+    erasure = forget_author(con, "alice@other.social")
+    assert (erasure.posts, erasure.authors) == (1, 1)
+    assert con.execute("select author_id from raw.authors").fetchall() == [("bob",)]
+    assert con.execute("select post_id from raw.post_metrics").fetchall() == [("2",)]
+    # a later fetch that still describes her stores nothing of her
+    again = load_api_posts(con, "mastodon", posts, run_id="r2", label="t", bad=[], deleted=[], cursors={},
+                           authors=authors)
+    assert again.erased == 1
+    assert con.execute("select author_id from raw.authors").fetchall() == [("bob",)]
+    assert con.execute("select count(*) from raw.post_metrics where post_id = '1'").fetchone() == (0,)

@@ -9,6 +9,8 @@ Written from the AT Protocol lexicons and docs.bsky.app:
 - ``GET app.bsky.feed.getAuthorFeed`` (``actor``, ``filter``, ``limit``, ``cursor``): ``{feed: [{post}], cursor}``;
 - ``GET app.bsky.feed.searchPosts`` (``q``, ``mentions``, ``since``, ``sort``, ``limit``, ``cursor``): ``{posts, cursor}``;
 - ``GET app.bsky.feed.getPosts`` (``uris``, at most 25): the posts that exist, deleted ones left out;
+- ``GET app.bsky.actor.getProfiles`` (``actors``, at most 25): ``{profiles: [{did, handle, displayName,
+  followersCount, followsCount, postsCount}]}``;
 - ``GET app.bsky.feed.getPostThread`` (``uri``, ``depth``, ``parentHeight``): ``{thread: threadViewPost}`` with its
   ``parent`` chain (``notFoundPost`` for a deleted ancestor);
 - every answer carries ``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset`` (Unix seconds) and
@@ -223,6 +225,13 @@ class MockBluesky:
             if len(uris) > 25:
                 return 400, {"error": "InvalidRequest", "message": "uris must not have more than 25 elements"}, headers
             return 200, {"posts": [live[u] for u in uris if u in live]}, headers
+        if method == "app.bsky.actor.getProfiles":
+            actors = query.get("actors") or []
+            if len(actors) > 25:
+                return 400, {"error": "InvalidRequest", "message": "actors must not have more than 25 elements"}, headers
+            profiles = [{**a, "followsCount": 7, "postsCount": 42} for a in self.actors.values()
+                        if a["did"] in actors or a["handle"] in actors]
+            return 200, {"profiles": profiles}, headers
         if method == "app.bsky.feed.getPostThread":
             uri = query["uri"][0]
             if uri not in live:
