@@ -20,7 +20,7 @@ from extractors.load import SourceError
 log = logging.getLogger(__name__)
 
 TWEET_FIELDS = "conversation_id,in_reply_to_user_id,referenced_tweets,created_at,public_metrics,lang,author_id"
-USER_FIELDS = "username,name"
+USER_FIELDS = "username,name,public_metrics,verified"
 
 
 class XApiError(SourceError):

@@ -16,7 +16,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from extractors.load import LoadResult, get_cursor, load_posts, quarantine, save_cursor
+from extractors.load import (
+    AUTHOR_FIELDS,
+    LoadResult,
+    get_cursor,
+    load_authors,
+    load_posts,
+    quarantine,
+    record_metrics,
+    save_cursor,
+)
 from extractors.x.client import HttpXClient, XApiError, XClient
 from socialcx.core.warehouse import transaction
 
@@ -49,22 +58,24 @@ def stream_query(brand: str) -> str:
 
 
 def fetch_stream(client: XClient, brand: str, since_id: str | None,
-                 max_pages: int | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+                 max_pages: int | None = None) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, dict[str, Any]]]:
     """Every page of a stream. A ``next_token`` seen before (a server paging in circles) and more than
     ``max_pages`` pages stop with XApiError; nothing is written, the cursor stays where it was."""
     tweets: list[dict[str, Any]] = []
     users: dict[str, str] = {}
+    profiles: dict[str, dict[str, Any]] = {}  # the users expansion as sent: public_metrics, verified
     next_token = None
     seen: set[str] = set()
     max_pages = max_pages or getattr(client, "max_pages", 500)
     for _ in range(max_pages):
         page = client.search_recent(stream_query(brand), since_id=since_id, next_token=next_token)
         tweets += [t for t in page.get("data") or [] if isinstance(t, dict)]
-        users.update({str(u.get("id")): str(u.get("username", "")) for u in (page.get("includes") or {}).get("users") or []
-                      if isinstance(u, dict)})
+        expanded = [u for u in (page.get("includes") or {}).get("users") or [] if isinstance(u, dict)]
+        users.update({str(u.get("id")): str(u.get("username", "")) for u in expanded})
+        profiles.update({str(u.get("id")): u for u in expanded})
         next_token = (page.get("meta") or {}).get("next_token")
         if not next_token:
-            return tweets, users
+            return tweets, users, profiles
         if next_token in seen:
             raise XApiError(f"X API repeated next_token {str(next_token)[:40]!r} for @{brand}: the paging loops. "
                             "Nothing was written; the next run starts again from the stored since_id")
@@ -97,13 +108,13 @@ def to_posts(tweets: list[dict[str, Any]], users: dict[str, str], brand: str,
             "brands_mentioned": None if author_brand else mentioned, "is_inbound": author_brand is None,
             "created_at": tweet.get("created_at"), "text": tweet.get("text"), "lang": tweet.get("lang"),
             "like_count": metrics.get("like_count"), "reply_count": metrics.get("reply_count"),
-            "repost_count": metrics.get("retweet_count"),
+            "repost_count": metrics.get("retweet_count"), "quote_count": metrics.get("quote_count"),
         })
     return pd.DataFrame(rows, columns=POST_FIELDS)
 
 
 POST_FIELDS = ["post_id", "parent_post_id", "conversation_id", "author_id", "author_handle", "brands_mentioned",
-               "is_inbound", "created_at", "text", "lang", "like_count", "reply_count", "repost_count"]
+               "is_inbound", "created_at", "text", "lang", "like_count", "reply_count", "repost_count", "quote_count"]
 
 
 def _merge_streams(frames: list[pd.DataFrame], con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -127,6 +138,21 @@ def _merge_streams(frames: list[pd.DataFrame], con: duckdb.DuckDBPyConnection) -
     return pd.DataFrame(list(merged.values()), columns=POST_FIELDS)
 
 
+def to_authors(fetched: list[dict[str, Any]], brands: list[str]) -> pd.DataFrame:
+    """The users expansion as raw.authors rows: a configured brand by its handle (as its posts), others by id."""
+    handles = {b.lower(): b for b in brands}
+    rows = {}
+    for stream in fetched:
+        for user_id, user in (stream.get("profiles") or {}).items():
+            brand = handles.get(str(user.get("username", "")).lower())
+            metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
+            rows[brand or user_id] = {"author_id": brand or user_id, "handle": user.get("username"),
+                                      "display_name": user.get("name"), "followers_count": metrics.get("followers_count"),
+                                      "following_count": metrics.get("following_count"),
+                                      "is_verified": user.get("verified")}
+    return pd.DataFrame(list(rows.values()), columns=AUTHOR_FIELDS)
+
+
 def _numeric_id(tweet: dict[str, Any]) -> bool:
     return isinstance(tweet.get("id"), str | int) and str(tweet.get("id")).isdigit()
 
@@ -138,8 +164,8 @@ def fetch(client: XClient, brands: list[str], cursors: dict[str, str | None]) ->
     fetched = []
     for brand in brands:
         since_id = cursors.get(brand)
-        tweets, users = fetch_stream(client, brand, since_id)
-        fetched.append({"brand": brand, "since_id": since_id, "tweets": tweets, "users": users})
+        tweets, users, profiles = fetch_stream(client, brand, since_id)
+        fetched.append({"brand": brand, "since_id": since_id, "tweets": tweets, "users": users, "profiles": profiles})
     return fetched
 
 
@@ -157,6 +183,13 @@ def load(con: duckdb.DuckDBPyConnection, fetched: list[dict[str, Any]], *, run_i
     with transaction(con):
         frame = _merge_streams(frames, con)
         result = load_posts(con, frame, SOURCE, run_id) if len(frame) else LoadResult("raw.posts")
+        observed = record_metrics(con, frame, SOURCE, run_id)
+        if observed:
+            result.notes.append(f"{observed} engagement observation(s) recorded")
+        authors = to_authors(fetched, brands)
+        if len(authors):
+            described = load_authors(con, authors, SOURCE, run_id)
+            result.notes.append(f"{described.inserted} new and {described.updated} updated author(s)")
         fetched_count = sum(len(s["tweets"]) for s in fetched)
         if fetched_count > len(frame) + len(bad):
             result.notes.append(f"{fetched_count - len(frame) - len(bad)} tweet(s) came in more than one brand's "

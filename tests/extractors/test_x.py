@@ -190,3 +190,20 @@ def test_a_later_fetch_adds_a_brand_without_dropping_the_stored_one(con):
     extract_x(con, FakeXClient([page]), ["SkyLarkAir"], run_id="r1")
     extract_x(con, FakeXClient([page]), ["NorthJetHelp"], run_id="r2")  # another run watching only the other brand
     assert con.execute("select brands_mentioned from raw.posts").fetchall() == [(["NorthJetHelp", "SkyLarkAir"],)]
+
+
+def test_authors_audience_and_engagement_are_kept(con, server):
+    """The users expansion (user.fields public_metrics, verified) fills raw.authors; public_metrics of each tweet
+    are an engagement observation, recorded again only when they change."""
+    _world(server, 3)
+    server.users["100"]["public_metrics"]["followers_count"] = 25_000
+    extract_x(con, _client(server), ["AcmeAirCare"], run_id="r1")
+    searches = [r for r in server.requests if r["path"] == "/2/tweets/search/recent"]
+    assert "public_metrics" in searches[0]["user.fields"] and "verified" in searches[0]["user.fields"]
+    assert con.execute("select author_id, handle, followers_count, following_count, is_verified from raw.authors "
+                       "order by author_id").fetchall() == [
+        ("100", "traveller0", 25_000, 12, False), ("101", "traveller1", 50, 12, False),
+        ("102", "traveller2", 50, 12, False), ("AcmeAirCare", "AcmeAirCare", 50, 12, False)]
+    assert con.execute("select count(*), sum(like_count), sum(quote_count) from raw.post_metrics").fetchone() == (6, 0, 0)
+    extract_x(con, _client(server), ["AcmeAirCare"], run_id="r2")  # nothing new: no tweet fetched, nothing observed
+    assert con.execute("select count(*) from raw.post_metrics").fetchone() == (6,)

@@ -44,8 +44,10 @@ class MockXServer:
         self._lock = threading.Lock()
 
     # --- data ----------------------------------------------------------------------------------
-    def add_user(self, user_id: str, username: str, name: str | None = None) -> None:
-        self.users[user_id] = {"id": user_id, "username": username, "name": name or username}
+    def add_user(self, user_id: str, username: str, name: str | None = None, followers: int = 50) -> None:
+        self.users[user_id] = {"id": user_id, "username": username, "name": name or username, "verified": False,
+                               "public_metrics": {"followers_count": followers, "following_count": 12,
+                                                  "tweet_count": 300, "listed_count": 1}}
 
     def add_tweet(self, tweet_id: str, author_id: str, text: str, created_at: datetime, *,
                   reply_to: str | None = None, conversation_id: str | None = None, lang: str = "en",
