@@ -325,6 +325,28 @@ def record_metrics(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: 
         con.unregister("observed_metrics")
 
 
+def record_audience(con: duckdb.DuckDBPyConnection, source: str, posts: pd.DataFrame, authors: pd.DataFrame | None,
+                    run_id: str, result: LoadResult) -> None:
+    """After the posts of a fetch are loaded: their engagement as observed now, and their authors; noted on
+    ``result`` (the posts' load). The caller owns the transaction."""
+    observed = record_metrics(con, posts, source, run_id)
+    if observed:
+        result.notes.append(f"{observed} engagement observation(s) recorded")
+    if authors is not None and len(authors):
+        described = load_authors(con, authors, source, run_id)
+        result.notes.append(f"{described.inserted} new and {described.updated} updated author(s)")
+
+
+def recent_posts(con: duckdb.DuckDBPyConnection, source: str, limit: int) -> list[str]:
+    """The ids of a source's ``limit`` newest posts still live (an API source re-reads them: deleted upstream, or
+    their engagement grew)."""
+    if not limit:
+        return []
+    return [r[0] for r in con.execute(
+        "select post_id from raw.posts where source = ? and not is_deleted order by created_at desc limit ?",
+        [source, limit]).fetchall()]
+
+
 def load_api_posts(con: duckdb.DuckDBPyConnection, source: str, frame: pd.DataFrame, *, run_id: str, label: str,
                    bad: list[tuple[str, str]], deleted: list[str], cursors: dict[str, str | None],
                    authors: pd.DataFrame | None = None) -> LoadResult:
@@ -333,12 +355,7 @@ def load_api_posts(con: duckdb.DuckDBPyConnection, source: str, frame: pd.DataFr
     upstream (marked deleted) and its cursors."""
     with transaction(con):
         result = load_posts(con, frame, source, run_id) if len(frame) else LoadResult("raw.posts")
-        observed = record_metrics(con, frame, source, run_id)
-        if observed:
-            result.notes.append(f"{observed} engagement observation(s) recorded")
-        if authors is not None and len(authors):
-            described = load_authors(con, authors, source, run_id)
-            result.notes.append(f"{described.inserted} new and {described.updated} updated author(s)")
+        record_audience(con, source, frame, authors, run_id, result)
         result.read += len(bad)
         result.quarantined += quarantine(con, source, bad, run_id)
         for _, reason in bad:

@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 
 from extractors.bluesky.client import BlueskyApiError, BlueskyClient, HttpBlueskyClient
-from extractors.load import AUTHOR_FIELDS, LoadResult, get_cursor, load_api_posts, stored_posts
+from extractors.load import AUTHOR_FIELDS, LoadResult, get_cursor, load_api_posts, recent_posts, stored_posts
 
 SOURCE = "bluesky"
 INBOUND_REASONS = ("mention", "reply", "quote")
@@ -105,9 +105,7 @@ def prepare(read: Any, settings: Any, **options: Any) -> dict[str, Any]:
 
 
 def state(con: duckdb.DuckDBPyConnection, recheck: int) -> dict[str, Any]:
-    recent = [r[0] for r in con.execute(
-        "select post_id from raw.posts where source = ? and not is_deleted order by created_at desc limit ?",
-        [SOURCE, recheck]).fetchall()] if recheck else []
+    recent = recent_posts(con, SOURCE, recheck)
     return {stream: get_cursor(con, SOURCE, stream) for stream in ("notifications", "search", "feed")} | {
         "recent": recent}
 

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from extractors.load import AUTHOR_FIELDS, LoadResult, get_cursor, load_api_posts, stored_posts
+from extractors.load import AUTHOR_FIELDS, LoadResult, get_cursor, load_api_posts, recent_posts, stored_posts
 from extractors.mastodon.client import HttpMastodonClient, MastodonApiError, MastodonClient, NotFound, Page
 
 SOURCE = "mastodon"
@@ -122,9 +122,7 @@ def prepare(read: Any, settings: Any, **options: Any) -> dict[str, Any]:
 
 def state(con: duckdb.DuckDBPyConnection, recheck: int) -> dict[str, Any]:
     """The cursors, and the most recent posts still live (re-read for deletions upstream)."""
-    recent = [r[0] for r in con.execute(
-        "select post_id from raw.posts where source = ? and not is_deleted order by created_at desc limit ?",
-        [SOURCE, recheck]).fetchall()] if recheck else []
+    recent = recent_posts(con, SOURCE, recheck)
     return {"notifications": get_cursor(con, SOURCE, "notifications"), "statuses": get_cursor(con, SOURCE, "statuses"),
             "recent": recent}
 

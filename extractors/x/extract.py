@@ -20,10 +20,9 @@ from extractors.load import (
     AUTHOR_FIELDS,
     LoadResult,
     get_cursor,
-    load_authors,
     load_posts,
     quarantine,
-    record_metrics,
+    record_audience,
     save_cursor,
 )
 from extractors.x.client import HttpXClient, XApiError, XClient
@@ -183,13 +182,7 @@ def load(con: duckdb.DuckDBPyConnection, fetched: list[dict[str, Any]], *, run_i
     with transaction(con):
         frame = _merge_streams(frames, con)
         result = load_posts(con, frame, SOURCE, run_id) if len(frame) else LoadResult("raw.posts")
-        observed = record_metrics(con, frame, SOURCE, run_id)
-        if observed:
-            result.notes.append(f"{observed} engagement observation(s) recorded")
-        authors = to_authors(fetched, brands)
-        if len(authors):
-            described = load_authors(con, authors, SOURCE, run_id)
-            result.notes.append(f"{described.inserted} new and {described.updated} updated author(s)")
+        record_audience(con, SOURCE, frame, to_authors(fetched, brands), run_id, result)
         fetched_count = sum(len(s["tweets"]) for s in fetched)
         if fetched_count > len(frame) + len(bad):
             result.notes.append(f"{fetched_count - len(frame) - len(bad)} tweet(s) came in more than one brand's "
