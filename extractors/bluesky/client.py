@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from extractors.api import WaitBudget
 from extractors.load import SourceError
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,11 @@ class BlueskyClient(Protocol):
 
 
 @dataclass
-class HttpBlueskyClient:
+class HttpBlueskyClient(WaitBudget):
     """The real client, on one service (the account's PDS or the bsky.social entryway): ``{base_url}/xrpc/...``."""
+
+    NETWORK = "Bluesky"
+    ERROR = BlueskyApiError
 
     identifier: str
     app_password: str
@@ -198,18 +202,6 @@ class HttpBlueskyClient:
         except ValueError:
             log.warning("Bluesky sent a non-numeric RateLimit-Reset header; backing off instead")
             return self.backoff_seconds * 2 ** attempt
-
-    def _wait(self, seconds: float) -> None:
-        if self.waited + seconds > self.max_total_wait:
-            raise BlueskyApiError(f"Bluesky waits would exceed {self.max_total_wait:.0f}s in this run "
-                                  f"({self.waited:.0f}s so far); stopping here, the next run resumes from the cursor")
-        self.waited += seconds
-        self.sleep(seconds)
-
-    def _backoff(self, attempt: int, why: str) -> None:
-        wait = self.backoff_seconds * 2 ** (attempt - 1)
-        log.warning("Bluesky %s; retry %d/%d in %.1fs", why, attempt, self.max_retries, wait)
-        self._wait(wait)
 
     def _scrub(self, text: str) -> str:
         for secret in (self.app_password, self._access, self._refresh):

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from extractors.api import WaitBudget
 from extractors.load import SourceError
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,11 @@ def parse_link(header: str | None) -> tuple[str | None, str | None]:
 
 
 @dataclass
-class HttpMastodonClient:
+class HttpMastodonClient(WaitBudget):
     """The real client, on one instance: ``{base_url}/api/v1/...``."""
+
+    NETWORK = "Mastodon"
+    ERROR = MastodonApiError
 
     access_token: str
     base_url: str
@@ -188,18 +192,6 @@ class HttpMastodonClient:
             if reset:
                 log.warning("Mastodon sent an unreadable X-RateLimit-Reset header; backing off instead")
             return self.backoff_seconds * 2 ** attempt
-
-    def _wait(self, seconds: float) -> None:
-        if self.waited + seconds > self.max_total_wait:
-            raise MastodonApiError(f"Mastodon waits would exceed {self.max_total_wait:.0f}s in this run "
-                                   f"({self.waited:.0f}s so far); stopping here, the next run resumes from the cursor")
-        self.waited += seconds
-        self.sleep(seconds)
-
-    def _backoff(self, attempt: int, why: str) -> None:
-        wait = self.backoff_seconds * 2 ** (attempt - 1)
-        log.warning("Mastodon %s; retry %d/%d in %.1fs", why, attempt, self.max_retries, wait)
-        self._wait(wait)
 
     def _scrub(self, text: str) -> str:
         return text.replace(self.access_token, "***") if len(self.access_token) >= 6 else text

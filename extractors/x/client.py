@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from extractors.api import WaitBudget
 from extractors.load import SourceError
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,12 @@ class XClient(Protocol):
 
 
 @dataclass
-class HttpXClient:
+class HttpXClient(WaitBudget):
     """The real client: ``GET {base_url}/2/tweets/search/recent``."""
+
+    NETWORK = "X API"
+    ERROR = XApiError
+    RESUMES_FROM = "the stored since_id"
 
     bearer_token: str
     base_url: str = "https://api.x.com"
@@ -121,18 +126,6 @@ class HttpXClient:
         except ValueError:
             log.warning("X API sent a non-numeric x-rate-limit-reset header; backing off instead")
             return self.backoff_seconds * 2 ** attempt
-
-    def _wait(self, seconds: float) -> None:
-        if self.waited + seconds > self.max_total_wait:
-            raise XApiError(f"X API waits would exceed {self.max_total_wait:.0f}s in this run ({self.waited:.0f}s "
-                            "so far); stopping here, the next run resumes from the stored since_id")
-        self.waited += seconds
-        self.sleep(seconds)
-
-    def _backoff(self, attempt: int, why: str) -> None:
-        wait = self.backoff_seconds * 2 ** (attempt - 1)
-        log.warning("X API %s; retry %d/%d in %.1fs", why, attempt, self.max_retries, wait)
-        self._wait(wait)
 
     def _scrub(self, text: str) -> str:
         # like the log scrubber, values under 6 characters are not masked (they would mask ordinary words)
