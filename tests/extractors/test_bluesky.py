@@ -3,24 +3,18 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from extractors.bluesky.client import BlueskyApiError, HttpBlueskyClient
 from extractors.bluesky.extract import fetch, load, state
+from tests.support import recorded_sleep
 from tests.support.bluesky_mock import MockBluesky, hours_ago
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
 
 
 def _client(mock: MockBluesky, **overrides) -> HttpBlueskyClient:
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        time.sleep(min(seconds, 2.0))
-
+    sleep, waits = recorded_sleep()
     client = HttpBlueskyClient(identifier=overrides.pop("identifier", mock.handle),
                                app_password=overrides.pop("password", PASSWORD), base_url=mock.url,
                                backoff_seconds=0.01, sleep=sleep, **overrides)

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from extractors.mastodon.client import HttpMastodonClient, MastodonApiError, Page
 from extractors.mastodon.extract import fetch, html_to_text, load, state
+from tests.support import recorded_sleep
 from tests.support.mastodon_mock import MockMastodon, hours_ago
 
 TOKEN = "mastodon-token-5f4e3d2c"
 
 
 def _client(mock: MockMastodon, **overrides) -> HttpMastodonClient:
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        time.sleep(min(seconds, 2.0))
-
+    sleep, waits = recorded_sleep()
     client = HttpMastodonClient(access_token=overrides.pop("token", TOKEN), base_url=mock.url, backoff_seconds=0.01,
                                 sleep=sleep, **overrides)
     client.waits = waits

@@ -20,14 +20,14 @@ Written from the AT Protocol lexicons and docs.bsky.app:
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.support.json_api import JsonApiServer
 
 POST = "app.bsky.feed.post"
 
@@ -37,7 +37,7 @@ def stamp(moment: datetime) -> str:
 
 
 @dataclass
-class MockBluesky:
+class MockBluesky(JsonApiServer):
     handle: str = "acmehelp.bsky.social"
     password: str = "abcd-efgh-ijkl-mnop"
     rate_limit: int = 3000
@@ -121,43 +121,6 @@ class MockBluesky:
 
     def delete(self, uri: str) -> None:
         self.deleted.add(uri)
-
-    # --- server --------------------------------------------------------------------------------
-    def __enter__(self) -> MockBluesky:
-        mock = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _reply(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"null") if length else None
-                status, answer, headers = mock._answer(self.command, self.path, self.headers.get("Authorization", ""),
-                                                       body)
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = _reply  # noqa: N815
-            do_POST = _reply  # noqa: N815
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def _session(self) -> dict[str, Any]:
         self._serial += 1

@@ -18,18 +18,18 @@ api/rate-limits, api/guidelines#pagination):
 from __future__ import annotations
 
 import html
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from tests.support.json_api import JsonApiServer
+
 
 @dataclass
-class MockMastodon:
+class MockMastodon(JsonApiServer):
     token: str = "test-token"
     rate_limit: int = 300
     window_seconds: float = 300.0
@@ -110,45 +110,15 @@ class MockMastodon:
     def delete(self, status_id: str) -> None:
         self.deleted.add(status_id)
 
-    # --- server --------------------------------------------------------------------------------
-    def __enter__(self) -> MockMastodon:
-        mock = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                status, body, headers = mock._answer(self.path, self.headers.get("Authorization", ""))
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
     def _rate_headers(self) -> dict[str, str]:
         reset = datetime.fromtimestamp(self._window_started + self.window_seconds, UTC)
         return {"X-RateLimit-Limit": str(self.rate_limit),
                 "X-RateLimit-Remaining": str(max(0, self.rate_limit - self._used)),
                 "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
 
-    def _answer(self, raw_path: str, authorization: str) -> tuple[int, Any, dict[str, str]]:
+    def _answer(self, verb: str, raw_path: str, authorization: str, body: Any) -> tuple[int, Any, dict[str, str]]:
+        if verb != "GET":  # every method socialcx reads is a GET
+            return 404, {"error": "Record not found"}, {}
         url = urlparse(raw_path)
         query = parse_qs(url.query)
         with self._lock:
