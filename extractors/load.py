@@ -325,6 +325,59 @@ def record_metrics(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: 
         con.unregister("observed_metrics")
 
 
+def record_metric_history(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, run_id: str) -> int:
+    """Engagement observations a source already holds with their own times (``observed_at`` and METRIC_FIELDS):
+    a generated world, or an export of a network's analytics. Kept as given, for posts raw.posts holds; an
+    observation already stored (same post and time) is left alone, so a re-run adds nothing. The rows written."""
+    if frame.empty:
+        return 0
+    observed = pd.DataFrame({"post_id": frame["post_id"].astype(str),
+                             "observed_at": pd.to_datetime(frame["observed_at"], utc=True),
+                             **{c: frame[c].map(_count).astype("Int64") for c in METRIC_FIELDS[1:]}})
+    con.register("observed_history", observed)
+    try:
+        before = scalar(con, "select count(*) from raw.post_metrics where source = ?", [source])
+        con.execute("""
+            insert or ignore into raw.post_metrics
+            select ?, o.post_id, o.observed_at, o.like_count, o.repost_count, o.reply_count, o.quote_count, ?
+            from observed_history as o
+            semi join raw.posts as p on p.source = ? and p.post_id = o.post_id""", [source, run_id, source])
+        return int(scalar(con, "select count(*) from raw.post_metrics where source = ?", [source]) - before)
+    finally:
+        con.unregister("observed_history")
+
+
+SHARE_KINDS = ("repost", "quote")
+
+
+def record_shares(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, run_id: str) -> int:
+    """Who reposted or quoted a post (columns post_id, author_id, kind in SHARE_KINDS, shared_at), for posts
+    raw.posts holds; a forgotten sharer is not stored, a share already stored is left alone. The rows written.
+    The caller owns the transaction."""
+    from socialcx.core.erasure import Register
+
+    if frame.empty:
+        return 0
+    register = Register.load(con)
+    keep = frame["kind"].isin(SHARE_KINDS) & frame["author_id"].map(
+        lambda a: isinstance(a, str) and bool(a.strip()) and not register.is_person(a))
+    shares = pd.DataFrame({"post_id": frame.loc[keep, "post_id"].astype(str),
+                           "author_id": frame.loc[keep, "author_id"].astype(str),
+                           "kind": frame.loc[keep, "kind"].astype(str),
+                           "shared_at": pd.to_datetime(frame.loc[keep, "shared_at"], utc=True)})
+    con.register("observed_shares", shares)
+    try:
+        before = scalar(con, "select count(*) from raw.post_shares where source = ?", [source])
+        con.execute("""
+            insert or ignore into raw.post_shares
+            select ?, s.post_id, s.author_id, s.kind, s.shared_at, ?
+            from observed_shares as s
+            semi join raw.posts as p on p.source = ? and p.post_id = s.post_id""", [source, run_id, source])
+        return int(scalar(con, "select count(*) from raw.post_shares where source = ?", [source]) - before)
+    finally:
+        con.unregister("observed_shares")
+
+
 def record_audience(con: duckdb.DuckDBPyConnection, source: str, posts: pd.DataFrame, authors: pd.DataFrame | None,
                     run_id: str, result: LoadResult) -> None:
     """After the posts of a fetch are loaded: their engagement as observed now, and their authors; noted on

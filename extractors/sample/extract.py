@@ -6,7 +6,16 @@ from typing import Any
 
 import duckdb
 
-from extractors.load import LoadResult, load_posts, merge_frame, merge_source_table, save_cursor
+from extractors.load import (
+    LoadResult,
+    load_authors,
+    load_posts,
+    merge_frame,
+    merge_source_table,
+    record_metric_history,
+    record_shares,
+    save_cursor,
+)
 from extractors.sample.generator import generate
 from socialcx.core.erasure import Register
 from socialcx.core.warehouse import transaction
@@ -31,7 +40,13 @@ def extract_sample(con: duckdb.DuckDBPyConnection, *, posts: int, seed: int, end
                                       erased=erased))
         frame = world.posts.assign(brands_mentioned=world.posts["brand"].map(lambda b: [b]))
         frame = frame.where(frame["is_inbound"], frame.assign(brands_mentioned=None)).drop(columns=["brand"])
-        results.append(load_posts(con, frame, SOURCE, run_id))
+        posts = load_posts(con, frame, SOURCE, run_id)
+        results.append(posts)
+        # the audience: who the authors are, how each opening post's engagement grew, who shared it
+        results.append(load_authors(con, world.authors, SOURCE, run_id))
+        observed = record_metric_history(con, world.metrics, SOURCE, run_id)
+        shared = record_shares(con, world.shares, SOURCE, run_id)
+        posts.notes.append(f"{observed} engagement observation(s) and {shared} share(s) recorded")
         cursor = world.posts["created_at"].max().isoformat()
         save_cursor(con, SOURCE, "posts", cursor, run_id)
     return results

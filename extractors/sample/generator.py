@@ -11,7 +11,13 @@ What the world contains, and why:
 - replies that wait for business hours, weekends and holidays, slower on incident days (backlog);
 - multi-turn threads: consecutive customer posts, follow-ups, resolutions, unanswered posts;
 - customers who stop buying more often after being ignored or answered slowly, and less often
-  after a complaint was recovered.
+  after a complaint was recovered;
+- an audience: heavy-tailed (Pareto) follower counts, so a few customers reach many; each opening post's
+  engagement observed over its first days (raw.post_metrics), gathering faster while a complaint goes
+  unanswered, and the customers who reposted or quoted it (raw.post_shares).
+
+The audience is drawn from its own random stream (seeded from the same seed), so adding it left every
+conversation, order and reply of the world as it was.
 """
 
 from __future__ import annotations
@@ -38,6 +44,17 @@ class SampleWorld:
     customers: pd.DataFrame
     orders: pd.DataFrame
     posts: pd.DataFrame
+    authors: pd.DataFrame | None = None  # raw.authors rows (AUTHOR_FIELDS)
+    metrics: pd.DataFrame | None = None  # raw.post_metrics rows: post_id, observed_at, the four counts
+    shares: pd.DataFrame | None = None  # raw.post_shares rows: post_id, author_id, kind, shared_at
+
+
+# When an opening post's engagement is observed, hours after it (a network's API re-read of recent posts).
+OBSERVED_AFTER_HOURS = (0.5, 2.0, 6.0, 24.0, 72.0)
+ENGAGEMENT_DECAY_HOURS = 12.0  # attention fades: the engagement rate falls by e every 12 hours
+UNANSWERED_BOOST = 4.0  # a complaint gathers engagement this many times faster while nobody answers it
+ENGAGEMENT_PER_FOLLOWER = 0.0025  # expected engagements an hour per follower, at the start
+MAX_KNOWN_SHARERS = 25  # the reposting or quoting customers the sample names, per post
 
 
 def _fill(template: str, rng: np.random.Generator, **fixed: str) -> str:
@@ -348,4 +365,85 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
         "updated_at": now,
     })
     orders = orders[orders["ordered_at"] < end].reset_index(drop=True)
-    return SampleWorld(brands=brands, customers=customers, orders=orders, posts=posts_df)
+    world = SampleWorld(brands=brands, customers=customers, orders=orders, posts=posts_df)
+    _audience(world, np.random.default_rng([seed, 18]), end, customer_ids, conv_idx, conv_customer,
+              kind, responded, t0, t_reply, viral)
+    return world
+
+
+def _audience(world: SampleWorld, rng: np.random.Generator, end: pd.Timestamp, customer_ids: np.ndarray,
+              conv_idx: np.ndarray, conv_customer: np.ndarray, kind: np.ndarray, responded: np.ndarray,
+              t0: pd.Series, t_reply: pd.Series, viral: np.ndarray) -> None:
+    """Authors with heavy-tailed audiences, and each opening post's engagement as it grew (see the module doc)."""
+    n = customer_ids.size
+    # Pareto (Lomax) with shape 1.2: median about 47 followers, a long tail of accounts with tens of thousands
+    followers = np.minimum((rng.pareto(1.2, n) * 60).astype(np.int64), 5_000_000)
+    following = np.round(rng.lognormal(5.3, 0.9, n)).astype(np.int64)
+    brand_followers = np.round(rng.lognormal(11.5, 0.6, len(BRANDS))).astype(np.int64)
+    world.authors = pd.DataFrame({
+        "author_id": list(customer_ids) + [b.handle for b in BRANDS],
+        "handle": list(world.customers["social_handle"]) + [b.handle for b in BRANDS],
+        "display_name": list(world.customers["name"]) + [b.name for b in BRANDS],
+        "followers_count": np.concatenate([followers, brand_followers]),
+        "following_count": np.concatenate([following, np.round(rng.lognormal(6, 0.5, len(BRANDS))).astype(np.int64)]),
+        "is_verified": np.concatenate([followers >= 100_000, np.ones(len(BRANDS), dtype=bool)]),
+    })
+
+    # each kept conversation's opening post: an engagement rate proportional to its author's audience, decaying
+    # with time, UNANSWERED_BOOST times faster while a complaint waits for its first reply
+    root_ids = np.array([f"{c * 8 + 1}" for c in conv_idx], dtype=object)
+    fol = followers[conv_customer[conv_idx]].astype(float)
+    rate0 = ENGAGEMENT_PER_FOLLOWER * (fol + 20) * np.where(viral[conv_idx], 40.0, 1.0)
+    complaint = kind[conv_idx] == "complaint"
+    start = t0.iloc[conv_idx].reset_index(drop=True)
+    reply_h = np.where(responded[conv_idx],
+                       ((t_reply.iloc[conv_idx].reset_index(drop=True) - start).dt.total_seconds() / 3600).to_numpy(),
+                       np.inf)
+    tau = ENGAGEMENT_DECAY_HOURS
+    boost = np.where(complaint, UNANSWERED_BOOST, 1.0)
+
+    def expected(hours: float) -> np.ndarray:
+        r = np.minimum(hours, reply_h)
+        return rate0 * tau * (boost * (1 - np.exp(-r / tau)) + (np.exp(-r / tau) - np.exp(-hours / tau)))
+
+    metrics, shares = [], []
+    totals = np.zeros((conv_idx.size, 4), dtype=np.int64)  # likes, reposts, replies, quotes
+    previous = np.zeros(conv_idx.size)
+    known_sharers: list[set] = [set() for _ in range(conv_idx.size)]
+    for hours in OBSERVED_AFTER_HOURS:
+        at = start + pd.Timedelta(hours=hours)
+        seen = (at < end).to_numpy()
+        mean = expected(hours)
+        grown = rng.poisson(np.maximum(mean - previous, 0)) * seen
+        previous = np.where(seen, mean, previous)
+        # of every 100 engagements: 72 likes, 18 reposts, 5 replies, 5 quotes
+        # (a multinomial split, drawn as a chain of binomials so it is vectorised)
+        likes = rng.binomial(grown, 0.72)
+        reposts = rng.binomial(grown - likes, 0.18 / 0.28)
+        replies = rng.binomial(grown - likes - reposts, 0.5)
+        increment = np.stack([likes, reposts, replies, grown - likes - reposts - replies], axis=1)
+        totals += increment
+        observed = np.flatnonzero(seen & (totals.sum(axis=1) > 0))
+        for i in observed:
+            metrics.append((root_ids[i], at.iloc[i], *totals[i]))
+            for share_kind, count in (("repost", increment[i, 1]), ("quote", increment[i, 3])):
+                for _ in range(int(count)):
+                    if len(known_sharers[i]) >= MAX_KNOWN_SHARERS:
+                        break
+                    sharer = customer_ids[rng.integers(n)]
+                    if sharer == customer_ids[conv_customer[conv_idx[i]]] or sharer in known_sharers[i]:
+                        continue
+                    known_sharers[i].add(sharer)
+                    moment = at.iloc[i] - pd.Timedelta(minutes=float(rng.uniform(1, 25)))
+                    shares.append((root_ids[i], sharer, share_kind, moment.round("s")))
+    world.metrics = pd.DataFrame(metrics, columns=["post_id", "observed_at", "like_count", "repost_count",
+                                                   "reply_count", "quote_count"])
+    world.shares = pd.DataFrame(shares, columns=["post_id", "author_id", "kind", "shared_at"])
+    # the posts carry their last observed counts, as a network's post view does
+    last = dict(zip(root_ids, totals.tolist(), strict=True))
+    posts = world.posts
+    is_root = posts["post_id"].isin(last.keys())
+    counts = posts.loc[is_root, "post_id"].map(last)
+    posts.loc[is_root, "like_count"] = counts.map(lambda t: t[0]).astype(int)
+    posts["repost_count"] = 0
+    posts.loc[is_root, "repost_count"] = counts.map(lambda t: t[1]).astype(int)

@@ -136,6 +136,15 @@ create table if not exists raw.post_metrics (
     run_id              varchar not null,
     primary key (source, post_id, observed_at)
 );
+create table if not exists raw.post_shares (
+    source              varchar not null,
+    post_id             varchar not null,      -- the post shared (raw.posts)
+    author_id           varchar not null,      -- who reposted or quoted it (raw.authors, when described)
+    kind                varchar not null,      -- 'repost' or 'quote'
+    shared_at           timestamptz,
+    run_id              varchar not null,
+    primary key (source, post_id, author_id, kind)
+);
 """
 
 # Which brand a post belongs to, defined once: an inbound post belongs to the first brand it mentions, a

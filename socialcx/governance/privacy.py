@@ -6,7 +6,7 @@
    ids, handles and names matched through them, and any ``--email`` given;
 2. registers the request in ``ops.erasure_requests`` and the identifiers in ``ops.erasure_identifiers``,
    **hashed** (SHA-256 of the normalised value), so the register does not itself keep the identifiers;
-3. deletes the person's posts, their engagement history and enrichments, their author record (``raw.authors``),
+3. deletes the person's posts, their engagement history, shares and enrichments (and their own reposts and quotes), their author record (``raw.authors``),
    CRM customers and orders, and every quarantined record that holds one of the identifiers (whatever its
    layout: a JSON row, an unreadable CSV line, a CRM duplicate);
 4. replaces the person's @handle in everybody else's posts, and their name in the posts addressed to them
@@ -109,6 +109,9 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]
         _touch_neighbours(con, posts, [people, people])
         con.execute(f"delete from raw.text_expired where (source, post_id) in ({posts})", [people, people])
         con.execute(f"delete from raw.post_metrics where (source, post_id) in ({posts})", [people, people])
+        # the shares of their posts, and their own reposts and quotes of others' posts
+        con.execute(f"delete from raw.post_shares where (source, post_id) in ({posts}) "
+                    "or list_contains(?, lower(author_id))", [people, people, people])
         erasure.posts = _rows(con, f"delete from raw.posts where {by_person}", [people, people])
         erasure.authors = _rows(con, "delete from raw.authors where list_contains(?, lower(author_id)) "
                                      "or list_contains(?, lower(handle))", [people, people])
@@ -137,6 +140,7 @@ def forget_post(con: duckdb.DuckDBPyConnection, source: str, post_id: str) -> Er
                           [source, post_id])
         con.execute("delete from raw.text_expired where source = ? and post_id = ?", [source, post_id])
         con.execute("delete from raw.post_metrics where source = ? and post_id = ?", [source, post_id])
+        con.execute("delete from raw.post_shares where source = ? and post_id = ?", [source, post_id])
         erasure.posts = _rows(con, "delete from raw.posts where source = ? and post_id = ?", [source, post_id])
     return erasure
 

@@ -1,0 +1,178 @@
+{#
+    What a spike is about. For each negative spike (mart_sentiment.is_negative_spike) and each wildfire day
+    (mart_amplification_daily.wildfire_count > 0) of a brand: the categories whose share of the day's negative
+    posts rose most against the previous spike_driver_baseline_days, and the terms most over-represented among
+    the day's negative posts against those days, by the log-odds ratio with an informative Dirichlet prior
+    (Monroe, Colaresi and Quinn 2008, "Fightin' Words"), as a z-score. One row per driver.
+#}
+with negative_posts as (
+    select brand, created_date, post_id, coalesce(primary_category, 'uncategorised') as category, text_redacted,
+    from {{ ref('fct_posts') }}
+    where is_inbound and sentiment_label = 'negative'
+),
+
+days as (
+    select brand, activity_date, bool_or(is_negative_spike) as is_negative_spike, bool_or(is_wildfire_day) as is_wildfire_day,
+    from (
+        select brand, activity_date, true as is_negative_spike, false as is_wildfire_day,
+        from {{ ref('mart_sentiment') }}
+        where is_negative_spike
+        union all
+        select brand, activity_date, false, true,
+        from {{ ref('mart_amplification_daily') }}
+        where wildfire_count > 0
+    )
+    group by all
+),
+
+-- each day's negative posts and those of its baseline window
+windowed as (
+    select days.brand, days.activity_date, negative_posts.post_id, negative_posts.category, negative_posts.text_redacted,
+        negative_posts.created_date = days.activity_date as is_day,
+    from days
+    inner join negative_posts
+        on days.brand = negative_posts.brand
+        and negative_posts.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+            and days.activity_date
+),
+
+sizes as (
+    select brand, activity_date, count(*) filter (where is_day) as day_posts, count(*) filter (where not is_day) as baseline_posts,
+    from windowed
+    group by all
+),
+
+-- categories: share of the day's negative posts against the baseline's, in percentage points
+categories as (
+    select
+        windowed.brand,
+        windowed.activity_date,
+        windowed.category as driver,
+        count(*) filter (where windowed.is_day) as day_count,
+        count(*) filter (where not windowed.is_day) as baseline_count,
+        count(*) filter (where windowed.is_day) / any_value(sizes.day_posts) as day_share,
+        count(*) filter (where not windowed.is_day) / nullif(any_value(sizes.baseline_posts), 0) as baseline_share,
+        (list(windowed.post_id order by windowed.post_id) filter (where windowed.is_day))[1:3] as example_post_ids,
+    from windowed
+    inner join sizes
+        on windowed.brand = sizes.brand
+        and windowed.activity_date = sizes.activity_date
+    group by all
+),
+
+category_drivers as (
+    select
+        *,
+        100 * (day_share - coalesce(baseline_share, 0)) as share_change_pts,
+        cast(null as double) as log_odds_z,
+    from categories
+    where day_count > 0 and 100 * (day_share - coalesce(baseline_share, 0)) > 0  -- only shares that rose
+),
+
+words as (
+    select brand, activity_date, post_id, is_day, {{ term_words('text_redacted') }} as words,
+    from windowed
+),
+
+post_terms as (
+    select brand, activity_date, post_id, is_day, unnest({{ ngrams('words') }}) as term,
+    from words
+),
+
+term_counts as (
+    select
+        brand,
+        activity_date,
+        term,
+        count(*) filter (where is_day) as day_count,
+        count(*) filter (where not is_day) as baseline_count,
+        (list(post_id order by post_id) filter (where is_day))[1:3] as example_post_ids,
+    from post_terms
+    group by all
+),
+
+-- y_i, y_j: the term's posts on the day and in the baseline; n_i, n_j: all terms' posts in each. The prior:
+-- the term's share of the whole window (day and baseline) times spike_driver_prior (alpha_0).
+totals as (
+    select
+        *,
+        sum(day_count) over by_day as day_total,
+        sum(baseline_count) over by_day as baseline_total,
+        {{ var('spike_driver_prior') }} * (day_count + baseline_count)
+            / sum(day_count + baseline_count) over by_day as alpha,
+    from term_counts
+    window by_day as (partition by brand, activity_date)
+),
+
+log_odds as (
+    select
+        *,
+        ln((day_count + alpha) / (day_total + {{ var('spike_driver_prior') }} - day_count - alpha))
+        - ln((baseline_count + alpha) / (baseline_total + {{ var('spike_driver_prior') }} - baseline_count - alpha))
+            as delta,
+        1.0 / (day_count + alpha) + 1.0 / (baseline_count + alpha) as delta_variance,
+    from totals
+),
+
+term_drivers as (
+    select
+        log_odds.brand,
+        log_odds.activity_date,
+        log_odds.term as driver,
+        log_odds.day_count,
+        log_odds.baseline_count,
+        log_odds.day_count / sizes.day_posts as day_share,
+        log_odds.baseline_count / nullif(sizes.baseline_posts, 0) as baseline_share,
+        log_odds.example_post_ids,
+        100 * (log_odds.day_count / sizes.day_posts
+            - coalesce(log_odds.baseline_count / nullif(sizes.baseline_posts, 0), 0)) as share_change_pts,
+        log_odds.delta / sqrt(log_odds.delta_variance) as log_odds_z,
+    from log_odds
+    inner join sizes
+        on log_odds.brand = sizes.brand
+        and log_odds.activity_date = sizes.activity_date
+    where log_odds.day_count >= {{ var('spike_driver_min_posts') }}
+      and log_odds.delta > 0  -- over-represented on the day, not under
+),
+
+ranked as (
+    select
+        'category' as driver_kind, *,
+        row_number() over (partition by brand, activity_date order by share_change_pts desc, driver) as driver_rank,
+    from category_drivers
+    union all by name
+    select
+        'term' as driver_kind, *,
+        row_number() over (partition by brand, activity_date order by log_odds_z desc, driver) as driver_rank,
+    from term_drivers
+),
+
+final as (
+    select
+        ranked.brand,
+        ranked.activity_date,
+        days.is_negative_spike,
+        days.is_wildfire_day,
+        ranked.driver_kind,
+        ranked.driver_rank,
+        ranked.driver,
+        ranked.day_count,
+        ranked.baseline_count,
+        sizes.day_posts,
+        sizes.baseline_posts,
+        ranked.day_share,
+        ranked.baseline_share,
+        ranked.share_change_pts,
+        ranked.log_odds_z,
+        ranked.example_post_ids,
+    from ranked
+    inner join days
+        on ranked.brand = days.brand
+        and ranked.activity_date = days.activity_date
+    inner join sizes
+        on ranked.brand = sizes.brand
+        and ranked.activity_date = sizes.activity_date
+    where ranked.driver_rank <= {{ var('spike_driver_terms') }}
+)
+
+select * from final
