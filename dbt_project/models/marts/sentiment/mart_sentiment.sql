@@ -22,11 +22,38 @@ daily as (
     group by all
 ),
 
+-- whom a brand's voice is measured against: itself and its configured competitors, or, when it has none
+-- configured, every brand of its industry
+peers as (
+    select brands.brand, peer.brand as peer_brand,
+    from brands
+    inner join brands as peer
+        on case
+            when len(coalesce(brands.competitors, [])) > 0
+                then peer.brand = brands.brand
+                or list_contains(list_transform(brands.competitors, lambda c: lower(c)), lower(peer.brand))
+            else peer.industry = brands.industry
+        end
+),
+
+voice as (
+    select peers.brand, daily.activity_date, sum(daily.post_count) as peer_post_count,
+    from peers
+    inner join daily
+        on peers.peer_brand = daily.brand
+    group by all
+),
+
 scored as (
     select
-        *,
-        (positive_count - negative_count) / nullif(positive_count + negative_count, 0) as net_sentiment,
+        daily.*,
+        (daily.positive_count - daily.negative_count) / nullif(daily.positive_count + daily.negative_count, 0)
+            as net_sentiment,
+        daily.post_count / voice.peer_post_count as share_of_voice,
     from daily
+    inner join voice
+        on daily.brand = voice.brand
+        and daily.activity_date = voice.activity_date
 ),
 
 windowed as (
@@ -38,7 +65,6 @@ windowed as (
         avg(negative_count) over last_7_days as negative_count_7d_mean,
         count(*) over last_7_days as baseline_days,
         stddev_samp(negative_count) over last_7_days as negative_count_7d_sd,
-        post_count / sum(post_count) over (partition by industry, activity_date) as share_of_voice,
     from scored
     window
         last_7_days as (
