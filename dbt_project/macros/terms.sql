@@ -35,5 +35,6 @@
      'where', 'which', 'while', 'who', 'whom', 'why', 'will', 'with', 'would', 'you', 'your', 'yours',
      'yourself', 'yourselves', 'im', 'i''m', 'i''ve', 'i''d', 'i''ll', 'it''s', 'that''s', 'there''s', 'you''re',
      'we''re', 'they''re', 'let''s', 'he''s', 'she''s', 'what''s', 'also', 'get', 'got', 'hey', 'hi', 'hello',
-     'pls', 'please', 'u', 'ur', 'amp', 'via', 'us']
+     'pls', 'please', 'u', 'ur', 'amp', 'via', 'us', 'no', 'not', 'nor', 'don''t', 'dont', 'can''t', 'cant',
+     'cannot', 'won''t', 'isn''t', 'doesn''t', 'didn''t', 'really', 'even', 'now', 'one', 'ever']
 {%- endmacro %}

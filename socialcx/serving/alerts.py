@@ -1,5 +1,5 @@
-"""Alerts for what must not wait: negative-sentiment spikes, and urgent or negative posts left unanswered past
-their SLA.
+"""Alerts for what must not wait: negative-sentiment spikes (quoting what they are about), unanswered complaints
+that are spreading (wildfires, sent ahead of any SLA), and urgent or negative posts left unanswered past their SLA.
 
 Alerts go out through Airflow's notifiers, configured as Airflow connections (in the metadata DB, or as
 ``AIRFLOW_CONN_*`` variables), never as settings in the code:
@@ -11,7 +11,7 @@ Alerts go out through Airflow's notifiers, configured as Airflow connections (in
 - ``socialcx_alerts_smtp``: an SMTP server (connection type ``smtp``); recipients in SOCIALCX_ALERT_EMAIL_TO.
 
 A channel whose connection does not exist is skipped. Every incident has a key (``negative_spike:<brand>:<day>``,
-``unanswered:<conversation_id>``); a delivery is recorded in ``ops.alert_deliveries`` per key and channel only
+``wildfire:<conversation_id>``, ``unanswered:<conversation_id>``); a delivery is recorded in ``ops.alert_deliveries`` per key and channel only
 after the channel accepted it, so an incident alerts once per channel, re-runs and backfills send nothing new,
 and a channel that was down gets the alert on the next run. Messages carry redacted text only.
 """
@@ -45,6 +45,30 @@ where is_negative_spike
 order by activity_date, brand
 """
 
+# what each spike is about (mart_spike_drivers): its top terms and the category whose share rose most
+DRIVERS = """
+select driver_kind, driver, share_change_pts
+from marts.mart_spike_drivers
+where brand = ? and activity_date = ? and driver_rank <= 3
+order by driver_kind desc, driver_rank
+"""
+
+# an unanswered complaint spreading now (mart_amplification.is_wildfire): no SLA to wait for
+WILDFIRES = """
+with as_of as (select max(as_of_at) as as_of_at from marts.mart_service_summary)
+select 'wildfire:' || a.conversation_id as alert_key, a.brand, a.conversation_id, a.first_inbound_at,
+       a.engagement_while_unanswered, a.reach_while_unanswered, a.engagement_per_hour_unanswered,
+       a.brand_norm_engagement_per_hour, a.primary_category, p.text_redacted
+from marts.mart_amplification as a
+cross join as_of
+left join marts.fct_posts as p
+    on p.conversation_id = a.conversation_id and p.reply_depth = 0
+where a.is_wildfire
+  and not a.is_responded
+  and a.first_inbound_at > as_of.as_of_at - to_hours(?)
+order by a.first_inbound_at, a.conversation_id
+"""
+
 UNANSWERED = """
 with as_of as (select max(as_of_at) as as_of_at from marts.mart_service_summary)
 select 'unanswered:' || c.conversation_id as alert_key, c.brand, c.conversation_id, c.first_inbound_at,
@@ -76,12 +100,37 @@ def _spikes(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
     alerts = []
     rows = con.execute(SPIKES, [settings.alert_spike_days]).fetchall()
     for key, brand, day, posts, negative, mean, sd, baseline_days in rows:
-        # the message quotes the test that fired (mart_sentiment.is_negative_spike)
+        # the message quotes the test that fired (mart_sentiment.is_negative_spike) and what the spike is about
         alerts.append(Alert(key, "negative_spike", brand, f"[socialcx] negative sentiment spike: {brand} on {day}",
                             f"{brand} had {negative} negative of {posts} scored customer posts on {day}, against "
                             f"{_number(mean)} +/- {_number(sd)} a day over the previous {baseline_days} day(s) with "
                             "posts: above that mean plus spike_k standard deviations, with at least "
-                            "spike_min_negatives negative posts."))
+                            f"spike_min_negatives negative posts.{_drivers(con, brand, day)}"))
+    return alerts
+
+
+def _drivers(con: duckdb.DuckDBPyConnection, brand: str, day: object) -> str:
+    """' Drivers: 'app crash', 'login', category outage +34 pts.' or '' when the mart has none for the day."""
+    try:
+        rows = con.execute(DRIVERS, [brand, day]).fetchall()
+    except duckdb.CatalogException:  # a warehouse built before mart_spike_drivers existed
+        return ""
+    terms = [f"'{driver}'" for kind, driver, _ in rows if kind == "term"]
+    categories = [f"category {driver} +{change:.0f} pts" for kind, driver, change in rows if kind == "category"][:1]
+    return f" Drivers: {', '.join(terms + categories)}." if rows else ""
+
+
+def _wildfires(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
+    alerts = []
+    rows = con.execute(WILDFIRES, [settings.alert_window_hours]).fetchall()
+    for key, brand, conversation, opened, engagement, reach, per_hour, norm, category, text in rows:
+        growth = "" if norm is None else (f", {_number(per_hour)} engagements an hour against the brand's "
+                                          f"recent norm of {_number(norm)}")
+        alerts.append(Alert(key, "wildfire", brand, f"[socialcx] unanswered complaint spreading: {brand}",
+                            f"{brand} has not answered conversation {conversation} ({category or 'uncategorised'}) "
+                            f"opened {opened:%Y-%m-%d %H:%M} UTC, and it is spreading: {engagement} engagements "
+                            f"(likes, reposts, quotes) and a potential reach of {reach} people while unanswered"
+                            f"{growth}. Post (redacted): {(text or '')[:200]}"))
     return alerts
 
 
@@ -105,13 +154,14 @@ def _number(value: object, digits: int = 1) -> str:
     return "n/a" if value is None else f"{float(value):.{digits}f}"
 
 
-KINDS = {"negative_spike": _spikes, "unanswered": _unanswered}
+# wildfires before the SLA kind: a spreading complaint goes out first
+KINDS = {"negative_spike": _spikes, "wildfire": _wildfires, "unanswered": _unanswered}
 
 
 def detect(con: duckdb.DuckDBPyConnection, settings: Settings,
            failed: list[str] | None = None) -> list[Alert]:
-    """Every current incident (sent or not): spikes in the last few days, unanswered conversations that breached
-    their SLA within the alert window. Each kind is detected on its own: one that fails (a mart missing, a value
+    """Every current incident (sent or not): spikes in the last few days, unanswered complaints spreading and
+    unanswered conversations that breached their SLA within the alert window. Each kind is detected on its own: one that fails (a mart missing, a value
     it cannot format) is reported in ``failed`` and the others are still sent."""
     alerts = []
     for kind, find in KINDS.items():

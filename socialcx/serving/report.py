@@ -19,6 +19,7 @@ import json
 import os
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -68,6 +69,44 @@ DATASETS: dict[str, str] = {
                assumed_cost_per_call, assumed_revenue_window_days
         from marts.mart_roi
         order by brand, period""",
+    # reach per brand and week, additive: the page divides the sums of a selection
+    "amplification": """
+        select brand, date_trunc('week', activity_date)::date as period, sum(complaint_count) as complaint_count,
+               sum(wildfire_count) as wildfire_count, sum(unanswered_complaint_count) as unanswered_complaint_count,
+               sum(unanswered_complaint_audience) as unanswered_complaint_audience,
+               sum(positive_count) as positive_count, sum(negative_count) as negative_count,
+               sum(positive_reach) as positive_reach, sum(negative_reach) as negative_reach
+        from marts.mart_amplification_daily
+        group by all order by brand, period""",
+    # the top advocates of each brand over all the data (handles of forgotten people are masked by collect)
+    "advocates": """
+        select brand, null as period, advocate_rank, handle, followers_count, positive_post_count,
+               praise_after_reply_count, recovered_conversation_count, spend, advocate_score
+        from marts.mart_advocates
+        where advocate_rank <= 10
+        order by brand, advocate_rank""",
+    # each spike or wildfire day's drivers, one line of text per day
+    "drivers": """
+        select brand, activity_date as period, any_value(is_negative_spike) as is_negative_spike,
+               any_value(is_wildfire_day) as is_wildfire_day, any_value(day_posts) as negative_posts,
+               string_agg(chr(39) || driver || chr(39), ', ' order by driver_rank) filter (where driver_kind = 'term')
+                   as terms,
+               string_agg(driver || ' +' || round(share_change_pts)::integer || ' pts', ', ' order by driver_rank)
+                   filter (where driver_kind = 'category' and driver_rank <= 2) as categories
+        from marts.mart_spike_drivers
+        group by brand, activity_date order by brand, period""",
+    # order frequency, basket and spend by how often customers talked with the brand (all data; additive)
+    "engagement_value": """
+        select brand, null as period, engagement_group, tone, customer_count,
+               customer_count * period_months as customer_months, order_count, spend
+        from marts.mart_engagement_value
+        order by brand, engagement_group, tone""",
+    "health": """
+        select brand, activity_month as period, reputation_index, loyalty_index, sentiment_score,
+               share_of_voice_score, wildfire_score, retention_score, wallet_share_score, recovery_score
+        from marts.mart_brand_health
+        where not is_partial_month
+        order by brand, period""",
 }
 
 CHARTS: list[tuple[str, str, str]] = [
@@ -98,7 +137,34 @@ CHARTS: list[tuple[str, str, str]] = [
      "Call-centre cost avoided by answering on social (answered contacts x deflection rate x cost per call: the "
      "deflection rate is an assumption, shown in the tile) and gross orders of recovered customers within the "
      "revenue window after the conversation (each order once). Orders that followed, not revenue caused."),
+    ("reach-sentiment", "Net sentiment, plain and weighted by reach",
+     "Plain: (positive - negative) / (positive + negative) customer posts. Weighted by reach: each post counts its "
+     "author's followers plus one, so a complaint heard by 10,000 people weighs more than one heard by 10."),
+    ("wildfires", "Unanswered complaints: the audience that saw them, and wildfires",
+     "Bars: the potential reach (author's followers plus those of known reposters and quoters) of complaints "
+     "still unanswered. Labels: wildfires, complaints that spread while unanswered past the engagement or reach "
+     "threshold, or grew far faster than the brand's recent complaints (mart_amplification)."),
+    ("drivers", "What the spikes were about",
+     "For each negative spike or wildfire day: the terms most over-represented in that day's negative posts "
+     "against the brand's previous 28 days (log-odds with an informative prior), and the categories whose share "
+     "rose most (percentage points)."),
+    ("advocates", "Top advocates",
+     "Customers to thank, amplify or invite to a referral programme, over all the data: advocate score = (positive "
+     "posts + 2 x praise after a reply + 3 x recovered conversations) x (1 + log10(1 + followers)). Handles of "
+     "people who asked to be forgotten are never shown."),
+    ("engagement-value", "Engagement that pays: orders by social engagement",
+     "CRM customers of the brand grouped by how many conversations they had with it on social, and the tone "
+     "those ended on: orders per customer a month. Customers who talk more may simply be bigger customers: an "
+     "association, not a cause."),
+    ("health", "Brand health: reputation and loyalty",
+     "Reputation (solid): reach-weighted net sentiment, share of voice against competitors and wildfires. Loyalty "
+     "(dotted): retention, wallet share against the Wallet Allocation Rule and recovery. Each 0-100; the weights "
+     "are dbt vars (mart_brand_health)."),
 ]
+
+
+# tables take the page's whole width
+WIDE = {"drivers", "advocates"}
 
 
 def _plain(value: object) -> object:
@@ -143,12 +209,19 @@ def _service_query(con: duckdb.DuckDBPyConnection, kpis: dict[str, list]) -> str
             f"from marts.{quote_ident(KPI_MART)} group by all order by brand, period")
 
 
-def collect(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list]]:
-    """Run every dataset query; each result is {columns: [...], rows: [[...], ...]} (compact in the page)."""
+def collect(con: duckdb.DuckDBPyConnection,
+            forgotten: Callable[[object], bool] | None = None) -> dict[str, dict[str, list]]:
+    """Run every dataset query; each result is {columns: [...], rows: [[...], ...]} (compact in the page).
+    ``forgotten`` says whether a handle belongs to someone who asked to be forgotten: their handle is masked."""
     data: dict[str, dict[str, list]] = {"kpis": _rows(con, KPIS, [KPI_MART])}
     data["service"] = _rows(con, _service_query(con, data["kpis"]))
     for name, query in DATASETS.items():
         data[name] = _rows(con, query)
+    advocates = data["advocates"]
+    at = advocates["columns"].index("handle")
+    for row in advocates["rows"]:
+        if row[at] is not None and forgotten is not None and forgotten(row[at]):
+            row[at] = None
     return data
 
 
@@ -179,12 +252,12 @@ def content_security_policy(scripts: list[str]) -> str:
 def render(data: dict[str, dict[str, list]], *, run_id: str | None, generated_at: str) -> str:
     charted = [dataset for name, dataset in data.items() if name != "kpis"]  # kpis: definitions, not figures
     brands = sorted({str(row[0]) for dataset in charted for row in dataset["rows"] if row[0] is not None})
-    periods = [row[1] for dataset in charted for row in dataset["rows"] if row[1]]
+    periods = [row[1] for dataset in charted for row in dataset["rows"] if row[1]]  # all-data sets have none
     meta = {"brands": brands, "first": min(periods, default=None), "last": max(periods, default=None),
             "run_id": run_id, "generated_at": generated_at,
             "charts": [{"id": cid, "title": title} for cid, title, _ in CHARTS]}
     sections = "\n".join(
-        f'<section class="card"><h2>{html.escape(title)}</h2><p class="help">{html.escape(help_text)}</p>'
+        f'<section class="card{" wide" if cid in WIDE else ""}"><h2>{html.escape(title)}</h2><p class="help">{html.escape(help_text)}</p>'
         f'<div class="chart" id="chart-{html.escape(cid)}" data-chart="{html.escape(cid)}"></div></section>'
         for cid, title, help_text in CHARTS
     )
@@ -201,14 +274,16 @@ def render(data: dict[str, dict[str, list]], *, run_id: str | None, generated_at
     return page.replace("/*CSP*/", content_security_policy([plotly, code]), 1)
 
 
-def build_report(published: Path, out_dir: Path, *, run_id: str | None = None) -> dict[str, object]:
-    """Write ``out_dir/index.html`` from the published DuckDB file; returns where and how much."""
+def build_report(published: Path, out_dir: Path, *, run_id: str | None = None,
+                 forgotten: Callable[[object], bool] | None = None) -> dict[str, object]:
+    """Write ``out_dir/index.html`` from the published DuckDB file; returns where and how much. ``forgotten``:
+    the erasure register's test for a person (their handle is never shown)."""
     if not published.exists():
         raise FileNotFoundError(f"no published marts at {published}: run `socialcx publish` (or `socialcx run`) "
                                 "before `socialcx report`")
     con = duckdb.connect(str(published), read_only=True)
     try:
-        data = collect(con)
+        data = collect(con, forgotten)
     finally:
         con.close()
     generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -32,10 +32,14 @@ def report(*, run_id: str | None = None, settings: Settings | None = None) -> di
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with recorded(settings, run_id, "report") as info:
+        from socialcx.core.erasure import Register
         from socialcx.serving.report import build_report
 
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            register = Register.load(con)  # a forgotten person's handle is never shown, even in an older publish
         try:
-            info.update(build_report(settings.published_warehouse, settings.reports_dir / "latest", run_id=run_id))
+            info.update(build_report(settings.published_warehouse, settings.reports_dir / "latest", run_id=run_id,
+                                     forgotten=register.is_person))
         except FileNotFoundError as exc:
             raise StageError(str(exc)) from exc
     return {"run_id": run_id, **info}

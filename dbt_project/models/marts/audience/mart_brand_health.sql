@@ -126,7 +126,10 @@ scored as (
 
 final as (
     select
-        *,
+        scored.*,
+        -- the month the data ends in is still running: its figures move, and a report should not draw it
+        scored.activity_month + interval 1 month > (select as_of_at from {{ ref('int_as_of') }})::date
+            as is_partial_month,
         (
             coalesce({{ rep['sentiment'] }} * sentiment_score, 0)
             + coalesce({{ rep['share_of_voice'] }} * share_of_voice_score, 0)
