@@ -37,6 +37,7 @@ shares as (
 post_engagement as (
     select
         customer_posts.conversation_id,
+        arg_max(metrics.engagement_count, metrics.observed_at) as observed_engagement,
         coalesce(
             arg_max(metrics.engagement_count, metrics.observed_at),
             any_value(coalesce(customer_posts.like_count, 0) + coalesce(customer_posts.repost_count, 0))
@@ -49,7 +50,10 @@ post_engagement as (
 ),
 
 engagement as (
-    select conversation_id, sum(engagement_count) as engagement_count,
+    select
+        conversation_id,
+        sum(engagement_count) as engagement_count,
+        sum(observed_engagement) as observed_engagement,
     from post_engagement
     group by conversation_id
 ),
@@ -120,11 +124,12 @@ measured as (
         coalesce(reach.known_sharer_count, 0) as known_sharer_count,
         coalesce(authors.followers_count, 0) + coalesce(reach.sharer_followers, 0) as potential_reach,
         coalesce(authors.followers_count, 0) + coalesce(reach.sharer_followers_unanswered, 0) as reach_while_unanswered,
-        -- before and after the first reply; unknown (null) when no observation was made before it
+        -- before and after the first reply, from observations: unknown (null) when none was made before it; a
+        -- post never observed has no known timing and is in neither (it is in engagement_count)
         case when conversations.is_responded then unanswered.engagement_count end as engagement_before_reply,
         case
             when conversations.is_responded and unanswered.engagement_count is not null
-                then coalesce(engagement.engagement_count, 0) - unanswered.engagement_count
+                then engagement.observed_engagement - unanswered.engagement_count
         end as engagement_after_reply,
         coalesce(unanswered.engagement_count, 0) as engagement_while_unanswered,
         -- growth while unanswered: engagement an hour, over at least one hour (a first observation minutes

@@ -119,7 +119,9 @@ scored as (
         -- loyalty: retention and recovery as percentages; wallet share 50 when it is what the Wallet Allocation
         -- Rule predicts for the brand's satisfaction rank, 100 at twice that or more
         100 * retention_rate as retention_score,
-        least(100, 50 * observed_share / nullif(war_predicted_share, 0)) as wallet_share_score,
+        -- (least() skips nulls in DuckDB: a month without wallet data must stay null, not become 100)
+        case when war_predicted_share > 0 then least(100, 50 * observed_share / war_predicted_share) end
+            as wallet_share_score,
         100 * recovery_rate as recovery_score,
     from components
 ),

@@ -126,7 +126,7 @@ term_drivers as (
         log_odds.example_post_ids,
         100 * (log_odds.day_count / sizes.day_posts
             - coalesce(log_odds.baseline_count / nullif(sizes.baseline_posts, 0), 0)) as share_change_pts,
-        log_odds.delta / sqrt(log_odds.delta_variance) as log_odds_z,
+        round(log_odds.delta / sqrt(log_odds.delta_variance), 4) as log_odds_z,
     from log_odds
     inner join sizes
         on log_odds.brand = sizes.brand
