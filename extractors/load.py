@@ -280,18 +280,39 @@ def load_authors(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: st
                            _count(author.get("followers_count")), _count(author.get("following_count")),
                            author.get("is_verified") if isinstance(author.get("is_verified"), bool) else None,
                            utcnow(), run_id]
-    before = scalar(con, "select count(*) from raw.authors where source = ?", [source])
-    # what a fetch does not say (a profile not read this time) keeps what an earlier one said
-    con.executemany("""
-        insert into raw.authors values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        on conflict (source, author_id) do update set
-            handle = coalesce(excluded.handle, handle), display_name = coalesce(excluded.display_name, display_name),
-            followers_count = coalesce(excluded.followers_count, followers_count),
-            following_count = coalesce(excluded.following_count, following_count),
-            is_verified = coalesce(excluded.is_verified, is_verified),
-            updated_at = excluded.updated_at, run_id = excluded.run_id""", list(rows.values()))
-    result.inserted = int(scalar(con, "select count(*) from raw.authors where source = ?", [source]) - before)
-    result.updated = len(rows) - result.inserted
+    incoming = pd.DataFrame(list(rows.values()), columns=["source", "author_id", "handle", "display_name",
+                                                          "followers_count", "following_count", "is_verified",
+                                                          "updated_at", "run_id"]).astype(
+        {"followers_count": "Int64", "following_count": "Int64", "is_verified": "boolean"})
+    con.register("incoming_authors", incoming)
+    try:
+        # what a fetch does not say (a profile not read this time) keeps what an earlier one said; a description
+        # that changes nothing is not written (a re-run updates no row)
+        merged = """
+            select i.source, i.author_id, coalesce(i.handle, a.handle) as handle,
+                   coalesce(i.display_name, a.display_name) as display_name,
+                   coalesce(i.followers_count, a.followers_count) as followers_count,
+                   coalesce(i.following_count, a.following_count) as following_count,
+                   coalesce(i.is_verified, a.is_verified) as is_verified, i.updated_at, i.run_id,
+                   a.author_id is null as is_new
+            from incoming_authors as i
+            left join raw.authors as a on a.source = i.source and a.author_id = i.author_id
+            where a.author_id is null
+               or (coalesce(i.handle, a.handle), coalesce(i.display_name, a.display_name),
+                   coalesce(i.followers_count, a.followers_count), coalesce(i.following_count, a.following_count),
+                   coalesce(i.is_verified, a.is_verified))
+                  is distinct from (a.handle, a.display_name, a.followers_count, a.following_count, a.is_verified)"""
+        result.inserted, result.updated = (int(v or 0) for v in con.execute(
+            f"select count(*) filter (where is_new), count(*) filter (where not is_new) from ({merged})").fetchone())
+        con.execute(f"""
+            insert into raw.authors
+            select * exclude (is_new) from ({merged})
+            on conflict (source, author_id) do update set
+                handle = excluded.handle, display_name = excluded.display_name,
+                followers_count = excluded.followers_count, following_count = excluded.following_count,
+                is_verified = excluded.is_verified, updated_at = excluded.updated_at, run_id = excluded.run_id""")
+    finally:
+        con.unregister("incoming_authors")
     return result
 
 

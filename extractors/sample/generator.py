@@ -47,6 +47,7 @@ class SampleWorld:
     authors: pd.DataFrame | None = None  # raw.authors rows (AUTHOR_FIELDS)
     metrics: pd.DataFrame | None = None  # raw.post_metrics rows: post_id, observed_at, the four counts
     shares: pd.DataFrame | None = None  # raw.post_shares rows: post_id, author_id, kind, shared_at
+    conversations: pd.DataFrame | None = None  # what the generator meant: conversation_id, kind (not loaded)
 
 
 # When an opening post's engagement is observed, hours after it (a network's API re-read of recent posts).
@@ -392,6 +393,7 @@ def _audience(world: SampleWorld, rng: np.random.Generator, end: pd.Timestamp, c
     # each kept conversation's opening post: an engagement rate proportional to its author's audience, decaying
     # with time, UNANSWERED_BOOST times faster while a complaint waits for its first reply
     root_ids = np.array([f"{c * 8 + 1}" for c in conv_idx], dtype=object)
+    world.conversations = pd.DataFrame({"conversation_id": root_ids, "kind": kind[conv_idx]})
     fol = followers[conv_customer[conv_idx]].astype(float)
     rate0 = ENGAGEMENT_PER_FOLLOWER * (fol + 20) * np.where(viral[conv_idx], 40.0, 1.0)
     complaint = kind[conv_idx] == "complaint"

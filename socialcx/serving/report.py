@@ -17,9 +17,9 @@ import hashlib
 import html
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb

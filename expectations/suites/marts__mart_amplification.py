@@ -1,0 +1,32 @@
+"""marts.mart_amplification: one row per conversation, reach and engagement that add up."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+NAME = "marts__mart_amplification"
+QUERY = """
+select conversation_id, engagement_count, potential_reach, engagement_while_unanswered,
+       potential_reach >= coalesce(author_followers, 0) as reach_holds_the_author,
+       reach_while_unanswered <= potential_reach as unanswered_reach_within_reach,
+       engagement_after_reply is null or engagement_after_reply >= 0 as engagement_after_reply_not_negative,
+       not is_wildfire or is_negative_start as wildfire_is_a_complaint
+from marts.mart_amplification
+"""
+
+
+def build(now_epoch: float) -> gx.ExpectationSuite:
+    suite = gx.ExpectationSuite(name=NAME, meta={"severity": "critical", "table": "marts.mart_amplification"})
+    e = gx.expectations
+    suite.add_expectation(e.ExpectColumnValuesToBeUnique(column="conversation_id"))
+    for column in ("engagement_count", "potential_reach", "engagement_while_unanswered"):
+        suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column=column))
+        suite.add_expectation(e.ExpectColumnValuesToBeBetween(column=column, min_value=0))
+    for check in ("reach_holds_the_author", "unanswered_reach_within_reach", "engagement_after_reply_not_negative",
+                  "wildfire_is_a_complaint"):
+        suite.add_expectation(e.ExpectColumnValuesToBeInSet(column=check, value_set=[True]))
+    return suite
+
+
+def parameters(now_epoch: float) -> dict[str, object]:
+    return {}
