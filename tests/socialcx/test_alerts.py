@@ -91,8 +91,12 @@ def test_each_incident_alerts_once_on_each_channel(copy_built, channels):
             and is_sla_breached and (urgency = 'high' or first_customer_sentiment = 'negative')
             and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 240 hours
             """).fetchone()[0]
-    assert len(incidents) == spikes + breaches
-    assert spikes > 0 and breaches > 0
+        wildfires = con.execute("""select count(*) from marts.mart_amplification where is_wildfire and not is_responded
+            and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 240 hours""").fetchone()[0]
+        explained = {r[0] for r in con.execute("select distinct brand || ' on ' || activity_date from "
+                                               "marts.mart_spike_drivers where is_negative_spike").fetchall()}
+    assert len(incidents) == spikes + breaches + wildfires
+    assert spikes > 0 and breaches > 0 and explained
 
     first = stages.alert(settings=settings)
     assert first["sent"] == {"webhook": len(incidents), "email": len(incidents)}
@@ -105,6 +109,8 @@ def test_each_incident_alerts_once_on_each_channel(copy_built, channels):
     assert all("business minutes against an SLA of" in text for text in unanswered)
     spiked = [b["text"] for b in webhook.bodies if "negative sentiment spike" in b["text"]]
     assert len(spiked) == spikes and all("spike_min_negatives" in text and "+/-" in text for text in spiked)
+    # a spike with drivers in mart_spike_drivers says what it is about
+    assert all(("Drivers: " in text) == any(day in text for day in explained) for text in spiked)
 
     # the next run (or a re-run, or a backfill) finds the same incidents and sends nothing
     second = stages.alert(settings=settings)
@@ -158,3 +164,23 @@ def test_a_spike_day_without_a_baseline_is_no_spike_and_formats(copy_built):
     assert failed == []
     [spike] = [a for a in alerts if a.brand == "NewBrandHelp"]
     assert "9 negative of 9" in spike.text and "n/a +/- n/a" in spike.text
+
+
+def test_an_unanswered_complaint_that_spreads_alerts_before_its_sla(copy_built):
+    """A wildfire (mart_amplification.is_wildfire) still unanswered alerts at once, whatever its SLA, with what
+    it gathered; once answered it is no longer an incident."""
+    settings = get_settings()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        conversation = con.execute("""select conversation_id from marts.mart_amplification
+            where is_negative_start and not is_responded and not is_wildfire
+              and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 200 hours
+            order by conversation_id limit 1""").fetchone()[0]
+        con.execute("""update marts.mart_amplification set is_wildfire = true, engagement_while_unanswered = 777,
+            reach_while_unanswered = 45000 where conversation_id = ?""", [conversation])
+        [fire] = [a for a in detect(con, settings) if a.kind == "wildfire" and conversation in a.text]
+        assert fire.key == f"wildfire:{conversation}"
+        assert "777 engagements" in fire.text and "potential reach of 45000 people" in fire.text
+        assert "Post (redacted)" in fire.text
+        con.execute("update marts.mart_amplification set is_responded = true where conversation_id = ?",
+                    [conversation])
+        assert not [a for a in detect(con, settings) if a.key == f"wildfire:{conversation}"]

@@ -31,6 +31,20 @@ insert into marts.mart_kpi_definitions values
     ('mart_service_performance', 'within_sla_rate', 'within SLA', 'within_sla_count', 'actionable_count', 'b', 3),
     ('mart_service_performance', 'resolution_rate', 'resolved', 'resolved_count', 'actionable_count', 'c', 4),
     ('mart_service_performance', 'handoff_rate', 'moved to private', 'moved_to_private_count', 'actionable_count', 'd', 5);
+create table marts.mart_amplification_daily (brand varchar, activity_date date, complaint_count int,
+    wildfire_count int, unanswered_complaint_count int, unanswered_complaint_audience bigint, positive_count int,
+    negative_count int, positive_reach bigint, negative_reach bigint);
+create table marts.mart_advocates (brand varchar, advocate_rank int, handle varchar, followers_count bigint,
+    positive_post_count int, praise_after_reply_count int, recovered_conversation_count int, spend double,
+    advocate_score double);
+create table marts.mart_spike_drivers (brand varchar, activity_date date, is_negative_spike boolean,
+    is_wildfire_day boolean, day_posts int, driver_kind varchar, driver_rank int, driver varchar,
+    share_change_pts double);
+create table marts.mart_engagement_value (brand varchar, engagement_group varchar, tone varchar, customer_count int,
+    period_months int, order_count int, spend double);
+create table marts.mart_brand_health (brand varchar, activity_month date, is_partial_month boolean,
+    reputation_index double, loyalty_index double, sentiment_score double, share_of_voice_score double,
+    wildfire_score double, retention_score double, wallet_share_score double, recovery_score double);
 create table marts.mart_response_times_weekly (brand varchar, week_start_date date, answered_count int,
     median_first_response_minutes double, p90_first_response_minutes double,
     median_first_response_business_minutes double, p90_first_response_business_minutes double);
@@ -55,8 +69,38 @@ def published(tmp_path):
     # two customers with two brands each: A ranked 1st by one (share 0.7) and 2nd by the other (share 0.2)
     con.execute("""insert into marts.mart_wallet_share values
         ('A', '2026-01-01', 2, 1.0, 0.7), ('A', '2026-01-01', 2, 2.0, 0.2), ('A', '2026-01-01', 1, 1.0, 1.0)""")
+    # two days of one week: reach sums by week so the page can divide any selection
+    con.execute("""insert into marts.mart_amplification_daily values
+        ('A', '2026-01-05', 2, 1, 1, 5000, 1, 2, 11, 5001), ('A', '2026-01-07', 1, 0, 0, 0, 3, 0, 300, 0)""")
+    con.execute("""insert into marts.mart_advocates values ('A', 1, 'loud_fan', 5000, 3, 1, 1, 120.0, 30.5),
+        ('A', 2, 'forgotten_fan', 40, 1, 0, 1, null, 8.2)""")
+    con.execute("""insert into marts.mart_spike_drivers values
+        ('A', '2026-01-07', true, false, 6, 'term', 1, 'app crash', 50.0),
+        ('A', '2026-01-07', true, false, 6, 'term', 2, 'login', 33.3),
+        ('A', '2026-01-07', true, false, 6, 'category', 1, 'outage', 34.4),
+        ('A', '2026-01-07', true, false, 6, 'category', 2, 'billing', 10.0),
+        ('A', '2026-01-07', true, false, 6, 'category', 3, 'refund', 2.0)""")
+    con.execute("""insert into marts.mart_brand_health values
+        ('A', '2025-12-01', false, 60, 40, 50, 30, 100, 40, 50, 30), ('A', '2026-01-01', true, 10, 10, 0, 0, 0, 0, 0, 0)""")
     con.close()
     return path
+
+
+def test_reach_drivers_advocates_and_health(published):
+    """The new sections' data, worked out by hand; a forgotten advocate's handle never reaches the page."""
+    con = duckdb.connect(str(published), read_only=True)
+    data = collect(con, forgotten=lambda handle: handle == "forgotten_fan")
+    con.close()
+    rows = {name: [dict(zip(d["columns"], r, strict=True)) for r in d["rows"]] for name, d in data.items()}
+    [week] = rows["amplification"]
+    assert (week["period"], week["complaint_count"], week["wildfire_count"], week["unanswered_complaint_audience"],
+            week["positive_reach"], week["negative_reach"]) == ("2026-01-05", 3, 1, 5000, 311, 5001)
+    assert [(r["advocate_rank"], r["handle"]) for r in rows["advocates"]] == [(1, "loud_fan"), (2, None)]
+    [day] = rows["drivers"]
+    # terms quoted in rank order; the two categories that rose most, in points
+    assert (day["terms"], day["categories"]) == ("'app crash', 'login'", "outage +34 pts, billing +10 pts")
+    # the month still running is left out of the chart
+    assert [r["period"] for r in rows["health"]] == ["2025-12-01"]
 
 
 def test_collect_aggregates_by_brand_and_week(published):
