@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from extractors.load import LoadResult, SourceError, load_posts, quarantine, save_cursor
+from extractors.load import AUTHOR_FIELDS, LoadResult, SourceError, load_authors, load_posts, quarantine, save_cursor
 from socialcx.core.pii import MENTION
 from socialcx.core.warehouse import transaction
 
@@ -53,6 +53,7 @@ class Mapping:
     inbound_values: list[str] | None = None  # values of the inbound column meaning "customer"
     outbound_values: list[str] | None = None  # values meaning "brand"; any other value is quarantined
     brand_column: str | None = None
+    authors: dict[str, str] | None = None  # raw.authors field (handle, followers_count, ...) -> file column
     source_path: str = ""  # the file being read, for messages
 
     @classmethod
@@ -67,10 +68,15 @@ class Mapping:
         if missing:
             raise FileSourceError(f"mapping file {path} maps no column to {', '.join(sorted(missing))}; "
                                   f"add them under 'columns:' (raw.posts column: file column)")
+        authors = spec.get("authors") or {}
+        unknown = sorted(set(authors) - set(AUTHOR_FIELDS[1:]))
+        if not isinstance(authors, dict) or unknown:
+            raise FileSourceError(f"mapping file {path}: 'authors:' maps raw.authors fields to file columns; "
+                                  f"{', '.join(unknown) or 'it'} is not one of {', '.join(AUTHOR_FIELDS[1:])}")
         return cls(columns=columns, created_at_format=spec.get("created_at_format"),
                    inbound_values=[str(v).lower() for v in spec.get("inbound_values", [])] or None,
                    outbound_values=[str(v).lower() for v in spec.get("outbound_values", [])] or None,
-                   brand_column=spec.get("brand_column"))
+                   brand_column=spec.get("brand_column"), authors=authors or None)
 
 
 def checksum(path: Path) -> str:
@@ -331,7 +337,7 @@ def to_posts(frame: pd.DataFrame, fmt: str, mapping: Mapping | None, known_brand
     else:
         if mapping is None:
             raise FileSourceError("--format mapped needs --mapping FILE (a YAML column mapping)")
-        absent = [c for c in mapping.columns.values() if c not in frame.columns]
+        absent = [c for c in [*mapping.columns.values(), *(mapping.authors or {}).values()] if c not in frame.columns]
         if absent:
             raise FileSourceError(f"mapped columns {', '.join(absent)} are not in the file "
                                   f"(it has {', '.join(map(str, frame.columns))}); fix the mapping")
@@ -400,6 +406,15 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
             bad = unreadable + wrong_types
             quarantine(con, source, bad, run_id)
             loaded = load_posts(con, posts, source, run_id) if len(posts) else LoadResult("raw.posts")
+            if mapping is not None and mapping.authors and len(posts):
+                # the optional author columns of a mapped layout: the audience of who wrote each row
+                authors = pd.DataFrame({"author_id": posts["author_id"].astype("string"),
+                                        **{field: frame.loc[posts.index, column]
+                                           for field, column in mapping.authors.items()}})
+                if "is_verified" in authors:
+                    authors["is_verified"] = _parse_bool(authors["is_verified"])
+                described = load_authors(con, authors.drop_duplicates("author_id", keep="last"), source, run_id)
+                loaded.notes.append(f"{described.inserted} new and {described.updated} updated author(s)")
             result.read = len(frame) + len(unreadable)
             result.inserted, result.updated = loaded.inserted, loaded.updated
             result.quarantined = len(bad) + loaded.quarantined

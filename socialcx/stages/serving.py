@@ -46,7 +46,8 @@ def report(*, run_id: str | None = None, settings: Settings | None = None) -> di
 
 
 def alert(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
-    """Send new alerts (spikes, urgent or negative posts unanswered past SLA) through the configured channels."""
+    """Send new alerts (spikes with their drivers, spreading unanswered complaints, urgent or negative posts
+    unanswered past SLA) through the configured channels."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with recorded(settings, run_id, "alert") as info:

@@ -25,7 +25,8 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
     models = {"stg_raw__posts", "stg_raw__brands", "stg_raw__customers", "stg_raw__orders", "stg_enriched__post_nlp",
               "int_posts_enriched", "int_posts_threaded", "int_brands_resolved", "int_conversations_aggregated",
               "int_conversations_business_time", "fct_posts", "fct_conversations", "dim_brands", "dim_customers",
-              "mart_service_performance", "mart_sentiment"}
+              "mart_service_performance", "mart_sentiment", "mart_amplification", "mart_amplification_daily",
+              "mart_advocates", "mart_spike_drivers", "mart_engagement_value", "mart_brand_health"}
     assert {f"transform.{m}_model_build" for m in models} <= ids
     assert {"extract_sample", "enrich", "validate", "publish", "report", "alert", "retain"} <= ids
     task = dag.get_task
@@ -35,7 +36,9 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
     assert "transform.fct_conversations_model_build" in task("transform.int_conversations_business_time_model_build").downstream_task_ids
     # cosmos links the group's leaves to what follows it
     assert task("validate").upstream_task_ids >= {"transform.mart_service_performance_model_build",
-                                                  "transform.mart_sentiment_model_build"}
+                                                  "transform.mart_brand_health_model_build",
+                                                  "transform.mart_spike_drivers_model_build"}
+    assert "transform.mart_spike_drivers_model_build" in task("transform.mart_sentiment_model_build").downstream_task_ids
     assert task("validate").downstream_task_ids == {"publish"}
     assert task("publish").downstream_task_ids == {"report", "alert", "retain"}
     assert all(task(t).downstream_task_ids == set() for t in ("report", "alert", "retain"))

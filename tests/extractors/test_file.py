@@ -72,6 +72,33 @@ def test_mapped_layout_loads_through_a_mapping_file(con):
     assert _reasons(con) == ["inbound value 'sideways' is not true/false"]
 
 
+def test_a_mapped_layout_may_describe_its_authors(con, tmp_path):
+    """Optional author columns (mapping 'authors:') fill raw.authors: followers as counts, verified as a boolean; a
+    count that is not a whole number is left unknown, not guessed; a re-load changes nothing."""
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "id,user,direction,posted,body,reply_to,account,name,fans,follows,blue\n"
+        "h1,cust-9,in,2026-02-02 09:15:00,@ShopCo where is my parcel?,,ShopCo,Nine,1200,80,false\n"
+        "h2,ShopCo,out,2026-02-02 09:40:00,@cust-9 It ships today,h1,ShopCo,ShopCo,250000,10,true\n"
+        "h3,cust-7,in,2026-02-02 10:00:00,@ShopCo hello?,,ShopCo,Seven,lots,,\n")
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text((FIXTURES / "mapping.yml").read_text() + "authors:\n  display_name: name\n"
+                       "  followers_count: fans\n  following_count: follows\n  is_verified: blue\n")
+    [result] = extract_files(con, [export], run_id="r1", fmt="mapped", mapping=Mapping.from_file(mapping))
+    assert result.loaded == 3 and "3 new and 0 updated author(s)" in result.notes
+    assert con.execute("select author_id, display_name, followers_count, following_count, is_verified "
+                       "from raw.authors order by author_id").fetchall() == [
+        ("ShopCo", "ShopCo", 250000, 10, True), ("cust-7", "Seven", None, None, None),
+        ("cust-9", "Nine", 1200, 80, False)]
+    export.write_text(export.read_text() + "h4,cust-9,in,2026-02-02 11:00:00,@ShopCo thanks!,,ShopCo,Nine,1250,80,false\n")
+    [again] = extract_files(con, [export], run_id="r2", fmt="mapped", mapping=Mapping.from_file(mapping))
+    assert "0 new and 1 updated author(s)" in again.notes  # cust-9 gained followers; the others are as they were
+    assert con.execute("select followers_count from raw.authors where author_id = 'cust-9'").fetchone() == (1250,)
+    mapping.write_text((FIXTURES / "mapping.yml").read_text() + "authors:\n  karma: fans\n")
+    with pytest.raises(FileSourceError, match="karma is not one of handle, display_name, followers_count"):
+        Mapping.from_file(mapping)
+
+
 def test_jsonl_and_parquet_load_too(con, tmp_path):
     [jsonl] = extract_files(con, [FIXTURES / "posts.jsonl"], run_id="r1")
     assert (jsonl.read, jsonl.loaded, jsonl.quarantined) == (3, 2, 1)

@@ -135,6 +135,22 @@ term_drivers as (
       and log_odds.delta > 0  -- over-represented on the day, not under
 ),
 
+-- one phrase, not its parts: a term inside a longer driving phrase with as many posts that day ("app" and "crash"
+-- inside "app crash") says nothing the phrase does not
+distinct_terms as (
+    select *
+    from term_drivers as term
+    where not exists (
+        select 1
+        from term_drivers as longer
+        where longer.brand = term.brand
+          and longer.activity_date = term.activity_date
+          and longer.day_count = term.day_count
+          and len(longer.driver) > len(term.driver)
+          and contains(' ' || longer.driver || ' ', ' ' || term.driver || ' ')
+    )
+),
+
 ranked as (
     select
         'category' as driver_kind, *,
@@ -144,7 +160,7 @@ ranked as (
     select
         'term' as driver_kind, *,
         row_number() over (partition by brand, activity_date order by log_odds_z desc, driver) as driver_rank,
-    from term_drivers
+    from distinct_terms
 ),
 
 final as (

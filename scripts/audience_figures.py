@@ -1,0 +1,60 @@
+"""Per brand, the audience marts' headline figures from the published warehouse (or a DuckDB file given as the
+first argument): wildfires and the audience of unanswered complaints, the top 3 advocates' scores, what the biggest
+negative spike was about, order frequency by engagement group, and the reputation and loyalty indexes.
+
+    .venv/bin/python scripts/audience_figures.py [warehouse/published/socialcx.duckdb]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+
+from socialcx.core.settings import get_settings
+
+QUERIES = {
+    "wildfires and audience": """
+        select brand, sum(wildfire_count) as wildfires, sum(unanswered_complaint_count) as unanswered_complaints,
+               sum(unanswered_complaint_audience) as unanswered_complaint_audience
+        from marts.mart_amplification_daily group by brand order by brand""",
+    "top 3 advocates (score)": """
+        select brand, string_agg(round(advocate_score, 1)::varchar, ', ' order by advocate_rank) as scores
+        from marts.mart_advocates where advocate_rank <= 3 group by brand order by brand""",
+    "biggest negative spike: drivers": """
+        with top as (
+            select brand, arg_max(activity_date, negative_count) as activity_date, max(negative_count) as negatives
+            from marts.mart_sentiment where is_negative_spike group by brand
+        )
+        select top.brand, top.activity_date, top.negatives,
+               string_agg(case when d.driver_kind = 'term' then '''' || d.driver || '''' end, ', '
+                          order by d.driver_rank) as terms,
+               string_agg(case when d.driver_kind = 'category' and d.driver_rank = 1
+                               then d.driver || ' +' || round(d.share_change_pts)::integer || ' pts' end, '') as category
+        from top join marts.mart_spike_drivers as d using (brand, activity_date)
+        group by all order by top.brand""",
+    "orders per customer a month, by conversations (0 / 1 / 2-3 / 4+)": """
+        select brand, string_agg(round(orders_per_customer_month, 3)::varchar, ' / ' order by engagement_group)
+        from marts.mart_engagement_value where tone = 'all' group by brand order by brand""",
+    "reputation and loyalty (last complete month; 12-month mean)": """
+        select brand, arg_max(activity_month, activity_month) as month,
+               round(arg_max(reputation_index, activity_month), 1) as reputation,
+               round(arg_max(loyalty_index, activity_month), 1) as loyalty,
+               round(avg(reputation_index), 1) as reputation_mean, round(avg(loyalty_index), 1) as loyalty_mean
+        from marts.mart_brand_health where not is_partial_month group by brand order by brand""",
+}
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else get_settings().published_warehouse
+    con = duckdb.connect(str(path), read_only=True)
+    for title, query in QUERIES.items():
+        cursor = con.execute(query)
+        print(f"\n{title}\n  " + " | ".join(d[0] for d in cursor.description))
+        for row in cursor.fetchall():
+            print("  " + " | ".join(str(v) for v in row))
+
+
+if __name__ == "__main__":
+    main()
