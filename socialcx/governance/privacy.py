@@ -6,9 +6,10 @@
    ids, handles and names matched through them, and any ``--email`` given;
 2. registers the request in ``ops.erasure_requests`` and the identifiers in ``ops.erasure_identifiers``,
    **hashed** (SHA-256 of the normalised value), so the register does not itself keep the identifiers;
-3. deletes the person's posts, their engagement history, shares and enrichments (and their own reposts and quotes), their author record (``raw.authors``),
-   CRM customers and orders, and every quarantined record that holds one of the identifiers (whatever its
-   layout: a JSON row, an unreadable CSV line, a CRM duplicate);
+3. deletes the person's posts with their engagement history, shares and enrichments, their own reposts and
+   quotes of others' posts (``raw.post_shares``), their author record (``raw.authors``), CRM customers and
+   orders, and every quarantined record that holds one of the identifiers (whatever its layout: a JSON row, an
+   unreadable CSV line, a CRM duplicate);
 4. replaces the person's @handle in everybody else's posts, and their name in the posts addressed to them
    (a brand's "Hi Umar"), in raw and enriched text and in recorded alert messages.
 
