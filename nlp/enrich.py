@@ -207,3 +207,41 @@ def _enrich_pending(con, model: str, version: str, pending: int, chunk_size: int
             progress(done, pending)
     con.execute("drop table if exists _pending")
     return done
+
+
+# Survey comments (raw.survey_responses.comment) get the same annotation as a customer's post to the brand: PII
+# redacted, sentiment, the brand's industry categories. One row per answer and pipeline version.
+PENDING_COMMENTS = """
+select r.source, r.response_id, r.comment as text, md5(r.comment) as text_hash, true as is_inbound,
+       coalesce(any_value(b.industry), 'generic') as industry
+from raw.survey_responses as r
+left join raw.brands as b
+    on lower(b.handle) = lower(r.brand)
+left join enriched.survey_nlp as e
+    on e.source = r.source and e.response_id = r.response_id and e.pipeline_version = ?
+where r.comment is not null and trim(r.comment) <> '' and (e.response_id is null or e.text_hash <> md5(r.comment))
+group by all
+order by r.source, r.response_id
+"""
+
+
+def enrich_comments(con: duckdb.DuckDBPyConnection, *, model: str = "default", batch_size: int = 2000) -> int:
+    """Annotate survey comments new or changed since this pipeline version; how many."""
+    version = pipeline_version(model)
+    frame = con.execute(PENDING_COMMENTS, [version]).df()
+    if frame.empty:
+        return 0
+    annotated = pd.concat([frame[["source", "response_id", "text_hash"]],
+                           enrich_frame(load_pipeline(model)[0], frame, batch_size)], axis=1)
+    annotated = annotated.rename(columns={"text_redacted": "comment_redacted"})[
+        ["source", "response_id", "text_hash", "lang", "comment_redacted", "sentiment_label", "sentiment_score",
+         "categories", "primary_category"]]
+    annotated["pipeline_version"] = version
+    annotated["enriched_at"] = pd.Timestamp.now(tz="UTC")
+    con.register("_survey_nlp_in", annotated)
+    try:
+        with transaction(con):
+            con.execute("insert or replace into enriched.survey_nlp by name select * from _survey_nlp_in")
+    finally:
+        con.unregister("_survey_nlp_in")
+    return len(annotated)

@@ -3,7 +3,8 @@
 ``location`` is a folder holding ``customers.csv|parquet`` and ``orders.csv|parquet``, or a SQLAlchemy URL
 (``postgresql://…``, ``sqlite:///…``) whose database has ``customers`` and ``orders`` tables. Columns:
 
-- customers: ``customer_id`` (required), ``social_handle``, ``name``, ``created_at``;
+- customers: ``customer_id`` (required), ``social_handle``, ``name``, ``created_at``, ``email`` (optional: kept only
+  as its digest ``email_hash``, to match survey respondents; the address itself is never stored);
 - orders: ``order_id``, ``customer_id``, ``brand``, ``ordered_at``, ``amount`` (required), ``currency``, ``industry``.
 
 Rows merge on (source, id); rows with missing ids, unparseable dates or non-numeric amounts are quarantined.
@@ -20,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from extractors.load import LoadResult, SourceError, merge_source_table, quarantine, save_cursor, utcnow
+from socialcx.core.pii import email_hash
 from socialcx.core.warehouse import transaction
 
 SOURCE = "crm"
@@ -95,7 +97,10 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
     from socialcx.core.erasure import Register
 
     customers, orders, erased_customers, erased_orders = Register.load(con).filter_customers(customers, orders)
+    # the e-mail address becomes its digest here, before anything is stored or logged
+    email_hashes = customers["email"].map(email_hash) if "email" in customers else None
     customers = customers.reindex(columns=CUSTOMER_COLUMNS)
+    customers["email_hash"] = email_hashes
     customers["created_at"] = pd.to_datetime(customers["created_at"], utc=True, errors="coerce", format="mixed")
     good_customers, bad_customers = _split(customers, _problems(customers, [
         (_missing(customers, "customer_id"), "missing customer_id"),
@@ -130,7 +135,8 @@ def extract_crm(con: duckdb.DuckDBPyConnection, location: str, *, run_id: str) -
                 frame["currency"] = frame["currency"].fillna("USD")
                 frame["amount"] = frame["amount"].round(2)
             for column in frame.columns:
-                if column.endswith("_id") or column in ("social_handle", "name", "brand", "industry", "currency"):
+                if column.endswith("_id") or column in ("social_handle", "name", "brand", "industry", "currency",
+                                                        "email_hash"):
                     frame[column] = frame[column].astype("string")
             inserted, updated = merge_source_table(con, table, frame, SOURCE, key, run_id)
             quarantine(con, SOURCE, [(r, f"{table}: {why}") for r, why in bad], run_id)

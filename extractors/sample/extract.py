@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from extractors.load import (
     LoadResult,
@@ -12,6 +14,7 @@ from extractors.load import (
     load_posts,
     merge_frame,
     merge_source_table,
+    quarantine,
     record_metric_history,
     record_shares,
     save_cursor,
@@ -47,9 +50,27 @@ def extract_sample(con: duckdb.DuckDBPyConnection, *, posts: int, seed: int, end
         observed = record_metric_history(con, world.metrics, SOURCE, run_id)
         shared = record_shares(con, world.shares, SOURCE, run_id)
         posts.notes.append(f"{observed} engagement observation(s) and {shared} share(s) recorded")
+        # the owned channel: NPS answers and the follow-ups of detractors, as the survey source loads them
+        results += load_sample_surveys(con, world.surveys, world.followups, run_id)
         cursor = world.posts["created_at"].max().isoformat()
         save_cursor(con, SOURCE, "posts", cursor, run_id)
     return results
+
+
+def load_sample_surveys(con: duckdb.DuckDBPyConnection, surveys: pd.DataFrame, followups: pd.DataFrame,
+                        run_id: str) -> list[LoadResult]:
+    from extractors.survey.extract import load_followups, load_responses, to_followups, to_responses
+
+    where = Path("sample world")
+    responses, bad = to_responses(surveys, None, where)
+    answers = LoadResult("raw.survey_responses", read=len(surveys), quarantined=len(bad))
+    quarantine(con, SOURCE, bad, run_id)
+    load_responses(con, responses, SOURCE, run_id, answers)
+    rows, bad_followups = to_followups(followups, where)
+    quarantine(con, SOURCE, bad_followups, run_id)
+    inserted, updated = load_followups(con, rows, SOURCE, run_id)
+    return [answers, LoadResult("raw.survey_followups", read=len(followups), inserted=inserted, updated=updated,
+                                quarantined=len(bad_followups))]
 
 
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:

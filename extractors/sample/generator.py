@@ -14,10 +14,13 @@ What the world contains, and why:
   after a complaint was recovered;
 - an audience: heavy-tailed (Pareto) follower counts, so a few customers reach many; each opening post's
   engagement observed over its first days (raw.post_metrics), gathering faster while a complaint goes
-  unanswered, and the customers who reposted or quoted it (raw.post_shares).
+  unanswered, and the customers who reposted or quoted it (raw.post_shares);
+- NPS survey answers consistent with each customer's service on social in the 90 days before (ignored customers
+  score lower, recovered ones often become promoters), some customers answering twice, and follow-ups (contact
+  and closing) for part of the detractors.
 
-The audience is drawn from its own random stream (seeded from the same seed), so adding it left every
-conversation, order and reply of the world as it was.
+The audience and the surveys are drawn from their own random streams (seeded from the same seed), so adding them
+left every conversation, order and reply of the world as it was.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import pandas as pd
 
 from extractors.sample import phrases as P
 from extractors.sample.world import BRANDS, INDUSTRY_ORDER_VALUE, INDUSTRY_ORDERS_PER_MONTH, competitors
+from socialcx.core.pii import email_hash
 
 FIRST_NAMES = ["ana", "ben", "carla", "dev", "emma", "farid", "gina", "hugo", "ines", "jack", "kira", "liam", "maya",
                "noah", "olga", "pete", "quinn", "rosa", "sam", "tara", "umar", "vera", "will", "xena", "yusuf", "zoe",
@@ -48,6 +52,8 @@ class SampleWorld:
     metrics: pd.DataFrame | None = None  # raw.post_metrics rows: post_id, observed_at, the four counts
     shares: pd.DataFrame | None = None  # raw.post_shares rows: post_id, author_id, kind, shared_at
     conversations: pd.DataFrame | None = None  # what the generator meant: conversation_id, kind (not loaded)
+    surveys: pd.DataFrame | None = None  # survey answers in the survey source's native layout (e-mails in clear)
+    followups: pd.DataFrame | None = None  # detractor follow-ups: response_id, contacted_at, closed_at, team, note
 
 
 # When an opening post's engagement is observed, hours after it (a network's API re-read of recent posts).
@@ -369,7 +375,111 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
     world = SampleWorld(brands=brands, customers=customers, orders=orders, posts=posts_df)
     _audience(world, np.random.default_rng([seed, 18]), end, customer_ids, conv_idx, conv_customer,
               kind, responded, t0, t_reply, viral)
+    experience = np.select([recovered, ~responded, responded & fast], ["recovered", "ignored", "answered fast"],
+                           "answered slow")
+    experience = np.where((kind == "praise") & responded, "answered fast", experience)
+    _surveys(world, np.random.default_rng([seed, 19]), start, end, share, conv_idx, conv_customer, conv_brand, t0,
+             experience, kind)
     return world
+
+
+# A respondent's score: normal around a mean set by their last service on social within 90 days (none: "none")
+SURVEY_SCORE_MEAN = {"none": 7.2, "answered fast": 7.9, "answered slow": 6.0, "ignored": 3.8, "recovered": 8.9}
+SURVEY_SCORE_SD = 2.0
+SURVEY_PROMOTER_COMMENTS = ["Always a pleasure.", "Quick and friendly, as usual.", "Great value and great people.",
+                            "They fixed my problem fast.", "Never had a problem.", "Best in the business."]
+SURVEY_PASSIVE_COMMENTS = ["It was fine.", "OK overall, a bit slow.", "Nothing special.", "Decent, could be cheaper.",
+                           "Fine once it worked."]
+SURVEY_TOUCHPOINTS = ["order", "support_call", "delivery", "app", "store"]
+
+
+def _surveys(world: SampleWorld, rng: np.random.Generator, start: pd.Timestamp, end: pd.Timestamp,
+             share: np.ndarray, conv_idx: np.ndarray, conv_customer: np.ndarray, conv_brand: np.ndarray,
+             t0: pd.Series, experience: np.ndarray, kind: np.ndarray) -> None:
+    """NPS answers of the brands' customers (see the module doc), and follow-ups of part of the detractors."""
+    customers = world.customers
+    ids, handles = customers["customer_id"].to_numpy(), customers["social_handle"].to_numpy()
+    emails = np.array([f"{h.replace('_', '.')}@example.com" for h in handles], dtype=object)
+    # every conversation kept, by customer and brand, to find the last one before a survey
+    talks = pd.DataFrame({"customer": conv_customer[conv_idx], "brand": conv_brand[conv_idx],
+                          "at": t0.iloc[conv_idx].to_numpy(), "experience": experience[conv_idx],
+                          "kind": kind[conv_idx]}).sort_values("at")
+    cust_i, brand_i = np.nonzero(share > 0.02)
+    surveys_per_pair = rng.poisson(0.5, cust_i.size)
+    pair = np.repeat(np.arange(cust_i.size), surveys_per_pair)
+    span = (end - start - pd.Timedelta(days=30)).total_seconds()
+    at = start + pd.Timedelta(days=30) + pd.to_timedelta(rng.uniform(0, span, pair.size), unit="s")
+    answers = pd.DataFrame({"customer": cust_i[pair], "brand": brand_i[pair], "at": at.round("s")}).sort_values("at")
+    answers = pd.merge_asof(answers, talks.rename(columns={"at": "talk_at"}), left_on="at", right_on="talk_at",
+                            by=["customer", "brand"], direction="backward", tolerance=pd.Timedelta(days=90))
+    answers["experience"] = answers["experience"].fillna("none")
+    answers["score"] = np.clip(np.round(rng.normal(answers["experience"].map(SURVEY_SCORE_MEAN), SURVEY_SCORE_SD)),
+                               0, 10).astype(int)
+    # part of the detractors are contacted (and most of those closed) by the brand's team
+    n = len(answers)
+    detractor = (answers["score"] <= 6).to_numpy()
+    contacted = detractor & (rng.random(n) < 0.65)
+    closed = contacted & (rng.random(n) < 0.8)
+    contacted_at = answers["at"] + pd.to_timedelta(rng.lognormal(np.log(30), 0.9, n), unit="h")
+    closed_at = contacted_at + pd.to_timedelta(rng.lognormal(np.log(72), 0.8, n), unit="h")
+    # some customers answer again weeks later: a detractor whose loop was closed mostly comes round
+    again = answers[rng.random(n) < np.where(detractor, 0.45, 0.1)].copy()
+    closed_first = closed[answers.index.get_indexer(again.index)]
+    contacted_first = contacted[answers.index.get_indexer(again.index)]
+    mean = np.where(closed_first, 8.0, np.where(contacted_first, 6.0, again["experience"].map(SURVEY_SCORE_MEAN)))
+    again["score"] = np.clip(np.round(rng.normal(mean, np.where(closed_first, 1.3, SURVEY_SCORE_SD))), 0, 10).astype(int)
+    again["at"] = (again["at"] + pd.to_timedelta(rng.uniform(20, 60, len(again)), unit="D")).dt.round("s")
+    keep_again = (again["at"] < end).to_numpy()
+    answers = answers.assign(contacted=contacted, closed=closed, contacted_at=contacted_at, closed_at=closed_at)
+    again = again[keep_again].assign(contacted=False, closed=False, contacted_at=pd.NaT, closed_at=pd.NaT)
+    answers = pd.concat([answers, again], ignore_index=True).sort_values(["at", "customer"], kind="stable")
+    answers = answers.reset_index(drop=True)
+    answers["response_id"] = [f"R{i:07d}" for i in range(len(answers))]
+    answers = answers.astype({"contacted": bool, "closed": bool})
+    answers["contacted_at"] = pd.to_datetime(answers["contacted_at"], utc=True)
+    answers["closed_at"] = pd.to_datetime(answers["closed_at"], utc=True)
+    brands = [b.handle for b in BRANDS]
+    comments = []
+    for row in answers.itertuples():
+        industry = BRANDS[row.brand].industry
+        if rng.random() < 0.25:
+            comments.append(None)
+        elif row.score <= 6:
+            cats = list(P.CORES[industry])
+            bank = P.CORES[industry][cats[rng.integers(len(cats))]]
+            core = _fill(bank[rng.integers(len(bank))], rng)
+            comments.append(core[0].upper() + core[1:] + ".")
+        elif row.score <= 8:
+            comments.append(SURVEY_PASSIVE_COMMENTS[rng.integers(len(SURVEY_PASSIVE_COMMENTS))])
+        else:
+            core = _fill(P.PRAISE[industry][rng.integers(len(P.PRAISE[industry]))], rng)
+            comments.append(SURVEY_PROMOTER_COMMENTS[rng.integers(len(SURVEY_PROMOTER_COMMENTS))] + " "
+                            + core[0].upper() + core[1:] + ".")
+    # who answered: the CRM id for most, only a handle or only an e-mail address for the rest
+    how = rng.choice(np.array(["id", "handle", "email"]), len(answers), p=[0.7, 0.2, 0.1])
+    recent = answers["talk_at"].notna() & ((answers["at"] - answers["talk_at"]) < pd.Timedelta(days=7))
+    touchpoint = np.where(recent & (rng.random(len(answers)) < 0.6), "social_reply",
+                          np.asarray(SURVEY_TOUCHPOINTS, dtype=object)[rng.integers(0, 5, len(answers))])
+    world.surveys = pd.DataFrame({
+        "response_id": answers["response_id"],
+        "brand": np.asarray(brands, dtype=object)[answers["brand"]],
+        "respondent_id": np.where(how == "id", ids[answers["customer"]], None),
+        "social_handle": np.where(how == "handle", handles[answers["customer"]], None),
+        "email": np.where(how == "email", emails[answers["customer"]], None),
+        "score": answers["score"],
+        "comment": comments,
+        "responded_at": answers["at"],
+        "touchpoint": touchpoint,
+    })
+    world.customers = customers.assign(email_hash=[email_hash(e) for e in emails])
+    followed = answers[answers["contacted"] & (answers["contacted_at"] < end)]
+    world.followups = pd.DataFrame({
+        "response_id": followed["response_id"],
+        "contacted_at": followed["contacted_at"].dt.round("s"),
+        "closed_at": followed["closed_at"].where(followed["closed"] & (followed["closed_at"] < end)).dt.round("s"),
+        "team": None,
+        "note": None,
+    }).reset_index(drop=True)
 
 
 def _audience(world: SampleWorld, rng: np.random.Generator, end: pd.Timestamp, customer_ids: np.ndarray,

@@ -5,7 +5,7 @@ every stage, extract and test finds the same tables whatever ran first. dbt owns
 ``intermediate`` and ``marts``; the pipeline owns the rest:
 
 - ``raw``: what the extractors loaded, merged on natural keys, with their cursors, quarantine and file ledger,
-  the authors' audiences and the history of each post's engagement;
+  the authors' audiences and the history of each post's engagement, survey answers and their follow-ups;
 - ``enriched``: what the NLP stage annotated;
 - ``ops``: run bookkeeping, validation results, the fingerprint of validated marts, alert deliveries and the
   erasure register.
@@ -64,6 +64,7 @@ create table if not exists raw.customers (
     run_id              varchar not null,
     primary key (source, customer_id)
 );
+alter table raw.customers add column if not exists email_hash varchar;  -- socialcx.core.pii.email_hash
 create table if not exists raw.orders (
     source              varchar not null,
     order_id            varchar not null,
@@ -156,6 +157,37 @@ from raw.posts;
 """
 
 # enriched: the NLP stage's output, one row per post and pipeline version
+# The owned feedback channel: survey answers (NPS) and the follow-ups that close the loop with detractors
+FEEDBACK = """
+create table if not exists raw.survey_responses (
+    source              varchar not null,
+    response_id         varchar not null,
+    brand               varchar not null,
+    respondent_id       varchar,               -- the CRM customer id, where the survey knows it
+    social_handle       varchar,
+    email_hash          varchar,               -- socialcx.core.pii.email_hash; the address is never stored
+    score               integer not null,      -- 0-10
+    comment             varchar,
+    responded_at        timestamptz not null,
+    touchpoint          varchar,
+    content_hash        varchar not null,      -- a re-delivered response with other content is quarantined
+    ingested_at         timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, response_id)
+);
+create table if not exists raw.survey_followups (
+    source              varchar not null,
+    response_id         varchar not null,
+    contacted_at        timestamptz,
+    closed_at           timestamptz,
+    team                varchar,
+    note                varchar,
+    updated_at          timestamptz not null,
+    run_id              varchar not null,
+    primary key (source, response_id)
+);
+"""
+
 ENRICHED = """
 create table if not exists enriched.post_nlp (
     source               varchar not null,
@@ -179,6 +211,20 @@ create table if not exists enriched.post_nlp (
     urgency              varchar not null,
     enriched_at          timestamptz not null,
     primary key (source, post_id, pipeline_version)
+);
+create table if not exists enriched.survey_nlp (
+    source               varchar not null,
+    response_id          varchar not null,
+    pipeline_version     varchar not null,
+    text_hash            varchar not null,
+    lang                 varchar,
+    comment_redacted     varchar not null,
+    sentiment_label      varchar,
+    sentiment_score      double,
+    categories           varchar[],
+    primary_category     varchar,
+    enriched_at          timestamptz not null,
+    primary key (source, response_id, pipeline_version)
 );
 """
 
@@ -240,4 +286,4 @@ create table if not exists ops.erasure_identifiers (
 );
 """
 
-ALL = RAW + AUDIENCE + POST_BRAND + ENRICHED + OPS
+ALL = RAW + AUDIENCE + FEEDBACK + POST_BRAND + ENRICHED + OPS

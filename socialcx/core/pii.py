@@ -15,3 +15,18 @@ CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 PHONE = re.compile(r"(?<![\w#])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}\b")
 # an @handle as posts write it (X allows 15 characters, Mastodon and Bluesky more; 50 covers them all)
 MENTION = re.compile(r"@(\w{1,50})")
+
+# E-mail addresses are used to match a survey respondent to a CRM customer, never kept: both sides store this
+# digest instead (SHA-256 of the trimmed, lower-cased address under a fixed prefix). A digest of an address is
+# pseudonymous, not anonymous (anyone holding the address can compute it), so it stays in raw and is never
+# published.
+EMAIL_HASH_PREFIX = b"socialcx-email-v1:"
+
+
+def email_hash(value: object) -> str | None:
+    """The digest a stored e-mail address becomes; None for a missing or blank one, or one that is no address."""
+    import hashlib
+
+    if not isinstance(value, str) or not EMAIL.fullmatch(value.strip()):
+        return None
+    return hashlib.sha256(EMAIL_HASH_PREFIX + value.strip().lower().encode("utf-8")).hexdigest()

@@ -144,6 +144,23 @@ BUILTIN: tuple[Source, ...] = (
         # a nightly export: warn past a missed night, error past two
         freshness_warn_hours=26, freshness_error_hours=50,
     ),
+    Source(
+        "survey", "extractors.survey.extract",
+        "NPS survey answers (native layout, or a survey tool's export through a mapping) and detractor follow-ups",
+        streams=("responses",),
+        options=(
+            Option("paths", "survey files or folders to load", "data/surveys", "path", env="SOCIALCX_SURVEY_DROP",
+                   cli="positional"),
+            Option("format", "native (response_id, brand, score, ...) or mapped (needs a mapping)", "native",
+                   cli="--format", choices=("native", "mapped")),
+            Option("mapping", "YAML mapping of a survey tool's export (extractors/survey/mappings/)", "", "path",
+                   cli="--mapping"),
+            Option("followups", "CSV/JSONL/Parquet of detractor follow-ups: response_id, contacted_at, closed_at, "
+                                "team, note", "", "path", env="SOCIALCX_SURVEY_FOLLOWUPS", cli="--followups"),
+        ),
+        # survey exports come weekly: warn past a missed week, error past two
+        freshness_warn_hours=192, freshness_error_hours=360,
+    ),
 )
 
 

@@ -27,6 +27,7 @@ def enrich(*, run_id: str | None = None, settings: Settings | None = None,
     run_id = run_id or new_run_id()
     with recorded(settings, run_id, "enrich") as info:
         from nlp.enrich import enrich as enrich_posts
+        from nlp.enrich import enrich_comments
 
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
             if reprocess:
@@ -37,4 +38,7 @@ def enrich(*, run_id: str | None = None, settings: Settings | None = None,
                                   chunk_size=settings.nlp_chunk_size, processes=settings.nlp_processes,
                                   progress=progress)
             info.update(result.as_dict())
+            # survey comments: few, annotated in this process after the posts
+            info["comments_enriched"] = enrich_comments(con, model=settings.nlp_model,
+                                                        batch_size=settings.nlp_batch_size)
     return {"run_id": run_id, **info}

@@ -1,0 +1,133 @@
+{#
+    One row per NPS answer, with who answered (the CRM customer and their social account, where known), what the
+    comment is about, and how the brand treated them on social media in the nps_social_window_days before.
+#}
+with responses as (
+    select * from {{ ref('stg_raw__survey_responses') }}
+),
+
+comments as (
+    select * from {{ ref('stg_enriched__survey_nlp') }}
+),
+
+customers as (
+    -- a handle or an e-mail digest links to one customer: when a CRM holds it twice, the lowest customer_id wins
+    select * from {{ ref('stg_raw__customers') }}
+),
+
+by_handle as (
+    select lower(social_handle) as handle, min(customer_id) as customer_id,
+    from customers
+    where social_handle is not null
+    group by all
+),
+
+by_email as (
+    select email_hash, min(customer_id) as customer_id,
+    from customers
+    where email_hash is not null
+    group by all
+),
+
+authors as (
+    -- a social account by its handle: the author of the newest customer post under it
+    select lower(author_handle) as handle, arg_max(author_id, created_at) as author_id,
+    from {{ ref('stg_raw__posts') }}
+    where is_inbound and author_handle is not null
+    group by all
+),
+
+identified as (
+    select
+        responses.*,
+        coalesce(by_id.customer_id, by_handle.customer_id, by_email.customer_id) as customer_id,
+        case
+            when by_id.customer_id is not null then 'respondent_id'
+            when by_handle.customer_id is not null then 'social_handle'
+            when by_email.customer_id is not null then 'email'
+        end as customer_matched_by,
+        coalesce(responses.social_handle, crm.social_handle) as known_handle,
+    from responses
+    left join customers as by_id
+        on responses.respondent_id = by_id.customer_id
+    left join by_handle
+        on lower(responses.social_handle) = by_handle.handle
+    left join by_email
+        on responses.email_hash = by_email.email_hash
+    left join customers as crm
+        on crm.customer_id = coalesce(by_id.customer_id, by_handle.customer_id, by_email.customer_id)
+),
+
+linked as (
+    select identified.*, authors.author_id,
+    from identified
+    left join authors
+        on lower(identified.known_handle) = authors.handle
+),
+
+-- the respondent's last conversation with the brand on social media before the answer, within the window
+last_conversation as (
+    select
+        linked.source,
+        linked.response_id,
+        arg_max(conversations.service_experience, conversations.first_inbound_at) as social_experience,
+        arg_max(conversations.is_recovered, conversations.first_inbound_at) as was_recovered_on_social,
+        count(*) as social_conversations,
+    from linked
+    inner join {{ ref('fct_conversations') }} as conversations
+        on lower(conversations.brand) = lower(linked.brand)
+        and (conversations.customer_author_id = linked.author_id or conversations.customer_id = linked.customer_id)
+        and conversations.first_inbound_at <= linked.responded_at
+        and conversations.first_inbound_at > linked.responded_at - interval {{ var('nps_social_window_days') }} day
+    group by all
+),
+
+final as (
+    select
+        linked.source || ':' || linked.response_id as response_key,
+        linked.source,
+        linked.response_id,
+        linked.brand,
+        linked.customer_id,
+        linked.customer_matched_by,
+        linked.author_id,
+        -- one person across answers: the CRM customer, else the social account, else the answer alone
+        coalesce('customer:' || linked.customer_id, 'author:' || linked.author_id,
+                 'handle:' || lower(linked.social_handle), 'email:' || linked.email_hash,
+                 'response:' || linked.response_id) as respondent_key,
+        linked.score,
+        case
+            when linked.score >= 9 then 'promoter'
+            when linked.score >= 7 then 'passive'
+            else 'detractor'
+        end as nps_group,
+        linked.responded_at,
+        date_trunc('month', linked.responded_at)::date as period_month,
+        coalesce(linked.touchpoint, 'unknown') as touchpoint,
+        comments.comment_redacted,
+        comments.comment_sentiment,
+        comments.comment_categories,
+        comments.comment_category,
+        coalesce(last_conversation.social_experience, 'no social contact') as social_experience,
+        coalesce(last_conversation.was_recovered_on_social, false) as was_recovered_on_social,
+        coalesce(last_conversation.social_conversations, 0) as social_conversations,
+    from linked
+    left join comments
+        on linked.source = comments.source
+        and linked.response_id = comments.response_id
+    left join last_conversation
+        on linked.source = last_conversation.source
+        and linked.response_id = last_conversation.response_id
+),
+
+sequenced as (
+    select
+        *,
+        -- the same person's next answer to the same brand: did a detractor come round?
+        lead(score) over (partition by brand, respondent_key order by responded_at, response_id) as next_score,
+        lead(responded_at) over (partition by brand, respondent_key order by responded_at, response_id)
+            as next_responded_at,
+    from final
+)
+
+select * from sequenced

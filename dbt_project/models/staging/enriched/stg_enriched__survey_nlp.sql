@@ -1,0 +1,25 @@
+with source as (
+    select * from {{ source('enriched', 'survey_nlp') }}
+),
+
+latest as (
+    -- one row per answer: the most recent enrichment, whichever pipeline version wrote it
+    select *
+    from source
+    qualify row_number() over (partition by source, response_id order by enriched_at desc) = 1
+),
+
+renamed as (
+    select
+        source,
+        response_id,
+        pipeline_version,
+        lang,
+        comment_redacted,
+        sentiment_label as comment_sentiment,
+        categories as comment_categories,
+        primary_category as comment_category,
+    from latest
+)
+
+select * from renamed
