@@ -62,7 +62,7 @@ def load_sample_surveys(con: duckdb.DuckDBPyConnection, surveys: pd.DataFrame, f
     from extractors.survey.extract import load_followups, load_responses, to_followups, to_responses
 
     where = Path("sample world")
-    responses, bad = to_responses(surveys, None, where)
+    responses, bad = to_responses(surveys, None, where, is_forgotten=Register.load(con).is_person)
     answers = LoadResult("raw.survey_responses", read=len(surveys), quarantined=len(bad))
     quarantine(con, SOURCE, bad, run_id)
     load_responses(con, responses, SOURCE, run_id, answers)

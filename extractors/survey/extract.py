@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +85,20 @@ def _masked(text: str) -> str:
     return EMAIL.sub(lambda m: f"email-sha256:{email_hash(m.group(0))}", text)
 
 
+def _text(value: object) -> str | None:
+    """A cell as stripped text; None for a missing or blank one (NaN, NA, None, whitespace)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell through _text, as Python objects (a string column's map would turn None back into NaN)."""
+    return pd.DataFrame({c: pd.Series([_text(v) for v in frame[c]], index=frame.index, dtype=object)
+                         for c in frame.columns}, index=frame.index)
+
+
 def _record(row: dict[str, Any]) -> str:
     row = {k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)) for k, v in row.items()}
     return _masked(json.dumps(row, ensure_ascii=False, default=str))
@@ -107,16 +122,14 @@ def _native(frame: pd.DataFrame, mapping: SurveyMapping | None, path: Path) -> p
     return native
 
 
-def to_responses(frame: pd.DataFrame, mapping: SurveyMapping | None, path: Path,
-                 now: datetime | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """Native rows, typed and checked: (good rows with email_hash and content_hash, [(record, reason)])."""
+def to_responses(frame: pd.DataFrame, mapping: SurveyMapping | None, path: Path, now: datetime | None = None,
+                 is_forgotten: Callable[[object], bool] | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Native rows, typed and checked: (good rows with email_hash, content_hash and email_forgotten, [(record,
+    reason)]). ``is_forgotten`` (the erasure register's test) sees each e-mail address before it is hashed."""
     now = now or datetime.now(UTC)
-    native = _native(frame, mapping, path).astype(object)
-    native = native.where(native.notna(), None)
-    for column in ("response_id", "brand", "respondent_id", "social_handle", "comment", "touchpoint"):
-        native[column] = native[column].map(lambda v: v.strip() if isinstance(v, str) and v.strip() else
-                                            (None if v is None or isinstance(v, str) else str(v)))
+    native = _texts(_native(frame, mapping, path))
     native["email_hash"] = native["email"].map(email_hash)
+    forgotten_email = native["email"].map(lambda e: bool(is_forgotten and e and is_forgotten(e)))
     native = native.drop(columns=["email"])
     raw_scores = native["score"]
     scores = pd.to_numeric(raw_scores, errors="coerce")
@@ -132,11 +145,13 @@ def to_responses(frame: pd.DataFrame, mapping: SurveyMapping | None, path: Path,
             reason = "missing response_id"
         elif not row["brand"]:
             reason = "no brand"
-        elif raw_scores[i] is None or pd.isna(score):
-            reason = "score is missing" if raw_scores[i] in (None, "") else "score is not a number"
+        elif raw_scores[i] is None:
+            reason = "score is missing"
+        elif pd.isna(score):
+            reason = "score is not a number"
         elif score != int(score) or not 0 <= score <= 10:
             reason = "score outside 0-10"
-        elif raw_dates[i] is None or str(raw_dates[i]).strip() == "":
+        elif raw_dates[i] is None:
             reason = "no responded_at date"
         elif pd.isna(at):
             reason = "unparseable responded_at"
@@ -145,7 +160,7 @@ def to_responses(frame: pd.DataFrame, mapping: SurveyMapping | None, path: Path,
         else:
             reason = None
         if reason is None:
-            row.update(score=int(score), responded_at=at)
+            row.update(score=int(score), responded_at=at, email_forgotten=bool(forgotten_email[i]))
             content = json.dumps({k: row[k] for k in ("brand", "respondent_id", "social_handle", "email_hash", "score",
                                                       "comment", "touchpoint")} | {"responded_at": at.isoformat()},
                                  sort_keys=True, ensure_ascii=False)
@@ -159,8 +174,10 @@ def to_responses(frame: pd.DataFrame, mapping: SurveyMapping | None, path: Path,
                 seen[row["response_id"]] = row["content_hash"]
                 good.append(row)
                 continue
-        bad.append((_record({"file": str(path), **{k: v for k, v in row.items() if k != "content_hash"}}), reason))
-    return pd.DataFrame(good, columns=[*[c for c in COLUMNS if c != "email"], "email_hash", "content_hash"]), bad
+        bad.append((_record({"file": str(path), **{k: v for k, v in row.items()
+                                                    if k not in ("content_hash", "email_forgotten")}}), reason))
+    return pd.DataFrame(good, columns=[*[c for c in COLUMNS if c != "email"], "email_hash", "content_hash",
+                                       "email_forgotten"]), bad
 
 
 def load_responses(con: duckdb.DuckDBPyConnection, responses: pd.DataFrame, source: str, run_id: str,
@@ -172,13 +189,13 @@ def load_responses(con: duckdb.DuckDBPyConnection, responses: pd.DataFrame, sour
     if responses.empty:
         return
     register = Register.load(con)
+    forgotten = responses["email_forgotten"].astype(bool)  # an e-mail given to `socialcx forget --email`
     if register:
-        forgotten = responses.apply(lambda r: register.is_person(r["respondent_id"])
-                                    or register.is_person(r["social_handle"])
-                                    or (r["comment"] is not None and register.holds(r["comment"])), axis=1)
-        result.erased += int(forgotten.sum())
-        responses = responses.loc[~forgotten]
-    # (an e-mail given to `socialcx forget --email` is registered as a person too: its digest is compared below)
+        forgotten |= responses.apply(lambda r: register.is_person(r["respondent_id"])
+                                     or register.is_person(r["social_handle"])
+                                     or (r["comment"] is not None and register.holds(r["comment"])), axis=1)
+    result.erased += int(forgotten.sum())
+    responses = responses.loc[~forgotten].drop(columns=["email_forgotten"])
     stored = dict(con.execute("select response_id, content_hash from raw.survey_responses where source = ?",
                               [source]).fetchall())
     changed = responses["response_id"].map(stored).notna() & (responses["response_id"].map(stored)
@@ -203,27 +220,25 @@ def to_followups(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[tu
     if "response_id" not in frame.columns:
         raise SurveySourceError(f"follow-ups file {path} has no response_id column (columns: "
                                 f"{', '.join(FOLLOWUP_COLUMNS)})")
-    rows = frame.reindex(columns=FOLLOWUP_COLUMNS).astype(object)
-    rows = rows.where(rows.notna(), None)
+    rows = _texts(frame.reindex(columns=FOLLOWUP_COLUMNS))
     contacted = pd.to_datetime(rows["contacted_at"], format="mixed", errors="coerce", utc=True)
     closed = pd.to_datetime(rows["closed_at"], format="mixed", errors="coerce", utc=True)
     good, bad = [], []
     for i in rows.index:
         row = rows.loc[i].to_dict()
-        if not row["response_id"] or not str(row["response_id"]).strip():
+        if not row["response_id"]:
             reason = "missing response_id"
-        elif row["contacted_at"] not in (None, "") and pd.isna(contacted[i]):
+        elif row["contacted_at"] is not None and pd.isna(contacted[i]):
             reason = "unparseable contacted_at"
-        elif row["closed_at"] not in (None, "") and pd.isna(closed[i]):
+        elif row["closed_at"] is not None and pd.isna(closed[i]):
             reason = "unparseable closed_at"
         elif pd.notna(closed[i]) and pd.notna(contacted[i]) and closed[i] < contacted[i]:
             reason = "closed_at before contacted_at"
         else:
-            good.append({"response_id": str(row["response_id"]).strip(),
+            good.append({"response_id": row["response_id"],
                          "contacted_at": None if pd.isna(contacted[i]) else contacted[i],
                          "closed_at": None if pd.isna(closed[i]) else closed[i],
-                         "team": (str(row["team"]).strip() or None) if row["team"] is not None else None,
-                         "note": None if row["note"] is None else str(row["note"])})
+                         "team": row["team"], "note": row["note"]})
             continue
         bad.append((_record({"file": str(path), **row}), reason))
     frame = pd.DataFrame(good, columns=FOLLOWUP_COLUMNS).drop_duplicates("response_id", keep="last")
@@ -271,7 +286,11 @@ def extract_surveys(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id
                 continue
             frame, unreadable = read_file(con, path)
             unreadable = [(_masked(record), reason) for record, reason in unreadable]
-            responses, wrong = to_responses(frame, mapping, path) if len(frame) else (pd.DataFrame(), [])
+            from socialcx.core.erasure import Register
+
+            register = Register.load(con)
+            responses, wrong = (to_responses(frame, mapping, path, is_forgotten=register.is_person) if len(frame)
+                                else (pd.DataFrame(), []))
             header_rows = (mapping.header_rows - 1) if mapping is not None else 0
             result.read = len(frame) - min(header_rows, len(frame)) + len(unreadable)
             bad = unreadable + wrong

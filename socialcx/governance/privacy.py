@@ -7,7 +7,8 @@
 2. registers the request in ``ops.erasure_requests`` and the identifiers in ``ops.erasure_identifiers``,
    **hashed** (SHA-256 of the normalised value), so the register does not itself keep the identifiers;
 3. deletes the person's posts with their engagement history, shares and enrichments, their own reposts and
-   quotes of others' posts (``raw.post_shares``), their author record (``raw.authors``), CRM customers and
+   quotes of others' posts (``raw.post_shares``), their author record (``raw.authors``), their survey answers
+   with their follow-ups and enrichment (matched by CRM id, handle or e-mail digest), CRM customers and
    orders, and every quarantined record that holds one of the identifiers (whatever its layout: a JSON row, an
    unreadable CSV line, a CRM duplicate);
 4. replaces the person's @handle in everybody else's posts, and their name in the posts addressed to them
@@ -32,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from socialcx.core.erasure import HANDLE, NAME_PLACEHOLDER, PLACEHOLDER, WORD, Register, identifier_hash, normalise
+from socialcx.core.pii import email_hash
 from socialcx.core.warehouse import quote_ident, quote_table, scalar, transaction
 
 
@@ -43,6 +45,7 @@ class Erasure:
     customers: int = 0
     orders: int = 0
     authors: int = 0
+    survey_responses: int = 0
     mentions_redacted: int = 0
     names_redacted: int = 0
     request_id: str = ""
@@ -50,7 +53,8 @@ class Erasure:
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in ("request_id", "posts", "enriched", "quarantined", "customers",
-                                              "orders", "authors", "mentions_redacted", "names_redacted")}
+                                              "orders", "authors", "survey_responses", "mentions_redacted",
+                                              "names_redacted")}
 
 
 def _request_id(kind: str) -> str:
@@ -78,9 +82,11 @@ def _resolve(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]) -> 
         ids.add(author_id)
         if handle:
             handles.add(handle)
+    digests = [d for d in (email_hash(e) for e in emails) if d]  # the CRM keeps e-mails only as their digest
     customers = con.execute(
         "select customer_id, social_handle, name from raw.customers "
-        "where customer_id = ? or list_contains(?, lower(social_handle))", [key, [h.lower() for h in handles]]).fetchall()
+        "where customer_id = ? or list_contains(?, lower(social_handle)) or list_contains(?, email_hash)",
+        [key, [h.lower() for h in handles], digests]).fetchall()
     names: set[str] = set()
     for customer_id, handle, name in customers:
         ids.add(customer_id)
@@ -116,14 +122,25 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]
         erasure.posts = _rows(con, f"delete from raw.posts where {by_person}", [people, people])
         erasure.authors = _rows(con, "delete from raw.authors where list_contains(?, lower(author_id)) "
                                      "or list_contains(?, lower(handle))", [people, people])
+        # their survey answers (by CRM id, handle or e-mail digest), the answers' enrichment and follow-ups
+        digests = [d for d in (email_hash(v) for v in identifiers["person"]) if d] + [d for (d,) in con.execute(
+            "select email_hash from raw.customers where email_hash is not null and list_contains(?, lower(customer_id))",
+            [people]).fetchall()]
+        answers = ("select source, response_id from raw.survey_responses where list_contains(?, lower(respondent_id)) "
+                   "or list_contains(?, lower(social_handle)) or list_contains(?, email_hash)")
+        for table in ("enriched.survey_nlp", "raw.survey_followups"):
+            con.execute(f"delete from {table} where (source, response_id) in ({answers})", [people, people, digests])
+        erasure.survey_responses = _rows(con, f"delete from raw.survey_responses where (source, response_id) in "
+                                              f"({answers})", [people, people, digests])
         erasure.quarantined = _delete_quarantined(con, register)
         customers = ("select customer_id from raw.customers where list_contains(?, lower(customer_id)) "
-                     "or list_contains(?, lower(social_handle)) or list_contains(?, lower(trim(name)))")
+                     "or list_contains(?, lower(social_handle)) or list_contains(?, lower(trim(name))) "
+                     "or list_contains(?, email_hash)")
         names = [normalise(n) for n in identifiers["name"]]
         erasure.orders = _rows(con, f"delete from raw.orders where customer_id in ({customers}) "
-                                    "or list_contains(?, lower(customer_id))", [people, people, names, people])
+                                    "or list_contains(?, lower(customer_id))", [people, people, names, digests, people])
         erasure.customers = _rows(con, f"delete from raw.customers where customer_id in ({customers})",
-                                  [people, people, names])
+                                  [people, people, names, digests])
         # handles of every network: word characters (X), domain handles (Bluesky), user@instance (Mastodon)
         handles = {v for v in identifiers["person"] if HANDLE.fullmatch("@" + v.lstrip("@"))}
         erasure.mentions_redacted = _redact_mentions(con, handles)

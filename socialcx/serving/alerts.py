@@ -1,5 +1,6 @@
 """Alerts for what must not wait: negative-sentiment spikes (quoting what they are about), unanswered complaints
-that are spreading (wildfires, sent ahead of any SLA), and urgent or negative posts left unanswered past their SLA.
+that are spreading (wildfires, sent ahead of any SLA), urgent or negative posts left unanswered past their SLA, and
+survey detractors nobody contacted within the closed-loop target.
 
 Alerts go out through Airflow's notifiers, configured as Airflow connections (in the metadata DB, or as
 ``AIRFLOW_CONN_*`` variables), never as settings in the code:
@@ -11,7 +12,7 @@ Alerts go out through Airflow's notifiers, configured as Airflow connections (in
 - ``socialcx_alerts_smtp``: an SMTP server (connection type ``smtp``); recipients in SOCIALCX_ALERT_EMAIL_TO.
 
 A channel whose connection does not exist is skipped. Every incident has a key (``negative_spike:<brand>:<day>``,
-``wildfire:<conversation_id>``, ``unanswered:<conversation_id>``); a delivery is recorded in ``ops.alert_deliveries`` per key and channel only
+``wildfire:<conversation_id>``, ``unanswered:<conversation_id>``, ``detractor_loop:<response>``); a delivery is recorded in ``ops.alert_deliveries`` per key and channel only
 after the channel accepted it, so an incident alerts once per channel, re-runs and backfills send nothing new,
 and a channel that was down gets the alert on the next run. Messages carry redacted text only.
 """
@@ -67,6 +68,21 @@ where a.is_wildfire
   and not a.is_responded
   and a.first_inbound_at > as_of.as_of_at - to_hours(?)
 order by a.first_inbound_at, a.conversation_id
+"""
+
+# a detractor nobody contacted within the target (fct_detractor_loops.is_past_target) whose contact fell due within
+# the alert window
+DETRACTOR_LOOPS = """
+with as_of as (select max(as_of_at) as as_of_at from marts.mart_service_summary)
+select 'detractor_loop:' || l.response_key as alert_key, l.brand, l.response_id, l.responded_at, l.score, l.team,
+       l.age_hours, r.comment_redacted
+from marts.fct_detractor_loops as l
+cross join as_of
+left join marts.fct_survey_responses as r
+    on r.response_key = l.response_key
+where l.is_past_target
+  and l.contact_due_at > as_of.as_of_at - to_hours(?)
+order by l.responded_at, l.response_key
 """
 
 UNANSWERED = """
@@ -150,12 +166,25 @@ def _unanswered(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Aler
     return alerts
 
 
+def _detractor_loops(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
+    alerts = []
+    rows = con.execute(DETRACTOR_LOOPS, [settings.alert_window_hours]).fetchall()
+    for key, brand, response, answered, score, team, age, comment in rows:
+        alerts.append(Alert(key, "detractor_loop", brand, f"[socialcx] detractor not contacted in time: {brand}",
+                            f"{brand}: survey answer {response} scored {score} on {answered:%Y-%m-%d %H:%M} UTC "
+                            f"and nobody has contacted the customer after {_number(age, 0)} hours, past the "
+                            f"detractor_contact_target_hours target. Team: {team}. Comment (redacted): "
+                            f"{(comment or '')[:200]}"))
+    return alerts
+
+
 def _number(value: object, digits: int = 1) -> str:
     return "n/a" if value is None else f"{float(value):.{digits}f}"
 
 
 # wildfires before the SLA kind: a spreading complaint goes out first
-KINDS = {"negative_spike": _spikes, "wildfire": _wildfires, "unanswered": _unanswered}
+KINDS = {"negative_spike": _spikes, "wildfire": _wildfires, "unanswered": _unanswered,
+         "detractor_loop": _detractor_loops}
 
 
 def detect(con: duckdb.DuckDBPyConnection, settings: Settings,

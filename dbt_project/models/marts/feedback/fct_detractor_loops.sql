@@ -65,6 +65,7 @@ final as (
         -- exist, take precedence once the escalation marts define them)
         coalesce(contacted.followup_team, contacted.comment_category, 'unassigned') as team,
         contacted.comment_category,
+        contacted.responded_at + interval {{ var('detractor_contact_target_hours') }} hour as contact_due_at,
         contacted.first_contact_at,
         contacted.contact_channel,
         contacted.closed_at,
