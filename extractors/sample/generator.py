@@ -470,6 +470,7 @@ def _surveys(world: SampleWorld, rng: np.random.Generator, start: pd.Timestamp, 
         "comment": comments,
         "responded_at": answers["at"],
         "touchpoint": touchpoint,
+        "experience": answers["experience"],  # what the generator meant (not a survey column: not loaded)
     })
     world.customers = customers.assign(email_hash=[email_hash(e) for e in emails])
     followed = answers[answers["contacted"] & (answers["contacted_at"] < end)]

@@ -193,7 +193,7 @@ def load_responses(con: duckdb.DuckDBPyConnection, responses: pd.DataFrame, sour
     if register:
         forgotten |= responses.apply(lambda r: register.is_person(r["respondent_id"])
                                      or register.is_person(r["social_handle"])
-                                     or (r["comment"] is not None and register.holds(r["comment"])), axis=1)
+                                     or (isinstance(r["comment"], str) and register.holds(r["comment"])), axis=1)
     result.erased += int(forgotten.sum())
     responses = responses.loc[~forgotten].drop(columns=["email_forgotten"])
     stored = dict(con.execute("select response_id, content_hash from raw.survey_responses where source = ?",

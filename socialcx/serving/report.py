@@ -101,6 +101,26 @@ DATASETS: dict[str, str] = {
                customer_count * period_months as customer_months, order_count, spend
         from marts.mart_engagement_value
         order by brand, engagement_group, tone""",
+    # NPS counts (additive: the page computes NPS of any selection from the sums)
+    "nps": """
+        select brand, period_month as period, sum(responses) as responses, sum(promoters) as promoters,
+               sum(detractors) as detractors
+        from marts.mart_nps
+        group by all order by brand, period""",
+    "nps_experience": """
+        select brand, period_month as period, social_experience, sum(responses) as responses,
+               sum(promoters) as promoters, sum(detractors) as detractors
+        from marts.mart_nps_by_service_experience
+        group by all order by brand, period, social_experience""",
+    # the closed loop per brand and week: the funnel's counts and the open detractors by age
+    "closed_loop": """
+        select brand, response_week as period, sum(detractors) as detractors, sum(contacted_count) as contacted,
+               sum(contacted_within_target_count) as contacted_within_target, sum(closed_count) as closed,
+               sum(resurveyed_count) as resurveyed, sum(converted_count) as converted,
+               sum(open_under_48h) as open_under_48h, sum(open_2_to_7_days) as open_2_to_7_days,
+               sum(open_7_to_30_days) as open_7_to_30_days, sum(open_over_30_days) as open_over_30_days
+        from marts.mart_closed_loop
+        group by all order by brand, period""",
     "health": """
         select brand, activity_month as period, reputation_index, loyalty_index, sentiment_score,
                share_of_voice_score, wildfire_score, retention_score, wallet_share_score, recovery_score
@@ -156,6 +176,18 @@ CHARTS: list[tuple[str, str, str]] = [
      "CRM customers of the brand grouped by how many conversations they had with it on social, and the tone "
      "those ended on: orders per customer a month. Customers who talk more may simply be bigger customers: an "
      "association, not a cause."),
+    ("nps", "Net Promoter Score",
+     "NPS = 100 x (promoters (9-10) - detractors (0-6)) / answers, per brand and month, from the brand's own "
+     "surveys (mart_nps)."),
+    ("nps-experience", "NPS by service on social media",
+     "NPS of respondents by how the brand treated them in their last conversation on social media within the 90 "
+     "days before the survey: answered fast, answered slow (past SLA), ignored, or no social contact."),
+    ("closed-loop", "Closing the loop with detractors",
+     "Detractors; those contacted (a follow-up or a reply on social media after the answer); contacted within the "
+     "target (48 hours by default); closed; answered again; converted (answered 7 or more next time)."),
+    ("detractor-ageing", "Open detractors by age",
+     "Detractors whose issue is not closed, by how long ago they answered (as of the data's newest post): the "
+     "ageing of open issues to watch."),
     ("health", "Brand health: reputation and loyalty",
      "Reputation (solid): reach-weighted net sentiment, share of voice against competitors and wildfires. Loyalty "
      "(dotted): retention, wallet share against the Wallet Allocation Rule and recovery. Each 0-100; the weights "

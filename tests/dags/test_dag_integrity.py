@@ -26,7 +26,9 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
               "int_posts_enriched", "int_posts_threaded", "int_brands_resolved", "int_conversations_aggregated",
               "int_conversations_business_time", "fct_posts", "fct_conversations", "dim_brands", "dim_customers",
               "mart_service_performance", "mart_sentiment", "mart_amplification", "mart_amplification_daily",
-              "mart_advocates", "mart_spike_drivers", "mart_engagement_value", "mart_brand_health"}
+              "mart_advocates", "mart_spike_drivers", "mart_engagement_value", "mart_brand_health",
+              "fct_survey_responses", "mart_nps", "mart_nps_by_service_experience", "fct_detractor_loops",
+              "mart_closed_loop", "mart_promoter_voice"}
     assert {f"transform.{m}_model_build" for m in models} <= ids
     assert {"extract_sample", "enrich", "validate", "publish", "report", "alert", "retain"} <= ids
     task = dag.get_task

@@ -103,3 +103,28 @@ def test_loading_the_audience_twice_adds_nothing_and_forgetting_a_sharer_sticks(
     extract_sample(con, posts=1500, seed=3, end_date="2026-06-30", run_id="c")
     assert con.execute("select count(*) from raw.post_shares where author_id = ?", [sharer]).fetchone() == (0,)
     assert con.execute("select count(*) from raw.authors where author_id = ?", [sharer]).fetchone() == (0,)
+
+
+def test_survey_answers_follow_the_service_on_social(world):
+    """Ignored customers score lower than those answered fast; recovered ones are promoters more often than not;
+    part of the detractors have follow-ups, and a closed loop makes a later 7+ likely."""
+    import numpy as np
+
+    from socialcx.core.pii import EMAIL
+
+    surveys = world.surveys
+    assert surveys["response_id"].is_unique and surveys["score"].between(0, 10).all()
+    assert surveys["respondent_id"].notna().mean() > 0.6  # most answers name the CRM customer
+    assert not surveys["comment"].dropna().str.contains(EMAIL).any()
+    nps = (lambda s: 100 * ((s >= 9).mean() - (s <= 6).mean()))
+    followups = world.followups
+    detractors = surveys[surveys["score"] <= 6]
+    assert 0.4 < len(followups) / len(detractors) < 0.8
+    assert set(followups["response_id"]) <= set(detractors["response_id"])
+    assert (followups["closed_at"].dropna() > followups.loc[followups["closed_at"].notna(), "contacted_at"]).all()
+    assert np.isfinite(nps(surveys["score"]))
+    by = surveys.groupby("experience")["score"]
+    assert by.mean()["ignored"] < by.mean()["answered fast"] - 2
+    assert (by.apply(lambda s: (s >= 9).mean())["recovered"]) > 0.5
+    assert nps(surveys.loc[surveys["experience"] == "ignored", "score"]) < -40
+    assert world.customers["email_hash"].str.fullmatch(r"[0-9a-f]{64}").all()

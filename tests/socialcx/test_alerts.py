@@ -91,11 +91,13 @@ def test_each_incident_alerts_once_on_each_channel(copy_built, channels):
             and is_sla_breached and (urgency = 'high' or first_customer_sentiment = 'negative')
             and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 240 hours
             """).fetchone()[0]
+        loops = con.execute("""select count(*) from marts.fct_detractor_loops where is_past_target
+            and contact_due_at > (select max(created_at) from marts.fct_posts) - interval 240 hours""").fetchone()[0]
         wildfires = con.execute("""select count(*) from marts.mart_amplification where is_wildfire and not is_responded
             and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 240 hours""").fetchone()[0]
         explained = {r[0] for r in con.execute("select distinct brand || ' on ' || activity_date from "
                                                "marts.mart_spike_drivers where is_negative_spike").fetchall()}
-    assert len(incidents) == spikes + breaches + wildfires
+    assert len(incidents) == spikes + breaches + wildfires + loops
     assert spikes > 0 and breaches > 0 and explained
 
     first = stages.alert(settings=settings)
@@ -184,3 +186,20 @@ def test_an_unanswered_complaint_that_spreads_alerts_before_its_sla(copy_built):
         con.execute("update marts.mart_amplification set is_responded = true where conversation_id = ?",
                     [conversation])
         assert not [a for a in detect(con, settings) if a.key == f"wildfire:{conversation}"]
+
+
+def test_a_detractor_nobody_contacted_alerts_once_past_the_target(copy_built):
+    """fct_detractor_loops.is_past_target: a detractor whose contact fell due within the window and who has had no
+    follow-up and no reply on social media; once contacted it is no longer an incident."""
+    settings = get_settings()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        key, score = con.execute("""select response_key, score from marts.fct_detractor_loops
+            order by responded_at desc, response_key limit 1""").fetchone()
+        con.execute("""update marts.fct_detractor_loops set is_past_target = true, first_contact_at = null,
+            contact_due_at = (select max(as_of_at) from marts.mart_service_summary) - interval 1 hour, age_hours = 49
+            where response_key = ?""", [key])
+        [loop] = [a for a in detect(con, settings) if a.key == f"detractor_loop:{key}"]
+        assert loop.kind == "detractor_loop" and f"scored {score}" in loop.text and "after 49 hours" in loop.text
+        assert "@example.com" not in loop.text
+        con.execute("update marts.fct_detractor_loops set is_past_target = false where response_key = ?", [key])
+        assert not [a for a in detect(con, settings) if a.key == f"detractor_loop:{key}"]

@@ -45,6 +45,13 @@ create table marts.mart_engagement_value (brand varchar, engagement_group varcha
 create table marts.mart_brand_health (brand varchar, activity_month date, is_partial_month boolean,
     reputation_index double, loyalty_index double, sentiment_score double, share_of_voice_score double,
     wildfire_score double, retention_score double, wallet_share_score double, recovery_score double);
+create table marts.mart_nps (brand varchar, period_month date, responses int, promoters int, passives int,
+    detractors int, nps double);
+create table marts.mart_nps_by_service_experience (brand varchar, period_month date, social_experience varchar,
+    responses int, promoters int, passives int, detractors int, nps double);
+create table marts.mart_closed_loop (brand varchar, team varchar, response_week date, detractors int,
+    contacted_count int, contacted_within_target_count int, closed_count int, resurveyed_count int,
+    converted_count int, open_under_48h int, open_2_to_7_days int, open_7_to_30_days int, open_over_30_days int);
 create table marts.mart_response_times_weekly (brand varchar, week_start_date date, answered_count int,
     median_first_response_minutes double, p90_first_response_minutes double,
     median_first_response_business_minutes double, p90_first_response_business_minutes double);
@@ -82,8 +89,28 @@ def published(tmp_path):
         ('A', '2026-01-07', true, false, 6, 'category', 3, 'refund', 2.0)""")
     con.execute("""insert into marts.mart_brand_health values
         ('A', '2025-12-01', false, 60, 40, 50, 30, 100, 40, 50, 30), ('A', '2026-01-01', true, 10, 10, 0, 0, 0, 0, 0, 0)""")
+    # two teams' detractors of one week sum into one funnel row
+    con.execute("""insert into marts.mart_closed_loop values
+        ('A', 'billing', '2026-01-05', 4, 3, 2, 2, 3, 2, 0, 0, 1, 1),
+        ('A', 'delay', '2026-01-05', 2, 1, 1, 0, 0, 0, 1, 0, 0, 0)""")
+    con.execute("""insert into marts.mart_nps_by_service_experience values
+        ('A', '2026-01-01', 'ignored', 4, 0, 1, 3, -75.0), ('A', '2026-02-01', 'ignored', 2, 1, 0, 1, 0.0)""")
     con.close()
     return path
+
+
+def test_nps_and_the_closed_loop(published):
+    con = duckdb.connect(str(published), read_only=True)
+    data = collect(con)
+    con.close()
+    rows = {name: [dict(zip(d["columns"], r, strict=True)) for r in d["rows"]] for name, d in data.items()}
+    [week] = rows["closed_loop"]
+    assert (week["detractors"], week["contacted"], week["contacted_within_target"], week["closed"],
+            week["resurveyed"], week["converted"]) == (6, 4, 3, 2, 3, 2)
+    assert (week["open_under_48h"], week["open_7_to_30_days"], week["open_over_30_days"]) == (1, 1, 1)
+    # NPS stays as counts: the page computes 100 x (1 - 4) / 6 = -50 for January and February together
+    assert [(r["period"], r["responses"], r["promoters"], r["detractors"]) for r in rows["nps_experience"]] == [
+        ("2026-01-01", 4, 0, 3), ("2026-02-01", 2, 1, 1)]
 
 
 def test_reach_drivers_advocates_and_health(published):
