@@ -91,9 +91,12 @@ final as (
         linked.customer_id,
         linked.customer_matched_by,
         linked.author_id,
-        -- one person across answers: the CRM customer, else the social account, else the answer alone
+        -- one person across answers: the CRM customer, else the social account, else the handle, else the e-mail
+        -- digest (named by its first answer: the digest itself is never published), else the answer alone
         coalesce('customer:' || linked.customer_id, 'author:' || linked.author_id,
-                 'handle:' || lower(linked.social_handle), 'email:' || linked.email_hash,
+                 'handle:' || lower(linked.social_handle),
+                 case when linked.email_hash is not null then 'email-respondent:'
+                     || min(linked.source || ':' || linked.response_id) over (partition by linked.email_hash) end,
                  'response:' || linked.response_id) as respondent_key,
         linked.score,
         case
