@@ -1,8 +1,9 @@
-"""Per brand, the audience marts' headline figures from the published warehouse (or a DuckDB file given as the
-first argument): wildfires and the audience of unanswered complaints, the top 3 advocates' scores, what the biggest
-negative spike was about, order frequency by engagement group, and the reputation and loyalty indexes.
+"""Per brand, the headline figures of the audience and feedback marts from the published warehouse (or a DuckDB
+file given as the first argument): wildfires and the audience of unanswered complaints, the top 3 advocates' scores,
+what the biggest negative spike was about, order frequency by engagement group, the reputation and loyalty indexes;
+NPS, NPS by service on social, detractors contacted within the target and their conversion.
 
-    .venv/bin/python scripts/audience_figures.py [warehouse/published/socialcx.duckdb]
+    .venv/bin/python scripts/mart_figures.py [warehouse/published/socialcx.duckdb]
 """
 
 from __future__ import annotations
@@ -43,6 +44,20 @@ QUERIES = {
                round(arg_max(loyalty_index, activity_month), 1) as loyalty,
                round(avg(reputation_index), 1) as reputation_mean, round(avg(loyalty_index), 1) as loyalty_mean
         from marts.mart_brand_health where not is_partial_month group by brand order by brand""",
+    "NPS (all months)": """
+        select brand, sum(responses) as responses,
+               round(100.0 * (sum(promoters) - sum(detractors)) / sum(responses), 1) as nps
+        from marts.mart_nps group by brand order by brand""",
+    "NPS by service on social (all brands)": """
+        select social_experience, sum(responses) as responses,
+               round(100.0 * (sum(promoters) - sum(detractors)) / sum(responses), 1) as nps
+        from marts.mart_nps_by_service_experience group by all order by 1""",
+    "closed loop (all months)": """
+        select brand, sum(detractors) as detractors,
+               round(sum(contacted_within_target_count) / sum(detractors), 3) as contacted_within_target,
+               sum(resurveyed_count) as resurveyed,
+               round(sum(converted_count) / nullif(sum(resurveyed_count), 0), 3) as conversion_rate
+        from marts.mart_closed_loop group by rollup (brand) order by brand nulls last""",
 }
 
 
