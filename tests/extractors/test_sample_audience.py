@@ -105,6 +105,10 @@ def test_loading_the_audience_twice_adds_nothing_and_forgetting_a_sharer_sticks(
     assert con.execute("select count(*) from raw.authors where author_id = ?", [sharer]).fetchone() == (0,)
 
 
+def nps(scores) -> float:
+    return 100 * ((scores >= 9).mean() - (scores <= 6).mean())
+
+
 def test_survey_answers_follow_the_service_on_social(world):
     """Ignored customers score lower than those answered fast; recovered ones are promoters more often than not;
     part of the detractors have follow-ups, and a closed loop makes a later 7+ likely."""
@@ -116,7 +120,6 @@ def test_survey_answers_follow_the_service_on_social(world):
     assert surveys["response_id"].is_unique and surveys["score"].between(0, 10).all()
     assert surveys["respondent_id"].notna().mean() > 0.6  # most answers name the CRM customer
     assert not surveys["comment"].dropna().str.contains(EMAIL).any()
-    nps = (lambda s: 100 * ((s >= 9).mean() - (s <= 6).mean()))
     followups = world.followups
     detractors = surveys[surveys["score"] <= 6]
     assert 0.4 < len(followups) / len(detractors) < 0.8
