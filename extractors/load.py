@@ -258,6 +258,11 @@ def _count(value: object) -> int | None:
     return None
 
 
+def _text(value: object) -> str | None:
+    """A text field as given, or None when missing (None, NaN, NA) or blank."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def load_authors(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: str, run_id: str) -> LoadResult:
     """Merge authors (AUTHOR_FIELDS) on (source, author_id): the newest description wins, field by field (a field
     a fetch leaves empty keeps its earlier value). Forgotten people are not stored (the erasure register); an
@@ -276,14 +281,15 @@ def load_authors(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: st
         if register.is_person(author_id) or register.is_person(author.get("handle")):
             result.erased += 1
             continue
-        rows[author_id] = [source, author_id, author.get("handle"), author.get("display_name"),
+        rows[author_id] = [source, author_id, _text(author.get("handle")), _text(author.get("display_name")),
                            _count(author.get("followers_count")), _count(author.get("following_count")),
                            author.get("is_verified") if isinstance(author.get("is_verified"), bool) else None,
                            utcnow(), run_id]
     incoming = pd.DataFrame(list(rows.values()), columns=["source", "author_id", "handle", "display_name",
                                                           "followers_count", "following_count", "is_verified",
                                                           "updated_at", "run_id"]).astype(
-        {"followers_count": "Int64", "following_count": "Int64", "is_verified": "boolean"})
+        {"handle": "string", "display_name": "string", "followers_count": "Int64", "following_count": "Int64",
+         "is_verified": "boolean"})
     con.register("incoming_authors", incoming)
     try:
         # what a fetch does not say (a profile not read this time) keeps what an earlier one said; a description
