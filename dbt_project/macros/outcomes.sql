@@ -13,3 +13,8 @@
     {#- a customer post confirming the problem is gone, or thanking: "works now", "sorted", "thank you" -#}
     coalesce(regexp_matches(lower({{ text }}), '{{ var("confirmation_pattern") | replace("'", "''") }}'), false)
 {%- endmacro %}
+
+{% macro agent_signature(text) -%}
+    {#- the agent who signed a brand reply: "-Becky", "^JK", "~Ana" at its end (empty when unsigned) -#}
+    regexp_extract({{ text }}, '\s[-^~]\s?([A-Z][A-Za-z]{0,11})\s*$', 1)
+{%- endmacro %}

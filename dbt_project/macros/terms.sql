@@ -38,3 +38,10 @@
      'pls', 'please', 'u', 'ur', 'amp', 'via', 'us', 'no', 'not', 'nor', 'don''t', 'dont', 'can''t', 'cant',
      'cannot', 'won''t', 'isn''t', 'doesn''t', 'didn''t', 'really', 'even', 'now', 'one', 'ever']
 {%- endmacro %}
+
+{# Words every service reply uses: sharing them with the customer's post restates nothing. #}
+{% macro service_words() -%}
+    ['help', 'sorry', 'thanks', 'thank', 'hear', 'please', 'team', 'look', 'into', 'details', 'know', 'happy',
+     'glad', 'experience', 'issue', 'problem', 'today', 'support', 'message', 'account', 'there', 'here', 'what',
+     'that', 'this', 'with', 'your', 'have', 'just', 'still', 'again', 'will', 'would', 'could', 'can''t', 'don''t']
+{%- endmacro %}

@@ -16,7 +16,7 @@ ordered as (
             rows between 1 following and unbounded following
         ) as next_brand_post_at,
         case when not is_inbound
-            then regexp_extract(text_redacted, '\s[-^~]\s?([A-Z][A-Za-z]{0,11})\s*$', 1)
+            then {{ agent_signature('text_redacted') }}
         end as agent_signature,
         case urgency when 'high' then 3 when 'medium' then 2 when 'low' then 1 end as urgency_rank,
         case when not is_inbound then {{ is_handoff('text_redacted') }} end as is_handoff,

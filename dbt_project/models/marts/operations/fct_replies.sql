@@ -1,0 +1,235 @@
+{#
+    One row per brand reply in a conversation: which customer post it answered, how long that took (clock and
+    business time), who signed it, and how it was written (a handoff request, templated, personalised).
+    Definitions and their reasons: _operations__models.yml and DECISIONLOG.md.
+#}
+with posts as (
+    select * from {{ ref('int_posts_threaded') }}
+),
+
+conversations as (
+    select * from {{ ref('int_conversations_aggregated') }}
+),
+
+brands as (
+    select * from {{ ref('int_brands_resolved') }}
+),
+
+facts as (
+    select conversation_id, customer_id from {{ ref('fct_conversations') }}
+),
+
+-- each post's segment: how many brand posts came before it in its conversation. The customer posts of a segment
+-- are what the brand post that closes it answers.
+segmented as (
+    select
+        *,
+        coalesce(sum(case when not is_inbound then 1 else 0 end) over (
+            partition by conversation_id order by created_at, post_id
+            rows between unbounded preceding and 1 preceding
+        ), 0) as segment,
+    from posts
+),
+
+asked as (
+    select
+        conversation_id,
+        segment,
+        arg_min(post_id, created_at) as answers_post_id,
+        min(created_at) as answers_at,
+        string_agg(text_redacted, ' ' order by created_at) as customer_text,
+    from segmented
+    where is_inbound
+    group by conversation_id, segment
+),
+
+replies as (
+    select
+        segmented.source || ':' || segmented.post_id as reply_key,
+        segmented.source,
+        segmented.post_id as reply_post_id,
+        segmented.conversation_id,
+        segmented.brand,
+        segmented.created_at as replied_at,
+        segmented.text_redacted,
+        nullif({{ agent_signature('segmented.text_redacted') }}, '') as agent,
+        asked.answers_post_id,
+        asked.answers_at,
+        asked.customer_text,
+    from segmented
+    left join asked
+        on segmented.conversation_id = asked.conversation_id
+        and segmented.segment = asked.segment
+    where not segmented.is_inbound
+),
+
+spans as (
+    select
+        replies.reply_key,
+        replies.answers_at,
+        replies.replied_at,
+        brands.timezone_name,
+        brands.business_open_hour,
+        brands.business_close_hour,
+        brands.business_days,
+        brands.holidays,
+    from replies
+    inner join brands
+        on replies.brand = brands.brand
+    where replies.answers_at is not null
+),
+
+business as (
+    {{ business_seconds('spans', 'reply_key', 'answers_at', 'replied_at') }}
+),
+
+-- the customer's first name, to tell a reply that addresses them: the CRM's, else the handle's first word
+names as (
+    select
+        conversations.conversation_id,
+        lower(coalesce(
+            nullif(regexp_extract(customers_crm.customer_name, '^([A-Za-z]{3,})', 1), ''),
+            nullif(regexp_extract(conversations.customer_handle, '^([A-Za-z]{3,})', 1), '')
+        )) as first_name,
+    from conversations
+    left join facts
+        on conversations.conversation_id = facts.conversation_id
+    left join {{ ref('stg_raw__customers') }} as customers_crm
+        on facts.customer_id = customers_crm.customer_id
+),
+
+-- templated replies: the brand's replies with handles, the customer's name, numbers and signatures masked,
+-- compared as sets of word 3-grams (shingles); a reply whose shingles overlap another reply's by a Jaccard index
+-- of template_similarity (0.8) or more is templated
+unsigned as (
+    select
+        replies.reply_key,
+        replies.brand,
+        names.first_name,
+        regexp_replace(regexp_replace(
+            lower(regexp_replace(replies.text_redacted, '\s[-^~]\s?[A-Z][A-Za-z]{0,11}\s*$', '')),
+            '@[^[:space:]]+', '@h', 'g'),
+            '[0-9]+', '0', 'g') as text,
+    from replies
+    left join names
+        on replies.conversation_id = names.conversation_id
+),
+
+masked as (
+    -- (first_name is letters only: it cannot change the pattern's meaning)
+    select
+        reply_key,
+        brand,
+        case
+            when first_name is null then text
+            else regexp_replace(text, '\b' || first_name || '\b', 'name', 'g')
+        end as masked_text,
+    from unsigned
+),
+
+shingled as (
+    select
+        brand,
+        masked_text,
+        count(*) as uses,
+        any_value(regexp_extract_all(masked_text, '[a-z0@'']+')) as words,
+    from masked
+    group by brand, masked_text
+),
+
+shingles as (
+    select
+        brand,
+        masked_text,
+        uses,
+        case
+            when len(words) < 3 then [array_to_string(words, ' ')]
+            else list_distinct([words[i] || ' ' || words[i + 1] || ' ' || words[i + 2] for i in range(1, len(words) - 1)])
+        end as shingle_set,
+    from shingled
+),
+
+exploded as (
+    select brand, masked_text, len(shingle_set) as shingle_count, unnest(shingle_set) as shingle,
+    from shingles
+),
+
+pairs as (
+    select
+        a.brand,
+        a.masked_text as a_text,
+        b.masked_text as b_text,
+        count(*) as shared,
+        any_value(a.shingle_count) as a_count,
+        any_value(b.shingle_count) as b_count,
+    from exploded as a
+    inner join exploded as b
+        on a.brand = b.brand
+        and a.shingle = b.shingle
+        and a.masked_text < b.masked_text
+    group by a.brand, a.masked_text, b.masked_text
+),
+
+templated_texts as (
+    select brand, a_text as masked_text from pairs
+    where shared / (a_count + b_count - shared) >= {{ var('template_similarity') }}
+    union
+    select brand, b_text from pairs
+    where shared / (a_count + b_count - shared) >= {{ var('template_similarity') }}
+    union
+    select brand, masked_text from shingles where uses >= 2
+),
+
+final as (
+    select
+        replies.reply_key,
+        replies.source,
+        replies.reply_post_id,
+        replies.conversation_id,
+        replies.brand,
+        replies.agent,
+        replies.replied_at,
+        replies.answers_post_id,
+        replies.answers_at,
+        date_diff('second', replies.answers_at, replies.replied_at) as response_seconds,
+        business.business_seconds as response_business_seconds,
+        replies.answers_post_id is not null
+            and row_number() over (
+                partition by replies.conversation_id, replies.answers_post_id is not null
+                order by replies.replied_at, replies.reply_post_id
+            ) = 1 as is_first_response,
+        case
+            when replies.answers_at is null then null
+            when date_diff('second', replies.answers_at, replies.replied_at) < 15 * 60 then '0-15 min'
+            when date_diff('second', replies.answers_at, replies.replied_at) < 60 * 60 then '15-60 min'
+            when date_diff('second', replies.answers_at, replies.replied_at) < 4 * 3600 then '1-4 h'
+            when date_diff('second', replies.answers_at, replies.replied_at) < 24 * 3600 then '4-24 h'
+            else '24 h+'
+        end as response_bucket,
+        {{ is_handoff('replies.text_redacted') }} as is_handoff_request,
+        templated_texts.masked_text is not null as is_templated,
+        -- personalised: addresses the customer by their first name, or restates their issue (two or more content
+        -- words of the posts it answers, beyond the words every service reply uses)
+        -- (the name is looked for with handles and the signature masked: "@bob" or "-Ana" are no greeting)
+        coalesce(names.first_name is not null
+                 and regexp_matches(unsigned.text, '\b' || names.first_name || '\b'), false)
+        or len(list_intersect(
+            list_distinct(list_filter({{ term_words('replies.text_redacted') }},
+                                      lambda w: len(w) >= 4 and not list_contains({{ service_words() }}, w))),
+            list_distinct({{ term_words('replies.customer_text') }})
+        )) >= 2 as is_personalized,
+    from replies
+    left join business
+        on replies.reply_key = business.span_key
+    left join unsigned
+        on replies.reply_key = unsigned.reply_key
+    left join masked
+        on replies.reply_key = masked.reply_key
+    left join templated_texts
+        on masked.brand = templated_texts.brand
+        and masked.masked_text = templated_texts.masked_text
+    left join names
+        on replies.conversation_id = names.conversation_id
+)
+
+select * from final

@@ -1,0 +1,73 @@
+{#
+    Per brand, agent and week of the reply (weeks start on Monday): the agent's replies and conversations, the
+    first responses credited to the agent who sent them, their next responses, how they write, and how the
+    conversations they answered first turned out. Unsigned replies are agent "(unsigned)".
+#}
+with replies as (
+    select *, coalesce(agent, '(unsigned)') as agent_name, date_trunc('week', replied_at)::date as reply_week,
+    from {{ ref('fct_replies') }}
+),
+
+conversations as (
+    select * from {{ ref('fct_conversations') }}
+),
+
+-- the conversations each agent answered first, credited to the week of that first response
+first_answers as (
+    select
+        replies.brand,
+        replies.agent_name,
+        replies.reply_week,
+        count(*) filter (where conversations.is_negative_start) as negative_start_count,
+        count(*) filter (where conversations.is_recovered) as recovered_count,
+        count(*) filter (where conversations.is_actionable) as actionable_count,
+        count(*) filter (where conversations.is_actionable and conversations.is_resolved) as resolved_count,
+    from replies
+    inner join conversations
+        on replies.conversation_id = conversations.conversation_id
+    where replies.is_first_response
+    group by all
+),
+
+activity as (
+    select
+        brand,
+        agent_name as agent,
+        reply_week,
+        count(*) as reply_count,
+        count(distinct conversation_id) as conversation_count,
+        count(*) filter (where is_first_response) as first_response_count,
+        median(response_seconds) filter (where is_first_response) / 60.0 as median_first_response_minutes,
+        quantile_cont(response_seconds, 0.9) filter (where is_first_response) / 60.0 as p90_first_response_minutes,
+        median(response_business_seconds) filter (where is_first_response) / 60.0
+            as median_first_response_business_minutes,
+        count(*) filter (where not is_first_response and answers_post_id is not null) as next_response_count,
+        median(response_seconds) filter (where not is_first_response and answers_post_id is not null) / 60.0
+            as median_next_response_minutes,
+        count(*) filter (where is_handoff_request) as handoff_count,
+        count(*) filter (where is_templated) as templated_count,
+        count(*) filter (where is_personalized) as personalized_count,
+    from replies
+    group by all
+),
+
+final as (
+    select
+        activity.*,
+        activity.handoff_count / activity.reply_count as handoff_share,
+        activity.templated_count / activity.reply_count as templated_share,
+        activity.personalized_count / activity.reply_count as personalized_share,
+        coalesce(first_answers.negative_start_count, 0) as negative_start_count,
+        coalesce(first_answers.recovered_count, 0) as recovered_count,
+        first_answers.recovered_count / nullif(first_answers.negative_start_count, 0) as recovery_rate,
+        coalesce(first_answers.actionable_count, 0) as actionable_count,
+        coalesce(first_answers.resolved_count, 0) as resolved_count,
+        first_answers.resolved_count / nullif(first_answers.actionable_count, 0) as resolution_rate,
+    from activity
+    left join first_answers
+        on activity.brand = first_answers.brand
+        and activity.agent = first_answers.agent_name
+        and activity.reply_week = first_answers.reply_week
+)
+
+select * from final

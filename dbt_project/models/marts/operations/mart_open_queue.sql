@@ -1,0 +1,103 @@
+{#
+    What to answer next: the open actionable conversations as of the marts' "now" (int_as_of), waiting on the
+    brand (the customer posted last, within backlog_max_age_days), most urgent first, then the widest reach.
+#}
+with conversations as (
+    select * from {{ ref('fct_conversations') }}
+),
+
+aggregated as (
+    select conversation_id, customer_handle, is_last_post_by_brand, last_customer_at,
+    from {{ ref('int_conversations_aggregated') }}
+),
+
+replies as (
+    select conversation_id, max(replied_at) as last_reply_at,
+    from {{ ref('fct_replies') }}
+    group by conversation_id
+),
+
+posts as (
+    select * from {{ ref('fct_posts') }}
+    where is_inbound
+),
+
+as_of as (
+    select as_of_at from {{ ref('int_as_of') }}
+),
+
+open_conversations as (
+    select
+        conversations.*,
+        aggregated.last_customer_at,
+        replies.last_reply_at,
+        -- the wait started with the first customer post after the brand's last reply (or the first post)
+        (
+            select min(posts.created_at) from posts
+            where posts.conversation_id = conversations.conversation_id
+              and (replies.last_reply_at is null or posts.created_at > replies.last_reply_at)
+        ) as waiting_since,
+    from conversations
+    inner join aggregated
+        on conversations.conversation_id = aggregated.conversation_id
+    left join replies
+        on conversations.conversation_id = replies.conversation_id
+    cross join as_of
+    where conversations.is_actionable
+      and not aggregated.is_last_post_by_brand
+      and aggregated.last_customer_at > as_of.as_of_at - interval {{ var('backlog_max_age_days') }} day
+),
+
+spans as (
+    select
+        open_conversations.conversation_id,
+        open_conversations.waiting_since,
+        as_of.as_of_at,
+        brands.timezone_name,
+        brands.business_open_hour,
+        brands.business_close_hour,
+        brands.business_days,
+        brands.holidays,
+    from open_conversations
+    cross join as_of
+    inner join {{ ref('int_brands_resolved') }} as brands
+        on open_conversations.brand = brands.brand
+),
+
+business as (
+    {{ business_seconds('spans', 'conversation_id', 'waiting_since', 'as_of_at') }}
+),
+
+last_posts as (
+    select conversation_id, arg_max(text_redacted, created_at) as last_customer_post,
+    from posts
+    group by conversation_id
+),
+
+final as (
+    select
+        open_conversations.conversation_id,
+        open_conversations.brand,
+        open_conversations.primary_category,
+        open_conversations.urgency,
+        coalesce(amplification.reach_while_unanswered, 0) as reach,
+        row_number() over (
+            partition by open_conversations.brand
+            order by case open_conversations.urgency when 'high' then 1 when 'medium' then 2 else 3 end,
+                     coalesce(amplification.reach_while_unanswered, 0) desc, open_conversations.waiting_since
+        ) as priority,
+        open_conversations.waiting_since,
+        open_conversations.last_reply_at is not null as is_follow_up,
+        coalesce(business.business_seconds, 0) / 60.0 as waiting_business_minutes,
+        open_conversations.sla_target_minutes - coalesce(business.business_seconds, 0) / 60.0 as minutes_left_to_sla,
+        last_posts.last_customer_post,
+    from open_conversations
+    left join business
+        on open_conversations.conversation_id = business.span_key
+    left join {{ ref('mart_amplification') }} as amplification
+        on open_conversations.conversation_id = amplification.conversation_id
+    left join last_posts
+        on open_conversations.conversation_id = last_posts.conversation_id
+)
+
+select * from final
