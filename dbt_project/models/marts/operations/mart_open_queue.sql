@@ -1,6 +1,7 @@
 {#
     What to answer next: the open actionable conversations as of the marts' "now" (int_as_of), waiting on the
-    brand (the customer posted last, within backlog_max_age_days), most urgent first, then the widest reach.
+    brand (the customer posted last, within backlog_max_age_days), most urgent first, then the widest reach; the
+    team is the one the escalation policies route the conversation to.
 #}
 with conversations as (
     select * from {{ ref('fct_conversations') }}
@@ -78,6 +79,7 @@ final as (
     select
         open_conversations.conversation_id,
         open_conversations.brand,
+        coalesce(escalations.team, 'unrouted') as team,
         open_conversations.primary_category,
         open_conversations.urgency,
         coalesce(amplification.reach_while_unanswered, 0) as reach,
@@ -98,6 +100,8 @@ final as (
         on open_conversations.conversation_id = amplification.conversation_id
     left join last_posts
         on open_conversations.conversation_id = last_posts.conversation_id
+    left join {{ ref('fct_escalations') }} as escalations
+        on open_conversations.conversation_id = escalations.conversation_id
 )
 
 select * from final

@@ -1,0 +1,122 @@
+{#
+    Escalations: every actionable conversation routed by the escalation policies (seed escalation_policies) to a
+    team, with its due time (the rule's SLA in business minutes from the first customer post), when it was
+    escalated (unanswered past the rule's escalate-after time), whether the SLA was breached, and its age.
+#}
+with conversations as (
+    select * from {{ ref('fct_conversations') }}
+    where is_actionable
+),
+
+rules as (
+    select * from {{ ref('escalation_policies') }}
+),
+
+reach as (
+    select conversation_id, reach_while_unanswered from {{ ref('mart_amplification') }}
+),
+
+as_of as (
+    select as_of_at from {{ ref('int_as_of') }}
+),
+
+-- every rule that applies, the brand's own before the '*' rules, in rule order: the first one wins
+matches as (
+    select
+        conversations.conversation_id,
+        rules.team,
+        rules.rule_order,
+        rules.brand as rule_brand,
+        rules.sla_business_minutes,
+        rules.escalate_after_business_minutes,
+        row_number() over (
+            partition by conversations.conversation_id
+            order by case when rules.brand = '*' then 1 else 0 end, rules.rule_order
+        ) as preference,
+    from conversations
+    left join reach
+        on conversations.conversation_id = reach.conversation_id
+    inner join rules
+        on (rules.brand = conversations.brand or rules.brand = '*')
+        and (rules.category is null or list_contains(conversations.categories, rules.category))
+        and (rules.intent is null or rules.intent = conversations.intent)
+        and (rules.urgency is null or rules.urgency = conversations.urgency)
+        and (
+            rules.flag is null
+            or (rules.flag = 'churn' and conversations.has_churn_threat)
+            or (rules.flag = 'legal_safety' and conversations.has_legal_safety)
+            or (rules.flag = 'public_shaming' and conversations.has_public_shaming)
+        )
+        and (rules.language is null or rules.language = conversations.language)
+        and (rules.min_reach is null or coalesce(reach.reach_while_unanswered, 0) >= rules.min_reach)
+),
+
+routed as (
+    select
+        conversations.*,
+        coalesce(matches.team, 'unrouted') as team,
+        matches.rule_brand,
+        matches.rule_order,
+        coalesce(matches.sla_business_minutes, conversations.sla_target_minutes) as policy_sla_minutes,
+        coalesce(matches.escalate_after_business_minutes, matches.sla_business_minutes,
+                 conversations.sla_target_minutes) as escalate_after_minutes,
+    from conversations
+    left join matches
+        on conversations.conversation_id = matches.conversation_id
+        and matches.preference = 1
+),
+
+spans as (
+    select
+        routed.conversation_id || '|due' as span_key,
+        routed.first_inbound_at,
+        routed.policy_sla_minutes * 60 as target_seconds,
+        brands.timezone_name, brands.business_open_hour, brands.business_close_hour, brands.business_days,
+        brands.holidays,
+    from routed
+    inner join {{ ref('int_brands_resolved') }} as brands
+        on routed.brand = brands.brand
+    union all
+    select
+        routed.conversation_id || '|escalate',
+        routed.first_inbound_at,
+        routed.escalate_after_minutes * 60,
+        brands.timezone_name, brands.business_open_hour, brands.business_close_hour, brands.business_days,
+        brands.holidays,
+    from routed
+    inner join {{ ref('int_brands_resolved') }} as brands
+        on routed.brand = brands.brand
+),
+
+due as (
+    {{ business_due_at('spans', 'span_key', 'first_inbound_at', 'target_seconds') }}
+),
+
+final as (
+    select
+        routed.conversation_id,
+        routed.brand,
+        routed.team,
+        routed.rule_brand,
+        routed.rule_order,
+        routed.policy_sla_minutes,
+        routed.first_inbound_at,
+        due_at.due_at,
+        routed.first_response_at,
+        -- escalated: still unanswered when the escalate-after time came (and that time has come)
+        case
+            when escalate_at.due_at <= coalesce(routed.first_response_at, as_of.as_of_at) then escalate_at.due_at
+        end as escalated_at,
+        coalesce(routed.first_response_at, as_of.as_of_at) > due_at.due_at as is_breached,
+        not routed.is_responded as is_open,
+        date_diff('second', routed.first_inbound_at, coalesce(routed.first_response_at, as_of.as_of_at)) / 3600.0
+            as age_hours,
+    from routed
+    cross join as_of
+    left join due as due_at
+        on due_at.span_key = routed.conversation_id || '|due'
+    left join due as escalate_at
+        on escalate_at.span_key = routed.conversation_id || '|escalate'
+)
+
+select * from final

@@ -1,0 +1,86 @@
+{#
+    The ageing of escalated work, per brand, team and day: at the end of each day, the conversations routed to the
+    team that were still unanswered, by how long they had waited, with the day's breaches and the median age of what
+    was open. Days run from the first conversation to the data's now; a conversation waits at most
+    backlog_max_age_days (then it is abandoned, as in the backlog).
+#}
+with escalations as (
+    select * from {{ ref('fct_escalations') }}
+),
+
+as_of as (
+    select as_of_at from {{ ref('int_as_of') }}
+),
+
+open_days as (
+    -- one row per conversation and day it was still unanswered at the day's end (UTC)
+    select
+        escalations.brand,
+        escalations.team,
+        escalations.conversation_id,
+        escalations.first_inbound_at,
+        escalations.due_at,
+        unnest(generate_series(
+            escalations.first_inbound_at::date,
+            least(coalesce(escalations.first_response_at, as_of.as_of_at), as_of.as_of_at)::date,
+            interval 1 day
+        ))::date as activity_date,
+        escalations.first_response_at,
+    from escalations
+    cross join as_of
+),
+
+still_open as (
+    select
+        *,
+        date_diff('second', first_inbound_at, least(activity_date + interval 1 day, (select as_of_at from as_of)))
+            / 3600.0 as age_hours,
+    from open_days
+    where (first_response_at is null or first_response_at >= activity_date + interval 1 day)
+      and activity_date - first_inbound_at::date <= {{ var('backlog_max_age_days') }}
+),
+
+breaches as (
+    select brand, team, due_at::date as activity_date, count(*) as breached_count,
+    from escalations
+    where is_breached
+    group by all
+),
+
+daily as (
+    select
+        brand,
+        team,
+        activity_date,
+        count(*) as open_count,
+        count(*) filter (where age_hours < 4) as open_under_4h,
+        count(*) filter (where age_hours >= 4 and age_hours < 24) as open_4h_to_24h,
+        count(*) filter (where age_hours >= 24 and age_hours < 72) as open_1d_to_3d,
+        count(*) filter (where age_hours >= 72) as open_over_3d,
+        median(age_hours) as median_open_age_hours,
+        max(age_hours) as max_open_age_hours,
+    from still_open
+    group by all
+),
+
+final as (
+    select
+        coalesce(daily.brand, breaches.brand) as brand,
+        coalesce(daily.team, breaches.team) as team,
+        coalesce(daily.activity_date, breaches.activity_date) as activity_date,
+        coalesce(daily.open_count, 0) as open_count,
+        coalesce(daily.open_under_4h, 0) as open_under_4h,
+        coalesce(daily.open_4h_to_24h, 0) as open_4h_to_24h,
+        coalesce(daily.open_1d_to_3d, 0) as open_1d_to_3d,
+        coalesce(daily.open_over_3d, 0) as open_over_3d,
+        daily.median_open_age_hours,
+        daily.max_open_age_hours,
+        coalesce(breaches.breached_count, 0) as breached_count,
+    from daily
+    full outer join breaches
+        on daily.brand = breaches.brand
+        and daily.team = breaches.team
+        and daily.activity_date = breaches.activity_date
+)
+
+select * from final
