@@ -121,6 +121,36 @@ DATASETS: dict[str, str] = {
                sum(open_7_to_30_days) as open_7_to_30_days, sum(open_over_30_days) as open_over_30_days
         from marts.mart_closed_loop
         group by all order by brand, period""",
+    # care operations: agents (all data), response-time buckets per week, escalation ageing per day, the open queue
+    # (as of now) and the staffing grid (all data)
+    "agents": """
+        select brand, null as period, agent, sum(reply_count) as replies, sum(first_response_count) as first_responses,
+               round(median(median_first_response_minutes), 1) as median_first_response_min,
+               round(median(median_next_response_minutes), 1) as median_next_response_min,
+               sum(templated_count) as templated, sum(personalized_count) as personalized,
+               sum(recovered_count) as recovered, sum(negative_start_count) as negative_starts
+        from marts.mart_agent_performance
+        group by brand, agent order by brand, replies desc""",
+    "response_buckets": """
+        select brand, date_trunc('week', replied_at)::date as period, response_bucket as bucket, count(*) as replies
+        from marts.fct_replies
+        where response_bucket is not null
+        group by all order by brand, period, bucket""",
+    "escalations": """
+        select brand, activity_date as period, team, open_under_4h, open_4h_to_24h, open_1d_to_3d, open_over_3d,
+               breached_count
+        from marts.mart_escalation_ageing
+        order by brand, period, team""",
+    "queue": """
+        select brand, null as period, priority, team, urgency, reach, round(waiting_business_minutes) as waiting_min,
+               round(minutes_left_to_sla) as minutes_left_to_sla, last_customer_post
+        from marts.mart_open_queue
+        where priority <= 10
+        order by brand, priority""",
+    "staffing": """
+        select brand, null as period, day_of_week, hour_of_day, customer_posts, brand_replies
+        from marts.mart_staffing
+        order by brand, day_of_week, hour_of_day""",
     "health": """
         select brand, activity_month as period, reputation_index, loyalty_index, sentiment_score,
                share_of_voice_score, wildfire_score, retention_score, wallet_share_score, recovery_score
@@ -188,6 +218,21 @@ CHARTS: list[tuple[str, str, str]] = [
     ("detractor-ageing", "Open detractors by age",
      "Detractors whose issue is not closed, by how long ago they answered (as of the data's newest post): the "
      "ageing of open issues to watch."),
+    ("agents", "Agents",
+     "Per agent (the reply's signature): replies, first responses credited to the agent who sent them, their median "
+     "first and next response (minutes, median of weekly medians), templated and personalised replies, and the "
+     "negative starts they answered first that ended positive. All data."),
+    ("response-buckets", "Response-time buckets",
+     "Brand replies by how long after the customer post they answered: 0-15 min, 15-60 min, 1-4 h, 4-24 h, 24 h+."),
+    ("escalations", "Escalation ageing by team",
+     "Conversations routed by the escalation policies and still unanswered at the end of the last day of the "
+     "selection, by age; the label gives the team's breaches over the selection."),
+    ("queue", "What to answer next",
+     "The open actionable conversations as of the data's newest post, most urgent first, then widest reach: waiting "
+     "business minutes and minutes left to the SLA (negative: breached). Up to ten per brand."),
+    ("staffing", "Staffing: customer posts against replies by hour of week",
+     "Customer posts minus brand replies per weekday and hour in each brand's own time zone, over all the data: "
+     "red where demand outruns replies."),
     ("health", "Brand health: reputation and loyalty",
      "Reputation (solid): reach-weighted net sentiment, share of voice against competitors and wildfires. Loyalty "
      "(dotted): retention, wallet share against the Wallet Allocation Rule and recovery. Each 0-100; the weights "
@@ -196,7 +241,7 @@ CHARTS: list[tuple[str, str, str]] = [
 
 
 # tables take the page's whole width
-WIDE = {"drivers", "advocates"}
+WIDE = {"drivers", "advocates", "agents", "queue"}
 
 
 def _plain(value: object) -> object:

@@ -12,14 +12,14 @@ from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.integration
 
-# Per chart: how many traces hold data points, and how many SVG marks (lines, areas, bars, markers, table cells)
-# are painted.
+# Per chart: how many traces hold data points, and how many SVG marks (lines, areas, bars, markers, table cells,
+# heatmap images) are painted.
 CHART_STATE = """els => els.map(el => ({
   id: el.id,
   points: Number(el.dataset.points),
   traces: (el.data || []).length,
   marks: [...el.querySelectorAll('.scatterlayer path, .barlayer path')].filter(p => (p.getAttribute('d') || '').length > 8).length
-    + el.querySelectorAll('.table .cell-text').length,
+    + el.querySelectorAll('.table .cell-text, .heatmaplayer image').length,
   noData: el.textContent.includes('No data for this selection'),
   names: (el.data || []).map(t => t.name),
   xs: (el.data || []).flatMap(t => t.x || []),

@@ -46,6 +46,8 @@ open_conversations as (
     cross join as_of
     where conversations.is_actionable
       and not aggregated.is_last_post_by_brand
+      -- a customer's "thanks, sorted" is the last word, not a wait: resolved, unless they came back after it
+      and not (conversations.is_resolved and aggregated.last_customer_at <= conversations.resolved_at)
       and aggregated.last_customer_at > as_of.as_of_at - interval {{ var('backlog_max_age_days') }} day
 ),
 
