@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -289,6 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("--write", metavar="FILE", help="replace the block in FILE (e.g. .env.example) instead")
     commands.add_parser("summary", help="rows per stage, headline KPIs and where the outputs are",
                         description="Print rows per stage, headline KPIs per brand and the output paths.")
+    export = commands.add_parser("export", help="one row per conversation (or reply) from the published marts",
+                                 description="Write fct_conversations (or fct_replies) of the published marts as "
+                                             "CSV or Parquet, filtered by brand and dates.")
+    export.add_argument("what", choices=["conversations", "replies"])
+    export.add_argument("--brand", action="append", dest="brands", default=[],
+                        help="a brand handle (repeatable; default every brand)")
+    export.add_argument("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD (conversations: opened; "
+                                                                "replies: sent)")
+    export.add_argument("--end", type=date.fromisoformat, help="last day, YYYY-MM-DD, inclusive")
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv", dest="fmt")
+    export.add_argument("--output", help="the file to write (default exports/<what>.<format>)")
     return parser
 
 
@@ -359,6 +371,14 @@ def main(argv: list[str] | None = None) -> int:
             return _nlp(args)
         elif args.command == "summary":
             print_summary(stages.summary())
+        elif args.command == "export":
+            from socialcx.core.settings import get_settings
+            from socialcx.serving.export import export
+
+            output = Path(args.output or f"exports/{args.what}.{args.fmt}")
+            result = export(get_settings().published_warehouse, args.what, output, brands=args.brands,
+                            start=args.start, end=args.end, fmt=args.fmt)
+            console.print(f"{result.rows:,} {args.what} written to {result.path}")
     except (stages.StageError, WarehouseLockedError, WarehouseDamagedError, FileNotFoundError, ValueError,
             OSError) as exc:
         err.print(f"socialcx {args.command}: {scrub(str(exc))}", style="bold red", soft_wrap=True, markup=False)

@@ -130,7 +130,7 @@ DATASETS: dict[str, str] = {
                sum(templated_count) as templated, sum(personalized_count) as personalized,
                sum(recovered_count) as recovered, sum(negative_start_count) as negative_starts
         from marts.mart_agent_performance
-        group by brand, agent order by brand, replies desc""",
+        group by brand, agent order by brand, replies desc, agent""",
     "response_buckets": """
         select brand, date_trunc('week', replied_at)::date as period, response_bucket as bucket, count(*) as replies
         from marts.fct_replies

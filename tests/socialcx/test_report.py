@@ -52,6 +52,16 @@ create table marts.mart_nps_by_service_experience (brand varchar, period_month d
 create table marts.mart_closed_loop (brand varchar, team varchar, response_week date, detractors int,
     contacted_count int, contacted_within_target_count int, closed_count int, resurveyed_count int,
     converted_count int, open_under_48h int, open_2_to_7_days int, open_7_to_30_days int, open_over_30_days int);
+create table marts.mart_agent_performance (brand varchar, agent varchar, reply_week date, reply_count int,
+    first_response_count int, median_first_response_minutes double, median_next_response_minutes double,
+    templated_count int, personalized_count int, recovered_count int, negative_start_count int);
+create table marts.fct_replies (brand varchar, replied_at timestamptz, response_bucket varchar);
+create table marts.mart_escalation_ageing (brand varchar, team varchar, activity_date date, open_under_4h int,
+    open_4h_to_24h int, open_1d_to_3d int, open_over_3d int, breached_count int);
+create table marts.mart_open_queue (brand varchar, priority int, team varchar, urgency varchar, reach bigint,
+    waiting_business_minutes double, minutes_left_to_sla double, last_customer_post varchar);
+create table marts.mart_staffing (brand varchar, day_of_week int, hour_of_day int, customer_posts int,
+    brand_replies int);
 create table marts.mart_response_times_weekly (brand varchar, week_start_date date, answered_count int,
     median_first_response_minutes double, p90_first_response_minutes double,
     median_first_response_business_minutes double, p90_first_response_business_minutes double);
@@ -93,10 +103,29 @@ def published(tmp_path):
     con.execute("""insert into marts.mart_closed_loop values
         ('A', 'billing', '2026-01-05', 4, 3, 2, 2, 3, 2, 0, 0, 1, 1),
         ('A', 'delay', '2026-01-05', 2, 1, 1, 0, 0, 0, 1, 0, 0, 0)""")
+    # an agent's two weeks add up; the queue keeps its order and its ten first per brand
+    con.execute("""insert into marts.mart_agent_performance values
+        ('A', 'Becky', '2026-01-05', 3, 2, 10.0, 20.0, 1, 2, 1, 2), ('A', 'Becky', '2026-01-12', 2, 1, 30.0, null, 2, 0, 0, 1),
+        ('A', 'JK', '2026-01-05', 5, 4, 5.0, 7.0, 5, 0, 0, 0)""")
+    con.execute("insert into marts.mart_open_queue select 'A', i, 'care', 'high', 100 - i, 10.0 * i, 60 - 10.0 * i, "
+                "'@A help ' || i from range(1, 13) as t(i)")
     con.execute("""insert into marts.mart_nps_by_service_experience values
         ('A', '2026-01-01', 'ignored', 4, 0, 1, 3, -75.0), ('A', '2026-02-01', 'ignored', 2, 1, 0, 1, 0.0)""")
     con.close()
     return path
+
+
+def test_agents_and_the_queue(published):
+    con = duckdb.connect(str(published), read_only=True)
+    data = collect(con)
+    con.close()
+    rows = {name: [dict(zip(d["columns"], r, strict=True)) for r in d["rows"]] for name, d in data.items()}
+    # Becky's two weeks: 5 replies, 3 first responses, the median of her weekly medians (10, 30) = 20
+    assert [(r["agent"], r["replies"], r["first_responses"], r["median_first_response_min"], r["templated"],
+             r["recovered"], r["negative_starts"]) for r in rows["agents"]] == [
+        ("Becky", 5, 3, 20.0, 3, 1, 3), ("JK", 5, 4, 5.0, 5, 0, 0)]
+    assert [r["priority"] for r in rows["queue"]] == list(range(1, 11))  # the ten to answer first
+    assert rows["queue"][0]["minutes_left_to_sla"] == 50 and rows["queue"][-1]["minutes_left_to_sla"] == -40
 
 
 def test_nps_and_the_closed_loop(published):
