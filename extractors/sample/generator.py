@@ -25,6 +25,7 @@ left every conversation, order and reply of the world as it was.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -54,6 +55,33 @@ class SampleWorld:
     conversations: pd.DataFrame | None = None  # what the generator meant: conversation_id, kind (not loaded)
     surveys: pd.DataFrame | None = None  # survey answers in the survey source's native layout (e-mails in clear)
     followups: pd.DataFrame | None = None  # detractor follow-ups: response_id, contacted_at, closed_at, team, note
+
+
+# The care team: each agent's speed (a factor on the brand's reply delay) and style (True: writes each reply for the
+# customer; False: answers from the brand's templates). Indexed like phrases.AGENTS.
+AGENT_SPEED = np.array([0.6, 1.4, 1.0, 0.8, 2.2, 1.0, 0.7, 1.2, 1.7, 0.9])
+AGENT_PERSONAL = np.array([True, False, False, True, False, False, True, False, False, False])
+# Shifts that leave gaps: per brand, a weekly hour range (ISO weekday, local start hour, end hour) inside business
+# hours that nobody covers; replies due in it wait for its end.
+SHIFT_GAPS = {"NorthJetHelp": (6, 12, 16), "BasketBoxSupport": (1, 9, 12), "VoltMobileCare": (5, 13, 17),
+              "ParcelMartHelp": (3, 14, 16)}
+
+
+def _shift_gaps(t_reply: pd.Series, conv_brand: np.ndarray, crew: np.random.Generator) -> pd.Series:
+    """Replies that fall in a brand's uncovered hours wait for the end of the gap (plus a few minutes)."""
+    moved = t_reply.copy()
+    late = crew.uniform(5, 40, len(t_reply))
+    for b, brand in enumerate(BRANDS):
+        if brand.handle not in SHIFT_GAPS:
+            continue
+        day, start, stop = SHIFT_GAPS[brand.handle]
+        mask = (conv_brand == b) & t_reply.notna().to_numpy()
+        local = t_reply[mask].dt.tz_convert(brand.timezone)
+        inside = ((local.dt.dayofweek + 1 == day) & (local.dt.hour >= start) & (local.dt.hour < stop)).to_numpy()
+        gap_end = (local.dt.normalize() + pd.Timedelta(hours=stop)).dt.tz_convert("UTC")
+        idx = np.flatnonzero(mask)[inside]
+        moved.iloc[idx] = (gap_end[inside] + pd.to_timedelta(late[idx], unit="m")).dt.round("s").to_numpy()
+    return moved
 
 
 # When an opening post's engagement is observed, hours after it (a network's API re-read of recent posts).
@@ -208,11 +236,19 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
     median = np.array([b.median_reply_minutes for b in BRANDS])[conv_brand]
     median = np.where(conv_incident, median * 4, median)
     work_delay = rng.lognormal(np.log(median), 0.9)
+    # the crew: who answers each conversation (their own random stream, so the rest of the world draws as before);
+    # each agent has a speed and a style (AGENT_SPEED, AGENT_PERSONAL)
+    crew = np.random.default_rng([seed, 17])
+    conv_agent = crew.integers(0, len(P.AGENTS), n_conv)
+    speed = AGENT_SPEED[conv_agent]
+    work_delay = work_delay * speed
     local_start = local_naive
     open_at = _next_business_open(local_start, conv_brand)
     wait = (open_at - local_start).dt.total_seconds().fillna(0).to_numpy() / 60
-    delay_min = np.where(wait > 0, wait + rng.lognormal(np.log(np.maximum(median / 2, 1)), 0.8), work_delay)
+    delay_min = np.where(wait > 0, wait + rng.lognormal(np.log(np.maximum(median / 2, 1)), 0.8) * speed, work_delay)
     t_reply = t0 + pd.to_timedelta(delay_min * 60, unit="s").round("s")
+    t_reply = _shift_gaps(t_reply, conv_brand, crew)
+    delay_min = ((t_reply - t0).dt.total_seconds() / 60).to_numpy()
     responded &= (t_reply < end).to_numpy()
 
     # --- thread shape ----------------------------------------------------------------------------
@@ -252,7 +288,8 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
     churn_tail = rng.random(n_conv) < 0.1
     escalate = rng.random(n_conv) < 0.035
     viral = escalate | (rng.random(n_conv) < 0.01)
-    agents = rng.integers(0, len(P.AGENTS), n_conv)
+    rng.integers(0, len(P.AGENTS), n_conv)  # (the agent drawn here before the crew had its own stream)
+    agents = conv_agent
     langs = ["es", "fr", "de", "pt", "it"]
 
     def add(conv: int, turn: int, parent: str | None, inbound: bool, at: pd.Timestamp, text: str, lang: str) -> str:
@@ -324,6 +361,11 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
         sig = " " + P.AGENTS[agents[c]]
         bank = {"complaint": P.BRAND_FIRST, "praise": P.BRAND_THANKS}.get(k, P.BRAND_ANSWER)
         reply = f"@{handles[conv_customer[c]]} " + bank[rng.integers(len(bank))].format(name=name) + sig
+        if k == "complaint" and AGENT_PERSONAL[agents[c]]:
+            # an agent who writes their own replies: the customer's issue in their words, no template
+            issue = re.sub(r"\bmy\b", "your", re.sub(r"\bI\b", "you", core.rstrip(".")), flags=re.IGNORECASE)
+            reply = (f"@{handles[conv_customer[c]]} {name}, so sorry about this: {issue}. "
+                     f"{P.PERSONAL_NEXT[crew.integers(len(P.PERSONAL_NEXT))]}{sig}")
         b1 = add(c, 3, last_customer, False, t_reply_l[c], reply, "en")
         if not has_c2[c]:
             continue

@@ -270,3 +270,9 @@ NON_ENGLISH = ["Mi vuelo a {city} lleva {hours} horas de retraso, ¿qué pasa?",
                "Mein Koffer ist seit {days} Tagen verschwunden.",
                "Pedido atrasado há {days} dias, ninguém responde.",
                "Il mio volo è stato cancellato senza preavviso."]
+
+# what a personal agent says next, after restating the customer's issue in their words
+PERSONAL_NEXT = ["I've flagged it to the team and I'll DM you as soon as I hear back.",
+                 "Could you DM me your reference so I can chase this myself?",
+                 "I'm looking into it right now, give me a few minutes.",
+                 "Let me check with my colleagues and come back to you here today."]
