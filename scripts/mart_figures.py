@@ -1,7 +1,9 @@
 """Per brand, the headline figures of the audience and feedback marts from the published warehouse (or a DuckDB
 file given as the first argument): wildfires and the audience of unanswered complaints, the top 3 advocates' scores,
 what the biggest negative spike was about, order frequency by engagement group, the reputation and loyalty indexes;
-NPS, NPS by service on social, detractors contacted within the target and their conversion.
+NPS, NPS by service on social, detractors contacted within the target and their conversion; next-response medians,
+the fastest and slowest agent by first response, templated shares and the recovery of templated and personalised
+first replies, the worst staffing hour and the oldest open escalation per team.
 
     .venv/bin/python scripts/mart_figures.py [warehouse/published/socialcx.duckdb]
 """
@@ -58,6 +60,38 @@ QUERIES = {
                sum(resurveyed_count) as resurveyed,
                round(sum(converted_count) / nullif(sum(resurveyed_count), 0), 3) as conversion_rate
         from marts.mart_closed_loop group by rollup (brand) order by brand nulls last""",
+    "replies: next response (median min), templated share": """
+        select brand,
+               round(median(response_seconds) filter (where not is_first_response and answers_post_id is not null)
+                     / 60.0, 1) as next_response_min,
+               round(avg(is_templated::int), 3) as templated_share
+        from marts.fct_replies group by brand order by brand""",
+    "agents by median first response (min), at least 20 first responses": """
+        with agents as (
+            select brand, agent, median(response_seconds) filter (where is_first_response) / 60.0 as minutes,
+                   count(*) filter (where is_first_response) as firsts
+            from marts.fct_replies where agent is not null group by all having firsts >= 20
+        )
+        select brand, arg_min(agent, minutes) as fastest, round(min(minutes), 1) as fastest_min,
+               arg_max(agent, minutes) as slowest, round(max(minutes), 1) as slowest_min
+        from agents group by brand order by brand""",
+    "recovery of negative starts by the first reply's style": """
+        select r.brand,
+               round(avg(c.is_recovered::int) filter (where r.is_templated), 3) as templated,
+               round(avg(c.is_recovered::int) filter (where not r.is_templated), 3) as not_templated,
+               round(avg(c.is_recovered::int) filter (where r.is_personalized), 3) as personalized,
+               count(*) filter (where not r.is_templated) as not_templated_n
+        from marts.fct_replies as r join marts.fct_conversations as c using (conversation_id)
+        where r.is_first_response and c.is_negative_start group by r.brand order by r.brand""",
+    "worst staffing hour (posts minus replies, brand's time zone)": """
+        select brand, arg_max(day_of_week, unmet_demand) as iso_day, arg_max(hour_of_day, unmet_demand) as hour,
+               max(unmet_demand) as posts_minus_replies
+        from marts.mart_staffing group by brand order by brand""",
+    "oldest open escalation per team (hours, at the data's last day)": """
+        select brand, team, round(max_open_age_hours, 1) as oldest_open_hours, open_count
+        from marts.mart_escalation_ageing
+        where activity_date = (select max(activity_date) from marts.mart_escalation_ageing)
+        order by brand, oldest_open_hours desc""",
 }
 
 
