@@ -2,22 +2,29 @@
     Seconds between two UTC instants that fall inside a brand's business hours.
 
     Both instants are converted to the brand's local wall-clock time; each local day between them
-    contributes the overlap of [start, end] with [open_hour, close_hour) on that day, if the day's ISO
-    weekday is a business day and the date is not a holiday. Working on the wall clock is what makes a
+    contributes the overlap of [start, end] with each of that day's business periods (business_periods: from the
+    seed business_schedules, or [open_hour, close_hour) on each business day), unless the date is a holiday. Working on the wall clock is what makes a
     daylight-saving change right: a business day is open_hour to close_hour local time, whether the
     day has 23, 24 or 25 hours (the clock change happens at night, outside business hours).
 
     Used as a table-valued expression: call it in a model with a relation holding the columns named.
 #}
+{% macro business_periods() -%}
+    {#- a relation's business periods: its business_periods where given (seed business_schedules), else one period
+        a business day from business_open_hour to business_close_hour -#}
+    coalesce(business_periods, [
+        {'day': d, 'open_minute': business_open_hour * 60, 'close_minute': business_close_hour * 60}
+        for d in business_days
+    ])
+{%- endmacro %}
+
 {% macro business_seconds(relation, key, start_col, end_col) -%}
     with spans as (
         select
             {{ key }} as span_key,
             timezone(timezone_name, {{ start_col }}) as local_start,
             timezone(timezone_name, {{ end_col }}) as local_end,
-            business_open_hour,
-            business_close_hour,
-            business_days,
+            {{ business_periods() }} as periods,
             holidays,
         from {{ relation }}
         where {{ start_col }} is not null
@@ -34,27 +41,36 @@
         from spans
     ),
 
-    day_overlaps as (
+    day_periods as (
+        -- each day's periods (several a day, e.g. around a lunch break), none on a holiday
         select
             span_key,
-            case
-                when list_contains(business_days, isodow(local_day))
-                    and not list_contains(coalesce(holidays, []::date[]), local_day::date)
-                then greatest(
-                    0,
-                    epoch(least(local_end, local_day + to_hours(business_close_hour)))
-                    - epoch(greatest(local_start, local_day + to_hours(business_open_hour)))
-                )
-                else 0
-            end as seconds,
+            local_start,
+            local_end,
+            local_day,
+            unnest(list_filter(periods, lambda p: p.day = isodow(local_day))) as period,
         from days
+        where not list_contains(coalesce(holidays, []::date[]), local_day::date)
+    ),
+
+    period_overlaps as (
+        select
+            span_key,
+            greatest(
+                0,
+                epoch(least(local_end, local_day + to_minutes(period.close_minute)))
+                - epoch(greatest(local_start, local_day + to_minutes(period.open_minute)))
+            ) as seconds,
+        from day_periods
     )
 
     select
-        span_key,
-        sum(seconds)::bigint as business_seconds,
-    from day_overlaps
-    group by span_key
+        spans.span_key,
+        coalesce(sum(period_overlaps.seconds), 0)::bigint as business_seconds,
+    from spans
+    left join period_overlaps
+        on spans.span_key = period_overlaps.span_key
+    group by spans.span_key
 {%- endmacro %}
 
 {#
@@ -69,9 +85,7 @@
             timezone_name,
             timezone(timezone_name, {{ start_col }}) as local_start,
             {{ target_col }} as target_seconds,
-            business_open_hour,
-            business_close_hour,
-            business_days,
+            {{ business_periods() }} as periods,
             holidays,
         from {{ relation }}
         where {{ start_col }} is not null and {{ target_col }} is not null
@@ -88,34 +102,37 @@
 
     windows as (
         select
-            *,
-            greatest(local_start, local_day + to_hours(business_open_hour)) as window_start,
-            case
-                when list_contains(business_days, isodow(local_day))
-                    and not list_contains(coalesce(holidays, []::date[]), local_day::date)
-                then greatest(0, epoch(local_day + to_hours(business_close_hour))
-                                 - epoch(greatest(local_start, local_day + to_hours(business_open_hour))))
-                else 0
-            end as available,
-        from days
+            span_key,
+            timezone_name,
+            local_start,
+            target_seconds,
+            local_day,
+            greatest(local_start, local_day + to_minutes(period.open_minute)) as window_start,
+            greatest(0, epoch(local_day + to_minutes(period.close_minute))
+                        - epoch(greatest(local_start, local_day + to_minutes(period.open_minute)))) as available,
+        from (
+            select *, unnest(list_filter(periods, lambda p: p.day = isodow(local_day))) as period,
+            from days
+            where not list_contains(coalesce(holidays, []::date[]), local_day::date)
+        )
     ),
 
     cumulative as (
         select
             *,
-            sum(available) over (partition by span_key order by local_day) as through_day,
+            sum(available) over (partition by span_key order by window_start) as through_window,
         from windows
     )
 
     select
         span_key,
-        -- the first day whose business time reaches the target; a target of zero is due at once
+        -- the first period whose business time reaches the target; a target of zero is due at once
         timezone(any_value(timezone_name), arg_min(
             case when target_seconds <= 0 then local_start
-                 else window_start + to_seconds(target_seconds - (through_day - available)) end,
-            local_day
+                 else window_start + to_seconds(target_seconds - (through_window - available)) end,
+            window_start
         )) as due_at,
     from cumulative
-    where through_day >= target_seconds
+    where through_window >= target_seconds
     group by span_key
 {%- endmacro %}

@@ -108,7 +108,7 @@ unconfigured as (
         on unconfigured_seen.brand = inferred.brand
 ),
 
-final as (
+resolved as (
     select
         *,
         true as is_configured,
@@ -118,6 +118,16 @@ final as (
     union all by name
 
     select * from unconfigured
+),
+
+final as (
+    -- business_periods: the brand's periods from seed business_schedules, where it has any (null: the open and
+    -- close hours on business_days, as the business_seconds macro derives them)
+    select resolved.*, schedules.business_periods,
+    from resolved
+    left join {{ ref('int_business_schedules') }} as schedules
+        on resolved.brand = schedules.brand
+        and schedules.team is null
 )
 
 select * from final

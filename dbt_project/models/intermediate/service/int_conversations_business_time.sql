@@ -20,6 +20,7 @@ spans as (
         brands.business_close_hour,
         brands.business_days,
         brands.holidays,
+        brands.business_periods,
     from conversations
     inner join brands
         on conversations.brand = brands.brand

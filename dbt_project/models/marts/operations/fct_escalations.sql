@@ -1,6 +1,7 @@
 {#
     Escalations: every actionable conversation routed by the escalation policies (seed escalation_policies) to a
-    team, with its due time (the rule's SLA in business minutes from the first customer post), when it was
+    team, with its due time (the rule's SLA in business minutes from the first customer post, in the team's hours
+    where seed business_schedules gives the team its own, else the brand's), when it was
     escalated (unanswered past the rule's escalate-after time), whether the SLA was breached, and its age.
 #}
 with conversations as (
@@ -72,20 +73,26 @@ spans as (
         routed.first_inbound_at,
         routed.policy_sla_minutes * 60 as target_seconds,
         brands.timezone_name, brands.business_open_hour, brands.business_close_hour, brands.business_days,
-        brands.holidays,
+        brands.holidays, coalesce(team_hours.business_periods, brands.business_periods) as business_periods,
     from routed
     inner join {{ ref('int_brands_resolved') }} as brands
         on routed.brand = brands.brand
+    left join {{ ref('int_business_schedules') }} as team_hours
+        on routed.brand = team_hours.brand
+        and routed.team = team_hours.team
     union all
     select
         routed.conversation_id || '|escalate',
         routed.first_inbound_at,
         routed.escalate_after_minutes * 60,
         brands.timezone_name, brands.business_open_hour, brands.business_close_hour, brands.business_days,
-        brands.holidays,
+        brands.holidays, coalesce(team_hours.business_periods, brands.business_periods),
     from routed
     inner join {{ ref('int_brands_resolved') }} as brands
         on routed.brand = brands.brand
+    left join {{ ref('int_business_schedules') }} as team_hours
+        on routed.brand = team_hours.brand
+        and routed.team = team_hours.team
 ),
 
 due as (

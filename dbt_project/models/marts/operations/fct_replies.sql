@@ -73,6 +73,7 @@ spans as (
         brands.business_close_hour,
         brands.business_days,
         brands.holidays,
+        brands.business_periods,
     from replies
     inner join brands
         on replies.brand = brands.brand

@@ -61,6 +61,7 @@ spans as (
         brands.business_close_hour,
         brands.business_days,
         brands.holidays,
+        brands.business_periods,
     from open_conversations
     cross join as_of
     inner join {{ ref('int_brands_resolved') }} as brands
