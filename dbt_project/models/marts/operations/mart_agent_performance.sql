@@ -1,7 +1,8 @@
 {#
     Per brand, agent and week of the reply (weeks start on Monday): the agent's replies and conversations, the
     first responses credited to the agent who sent them, their next responses, how they write, and how the
-    conversations they answered first turned out. Unsigned replies are agent "(unsigned)".
+    conversations they answered first turned out. Unsigned replies are agent "(unsigned)". team: from the
+    optional seed agent_teams (the counts add up to team rows; medians do not, so they are per agent).
 #}
 with replies as (
     select *, coalesce(agent, '(unsigned)') as agent_name, date_trunc('week', replied_at)::date as reply_week,
@@ -44,6 +45,8 @@ activity as (
         count(*) filter (where not is_first_response and answers_post_id is not null) as next_response_count,
         median(response_seconds) filter (where not is_first_response and answers_post_id is not null) / 60.0
             as median_next_response_minutes,
+        quantile_cont(response_seconds, 0.9) filter (where not is_first_response and answers_post_id is not null)
+            / 60.0 as p90_next_response_minutes,
         count(*) filter (where is_handoff_request) as handoff_count,
         count(*) filter (where is_templated) as templated_count,
         count(*) filter (where is_personalized) as personalized_count,
@@ -54,6 +57,7 @@ activity as (
 final as (
     select
         activity.*,
+        teams.team,
         activity.handoff_count / activity.reply_count as handoff_share,
         activity.templated_count / activity.reply_count as templated_share,
         activity.personalized_count / activity.reply_count as personalized_share,
@@ -68,6 +72,9 @@ final as (
         on activity.brand = first_answers.brand
         and activity.agent = first_answers.agent_name
         and activity.reply_week = first_answers.reply_week
+    left join {{ ref('agent_teams') }} as teams
+        on activity.brand = teams.brand
+        and activity.agent = teams.agent
 )
 
 select * from final
