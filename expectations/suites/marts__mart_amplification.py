@@ -9,7 +9,7 @@ QUERY = """
 select conversation_id, engagement_count, potential_reach, engagement_while_unanswered,
        potential_reach >= coalesce(author_followers, 0) as reach_holds_the_author,
        reach_while_unanswered <= potential_reach as unanswered_reach_within_reach,
-       engagement_after_reply is null or engagement_after_reply >= 0 as engagement_after_reply_not_negative,
+       engagement_before_reply is null or is_responded as before_reply_only_when_answered,
        not is_wildfire or is_negative_start as wildfire_is_a_complaint
 from marts.mart_amplification
 """
@@ -22,7 +22,8 @@ def build(now_epoch: float) -> gx.ExpectationSuite:
     for column in ("engagement_count", "potential_reach", "engagement_while_unanswered"):
         suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column=column))
         suite.add_expectation(e.ExpectColumnValuesToBeBetween(column=column, min_value=0))
-    for check in ("reach_holds_the_author", "unanswered_reach_within_reach", "engagement_after_reply_not_negative",
+    # (engagement after the reply may be negative: likes and reposts can be withdrawn, and the mart says so)
+    for check in ("reach_holds_the_author", "unanswered_reach_within_reach", "before_reply_only_when_answered",
                   "wildfire_is_a_complaint"):
         suite.add_expectation(e.ExpectColumnValuesToBeInSet(column=check, value_set=[True]))
     return suite
