@@ -118,21 +118,27 @@
     ),
 
     cumulative as (
+        -- only windows with business time left in them: a period already over when the span starts has none, and
+        -- would tie with the next period's start (two windows at the same instant, one empty)
         select
             *,
             sum(available) over (partition by span_key order by window_start) as through_window,
         from windows
+        where available > 0
     )
 
+    -- a target of zero is due at once
+    select span_key, timezone(timezone_name, local_start) as due_at,
+    from spans
+    where target_seconds <= 0
+    union all
+    -- else: the first window whose business time reaches the target
     select
         span_key,
-        -- the first period whose business time reaches the target; a target of zero is due at once
         timezone(any_value(timezone_name), arg_min(
-            case when target_seconds <= 0 then local_start
-                 else window_start + to_seconds(target_seconds - (through_window - available)) end,
-            window_start
+            window_start + to_seconds(target_seconds - (through_window - available)), window_start
         )) as due_at,
     from cumulative
-    where through_window >= target_seconds
+    where target_seconds > 0 and through_window >= target_seconds
     group by span_key
 {%- endmacro %}

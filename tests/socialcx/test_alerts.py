@@ -45,8 +45,8 @@ class Webhook:
 
 @pytest.fixture(autouse=True)
 def wide_window(monkeypatch):
-    """The small test world has a thin last day: look back ten days so there are incidents of both kinds."""
-    monkeypatch.setenv("SOCIALCX_ALERT_WINDOW_HOURS", "240")
+    """The small test world has a thin last month: look back thirty days so there are incidents of every kind."""
+    monkeypatch.setenv("SOCIALCX_ALERT_WINDOW_HOURS", "720")
     monkeypatch.setenv("SOCIALCX_ALERT_SPIKE_DAYS", "400")  # spikes need volume now: look over the whole year
 
 
@@ -83,18 +83,18 @@ def test_each_incident_alerts_once_on_each_channel(copy_built, channels):
     webhook, mailbox = channels
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         incidents = detect(con, settings)
-        # worked out from the marts directly: spikes of the last 400 days, breaches of the last 240 hours, both
+        # worked out from the marts directly: spikes of the last 400 days, breaches of the last 720 hours, both
         # before the newest post (the marts' as-of time)
         spikes = con.execute("select count(*) from marts.mart_sentiment where is_negative_spike and activity_date > "
                              "(select max(created_at)::date from marts.fct_posts) - 400").fetchone()[0]
         breaches = con.execute("""select count(*) from marts.fct_conversations where not is_responded
             and is_sla_breached and (urgency = 'high' or first_customer_sentiment = 'negative')
-            and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 240 hours
+            and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 720 hours
             """).fetchone()[0]
         loops = con.execute("""select count(*) from marts.fct_detractor_loops where is_past_target
-            and contact_due_at > (select max(created_at) from marts.fct_posts) - interval 240 hours""").fetchone()[0]
+            and contact_due_at > (select max(created_at) from marts.fct_posts) - interval 720 hours""").fetchone()[0]
         wildfires = con.execute("""select count(*) from marts.mart_amplification where is_wildfire and not is_responded
-            and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 240 hours""").fetchone()[0]
+            and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 720 hours""").fetchone()[0]
         explained = {r[0] for r in con.execute("select distinct brand || ' on ' || activity_date from "
                                                "marts.mart_spike_drivers where is_negative_spike").fetchall()}
     assert len(incidents) == spikes + breaches + wildfires + loops
@@ -175,7 +175,7 @@ def test_an_unanswered_complaint_that_spreads_alerts_before_its_sla(copy_built):
     with duckdb.connect(str(settings.warehouse)) as con:
         conversation = con.execute("""select conversation_id from marts.mart_amplification
             where is_negative_start and not is_responded and not is_wildfire
-              and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 200 hours
+              and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 700 hours
             order by conversation_id limit 1""").fetchone()[0]
         con.execute("""update marts.mart_amplification set is_wildfire = true, engagement_while_unanswered = 777,
             reach_while_unanswered = 45000 where conversation_id = ?""", [conversation])
