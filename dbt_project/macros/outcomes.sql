@@ -14,7 +14,16 @@
     coalesce(regexp_matches(lower({{ text }}), '{{ var("confirmation_pattern") | replace("'", "''") }}'), false)
 {%- endmacro %}
 
+{% macro signature_pattern() -%}
+    {#- a signature closing a brand reply: "-Becky", "^JK", "~Ana"; group 1 is the agent -#}
+    '\s[-^~]\s?([A-Z][A-Za-z]{0,11})\s*$'
+{%- endmacro %}
+
 {% macro agent_signature(text) -%}
-    {#- the agent who signed a brand reply: "-Becky", "^JK", "~Ana" at its end (empty when unsigned) -#}
-    regexp_extract({{ text }}, '\s[-^~]\s?([A-Z][A-Za-z]{0,11})\s*$', 1)
+    {#- the agent who signed a brand reply (empty when unsigned) -#}
+    regexp_extract({{ text }}, {{ signature_pattern() }}, 1)
+{%- endmacro %}
+
+{% macro without_signature(text) -%}
+    regexp_replace({{ text }}, {{ signature_pattern() }}, '')
 {%- endmacro %}

@@ -373,28 +373,63 @@ def to_posts(frame: pd.DataFrame, fmt: str, mapping: Mapping | None, known_brand
     return posts, records
 
 
-def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: str, fmt: str = "twcs",
-                  mapping: Mapping | None = None, source: str = SOURCE) -> list[LoadResult]:
-    """Load files (or every supported file in folders) in one transaction."""
+SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
+
+
+def drop_paths(given: object, error: type[SourceError], hint: str) -> list[Path]:
+    """A drop source's paths option: the command line's paths, or the settings' drop folder (created on first
+    use). ``hint`` ends the error when there is neither."""
+    if not given:
+        raise error(hint)
+    if isinstance(given, list | tuple):
+        return [Path(p) for p in given]
+    folder = Path(str(given))
+    folder.mkdir(parents=True, exist_ok=True)
+    return [folder]
+
+
+def list_files(paths: list[Path], error: type[SourceError], what: str, env: str) -> list[Path]:
+    """The files given, and every supported file (SUFFIXES) in the folders given, in name order."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".jsonl", ".ndjson", ".json", ".parquet"))
+            files += sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
         elif path.exists():
             files.append(path)
         else:
-            raise FileSourceError(f"file {path} does not exist; check the path or SOCIALCX_FILE_DROP")
+            raise error(f"{what} {path} does not exist; check the path or {env}")
+    return files
+
+
+def unchanged_since_loaded(con: duckdb.DuckDBPyConnection, source: str, path: Path,
+                           error: type[SourceError]) -> tuple[str, bool]:
+    """The file's checksum, and whether raw.file_loads holds it already (the file is then skipped)."""
+    try:
+        digest = checksum(path)
+    except OSError as exc:
+        raise error(f"file {path} cannot be read ({exc.strerror}); check its permissions") from exc
+    loaded = con.execute("select 1 from raw.file_loads where source = ? and path = ? and checksum = ?",
+                         [source, str(path.resolve()), digest]).fetchall()
+    return digest, bool(loaded)
+
+
+def record_file_load(con: duckdb.DuckDBPyConnection, source: str, path: Path, digest: str, result: LoadResult,
+                     run_id: str) -> None:
+    con.execute("insert or replace into raw.file_loads values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [source, str(path.resolve()), digest, result.read, result.loaded, result.quarantined,
+                 datetime.now(UTC), run_id])
+
+
+def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: str, fmt: str = "twcs",
+                  mapping: Mapping | None = None, source: str = SOURCE) -> list[LoadResult]:
+    """Load files (or every supported file in folders) in one transaction."""
+    files = list_files(paths, FileSourceError, "file", "SOCIALCX_FILE_DROP")
     known_brands = {b for (b,) in con.execute("select handle from raw.brands").fetchall()}
     results = []
     with transaction(con):
         for path in files:
             result = LoadResult(table=f"raw.posts <- {path.name}")
-            try:
-                digest = checksum(path)
-            except OSError as exc:
-                raise FileSourceError(f"file {path} cannot be read ({exc.strerror}); check its permissions") from exc
-            already = con.execute("select 1 from raw.file_loads where source = ? and path = ? and checksum = ?",
-                                  [source, str(path.resolve()), digest]).fetchall()
+            digest, already = unchanged_since_loaded(con, source, path, FileSourceError)
             if already:
                 result.notes.append(f"{path} is unchanged since it was last loaded: skipped")
                 results.append(result)
@@ -425,9 +460,7 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
                 result.reasons[key] = result.reasons.get(key, 0) + 1
             for reason, count in loaded.reasons.items():
                 result.reasons[reason] = result.reasons.get(reason, 0) + count
-            con.execute("insert or replace into raw.file_loads values (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [source, str(path.resolve()), digest, result.read, result.loaded, result.quarantined,
-                         datetime.now(UTC), run_id])
+            record_file_load(con, source, path, digest, result, run_id)
             results.append(result)
         # the run itself, for freshness: committed with the rows, even when every file was unchanged
         save_cursor(con, source, "files", f"{len(files)} file(s), last {files[-1].name}" if files else "no files", run_id)
@@ -437,12 +470,6 @@ def extract_files(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: 
 def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: Any) -> list[LoadResult]:
     """The stage's entry point: options paths, format (twcs|mapped) and mapping."""
     mapping = Mapping.from_file(Path(str(options["mapping"]))) if options.get("mapping") else None
-    given = options.get("paths")  # the command line's paths, or the drop folder of the settings
-    if not given:
-        raise FileSourceError("no files to load: give PATH arguments or set SOCIALCX_FILE_DROP to the drop folder")
-    if isinstance(given, list | tuple):
-        paths = [Path(p) for p in given]
-    else:
-        paths = [Path(given)]
-        paths[0].mkdir(parents=True, exist_ok=True)  # the drop folder is created on first use
+    paths = drop_paths(options.get("paths"), FileSourceError,
+                       "no files to load: give PATH arguments or set SOCIALCX_FILE_DROP to the drop folder")
     return extract_files(con, paths, run_id=run_id, fmt=str(options.get("format") or "twcs"), mapping=mapping)

@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from extractors.file.extract import checksum, read_file
+from extractors.file.extract import drop_paths, list_files, read_file, record_file_load, unchanged_since_loaded
 from extractors.load import LoadResult, SourceError, merge_frame, quarantine, save_cursor, utcnow
 from socialcx.core.pii import EMAIL, email_hash
 from socialcx.core.warehouse import transaction
@@ -41,7 +41,6 @@ COLUMNS = ["response_id", "brand", "respondent_id", "social_handle", "email", "s
            "touchpoint"]
 REQUIRED = ("response_id", "brand", "score", "responded_at")
 FOLLOWUP_COLUMNS = ["response_id", "contacted_at", "closed_at", "team", "note"]
-SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
 MAPPINGS = Path(__file__).parent / "mappings"
 
 
@@ -256,39 +255,26 @@ def load_followups(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: 
                        ["contacted_at", "closed_at", "team", "note"])
 
 
-def _files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise SurveySourceError(f"survey file {path} does not exist; check the path or SOCIALCX_SURVEY_DROP")
-    return files
-
-
 def extract_surveys(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id: str,
                     mapping: SurveyMapping | None = None, followups: Path | None = None,
                     source: str = SOURCE) -> list[LoadResult]:
     """Load survey files (or every supported file in folders), and a follow-ups file, in one transaction. A file
     unchanged since it was loaded is skipped."""
-    files = _files(paths)
+    from socialcx.core.erasure import Register
+
+    files = list_files(paths, SurveySourceError, "survey file", "SOCIALCX_SURVEY_DROP")
     results = []
     with transaction(con):
+        register = Register.load(con)
         for path in files:
             result = LoadResult(table=f"raw.survey_responses <- {path.name}")
-            digest = checksum(path)
-            if con.execute("select 1 from raw.file_loads where source = ? and path = ? and checksum = ?",
-                           [source, str(path.resolve()), digest]).fetchall():
+            digest, already = unchanged_since_loaded(con, source, path, SurveySourceError)
+            if already:
                 result.notes.append(f"{path} is unchanged since it was last loaded: skipped")
                 results.append(result)
                 continue
             frame, unreadable = read_file(con, path)
             unreadable = [(_masked(record), reason) for record, reason in unreadable]
-            from socialcx.core.erasure import Register
-
-            register = Register.load(con)
             responses, wrong = (to_responses(frame, mapping, path, is_forgotten=register.is_person) if len(frame)
                                 else (pd.DataFrame(), []))
             header_rows = (mapping.header_rows - 1) if mapping is not None else 0
@@ -300,9 +286,7 @@ def extract_surveys(con: duckdb.DuckDBPyConnection, paths: list[Path], *, run_id
                 key = reason.split(" (")[0]
                 result.reasons[key] = result.reasons.get(key, 0) + 1
             load_responses(con, responses, source, run_id, result)
-            con.execute("insert or replace into raw.file_loads values (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [source, str(path.resolve()), digest, result.read, result.loaded, result.quarantined,
-                         datetime.now(UTC), run_id])
+            record_file_load(con, source, path, digest, result, run_id)
             results.append(result)
         if followups is not None:
             frame, unreadable = read_file(con, followups)
@@ -328,13 +312,7 @@ def run(con: duckdb.DuckDBPyConnection, settings: Any, run_id: str, **options: A
             raise SurveySourceError("--format mapped needs --mapping FILE (extractors/survey/mappings/ holds the "
                                     "Qualtrics and SurveyMonkey ones)")
         mapping = SurveyMapping.from_file(Path(options["mapping"]))
-    given = options.get("paths")  # the command line's paths, or the drop folder of the settings
-    if not given:
-        raise SurveySourceError("no survey files to load: give PATH arguments or set SOCIALCX_SURVEY_DROP")
-    if isinstance(given, list | tuple):
-        paths = [Path(p) for p in given]
-    else:
-        paths = [Path(given)]
-        paths[0].mkdir(parents=True, exist_ok=True)  # the drop folder is created on first use
+    paths = drop_paths(options.get("paths"), SurveySourceError,
+                       "no survey files to load: give PATH arguments or set SOCIALCX_SURVEY_DROP")
     followups = Path(str(options["followups"])) if options.get("followups") else None
     return extract_surveys(con, paths, run_id=run_id, mapping=mapping, followups=followups)

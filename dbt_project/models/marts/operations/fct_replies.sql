@@ -108,7 +108,7 @@ unsigned as (
         replies.brand,
         names.first_name,
         regexp_replace(regexp_replace(
-            lower(regexp_replace(replies.text_redacted, '\s[-^~]\s?[A-Z][A-Za-z]{0,11}\s*$', '')),
+            lower({{ without_signature('replies.text_redacted') }}),
             '@[^[:space:]]+', '@h', 'g'),
             '[0-9]+', '0', 'g') as text,
     from replies
