@@ -11,7 +11,7 @@ import nlp.components  # noqa: F401  (registers the factories)
 from nlp.components.base import DEFAULT_LANGUAGE, NLP_DIR, RULES_DIR, TAXONOMY_DIR
 
 # Bump when a rule, taxonomy or component changes what the pipeline says: posts are re-enriched.
-PIPELINE_VERSION = "rules-0.3.0"  # 0.3: intent unknown (not NULL) outside the rules' languages; flags skip quotes; outages
+PIPELINE_VERSION = "rules-0.4.0"  # 0.4: cue families (negation scope, sarcasm markers, outcome words, emoji, intensity); precision-first taxonomies with weak cues; Spanish pack
 CONFIG_PATH = NLP_DIR / "config.cfg"
 
 

@@ -268,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--model", default=None, help="model directory from `nlp train` (default: "
                                                            "$SOCIALCX_NLP_MODEL or the rule pipeline)")
             sub.add_argument("--json", action="store_true", help="also print one JSON object as the last line")
+            sub.add_argument("--split", choices=["all", "tune", "half"], default="all",
+                             help="evaluate on one half of the file: 'half' is the half rules were not tuned on, "
+                                  "'tune' the other (halves by a hash of the text; default all rows)")
         else:
             sub.add_argument("--output", default="nlp/models", help="where model directories go (default nlp/models)")
             sub.add_argument("--name", default="custom", help="model name; the directory is NAME-<timestamp>")
@@ -311,7 +314,7 @@ def _nlp(args: argparse.Namespace) -> int:
     if args.nlp_command == "evaluate":
         report = evaluate(Path(args.data), args.text_column, args.label_column, args.category_column,
                           Path(args.category_map) if args.category_map else None,
-                          model=args.model or get_settings().nlp_model)
+                          model=args.model or get_settings().nlp_model, split=args.split)
         print(format_report(report))
         if args.json:
             print(json.dumps(report))

@@ -55,6 +55,8 @@ class SampleWorld:
     conversations: pd.DataFrame | None = None  # what the generator meant: conversation_id, kind (not loaded)
     surveys: pd.DataFrame | None = None  # survey answers in the survey source's native layout (e-mails in clear)
     followups: pd.DataFrame | None = None  # detractor follow-ups: response_id, contacted_at, closed_at, team, note
+    labels: pd.DataFrame | None = None  # what the writer of each Spanish post meant: post_id, industry, text,
+    #                                     sentiment, intent, category (phrases.SPANISH; not loaded)
 
 
 # The care team: each agent's speed (a factor on the brand's reply delay) and style (True: writes each reply for the
@@ -290,7 +292,9 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
     viral = escalate | (rng.random(n_conv) < 0.01)
     rng.integers(0, len(P.AGENTS), n_conv)  # (the agent drawn here before the crew had its own stream)
     agents = conv_agent
-    langs = ["es", "fr", "de", "pt", "it"]
+    langs = ["es", "fr", "de", "pt", "it"]  # the languages of P.NON_ENGLISH, in its order
+    spanish = np.random.default_rng([seed, 20])  # Spanish posts come from their own stream: English ones stay as they were
+    labels: dict[str, list] = {k: [] for k in ("post_id", "industry", "text", "sentiment", "intent", "category")}
 
     def add(conv: int, turn: int, parent: str | None, inbound: bool, at: pd.Timestamp, text: str, lang: str) -> str:
         post_id = f"{conv * 8 + turn + 1}"
@@ -348,8 +352,17 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
             text += P.EMOJI_POS[rng.integers(len(P.EMOJI_POS))]
             lang = "en"
         else:
-            text = _fill(P.NON_ENGLISH[rng.integers(len(P.NON_ENGLISH))], rng)
-            lang = langs[rng.integers(len(langs))]
+            which = int(rng.integers(len(P.NON_ENGLISH)))
+            text = _fill(P.NON_ENGLISH[which], rng)
+            rng.integers(len(langs))  # (the language was drawn apart from the text before; the text's own is kept)
+            lang = langs[which]
+            if lang == "es":
+                bank = P.SPANISH[industry]
+                text, sentiment, intent, category = bank[spanish.integers(len(bank))]
+                text = _fill(text, spanish)
+                for key, value in zip(labels, (f"{c * 8 + 1}", industry, at + text, sentiment, intent, category),
+                                      strict=True):
+                    labels[key].append(value)
         root = add(c, 0, None, True, t0_l[c], at + text, lang)
         last_customer = root
         if has_c1b_ok[c]:
@@ -414,7 +427,8 @@ def generate(posts: int = 20_000, seed: int = 42, end_date: str = "2026-10-31") 
         "updated_at": now,
     })
     orders = orders[orders["ordered_at"] < end].reset_index(drop=True)
-    world = SampleWorld(brands=brands, customers=customers, orders=orders, posts=posts_df)
+    world = SampleWorld(brands=brands, customers=customers, orders=orders, posts=posts_df,
+                        labels=pd.DataFrame(labels, dtype=object))
     _audience(world, np.random.default_rng([seed, 18]), end, customer_ids, conv_idx, conv_customer,
               kind, responded, t0, t_reply, viral)
     experience = np.select([recovered, ~responded, responded & fast], ["recovered", "ignored", "answered fast"],

@@ -276,3 +276,46 @@ PERSONAL_NEXT = ["I've flagged it to the team and I'll DM you as soon as I hear 
                  "Could you DM me your reference so I can chase this myself?",
                  "I'm looking into it right now, give me a few minutes.",
                  "Let me check with my colleagues and come back to you here today."]
+
+# Spanish posts with what the writer meant: (text, sentiment, intent, complaint category or None). The sample world
+# writes them where it draws a Spanish post, from its own random stream, and keeps the labels
+# (SampleWorld.labels), so the Spanish rule pack (nlp/rules/es) has something to be measured on. Written for the
+# project, in the registers customers use: plain complaints, questions, thanks, sarcasm, a churn threat.
+SPANISH: dict[str, list[tuple[str, str, str, str | None]]] = {
+    "airline": [
+        ("Mi vuelo a {city} lleva {hours} horas de retraso y nadie nos dice nada", "negative", "complaint", "delay"),
+        ("Cancelaron mi vuelo sin avisar, ¿y ahora qué hago?", "negative", "complaint", "cancellation"),
+        ("Perdieron mi maleta en {city} y no aparece desde hace {days} días", "negative", "complaint", "lost_baggage"),
+        ("Mi maleta llegó rota, la rueda arrancada", "negative", "complaint", "damaged_baggage"),
+        ("Genial, otro retraso más. Gracias por nada", "negative", "complaint", "delay"),
+        ("¿Cuánto equipaje de mano puedo llevar en el vuelo a {city}?", "neutral", "question", None),
+        ("¿Puedo cambiar la fecha de mi reserva sin coste?", "neutral", "question", None),
+        ("Muchas gracias a la tripulación del vuelo a {city}, excelente atención 😊", "positive", "praise", None),
+        ("Llevo una hora en espera y nadie me atiende, es una vergüenza", "negative", "complaint", "customer_service"),
+        ("Todo perfecto, llegamos a tiempo. ¡Gracias!", "positive", "praise", None),
+    ],
+    "telecom": [
+        ("Llevo {days} días sin internet y nadie me da una solución", "negative", "complaint", "outage"),
+        ("Otra vez sin señal en {city}, pésimo servicio", "negative", "complaint", "outage"),
+        ("Me cobraron dos veces la factura de este mes", "negative", "complaint", "billing"),
+        ("Si no lo arreglan hoy me cambio a otra compañía", "negative", "complaint", "outage"),
+        ("La conexión va lentísima, no carga nada", "negative", "complaint", "slow_speed"),
+        ("¿Cómo activo el roaming para viajar a {city}?", "neutral", "question", None),
+        ("¿Hay alguna promoción para clientes actuales?", "neutral", "question", None),
+        ("Gracias por resolverlo tan rápido, muy amables", "positive", "praise", None),
+        ("Ya funciona todo bien, mil gracias 👍", "positive", "praise", None),
+        ("Necesito cambiar mi plan, por favor", "neutral", "request", None),
+    ],
+    "ecommerce": [
+        ("Mi pedido lleva {days} días de retraso y nadie responde", "negative", "complaint", "delivery_delay"),
+        ("El paquete aparece como entregado pero nunca llegó", "negative", "complaint", "missing_package"),
+        ("El producto llegó roto, quiero un reembolso", "negative", "complaint", "damaged_item"),
+        ("Me enviaron la talla equivocada otra vez", "negative", "complaint", "wrong_item"),
+        ("Sí, claro, entrega en 24 horas... una semana esperando 🙄", "negative", "complaint", "delivery_delay"),
+        ("¿Cuándo llega mi pedido a {city}?", "neutral", "question", None),
+        ("¿Dónde puedo devolver un artículo?", "neutral", "question", None),
+        ("Todo llegó perfecto y antes de tiempo, ¡gracias!", "positive", "praise", None),
+        ("Excelente servicio, me encanta la tienda ❤️", "positive", "praise", None),
+        ("Por favor, necesito cambiar la dirección de entrega", "neutral", "request", None),
+    ],
+}

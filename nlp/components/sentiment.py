@@ -11,6 +11,8 @@ from spacy.tokens import Doc
 from nlp.components.base import DEFAULT_LANGUAGE, NOISE, RULES_DIR, _compile, load_yaml, state
 
 ELONGATION = re.compile(r"(\w)\1{2,}")
+SHOUTED = re.compile(r"\b[A-Z]{4,}\b")  # a word in capitals (4+ letters, so not most acronyms) intensifies
+SPECIAL = {"complaint", "negated_positive", "sarcasm", "gratitude", "request", "intensity"}
 
 
 class Sentiment:
@@ -40,7 +42,8 @@ class Sentiment:
 
     @staticmethod
     def _cues(rules: dict) -> dict[str, tuple[re.Pattern[str], float]]:
-        return {name: (_compile(spec["patterns"]), float(spec.get("weight", 0.0)))
+        """Each cue family's pattern and weight (``amplify`` for the intensity family)."""
+        return {name: (_compile(spec["patterns"]), float(spec.get("weight", spec.get("amplify", 0.0))))
                 for name, spec in rules.items() if isinstance(spec, dict) and "patterns" in spec}
 
     def score(self, text: str, lang: str = DEFAULT_LANGUAGE) -> tuple[float, dict[str, int]]:
@@ -56,12 +59,17 @@ class Sentiment:
         score += cues["complaint"][1] * min(hits["complaint"], 3)
         score += cues["negated_positive"][1] * min(hits["negated_positive"], 1)
         score += cues["sarcasm"][1] * min(hits["sarcasm"], 1)
+        # the other families (scare quotes, emoji, relief...) each count once, with their own weight
+        score += sum(weight for name, (_, weight) in cues.items() if name not in SPECIAL and hits[name])
         gratitude = 0.0 if sarcastic else cues["gratitude"][1] * min(hits["gratitude"], 2)
         score += gratitude if hits["complaint"] == 0 else gratitude * 0.25
         if hits["request"] and not (hits["complaint"] or hits["negated_positive"] or hits["sarcasm"]):
             score *= self.question_damping
         if text.isupper() and len(text) > 12:
             score -= 0.2
+        if "intensity" in cues:
+            hits["intensity"] += len(SHOUTED.findall(clean))
+            score *= 1 + cues["intensity"][1] * min(hits["intensity"], 2)
         return max(-1.0, min(1.0, score)), hits
 
     def __call__(self, doc: Doc) -> Doc:

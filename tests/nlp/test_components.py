@@ -40,7 +40,7 @@ def test_sentiment(nlp, text, label):
 
 
 @pytest.mark.parametrize("text, lang", [
-    ("Mi vuelo a Miami lleva tres horas de retraso y nadie nos dice nada", "es"),
+    ("Meu pedido ainda não chegou e ninguém me responde, que vergonha", "pt"),
     ("Mon colis n'est jamais arrivé, c'est inadmissible et personne ne répond", "fr"),
     ("Mein Koffer ist seit drei Tagen verschwunden und niemand hilft mir", "de"),
 ])
@@ -211,7 +211,7 @@ def test_stop_word_lists_read_from_their_files_are_spacys():
 
 
 @pytest.mark.parametrize("text", [
-    "@SkyLarkAir mi vuelo fue cancelado y nadie me ayuda, es una vergüenza",
+    "@SkyLarkAir il mio volo è stato cancellato e nessuno mi aiuta, è una vergogna",
     "@VoltMobileCare je n'ai plus de réseau depuis hier et personne ne répond",
 ])
 def test_a_post_the_rules_cannot_read_has_intent_unknown_never_none(nlp, text):
@@ -245,35 +245,9 @@ def test_the_authors_own_words_still_raise_flags(nlp):
     assert doc._.is_legal_safety and doc._.urgency == "high"
 
 
-SPANISH_PACK = {
-    "sentiment.yml": """
-version: 1
-complaint: {weight: -0.45, patterns: ['\\b(retrasad[oa]|nadie me ayuda|p[eé]simo)\\b']}
-negated_positive: {weight: -0.6, patterns: ['\\bno estoy content[oa]\\b']}
-sarcasm: {weight: -0.5, patterns: ['\\bgracias por nada\\b']}
-gratitude: {weight: 0.5, patterns: ['\\b(gracias|genial)\\b']}
-request: {weight: 0.0, patterns: ['\\b(por favor|necesito)\\b']}
-""",
-    "intent.yml": """
-version: 1
-question: '\\?|^\\s*(?:qu[eé]|cu[aá]ndo|d[oó]nde|por qu[eé]|c[oó]mo)\\b'
-request: '\\b(por favor|necesito)\\b'
-churn: '\\b(cancelar mi cuenta|me cambio a)\\b'
-legal_safety: '\\b(abogado|demanda)\\b'
-shaming: '\\b(boicot)\\b'
-urgent: '\\b(urgente)\\b'
-outage: '\\b(sin servicio)\\b'
-""",
-    "pii.yml": """
-version: 1
-reference: '\\b(?:reserva|pedido)\\s*[:#]?\\s*([A-Z0-9][A-Z0-9-]{4,})\\b'
-""",
-}
-
-
 def test_a_second_language_is_a_folder(tmp_path, monkeypatch):
-    """A Spanish rule pack beside the English one: Spanish posts are scored, given an intent and flagged by it,
-    where without it they are left unread (intent unknown, no sentiment)."""
+    """The Spanish rule pack is a folder beside the English one: with it Spanish posts are scored, given an intent,
+    flagged and redacted by it; without it they are left unread (intent unknown, no sentiment)."""
     import shutil
 
     import spacy
@@ -293,10 +267,23 @@ def test_a_second_language_is_a_folder(tmp_path, monkeypatch):
 
     rules = tmp_path / "rules"
     shutil.copytree(base.NLP_DIR / "rules", rules)
+    shutil.rmtree(rules / "es")
     # English only: the Spanish post is recognised as Spanish and left unread, its reference not redacted
     assert annotate(rules) == ("es", None, "unknown", False, "medium", False)
-    (rules / "es").mkdir()
-    for name, text in SPANISH_PACK.items():
-        (rules / "es" / name).write_text(text, encoding="utf-8")
+    shutil.copytree(base.NLP_DIR / "rules" / "es", rules / "es")
     base.load_yaml.cache_clear()
     assert annotate(rules) == ("es", "negative", "complaint", True, "high", True)
+
+
+@pytest.mark.parametrize("text, sentiment, intent, airline", [
+    ("@SkyLarkAir mi vuelo fue cancelado y nadie me ayuda, es una vergüenza", "negative", "complaint", "cancellation"),
+    ("@SkyLarkAir genial, otro retraso más. Gracias por nada", "negative", "complaint", "delay"),
+    ("@SkyLarkAir ¿Puedo cambiar la fecha de mi reserva sin coste?", "neutral", "question", "booking"),
+    ("@SkyLarkAir muchas gracias a la tripulación, excelente atención 😊", "positive", "praise", "staff"),
+])
+def test_spanish_posts_are_read_by_the_spanish_pack(nlp, text, sentiment, intent, airline):
+    """Sarcasm ("genial... gracias por nada") is negative; the airline taxonomy is read in Spanish (praise names
+    what it praises: the crew)."""
+    doc = nlp(text)
+    assert (doc._.lang, doc._.sentiment_label, doc._.intent) == ("es", sentiment, intent)
+    assert (doc._.category_hits["airline"] or [None])[0] == airline
