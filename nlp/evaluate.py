@@ -68,11 +68,31 @@ class CategoryMap:
                                        "'map:' (data set label: taxonomy category or null)") from exc
 
 
+def category_mapping(frame: pd.DataFrame, category_column: str | None, category_map: Path | None,
+                     industry: str | None = None) -> CategoryMap | None:
+    """The category map, or, for a file labelled in the taxonomy's own names (``nlp sample`` output), the identity
+    map of its labels in ``industry`` ("none" and blanks: no category)."""
+    if category_map:
+        return CategoryMap.from_file(category_map)
+    if not category_column:
+        return None
+    labels = {str(v) for v in frame[category_column].dropna()}
+    return CategoryMap(industry=industry or "generic",
+                       mapping={label: (None if label.strip().lower() in ("", "none") else label) for label in labels})
+
+
 def read_labelled(data: Path, text_column: str, label_column: str, category_column: str | None = None) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(data)
-    except (OSError, ValueError) as exc:
-        raise EvaluationInputError(f"cannot read {data}: {exc}") from exc
+    """A labelled CSV, or a Label Studio JSON export (``.json``: one column per question, see nlp/labelling.py).
+    Rows without a text or a label are left out (a sampled file's rows nobody labelled yet)."""
+    if Path(data).suffix.lower() == ".json":
+        from nlp.labelling import read_label_studio
+
+        frame = read_label_studio(Path(data))
+    else:
+        try:
+            frame = pd.read_csv(data)
+        except (OSError, ValueError) as exc:
+            raise EvaluationInputError(f"cannot read {data}: {exc}") from exc
     missing = [c for c in (text_column, label_column, category_column) if c and c not in frame.columns]
     if missing:
         raise EvaluationInputError(f"{data} has no column {', '.join(missing)} (columns: {', '.join(frame.columns)})")
@@ -110,11 +130,12 @@ def predict(nlp, texts: list[str], industry: str = "generic", batch_size: int = 
 
 
 def evaluate(data: Path, text_column: str, label_column: str, category_column: str | None = None,
-             category_map: Path | None = None, model: str = "default", split: str = "all") -> dict[str, Any]:
+             category_map: Path | None = None, model: str = "default", split: str = "all",
+             industry: str | None = None) -> dict[str, Any]:
     from nlp.pipeline import load_pipeline
 
     frame = select_split(read_labelled(data, text_column, label_column, category_column), text_column, split)
-    mapping = CategoryMap.from_file(category_map) if category_map else None
+    mapping = category_mapping(frame, category_column, category_map, industry)
     nlp, version = load_pipeline(model)
     report = evaluate_frame(nlp, frame, text_column, label_column, category_column, mapping)
     report.update({"pipeline_version": version, "data": str(data) if split == "all" else f"{data} ({split} split)"})
@@ -128,7 +149,8 @@ def evaluate_frame(nlp, frame: pd.DataFrame, text_column: str, label_column: str
     predicted.index = frame.index
     unscored = int(predicted["sentiment"].isna().sum())
     gold = frame[label_column].tolist()
-    labels = SENTIMENTS if set(gold) <= set(SENTIMENTS) else sorted(set(gold))
+    # macro figures over the classes the gold labels hold: a class nobody labelled has no F1 to average
+    labels = [s for s in SENTIMENTS if s in gold] if set(gold) <= set(SENTIMENTS) else sorted(set(gold))
     report = classification_report(gold, predicted["sentiment"].fillna("neutral").tolist(), labels)
     report.update({"pipeline_version": version, "unscored": unscored, "data": "held-out split"})
     if category_column:

@@ -252,8 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
     backfill.add_argument("--extract", action="store_true",
                           help="extract the configured sources first (default: re-process what raw holds)")
-    nlp = commands.add_parser("nlp", help="evaluate or train the NLP pipeline",
-                              description="Measure the pipeline on labelled data, or train classifiers on it.")
+    nlp = commands.add_parser("nlp", help="evaluate, train, compare and promote NLP models; sample posts to label",
+                              description="Measure the pipeline on labelled data, train classifiers on it, and run "
+                                          "the labelling loop: sample -> label -> train -> compare -> promote.")
     nlp_commands = nlp.add_subparsers(dest="nlp_command", required=True, metavar="NLP_COMMAND")
     for verb, text in (("evaluate", "accuracy, macro-F1, per-class figures and confusion matrix on a labelled CSV"),
                        ("train", "train textcat (and textcat_multilabel) on a labelled CSV; prints held-out figures")):
@@ -263,7 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--label-column", required=True, help="column holding negative/neutral/positive")
         sub.add_argument("--category-column", help="column holding a complaint category (optional)")
         sub.add_argument("--category-map", help="YAML mapping the data's categories onto the taxonomy "
-                                                "(see nlp/category_maps/)")
+                                                "(see nlp/category_maps/); without it the labels are taken as "
+                                                "taxonomy names of --industry")
+        sub.add_argument("--industry", help="taxonomy of the category labels when there is no --category-map "
+                                            "(default generic)")
         if verb == "evaluate":
             sub.add_argument("--model", default=None, help="model directory from `nlp train` (default: "
                                                            "$SOCIALCX_NLP_MODEL or the rule pipeline)")
@@ -274,8 +278,41 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("--output", default="nlp/models", help="where model directories go (default nlp/models)")
             sub.add_argument("--name", default="custom", help="model name; the directory is NAME-<timestamp>")
-            sub.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
             sub.add_argument("--seed", type=int, default=13, help="seed of the split and the training (default 13)")
+            sub.add_argument("--holdout", type=float, default=0.2,
+                             help="share of the rows held out for the printed figures (default 0.2; 0 trains on "
+                                  "every row and prints the validation split's figures)")
+
+    sample = nlp_commands.add_parser(
+        "sample", help="posts to label, from the warehouse, redacted; lowest confidence first",
+        description="Write N customer posts (redacted text) with the current labels and confidence, for a person to "
+                    "label: CSV (fill the sentiment and category columns) or Label Studio tasks.")
+    sample.add_argument("--n", type=int, default=300, help="how many posts (default 300)")
+    sample.add_argument("--strategy", choices=["uncertain", "stratified", "disagreement"], default="uncertain")
+    sample.add_argument("--out", required=True, help="the file to write")
+    sample.add_argument("--format", choices=["csv", "label-studio"], default="csv", dest="fmt")
+    sample.add_argument("--seed", type=int, default=7, help="seed of the random order (default 7)")
+    compare = nlp_commands.add_parser(
+        "compare", help="two models side by side on labelled posts, with per-class deltas",
+        description="Evaluate two models on the same labelled file. A model is a directory from `nlp train`, "
+                    "'current' (the one enrichment uses) or 'default' (the rules).")
+    compare.add_argument("--data", required=True)
+    compare.add_argument("--models", nargs=2, required=True, metavar=("FIRST", "SECOND"))
+    compare.add_argument("--text-column", default="text")
+    compare.add_argument("--label-column", default="sentiment")
+    compare.add_argument("--category-column")
+    compare.add_argument("--category-map")
+    compare.add_argument("--industry")
+    promote = nlp_commands.add_parser(
+        "promote", help="make a trained model the one the pipeline uses (recorded in ops.nlp_models)",
+        description="Record MODEL in ops.nlp_models as the current model: the next run re-enriches every post "
+                    "with it. 'default' promotes the rule pipeline.")
+    promote.add_argument("model")
+    nlp_commands.add_parser("rollback", help="return to the model promoted before (or the rules)",
+                            description="Retire the current promotion; the next run re-enriches every post with "
+                                        "the model promoted before it, or with the rule pipeline.")
+    nlp_commands.add_parser("models", help="the promotion history of ops.nlp_models",
+                            description="Every promotion with its figures; the current one is marked.")
 
     forget = commands.add_parser("forget", help="erase a person or a post everywhere, and re-publish",
                                  description="GDPR erasure or a post deleted at the source: delete from raw, "
@@ -311,10 +348,12 @@ def _nlp(args: argparse.Namespace) -> int:
     from nlp.evaluate import evaluate, format_report
     from socialcx.core.settings import get_settings
 
+    if args.nlp_command in ("sample", "promote", "rollback", "models", "compare"):
+        return _nlp_loop(args)
     if args.nlp_command == "evaluate":
         report = evaluate(Path(args.data), args.text_column, args.label_column, args.category_column,
                           Path(args.category_map) if args.category_map else None,
-                          model=args.model or get_settings().nlp_model, split=args.split)
+                          model=args.model or get_settings().nlp_model, split=args.split, industry=args.industry)
         print(format_report(report))
         if args.json:
             print(json.dumps(report))
@@ -323,11 +362,67 @@ def _nlp(args: argparse.Namespace) -> int:
 
     model_dir, report = train(Path(args.data), args.text_column, args.label_column, args.category_column,
                               Path(args.category_map) if args.category_map else None, output=Path(args.output),
-                              name=args.name, epochs=args.epochs, seed=args.seed)
+                              name=args.name, seed=args.seed, holdout=args.holdout, industry=args.industry)
     print(format_report(report))
     print(f"\ntrained on {report['training_rows']} rows (validation {report['validation_rows']}); "
           f"rule weight {report['rule_weight']}, category threshold {report['category_threshold']}")
-    print(f"model saved to {model_dir}\nuse it with: SOCIALCX_NLP_MODEL={model_dir}")
+    print(f"held out: sentiment macro-F1 {report['macro_f1']:.4f} against {report['rules_macro_f1']:.4f} for the "
+          "rules alone" + (f"; categories {report['category_macro_f1']:.4f} against "
+                           f"{report['rules_category_macro_f1']:.4f}" if report.get("category_macro_f1") is not None
+                           else ""))
+    print(f"model saved to {model_dir}\ncompare it: socialcx nlp compare --data LABELLED --models current {model_dir}"
+          f"\nuse it: socialcx nlp promote {model_dir}")
+    return 0
+
+
+def _nlp_loop(args: argparse.Namespace) -> int:
+    """sample, compare, promote, rollback, models: the commands that read or write the warehouse's registry."""
+    from nlp import labelling, registry
+    from socialcx.core.settings import get_settings
+    from socialcx.core.warehouse import open_warehouse
+
+    settings = get_settings()
+    with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+        if args.nlp_command == "sample":
+            model = registry.model_for_enrichment(con, settings.nlp_model)
+            frame = labelling.sample(con, args.n, args.strategy, model, args.seed)
+            from nlp.pipeline import load_pipeline
+
+            taxonomies = load_pipeline("default")[0].get_pipe("socialcx_categories").taxonomies
+            names = sorted({name for cats in taxonomies.values() for name, _, _ in cats})
+            written = labelling.write(frame, Path(args.out), "csv" if args.fmt == "csv" else "label-studio", names)
+            print(f"{len(frame)} posts ({args.strategy}) written to {', '.join(map(str, written))}")
+            return 0
+        if args.nlp_command == "compare":
+            from nlp.evaluate import evaluate
+
+            models = [registry.model_for_enrichment(con, settings.nlp_model) if m == "current" else m
+                      for m in args.models]
+        elif args.nlp_command == "promote":
+            promotion = registry.promote(con, args.model)
+            print(f"promoted {promotion.model_version} ({promotion.model_dir}); figures {promotion.figures}")
+            if os.environ.get("SOCIALCX_NLP_MODEL"):
+                print("note: SOCIALCX_NLP_MODEL is set and overrides the registry; unset it to use the promoted model")
+            print("the next run re-enriches every post with it")
+            return 0
+        elif args.nlp_command == "rollback":
+            retired, restored = registry.rollback(con)
+            print(f"rolled back {retired.model_version}; now in use: "
+                  f"{restored.model_version if restored else 'the rule pipeline'}. The next run re-enriches every post.")
+            return 0
+        else:
+            for number, version, model_dir, promoted, rolled_back, figures in registry.history(con):
+                state = f"rolled back {rolled_back:%Y-%m-%d %H:%M}" if rolled_back else "promoted"
+                print(f"{number:>3}  {version:<40} {promoted:%Y-%m-%d %H:%M}  {state:<28} {model_dir}  {figures}")
+            current = registry.current(con)
+            print(f"current: {current.model_version if current else 'the rule pipeline (nothing promoted)'}")
+            return 0
+    reports = {m: evaluate(Path(args.data), args.text_column, args.label_column, args.category_column,
+                           Path(args.category_map) if args.category_map else None, model=m, industry=args.industry)
+               for m in models}
+    if len(reports) < 2:
+        raise SystemExit("nlp compare: give two different models")
+    print(labelling.compare(reports))
     return 0
 
 

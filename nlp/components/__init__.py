@@ -11,10 +11,11 @@ touching code and a second language is a folder. Results are stored on ``Doc._``
 - ``sentiment``: VADER plus customer-service cues;
 - ``categories``: complaint categories per industry taxonomy;
 - ``intent``: intent, escalation flags, urgency;
+- ``linear``: trained linear heads over word and character n-grams and the rules' reading (``nlp train``);
 - ``blend``: trained classifiers blended with the rules.
 """
 
-from nlp.components import blend, categories, intent, language, pii, sentiment  # noqa: F401  (registers factories)
+from nlp.components import blend, categories, intent, language, linear, pii, sentiment  # noqa: F401  (registers factories)
 from nlp.components.base import NLP_DIR, RULES_DIR, TAXONOMY_DIR, state
 from nlp.components.blend import CATEGORY_PREFIX, SENTIMENT_PREFIX
 

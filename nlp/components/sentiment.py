@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -13,6 +15,14 @@ from nlp.components.base import DEFAULT_LANGUAGE, NOISE, RULES_DIR, _compile, lo
 ELONGATION = re.compile(r"(\w)\1{2,}")
 SHOUTED = re.compile(r"\b[A-Z]{4,}\b")  # a word in capitals (4+ letters, so not most acronyms) intensifies
 SPECIAL = {"complaint", "negated_positive", "sarcasm", "gratitude", "request", "intensity"}
+
+
+@cache
+def vader_analyzer() -> Any:
+    """One VADER analyser per process (it reads its lexicon file when built)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
 
 
 class Sentiment:
@@ -27,14 +37,12 @@ class Sentiment:
 
     def __init__(self, rules_path: str, vader_weight: float, negative_below: float, positive_above: float,
                  question_damping: float) -> None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
         path = Path(rules_path) if Path(rules_path).exists() else RULES_DIR / DEFAULT_LANGUAGE / "sentiment.yml"
         files = {DEFAULT_LANGUAGE: path} | {p.parent.name: p for p in sorted(path.parent.parent.glob("*/sentiment.yml"))
                                             if p.parent.name != DEFAULT_LANGUAGE}
         self.packs = {lang: self._cues(load_yaml(str(p))) for lang, p in files.items()}
         self.cues = self.packs[DEFAULT_LANGUAGE]
-        self.vader = SentimentIntensityAnalyzer()
+        self.vader = vader_analyzer()
         self.vader_weight = vader_weight
         self.negative_below = negative_below
         self.positive_above = positive_above

@@ -212,6 +212,9 @@ create table if not exists enriched.post_nlp (
     enriched_at          timestamptz not null,
     primary key (source, post_id, pipeline_version)
 );
+-- brand-defined topics (nlp/topics.py): matched after enrichment, re-matched when a topic file changes
+alter table enriched.post_nlp add column if not exists topics varchar[];
+alter table enriched.post_nlp add column if not exists topics_version varchar;
 create table if not exists enriched.survey_nlp (
     source               varchar not null,
     response_id          varchar not null,
@@ -277,6 +280,15 @@ create table if not exists ops.erasure_requests (
     identifiers     integer not null,      -- how many hashed identifiers it registered
     status          varchar not null,      -- pending (not yet re-published) | complete
     completed_at    timestamptz
+);
+create table if not exists ops.nlp_models (
+    promotion       integer primary key,   -- 1, 2, ... in the order of promotion
+    model_version   varchar not null,      -- the pipeline version enriched.post_nlp rows carry
+    model_dir       varchar not null,      -- absolute path of the model directory, or 'default' (the rules)
+    data_sha256     varchar,               -- SHA-256 of the file the model was trained on
+    figures         varchar,               -- JSON: the held-out figures nlp train measured
+    promoted_at     timestamptz not null,
+    rolled_back_at  timestamptz
 );
 create table if not exists ops.erasure_identifiers (
     hash            varchar not null,      -- sha256 of the normalised identifier, never the identifier

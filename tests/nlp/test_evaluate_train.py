@@ -50,20 +50,27 @@ def test_evaluate_names_a_missing_column_and_an_unmapped_category(tmp_path):
 def test_train_saves_a_versioned_model_that_enrichment_can_switch_to(tmp_path, monkeypatch, capsys, con):
     code = main(["nlp", "train", "--data", str(FIXTURES / "labelled.csv"), "--text-column", "message",
                  "--label-column", "tone", "--category-column", "tag", "--category-map", str(FIXTURES / "tags.yml"),
-                 "--output", str(tmp_path), "--name", "acme", "--epochs", "5"])
+                 "--output", str(tmp_path), "--name", "acme"])
     assert code == 0
     out = capsys.readouterr().out
     [model_dir] = list(tmp_path.glob("acme-*"))
-    assert f"SOCIALCX_NLP_MODEL={model_dir}" in out
+    assert f"socialcx nlp promote {model_dir}" in out
     meta = json.loads((model_dir / "meta.json").read_text())
     assert meta["version"].startswith("1.0.") and "held_out_macro_f1" in meta["performance"]
-    assert (model_dir / "textcat").is_dir() and (model_dir / "textcat_multilabel").is_dir()
+    assert meta["training_data"]["rows"] == 60 and len(meta["training_data"]["sha256"]) == 64
+    # the trained heads are arrays and JSON, never a pickle: loading a model directory cannot run code
+    stored = {p.name for p in (model_dir / "socialcx_linear").iterdir()}
+    assert stored == {"linear.npz", "linear.json"}
+    import numpy as np
+
+    with np.load(model_dir / "socialcx_linear" / "linear.npz", allow_pickle=False) as arrays:
+        assert {"sentiment_coef", "category_coef", "columns"} <= set(arrays.files)
 
     from nlp.enrich import enrich
     from nlp.pipeline import load_pipeline, pipeline_version
 
     nlp, version = load_pipeline(str(model_dir))
-    assert "textcat" in nlp.pipe_names and version == f"socialcx_acme-{meta['version']}"
+    assert "socialcx_linear" in nlp.pipe_names and version == f"socialcx_acme-{meta['version']}"
     assert pipeline_version(str(model_dir)) == version  # what enrich keys its rows by, read without loading
     doc = nlp("@AcmeAir my flight is delayed five hours and nobody tells us anything")
     assert doc._.sentiment_label == "negative"

@@ -59,6 +59,7 @@ final as (
         coalesce(nlp.is_legal_safety, false) as is_legal_safety,
         coalesce(nlp.is_public_shaming, false) as is_public_shaming,
         nlp.urgency,
+        coalesce(nlp.topics, []::varchar[]) as topics,
         nlp.post_id is not null as is_enriched,
         -- when anything this row is built from last changed: drives the incremental marts' lookback
         greatest(posts.updated_at, coalesce(nlp.enriched_at, posts.updated_at)) as changed_at,

@@ -89,6 +89,7 @@ final as (
         posts.is_churn_threat,
         posts.is_legal_safety,
         posts.is_public_shaming,
+        posts.topics,
         posts.like_count,
         posts.repost_count,
         posts.pipeline_version,

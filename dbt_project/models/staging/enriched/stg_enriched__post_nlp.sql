@@ -29,6 +29,7 @@ renamed as (
         is_legal_safety,
         is_public_shaming,
         urgency,
+        topics,
         enriched_at,
     from latest
 )
