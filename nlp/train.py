@@ -67,6 +67,49 @@ def _fit_head(x_train, y_train: list[str], x_val, y_val: list[str], x_all, y_all
     return {"classes": [str(c) for c in model.classes_], "coef": model.coef_, "intercept": model.intercept_}, best
 
 
+RULE_WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
+
+
+def _cross_validated_head(x, labels: list[str], rules: list[str], seed: int,
+                          folds: int = 4) -> tuple[dict[str, Any] | None, float | None, dict[str, float]]:
+    """The category head, if it beats the rules. Classes are weighed inversely to their frequency (a rare category
+    counts as much in macro-F1). Its probabilities are mixed with the rules' top category, p = (1 - w) p_head +
+    w [c = rules' top]; C and w are chosen together by ``folds``-fold cross-validated macro-F1 (category examples
+    are few, one validation split of them too noisy to choose by) and compared with the rules alone on the same
+    folds. Returns the head refitted on every row (None when the rules do as well), its C, and the figures."""
+    from sklearn.linear_model import LogisticRegression
+
+    order = np.random.default_rng(seed).permutation(len(labels))
+    fold_of = np.empty(len(labels), dtype=int)
+    fold_of[order] = np.arange(len(labels)) % folds
+    y = np.asarray(labels, dtype=object)
+    classes = sorted(set(labels))
+    rule_hot = np.array([[float(r == c) for c in classes] for r in rules])
+
+    def fit(rows, c):
+        return LogisticRegression(C=c, max_iter=3000, random_state=seed, class_weight="balanced").fit(x[rows], y[rows])
+
+    scores: dict[tuple[float, float], float] = {}
+    for c in C_GRID:
+        probabilities = np.zeros((len(labels), len(classes)))
+        for k in range(folds):
+            test, train_rows = np.flatnonzero(fold_of == k), np.flatnonzero(fold_of != k)
+            model = fit(train_rows, c)
+            columns = [classes.index(str(label)) for label in model.classes_]
+            probabilities[np.ix_(test, columns)] = model.predict_proba(x[test])
+        for w in RULE_WEIGHTS:
+            mixed = (1 - w) * probabilities + w * rule_hot
+            scores[c, w] = classification_report(labels, [classes[i] for i in mixed.argmax(axis=1)])["macro_f1"]
+    best_c, best_w = max(scores, key=lambda cw: (scores[cw], -cw[0], cw[1]))
+    rules_score = classification_report(labels, rules)["macro_f1"]
+    figures = {"trained": scores[best_c, best_w], "rules": rules_score, "rule_weight": best_w}
+    if scores[best_c, best_w] <= rules_score:
+        return None, best_c, figures
+    model = fit(np.arange(len(labels)), best_c)
+    return {"classes": [str(c) for c in model.classes_], "coef": model.coef_, "intercept": model.intercept_,
+            "rule_weight": best_w}, best_c, figures
+
+
 def data_hash(path: Path) -> str:
     """The SHA-256 of the training file, as the model registry records it."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -112,33 +155,22 @@ def train(data: Path, text_column: str, label_column: str, category_column: str 
     y = {"train": train_part[label_column].tolist(), "validation": validation[label_column].tolist()}
     linear.heads["sentiment"], sentiment_c = _fit_head(x["train"], y["train"], x["validation"], y["validation"],
                                                        x_all, y["train"] + y["validation"], seed)
-    category_c = None
+    category_c, category_cv = None, None
     if category_labels:
         gold = pd.concat([categories.loc[train_part.index], categories.loc[validation.index]])
-        keep = gold.notna().to_numpy()
-        n_train = len(train_part)
-        tr, va = keep[:n_train], keep[n_train:]
-        labels = gold[keep].tolist()
+        keep = np.flatnonzero(gold.notna().to_numpy())
+        labels = gold.iloc[keep].tolist()
+        hits = [((d._.category_hits or {}).get(industry) or ["none"])[0] for d in docs["train"] + docs["validation"]]
         if len(set(labels)) > 1:
-            linear.heads["category"], category_c = _fit_head(
-                x["train"][np.flatnonzero(tr)], gold.iloc[:n_train][tr].tolist(),
-                x["validation"][np.flatnonzero(va)], gold.iloc[n_train:][va].tolist(), x_all[np.flatnonzero(keep)],
-                labels, seed)
+            head, category_c, category_cv = _cross_validated_head(x_all[keep], labels, [hits[i] for i in keep], seed)
+            if head is not None:
+                linear.heads["category"] = head
 
-    # tune the blend on the validation split (the heads were refitted on it too: the weights lean towards the heads)
+    # tune the sentiment blend on the validation split (the head was refitted on it too: it leans to the head)
     blend.rule_weight = max((w / 10 for w in range(11)),
                             key=lambda w: _validation_f1(nlp, validation, text_column, label_column, rule_weight=w))
-    if "category" in linear.heads:
-        gold_val = categories.loc[validation.index]
-        keep_val = gold_val.notna()
-
-        def category_f1(threshold: float) -> float:
-            blend.category_threshold = threshold
-            predicted = [((d._.category_hits or {}).get(blend.industry) or ["none"])[0]
-                         for d in nlp.pipe(validation.loc[keep_val, text_column].astype(str))]
-            return classification_report(gold_val[keep_val].tolist(), predicted)["macro_f1"]
-
-        blend.category_threshold = max((0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.01), key=category_f1)
+    # the category head leads wherever it was kept (it beat the rules in cross-validation); else the rules alone
+    blend.category_threshold = 0.0 if "category" in linear.heads else 1.01
     nlp.get_pipe_config("socialcx_blend").update({"rule_weight": blend.rule_weight,
                                                   "category_threshold": blend.category_threshold})
 
@@ -148,6 +180,7 @@ def train(data: Path, text_column: str, label_column: str, category_column: str 
     report = evaluate_frame(nlp, held_out, text_column, label_column, category_column, mapping)
     report["training_rows"], report["validation_rows"], report["rule_weight"] = len(train_part), len(validation), blend.rule_weight
     report["category_threshold"] = blend.category_threshold if "category" in linear.heads else None
+    report["category_cross_validation"] = category_cv
     report["regularisation"] = {"sentiment_C": sentiment_c, "category_C": category_c}
     report["rules_macro_f1"], report["rules_category_macro_f1"] = (rules_report["macro_f1"],
                                                                     rules_report.get("category_macro_f1"))

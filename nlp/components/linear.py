@@ -9,8 +9,9 @@ One feature row per post, three blocks side by side:
 - the rules' reading: their score and label, VADER's compound, positive and negative shares, and each cue family's
   hit count (capped at 3), so the classifier learns how far to trust each rule on the team's own posts.
 
-A multinomial logistic regression per head (sentiment; complaint category, which also sees the rule categories)
-turns the row into probabilities, written to ``doc.cats`` as ``sentiment:*`` and ``category:*`` for
+A multinomial logistic regression per head (sentiment; complaint category, which also sees the rule categories
+and whose probabilities are mixed with the rules' top category by a weight training chose) turns the row into
+probabilities, written to ``doc.cats`` as ``sentiment:*`` and ``category:*`` for
 :class:`nlp.components.blend.Blend`. The n-grams are hashed (scikit-learn's ``HashingVectorizer``), so the model
 is the IDF vectors and the coefficients: stored as a NumPy ``.npz`` read with ``allow_pickle=False`` and a JSON
 file, never a pickle, so loading a model directory cannot run code.
@@ -145,7 +146,11 @@ class LinearHeads:
             if head not in self.heads:
                 continue
             classes = self.heads[head]["classes"]
+            weight = float(self.heads[head].get("rule_weight", 0.0))
             for doc, row in zip(docs, self.probabilities(head, matrix), strict=True):
+                if weight:  # the category head's probabilities mixed with the rules' top category
+                    top = ((state(doc)["category_hits"] or {}).get(self.industry) or [None])[0]
+                    row = (1 - weight) * row + weight * np.array([float(c == top) for c in classes])
                 doc.cats.update({f"{prefix}{c}": float(p) for c, p in zip(classes, row, strict=True)})
         return docs
 
@@ -158,6 +163,7 @@ class LinearHeads:
             arrays["columns"] = self.columns
         for head, spec in self.heads.items():
             arrays[f"{head}_coef"], arrays[f"{head}_intercept"] = spec["coef"], spec["intercept"]
+            arrays[f"{head}_rule_weight"] = np.array(float(spec.get("rule_weight", 0.0)))
         np.savez_compressed(path / "linear.npz", **arrays)
         (path / "linear.json").write_text(json.dumps({
             "industry": self.industry, "cue_names": self.cue_names, "categories": self.categories,
@@ -170,7 +176,9 @@ class LinearHeads:
             self.idf_words, self.idf_chars = arrays["idf_words"], arrays["idf_chars"]
             self.columns = arrays["columns"] if "columns" in arrays.files else None
             self.heads = {head: {"classes": list(classes), "coef": arrays[f"{head}_coef"],
-                                 "intercept": arrays[f"{head}_intercept"]}
+                                 "intercept": arrays[f"{head}_intercept"],
+                                 "rule_weight": float(arrays[f"{head}_rule_weight"])
+                                 if f"{head}_rule_weight" in arrays.files else 0.0}
                           for head, classes in spec["heads"].items()}
         self.industry, self.cue_names, self.categories = spec["industry"], spec["cue_names"], spec["categories"]
         return self

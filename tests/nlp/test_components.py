@@ -31,6 +31,18 @@ def nlp():
     ("@VoltMobileCare worst service 😡 #fail", "negative"),
     ("@VoltMobileCare sooo slow tonight", "negative"),                     # elongation
     ("@VoltMobileCare THIS IS UNACCEPTABLE", "negative"),                  # all caps
+    # cue families (rules-0.4): each phrasing stands for a family, not for a tweet the rules were tuned on
+    ("@VoltMobileCare y'all lie about your \u201cgreat\u201d coverage", "negative"),  # scare quotes
+    ("@VoltMobileCare oh great, it dropped again smh", "negative"),         # irony marker
+    ("@ClearWaveHelp you gonna magically fix my connection? 🙄", "negative"),  # mock question, eye-roll
+    ("@SkyLarkAir I don't really recommend this airline", "negative"),      # negation reaching two words ahead
+    ("@ParcelMartHelp the order was sent to the wrong address", "negative"),  # outcome word
+    ("@ClearWaveHelp the router just boots me offline every hour", "negative"),  # complaint verb
+    ("@ParcelMartHelp refused to take the return, absurd", "negative"),
+    ("@SkyLarkAir no problem at all, see you next week", "positive"),       # a negated negative
+    ("@ParcelMartHelp how do I reset my password?", "neutral"),             # a how-to question is not a complaint
+    ("@SkyLarkAir why is my flight still not boarding?", "negative"),       # a "why" question is one
+    ("@ParcelMartHelp arrived damaged 😞", "negative"),                     # sad emoji
 ])
 def test_sentiment(nlp, text, label):
     doc = nlp(text)
@@ -115,6 +127,34 @@ def test_escalation_flags_and_urgency(nlp):
 ])
 def test_complaint_categories_from_the_industry_taxonomy(nlp, text, industry, category):
     assert nlp(text)._.category_hits[industry][0] == category
+
+
+@pytest.mark.parametrize("text, category", [
+    ("there was a bone in my burrito, disgusting", "food_safety"),
+    ("all of the internet is down in my street, no service", "outage"),
+    ("I can't log in, password reset link expired", "account"),
+    ("the app keeps crashing at checkout", "app_website"),
+    ("you charged me twice this month", "billing"),
+    ("my parcel never arrived", "delivery"),
+])
+def test_the_generic_taxonomy_families(nlp, text, category):
+    assert nlp(text)._.category_hits["generic"][0] == category
+
+
+def test_precision_first_categories(nlp):
+    """A weak cue alone does not file praise under a complaint category, and a vague complaint gets no generic
+    category (a wrong guess is worse than none)."""
+    assert nlp("love the new app, thank you!")._.category_hits["generic"] == []
+    assert nlp("this is the worst, I am so angry")._.category_hits["generic"] == []
+    assert nlp("my bag?? where is it, this is awful")._.category_hits["airline"][0] == "lost_baggage"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("When you're the only one in costume #halloween", "other"),  # chatter, not a question
+    ("@SkyLarkAir when does boarding start", "question"),          # a question without its mark
+])
+def test_questions_and_chatter(nlp, text, intent):
+    assert nlp(text)._.intent == intent
 
 
 def test_every_taxonomy_has_the_generic_fallback(nlp):

@@ -95,3 +95,35 @@ def test_train_refuses_labels_that_are_not_sentiments(tmp_path):
     bad.write_text("text,label\nhello,happy\nbye,sad\n")
     with pytest.raises(EvaluationInputError, match="labels happy, sad"):
         train(bad, "text", "label", output=tmp_path)
+
+
+def test_split_halves_are_disjoint_stable_and_follow_the_text(tmp_path):
+    from nlp.evaluate import read_labelled, select_split
+
+    frame = read_labelled(FIXTURES / "labelled.csv", "message", "tone")
+    tune, half = select_split(frame, "message", "tune"), select_split(frame, "message", "half")
+    assert len(tune) + len(half) == len(frame) and not set(tune["message"]) & set(half["message"])
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    assert set(select_split(shuffled, "message", "half")["message"]) == set(half["message"])  # order does not matter
+    report = evaluate(FIXTURES / "labelled.csv", "message", "tone", split="half")
+    assert report["n"] == len(half) and "(half split)" in report["data"]
+    with pytest.raises(EvaluationInputError, match="--split"):
+        select_split(frame, "message", "third")
+
+
+def test_macro_recall_next_to_macro_f1():
+    r = classification_report(["neg", "neg", "pos", "pos"], ["neg", "pos", "pos", "pos"], ["neg", "pos"])
+    # recall: neg 1/2, pos 2/2 -> macro 0.75
+    assert r["macro_recall"] == 0.75
+
+
+def test_classes_nobody_labelled_do_not_count_in_macro_figures():
+    import pandas as pd
+
+    from nlp.evaluate import evaluate_frame
+    from nlp.pipeline import load_pipeline
+
+    frame = pd.DataFrame({"text": ["@AcmeAir my bag is lost", "@AcmeAir what time is boarding?"],
+                          "label": ["negative", "neutral"]})
+    report = evaluate_frame(load_pipeline()[0], frame, "text", "label", None, None)
+    assert set(report["per_class"]) == {"negative", "neutral"} and report["macro_f1"] == 1.0

@@ -1,0 +1,97 @@
+"""Brand-defined topics: the query language, bad files, and matching in the warehouse (only what changed moves)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from nlp.topics import TopicError, load_topics, match_topics, topics_for
+
+TOPICS = """
+brands: [AcmeAir]
+topics:
+  wifi:
+    any: [wifi, wi-fi, internet on board]
+  bag_fees:
+    all: [[bag*, luggage], [fee*, charge*]]
+    not: [refund*]
+  cramped:
+    near: {terms: [[seat, seats], [cramped, tight]], within: 3}
+"""
+EVERY_BRAND = """
+brands: "*"
+topics:
+  thanks:
+    any: [thank*, thx]
+"""
+
+
+@pytest.fixture
+def topics_dir(tmp_path):
+    (tmp_path / "acme.yml").write_text(TOPICS, encoding="utf-8")
+    (tmp_path / "all.yml").write_text(EVERY_BRAND, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("@AcmeAir the WiFi is down again", ["wifi"]),
+    ("@AcmeAir no internet on board today", ["wifi"]),            # a phrase, whole words
+    ("@AcmeAir the internet at the board meeting", []),            # the words, not the phrase
+    ("@AcmeAir why a $30 fee for my bags?", ["bag_fees"]),         # all: one term of each group; bag* is a prefix
+    ("@AcmeAir the bag fee refund never came", []),                # not
+    ("@AcmeAir seats were so tight", ["cramped"]),                 # near: 2 words apart
+    ("@AcmeAir my seat was fine but the aisle was cramped and tight", []),  # 6 words apart
+    ("@AcmeAir thanks! wifi worked", ["thanks", "wifi"]),          # several topics, one from the every-brand file
+])
+def test_topic_queries(topics_dir, text, expected):
+    by_brand, _ = load_topics(topics_dir)
+    assert topics_for(text, "AcmeAir", by_brand) == expected
+
+
+def test_topics_are_per_brand(topics_dir):
+    by_brand, _ = load_topics(topics_dir)
+    assert topics_for("@OtherCo the wifi, thanks", "OtherCo", by_brand) == ["thanks"]
+
+
+def test_a_term_is_words_never_a_pattern(tmp_path):
+    (tmp_path / "x.yml").write_text("brands: [A]\ntopics:\n  t:\n    any: ['a.*b']\n", encoding="utf-8")
+    by_brand, _ = load_topics(tmp_path)
+    assert topics_for("axxxb", "A", by_brand) == []
+    assert topics_for("a b", "A", by_brand) == ["t"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("brands: [A]\ntopics:\n  t:\n    not: [x]\n", "needs at least one of any, all, near"),
+    ("brands: [A]\ntopics:\n  t:\n    any: [x]\n    anywhere: [y]\n", "unknown clause"),
+    ("brands: [A]\ntopics:\n  t:\n    near: {terms: [[x]], within: 2}\n", "near needs"),
+    ("brands: [A]\ntopics: [x]\n", "needs 'brands"),
+    ("brands: [A\n", "not valid YAML"),
+])
+def test_a_bad_topic_file_is_named_with_the_fix(tmp_path, body, message):
+    (tmp_path / "bad.yml").write_text(body, encoding="utf-8")
+    with pytest.raises(TopicError, match=message) as error:
+        load_topics(tmp_path)
+    assert "bad.yml" in str(error.value)
+
+
+def test_matching_in_the_warehouse_moves_only_what_changed(con, topics_dir):
+    from extractors.load import load_posts
+    from nlp.enrich import enrich
+
+    def post(i, text):
+        return {"post_id": str(i), "author_id": "u", "is_inbound": True, "created_at": "2026-01-01T00:00:00Z",
+                "text": text, "brands_mentioned": ["AcmeAir"]}
+
+    load_posts(con, pd.DataFrame([post(1, "@AcmeAir wifi broken"), post(2, "@AcmeAir seats too tight"),
+                                  post(3, "@AcmeAir hello")]), "file", "r1")
+    enrich(con)
+    assert match_topics(con, topics_dir) == 2          # posts 1 and 2 gained a topic; post 3 has none
+    assert match_topics(con, topics_dir) == 0          # same files: nothing to match
+    stamps = dict(con.execute("select post_id, enriched_at from enriched.post_nlp").fetchall())
+    (topics_dir / "acme.yml").write_text(TOPICS.replace("[wifi, wi-fi, internet on board]", "[internet on board]"),
+                                         encoding="utf-8")
+    assert match_topics(con, topics_dir) == 1          # a changed file re-matches all, only post 1 changed
+    rows = dict(con.execute("select post_id, topics from enriched.post_nlp").fetchall())
+    assert rows == {"1": [], "2": ["cramped"], "3": []}
+    after = dict(con.execute("select post_id, enriched_at from enriched.post_nlp").fetchall())
+    assert after["2"] == stamps["2"] and after["3"] == stamps["3"] and after["1"] > stamps["1"]
