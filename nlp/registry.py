@@ -6,7 +6,8 @@
 Every promotion is a row: the model's version, its directory, the SHA-256 of the data it was trained on, its
 held-out figures and when it was promoted; a rollback stamps ``rolled_back_at`` on the current row. The current
 model is the newest promotion not rolled back; with none, the rule pipeline (``default``).
-``SOCIALCX_NLP_MODEL``, when set, overrides the registry (a run pinned by its operator).
+``SOCIALCX_NLP_MODEL``, when it names a model directory, overrides the registry (a run pinned by its operator);
+its default, ``default``, defers to the registry.
 
 Switching models re-enriches: posts are keyed by (post, pipeline version), so a new version's rows are written
 for every post whose text is still kept (past raw-text retention only the redacted text remains, and the label
@@ -19,7 +20,6 @@ would be older than what the marts already built).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,8 +54,9 @@ def current(con: duckdb.DuckDBPyConnection) -> Promotion | None:
 
 
 def model_for_enrichment(con: duckdb.DuckDBPyConnection, configured: str = DEFAULT) -> str:
-    """The model enrichment uses: ``SOCIALCX_NLP_MODEL`` if set, else the promoted one, else the rules."""
-    if os.environ.get("SOCIALCX_NLP_MODEL") or configured not in ("", DEFAULT):
+    """The model enrichment uses: ``configured`` (``SOCIALCX_NLP_MODEL``) when it names a model directory, else the
+    promoted one, else the rules. ``default`` (what .env.example sets) defers to the registry."""
+    if configured not in ("", DEFAULT):
         return configured
     promoted = current(con)
     if promoted is None or promoted.model_dir == DEFAULT:

@@ -84,6 +84,8 @@ def _cross_validated_head(x, labels: list[str], rules: list[str], seed: int,
     fold_of[order] = np.arange(len(labels)) % folds
     y = np.asarray(labels, dtype=object)
     classes = sorted(set(labels))
+    if any(len(set(y[fold_of != k])) < 2 for k in range(folds)):  # too few examples to learn from in a fold
+        return None, None, {"rules": classification_report(labels, rules)["macro_f1"]}
     rule_hot = np.array([[float(r == c) for c in classes] for r in rules])
 
     def fit(rows, c):

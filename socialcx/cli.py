@@ -401,8 +401,9 @@ def _nlp_loop(args: argparse.Namespace) -> int:
         elif args.nlp_command == "promote":
             promotion = registry.promote(con, args.model)
             print(f"promoted {promotion.model_version} ({promotion.model_dir}); figures {promotion.figures}")
-            if os.environ.get("SOCIALCX_NLP_MODEL"):
-                print("note: SOCIALCX_NLP_MODEL is set and overrides the registry; unset it to use the promoted model")
+            if settings.nlp_model not in ("", "default"):
+                print(f"note: SOCIALCX_NLP_MODEL={settings.nlp_model} overrides the registry; set it to 'default' "
+                      "(or unset it) to use the promoted model")
             print("the next run re-enriches every post with it")
             return 0
         elif args.nlp_command == "rollback":

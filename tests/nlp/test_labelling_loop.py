@@ -125,14 +125,13 @@ def test_promote_reenrich_and_roll_back(con, trained, monkeypatch):
     assert con.execute("select count(*) from ops.nlp_models where rolled_back_at is not null").fetchone()[0] == 1
 
 
-def test_an_explicit_model_setting_wins_and_a_missing_directory_is_named(con, trained, monkeypatch, tmp_path):
+def test_an_explicit_model_setting_wins_and_a_missing_directory_is_named(con, trained, tmp_path):
     import shutil
 
     model_dir, _ = trained
+    assert registry.model_for_enrichment(con, str(model_dir)) == str(model_dir)  # a pinned model, nothing promoted
     registry.promote(con, str(model_dir))
-    monkeypatch.setenv("SOCIALCX_NLP_MODEL", "default")
-    assert registry.model_for_enrichment(con, "default") == "default"
-    monkeypatch.delenv("SOCIALCX_NLP_MODEL")
+    assert registry.model_for_enrichment(con, "default") == str(model_dir.resolve())  # "default" defers
     copy = tmp_path / "copy"
     shutil.copytree(model_dir, copy)
     registry.promote(con, str(copy))
