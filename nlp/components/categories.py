@@ -29,10 +29,10 @@ def load_taxonomies(directory: str) -> tuple[dict[str, list[tuple[str, re.Patter
     return taxonomies, fallbacks
 
 
-def _any_of(categories: list[tuple[str, re.Pattern[str], re.Pattern[str]]]) -> re.Pattern[str]:
-    """One pattern that matches where any of the categories' patterns, strong or weak, does."""
-    return re.compile("|".join(f"(?:{p.pattern})" for _, strong, weak in categories for p in (strong, weak)
-                               if p is not NEVER))
+def _any_of(categories: list[tuple[str, re.Pattern[str], re.Pattern[str]]], weak: bool) -> re.Pattern[str]:
+    """One pattern that matches where any of the categories' strong patterns (and, with ``weak``, weak ones) does."""
+    return re.compile("|".join(f"(?:{p.pattern})" for _, strong, weak_pattern in categories
+                               for p in ((strong, weak_pattern) if weak else (strong,)) if p is not NEVER))
 
 
 class ComplaintCategories:
@@ -59,8 +59,10 @@ class ComplaintCategories:
             if other.parent.name != DEFAULT_LANGUAGE and other.resolve() != directory.resolve():
                 self.by_language[other.parent.name] = load_taxonomies(str(other))[0]
         # a post that matches no category of a taxonomy (most questions, praise, chatter) is found so in one scan
-        self.any_category = {(lang, industry): _any_of(categories) for lang, taxonomies in self.by_language.items()
-                             for industry, categories in taxonomies.items()}
+        # (praise, which weak cues do not count on, is checked against the strong patterns only)
+        self.any_category = {(lang, industry, weak): _any_of(categories, weak)
+                             for lang, taxonomies in self.by_language.items()
+                             for industry, categories in taxonomies.items() for weak in (False, True)}
 
     def __call__(self, doc: Doc, industries: list[str] | None = None) -> Doc:
         """``industries`` limits the taxonomies matched (``nlp.pipe(component_cfg=...)``); default: all."""
@@ -75,9 +77,12 @@ class ComplaintCategories:
             lang = DEFAULT_LANGUAGE if st["is_english"] or known not in own else st["lang"]
             categories = self.by_language[lang][known]
             found = []
-            if self.any_category[lang, known].search(text):
-                counts = [(2 * len(strong.findall(text)) + (len(weak.findall(text)) if not_praise else 0), order, name)
-                          for order, (name, strong, weak) in enumerate(categories)]
+            if self.any_category[lang, known, not_praise].search(text):
+                if not_praise:
+                    counts = [(2 * len(strong.findall(text)) + len(weak.findall(text)), order, name)
+                              for order, (name, strong, weak) in enumerate(categories)]
+                else:
+                    counts = [(len(strong.findall(text)), order, name) for order, (name, strong, _) in enumerate(categories)]
                 found = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
             fallback = self.fallbacks.get(industry) if industry in self.taxonomies else self.fallbacks.get("generic")
             if not found and complaint and fallback:
