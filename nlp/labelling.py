@@ -17,7 +17,6 @@ receives holds no e-mail, card, phone number or booking reference. Strategies:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from html import escape
 from pathlib import Path
@@ -47,15 +46,12 @@ with latest as (
     qualify row_number() over (partition by source, post_id order by enriched_at desc) = 1
 )
 select latest.source, latest.post_id, latest.text_redacted as text, latest.sentiment_label,
-       latest.sentiment_confidence, latest.primary_category, latest.industry, latest.pipeline_version
+       latest.sentiment_confidence, latest.primary_category, latest.industry, latest.pipeline_version,
+       md5(cast(? as varchar) || ':' || latest.source || ':' || latest.post_id) as _key  -- a seeded random order
 from latest
 join raw.posts as posts on posts.source = latest.source and posts.post_id = latest.post_id
 where posts.is_inbound and not posts.is_deleted and latest.is_english and latest.text_redacted is not null
 """
-
-
-def _shuffle_key(row: pd.Series, seed: int) -> str:
-    return hashlib.sha256(f"{seed}:{row['source']}:{row['post_id']}".encode()).hexdigest()
 
 
 def sample(con: duckdb.DuckDBPyConnection, n: int, strategy: str, model: str, seed: int = 7) -> pd.DataFrame:
@@ -64,10 +60,9 @@ def sample(con: duckdb.DuckDBPyConnection, n: int, strategy: str, model: str, se
         raise EvaluationInputError(f"--strategy {strategy} is not one of {', '.join(STRATEGIES)}")
     if n < 1:
         raise EvaluationInputError("--n must be at least 1")
-    frame = con.execute(CANDIDATES).df()
+    frame = con.execute(CANDIDATES, [seed]).df()
     if frame.empty:
         raise EvaluationInputError("the warehouse has no enriched customer posts to sample; run `socialcx run` first")
-    frame["_key"] = frame.apply(_shuffle_key, axis=1, seed=seed)
     if strategy == "uncertain":
         picked = frame.sort_values(["sentiment_confidence", "_key"]).head(n)
     elif strategy == "stratified":
