@@ -33,6 +33,7 @@ def nlp():
     ("@VoltMobileCare THIS IS UNACCEPTABLE", "negative"),                  # all caps
     # cue families (rules-0.4): each phrasing stands for a family, not for a tweet the rules were tuned on
     ("@VoltMobileCare y'all lie about your \u201cgreat\u201d coverage", "negative"),  # scare quotes
+    ('@SkyLarkAir what does "basic economy" include?', "neutral"),           # a quoted term in a question is not irony
     ("@VoltMobileCare oh great, it dropped again smh", "negative"),         # irony marker
     ("@ClearWaveHelp you gonna magically fix my connection? 🙄", "negative"),  # mock question, eye-roll
     ("@SkyLarkAir I don't really recommend this airline", "negative"),      # negation reaching two words ahead
