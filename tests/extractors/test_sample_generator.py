@@ -61,3 +61,19 @@ def test_brand_replies_carry_an_agent_signature():
     replies = world.posts[~world.posts["is_inbound"]]["text"]
     assert replies.str.contains(r"\s[-^][A-Z][A-Za-z]*$").all()
     assert {b.handle for b in BRANDS} == set(world.brands["handle"])
+
+
+def test_non_english_posts_carry_their_own_language_and_spanish_ones_their_labels():
+    from extractors.sample import phrases
+
+    world = generate(20000, seed=3)
+    posts = world.posts.set_index("post_id")
+    foreign = posts[posts["lang"] != "en"]
+    assert set(foreign["lang"]) <= {"es", "fr", "de", "pt", "it"} and len(foreign) > 50
+    # a French post says it in French (the language used to be drawn apart from the text)
+    assert foreign.loc[foreign["lang"] == "fr", "text"].str.contains("colis").all()
+    labels = world.labels.set_index("post_id")
+    assert set(labels.index) == set(foreign.index[foreign["lang"] == "es"]) and len(labels) > 10
+    assert (labels["text"] == posts.loc[labels.index, "text"]).all()
+    written = {(i, s, t, c) for i, bank in phrases.SPANISH.items() for _, s, t, c in bank}
+    assert {(r.industry, r.sentiment, r.intent, r.category) for r in labels.itertuples()} <= written
