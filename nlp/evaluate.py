@@ -93,6 +93,11 @@ def read_labelled(data: Path, text_column: str, label_column: str, category_colu
             frame = pd.read_csv(data)
         except (OSError, ValueError) as exc:
             raise EvaluationInputError(f"cannot read {data}: {exc}") from exc
+        if text_column in frame.columns:  # `nlp sample` wrote formula-like texts behind an apostrophe
+            from nlp.labelling import spreadsheet_unsafe
+
+            frame[text_column] = pd.Series([spreadsheet_unsafe(v) for v in frame[text_column]], index=frame.index,
+                                           dtype=object)
     missing = [c for c in (text_column, label_column, category_column) if c and c not in frame.columns]
     if missing:
         raise EvaluationInputError(f"{data} has no column {', '.join(missing)} (columns: {', '.join(frame.columns)})")

@@ -104,7 +104,13 @@ def write(frame: pd.DataFrame, out: Path, fmt: str, categories: list[str]) -> li
     """The sample as CSV, or as Label Studio tasks (JSON) with their labelling config beside them."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        frame.to_csv(out, index=False)
+        # a spreadsheet runs a cell that starts like a formula ("=HYPERLINK(...)" posted by anyone): such cells are
+        # written behind an apostrophe, which the spreadsheet shows as text and read_labelled takes off again
+        safe = frame.copy()
+        for column in ("text", "predicted_category", "second_opinion"):
+            if column in safe:
+                safe[column] = pd.Series([spreadsheet_safe(v) for v in safe[column]], index=safe.index, dtype=object)
+        safe.to_csv(out, index=False)
         return [out]
     tasks = []
     for row in frame.itertuples(index=False):
@@ -122,6 +128,21 @@ def write(frame: pd.DataFrame, out: Path, fmt: str, categories: list[str]) -> li
     choices = "\n".join(f'    <Choice value="{escape(c, quote=True)}"/>' for c in ["none", *categories])
     config.write_text(LABEL_CONFIG.format(categories=choices), encoding="utf-8")
     return [out, config]
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """``value`` behind an apostrophe when a spreadsheet would read it as a formula (OWASP's CSV injection rule)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def spreadsheet_unsafe(value: object) -> object:
+    """The inverse of :func:`spreadsheet_safe`, for files it wrote."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
 
 
 def read_label_studio(path: Path) -> pd.DataFrame:

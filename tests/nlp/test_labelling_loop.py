@@ -152,3 +152,19 @@ def test_compare_prints_per_class_deltas(trained, capsys):
     out = capsys.readouterr().out
     assert "sentiment macro_f1" in out and "negative F1" in out and "delta" in out
     assert report["rules_macro_f1"] is not None and report["training_rows"] + report["validation_rows"] == 48
+
+
+def test_a_formula_in_a_post_is_written_as_text_and_read_back_as_posted(con, tmp_path):
+    """A post is anyone's text: in the CSV a labeller opens in a spreadsheet, a cell that starts like a formula is
+    written behind an apostrophe (shown as text, never run); nlp train reads the post back as it was."""
+    hostile = '=HYPERLINK("http://evil.example/x","click me") my bag is lost'
+    _load(con, [hostile, "@AcmeAir +1 for the crew", "@AcmeAir hello"])
+    frame = labelling.sample(con, 10, "uncertain", "default")
+    [out] = labelling.write(frame, tmp_path / "round.csv", "csv", [])
+    raw = pd.read_csv(out, dtype=str)
+    cells = raw["text"].tolist()
+    assert "'" + hostile in cells and not any(c.startswith(("=", "+", "-")) for c in cells)
+    raw["sentiment"] = "negative"
+    raw.to_csv(out, index=False)
+    assert hostile in read_labelled(out, "text", "sentiment")["text"].tolist()
+
