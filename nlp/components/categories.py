@@ -78,11 +78,8 @@ class ComplaintCategories:
             categories = self.by_language[lang][known]
             found = []
             if self.any_category[lang, known, not_praise].search(text):
-                if not_praise:
-                    counts = [(2 * len(strong.findall(text)) + len(weak.findall(text)), order, name)
-                              for order, (name, strong, weak) in enumerate(categories)]
-                else:
-                    counts = [(len(strong.findall(text)), order, name) for order, (name, strong, _) in enumerate(categories)]
+                counts = [(2 * len(strong.findall(text)) + (len(weak.findall(text)) if not_praise else 0), order, name)
+                          for order, (name, strong, weak) in enumerate(categories)]
                 found = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
             fallback = self.fallbacks.get(industry) if industry in self.taxonomies else self.fallbacks.get("generic")
             if not found and complaint and fallback:
