@@ -8,8 +8,9 @@ Social customer-service analytics, end to end, once per schedule interval:
 2. **enrich** – the spaCy pipeline annotates new or changed posts into `enriched.post_nlp`.
 3. **transform** – dbt, through astronomer-cosmos: one task per model (`dbt build` of the model and its
    tests), so a failure names the model or test that failed.
-4. **validate** – Great Expectations suites on raw, enriched and marts; a critical failure fails the task
-   and nothing is published.
+4. **validate** – Great Expectations suites on raw, enriched and marts, on the partitions whose rows changed
+   since they passed, and on every row once a day (`SOCIALCX_FULL_VALIDATION_HOURS`) or when a manual run sets
+   the param `full_validation`; a critical failure fails the task and nothing is published.
 5. **publish** – the marts, atomically, as a read-only DuckDB file and Parquet files for BI tools.
 6. **report** – `reports/latest/index.html`, the KPI report with charts, from the published marts.
 7. **alert** – negative-sentiment spikes and urgent or negative posts unanswered past SLA, once per incident,
@@ -63,6 +64,14 @@ def reprocess_window(context) -> tuple[str, str] | None:
     return None
 
 
+def full_validation_asked(context) -> bool | None:
+    """True when a manual run asks for every row to be validated (param ``full_validation``); None leaves it to
+    the daily rule (SOCIALCX_FULL_VALIDATION_HOURS)."""
+    params = context.get("params") or {}
+    conf = {**params, **(context["dag_run"].conf or {})}
+    return True if conf.get("full_validation") in (True, "true", "True", 1, "1") else None
+
+
 # the same rule for the dbt tasks, as templates cosmos renders into `dbt build --vars`
 BACKFILL_VARS = {
     "backfill_start": "{{ params.get('backfill_start') or dag_run.conf.get('backfill_start') "
@@ -97,7 +106,7 @@ def validate() -> dict[str, object]:
     from socialcx.core.logs import task_hygiene
 
     with task_hygiene():  # secrets and e-mails masked in the task log, errors included
-        return stages.validate(run_id=_run_id())
+        return stages.validate(run_id=_run_id(), full=full_validation_asked(get_current_context()))
 
 
 @task(pool=POOL)
@@ -148,6 +157,8 @@ def retain() -> dict[str, object]:
     params={
         "backfill_start": Param("", type="string", description="re-process from this day (YYYY-MM-DD); empty: no"),
         "backfill_end": Param("", type="string", description="re-process up to this day, inclusive"),
+        "full_validation": Param(False, type="boolean",
+                                 description="validate every row now, not only what changed (daily by default)"),
     },
 )
 def socialcx_pipeline() -> None:

@@ -100,7 +100,8 @@ def _stage_detail(result: dict[str, object]) -> str:
         return ", ".join(f"{count} {status}" for status, count in (result.get("nodes") or {}).items())
     if stage == "validate":
         failures, warnings = result.get("failures") or [], result.get("warnings") or []
-        return f"{result.get('checked', 0)} checks, {len(failures)} failed, {len(warnings)} warnings"
+        scope = "every row" if result.get("full", True) else "changed partitions"
+        return f"{result.get('checked', 0)} checks on {scope}, {len(failures)} failed, {len(warnings)} warnings"
     if stage == "publish":
         return f"{len(result.get('tables') or {})} marts published"
     if stage == "report":
@@ -222,8 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     transform.add_argument("--select", help="dbt selection, e.g. marts.fct_conversations+")
     transform.add_argument("--full-refresh", action="store_true",
                            help="rebuild incremental models from scratch (repairs a bad row an incremental mart kept)")
-    commands.add_parser("validate", help="run the Great Expectations suites",
-                        description="Validate raw, enriched and marts; exit 1 naming each failed critical check.")
+    validate = commands.add_parser(
+        "validate", help="run the Great Expectations suites",
+        description="Validate raw, enriched and marts; exit 1 naming each failed critical check. A run checks the "
+                    "partitions whose rows changed since they last passed, and every row once a day "
+                    "(SOCIALCX_FULL_VALIDATION_HOURS) or with --full.")
+    validate.add_argument("--full", action="store_true", default=None,
+                          help="check every row of every suite now (the daily full validation, on demand)")
     commands.add_parser("publish", help="publish the marts for BI tools",
                         description="Write the read-only DuckDB file and Parquet files atomically; refused while "
                                     "the latest validation failed.")
@@ -453,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "transform":
             _print_result(stages.transform(select=args.select, full_refresh=args.full_refresh))
         elif args.command == "validate":
-            _print_result(stages.validate())
+            _print_result(stages.validate(full=args.full))
         elif args.command == "publish":
             _print_result(stages.publish())
         elif args.command in ("run", "backfill"):

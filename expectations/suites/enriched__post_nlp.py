@@ -6,7 +6,8 @@ import great_expectations as gx
 
 NAME = "enriched__post_nlp"
 QUERY = """
-select source, post_id, pipeline_version, sentiment_label, sentiment_score, sentiment_confidence, intent, urgency
+select source, post_id, pipeline_version, sentiment_label, sentiment_score, sentiment_confidence, intent, urgency,
+       enriched_at
 from enriched.post_nlp
 """
 PARAMETERS = {
@@ -14,6 +15,8 @@ PARAMETERS = {
     "intents": ["complaint", "question", "request", "praise", "other", "unknown"],
     "urgencies": ["high", "medium", "low"],
 }
+PARTITION = "enriched_at::date"
+KEY = ("source", "post_id", "pipeline_version")
 
 
 def build(now_epoch: float) -> gx.ExpectationSuite:

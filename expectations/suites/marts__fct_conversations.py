@@ -12,9 +12,12 @@ select conversation_id, brand, first_response_seconds, first_response_business_s
        first_response_business_seconds <= first_response_seconds as business_within_calendar,
        customer_post_count, brand_reply_count, post_count,
        post_count = customer_post_count + brand_reply_count as counts_reconcile,
-       outcome, is_actionable, is_resolved = (outcome = 'resolved') as resolved_is_the_outcome
+       outcome, is_actionable, is_resolved = (outcome = 'resolved') as resolved_is_the_outcome,
+       first_inbound_at::date as opened_on
 from marts.fct_conversations
 """
+PARTITION = "opened_on"
+KEY = ("conversation_id",)
 
 
 def build(now_epoch: float) -> gx.ExpectationSuite:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import great_expectations as gx
 
 NAME = "marts__fct_posts"
-QUERY = "select post_key, sentiment_label, intent from marts.fct_posts"
+QUERY = "select post_key, sentiment_label, intent, created_date from marts.fct_posts"
+PARTITION = "created_date"
+KEY = ("post_key",)
 
 
 def build(now_epoch: float) -> gx.ExpectationSuite:

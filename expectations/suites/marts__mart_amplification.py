@@ -10,9 +10,12 @@ select conversation_id, engagement_count, potential_reach, engagement_while_unan
        potential_reach >= coalesce(author_followers, 0) as reach_holds_the_author,
        reach_while_unanswered <= potential_reach as unanswered_reach_within_reach,
        engagement_before_reply is null or is_responded as before_reply_only_when_answered,
-       not is_wildfire or is_negative_start as wildfire_is_a_complaint
+       not is_wildfire or is_negative_start as wildfire_is_a_complaint,
+       first_inbound_at::date as opened_on
 from marts.mart_amplification
 """
+PARTITION = "opened_on"
+KEY = ("conversation_id",)
 
 
 def build(now_epoch: float) -> gx.ExpectationSuite:

@@ -12,6 +12,8 @@ select brand, activity_date, source, category, language, response_rate, within_s
        backlog_count = backlog_under_1h + backlog_1h_to_4h + backlog_4h_to_24h + backlog_1d_to_7d as backlog_adds_up
 from marts.mart_service_performance
 """
+PARTITION = "activity_date"
+KEY = ("brand", "activity_date", "source", "category", "language")
 
 
 def build(now_epoch: float) -> gx.ExpectationSuite:

@@ -9,6 +9,9 @@ from socialcx.core.sources import registry
 NAME = "raw__posts"
 QUERY = "select source, post_id, created_at, epoch(created_at) as created_epoch, length(text) as text_length from raw.posts"
 PARAMETERS = {"max_future_minutes": 5}  # known_sources: every registered source that loads posts
+# validated per day of posting when only some days changed (expectations/checkpoints.py)
+PARTITION = "created_at::date"
+KEY = ("source", "post_id")
 
 
 def build(now_epoch: float) -> gx.ExpectationSuite:

@@ -263,6 +263,20 @@ create table if not exists ops.validated_marts (
     checksum        varchar not null,
     validated_at    timestamptz not null
 );
+create table if not exists ops.validation_digests (
+    suite           varchar not null,
+    partition_key   varchar not null,
+    row_count       bigint not null,
+    digest          varchar not null,
+    signature       varchar not null,
+    run_id          varchar not null,
+    validated_at    timestamptz not null,
+    primary key (suite, partition_key)
+);
+create table if not exists ops.full_validations (
+    run_id          varchar not null,
+    validated_at    timestamptz not null
+);
 create table if not exists ops.alert_deliveries (
     alert_key varchar not null,
     channel varchar not null,

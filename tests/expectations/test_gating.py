@@ -75,7 +75,7 @@ def test_a_warning_is_recorded_but_does_not_block(copy_built):
 
 def test_results_are_kept_with_data_docs(copy_built):
     settings = copy_built
-    result = stages.validate(settings=settings)
+    result = stages.validate(settings=settings, full=True)
     with duckdb.connect(str(settings.warehouse)) as con:
         suites = {s for (s,) in con.execute("select distinct suite from ops.validation_results where run_id = ?",
                                             [result["run_id"]]).fetchall()}
@@ -134,3 +134,53 @@ def test_a_fresh_process_checks_freshness_in_a_child_while_it_imports_gx(copy_bu
         con.execute("update raw.extract_state set updated_at = updated_at + interval 3 day")
     run = subprocess.run([str(VENV_BIN / "socialcx"), "validate"], capture_output=True, text=True, env=os.environ)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_a_run_validates_what_changed_and_catches_a_row_edited_in_place(copy_built):
+    """After a passing validation, the next checks no unchanged partition; a row edited in place (no timestamp
+    moved) changes its partition's checksum and is checked, and failed, on the very next run."""
+    settings = copy_built
+    first = stages.validate(settings=settings)  # the copy's retain changed some raw texts: checked now
+    again = stages.validate(settings=settings)
+    assert again["full"] is False and first["full"] is False  # a full validation passed when the copy was built
+    assert again["scope"]["marts__fct_conversations"]["partitions"] == 0
+    assert again["scope"]["raw__posts"]["rows"] == 0
+    with duckdb.connect(str(settings.warehouse)) as con:
+        in_day = con.execute("select count(*) from marts.fct_conversations where first_inbound_at::date = "
+                             "(select first_inbound_at::date from marts.fct_conversations where conversation_id = "
+                             "(select min(conversation_id) from marts.fct_conversations where is_responded))"
+                             ).fetchall()[0][0]
+        con.execute("update marts.fct_conversations set first_response_seconds = -1 where conversation_id = "
+                    "(select min(conversation_id) from marts.fct_conversations where is_responded)")
+    with pytest.raises(stages.ValidationFailed, match="first_response_seconds"):
+        stages.validate(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        element_count = con.execute(
+            "select element_count from ops.validation_results where suite = 'marts__fct_conversations' "
+            "and column_name = 'first_response_seconds' and not success").fetchall()
+    assert element_count == [(in_day,)]  # exactly the edited row's day, nothing else
+    # the failure is not forgotten: the next run checks that day again and fails again
+    with pytest.raises(stages.ValidationFailed, match="first_response_seconds"):
+        stages.validate(settings=settings)
+
+
+def test_a_duplicate_key_in_another_partition_is_still_caught(copy_built):
+    settings = copy_built
+    stages.validate(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("insert into marts.fct_conversations select * replace (first_inbound_at - interval 400 day as "
+                    "first_inbound_at) from marts.fct_conversations order by conversation_id limit 1")
+    with pytest.raises(stages.ValidationFailed, match=r"expect_column_values_to_be_unique\(conversation_id\)"):
+        stages.validate(settings=settings)
+
+
+def test_every_row_is_validated_once_the_last_full_validation_is_a_day_old(copy_built):
+    settings = copy_built
+    assert stages.validate(settings=settings)["full"] is False
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("update ops.full_validations set validated_at = validated_at - interval 25 hour")
+    result = stages.validate(settings=settings)
+    assert result["full"] is True
+    scope = result["scope"]["marts__fct_conversations"]
+    assert scope["rows"] == scope["of_rows"] > 0
+    assert stages.validate(settings=settings)["full"] is False  # the full one passed: a day until the next
