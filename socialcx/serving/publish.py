@@ -14,6 +14,12 @@ mart in ``ops.validated_marts``. Publish recomputes it and refuses when any mart
 through ``current``, so a reader sees the whole old set or the whole new one, never a new DuckDB file next to
 old Parquet files. A publish killed part-way (or out of disk) leaves only an unfinished ``*.tmp-<pid>`` folder,
 which the next publish removes; older versions are pruned after the switch.
+
+**Only what changed is written.** The manifest records each mart's fingerprint. A mart whose fingerprint equals
+the one the current version recorded is carried over: the new version starts from a copy of the current DuckDB
+file, drops and rewrites only the changed marts, and hard-links the unchanged Parquet files (published files are
+never written in place, so a link is as good as a copy). Every mart is written into a fresh file after an
+erasure and after a full validation (daily), so a dropped table's old pages never outlive a forget or a day.
 """
 
 from __future__ import annotations
@@ -86,6 +92,11 @@ def latest_validation(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[
 
 def check_validated(con: duckdb.DuckDBPyConnection) -> str:
     """The validation run whose marts are the ones in the warehouse now; PublishRefused otherwise."""
+    return _check_validated(con)[0]
+
+
+def _check_validated(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, tuple[int, str]]]:
+    """The validation run whose marts are in the warehouse now, and their fingerprints; PublishRefused otherwise."""
     validation_run, failed = latest_validation(con)
     if validation_run is None:
         raise PublishRefused("nothing validated yet: run `socialcx validate` before `socialcx publish`")
@@ -104,7 +115,7 @@ def check_validated(con: duckdb.DuckDBPyConnection) -> str:
             f"the marts changed after validation {validation_run} passed ({', '.join(changed)}: rebuilt by a later "
             "transform, edited by hand, or left by a partial run); nothing was published. Run `socialcx validate`, "
             "then `socialcx publish` (or `socialcx run` for the whole pipeline)")
-    return validation_run
+    return validation_run, current
 
 
 def _pid_alive(pid: int) -> bool:
@@ -174,33 +185,76 @@ def _switch(link: Path, target: str) -> None:
     os.replace(temporary, link)
 
 
-def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str) -> dict[str, object]:
-    validation_run = check_validated(con)
+def _unchanged(previous: Path | None, fingerprints: dict[str, tuple[int, str]]) -> set[str]:
+    """The marts the current published version already holds exactly as they are now (by the fingerprints its
+    manifest recorded), with their Parquet file and the DuckDB file present."""
+    if previous is None or not (previous / "socialcx.duckdb").is_file():
+        return set()
+    try:
+        before = json.loads((previous / "manifest.json").read_text(encoding="utf-8")).get("fingerprints") or {}
+    except (OSError, ValueError):
+        return set()
+    return {table for table, (count, checksum) in fingerprints.items()
+            if before.get(table) == [count, checksum] and (previous / "parquet" / f"{table}.parquet").is_file()}
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # the same bytes, no second copy: a published file is never written in place
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
+            rewrite_all: bool = False) -> dict[str, object]:
+    """Publish the validated marts as a new version. Marts unchanged since the current version (same fingerprint)
+    are carried over (the previous DuckDB file copied, its Parquet files linked); only changed marts are written.
+    ``rewrite_all`` writes every mart into a fresh DuckDB file: after an erasure, and on full validations, so no
+    dropped table's old pages linger in a copied file."""
+    validation_run, fingerprints = _check_validated(con)
     tables = _mart_tables(con)
     if not tables:
         raise PublishRefused("schema marts is empty: run `socialcx transform` first")
     publish_dir.mkdir(parents=True, exist_ok=True)
     cleaned = clean_leftovers(publish_dir)
+    previous = current_version(publish_dir)
+    reused = set() if rewrite_all else _unchanged(previous, fingerprints) & set(tables)
     version_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     building = publish_dir / VERSIONS / f"{version_id}.tmp-{os.getpid()}"
     (building / "parquet").mkdir(parents=True)
     counts: dict[str, int] = {}
-    con.execute(f"attach ? as published (storage_version '{PUBLISHED_STORAGE_VERSION}')",
-                [str(building / "socialcx.duckdb")])
+    if reused:
+        shutil.copyfile(previous / "socialcx.duckdb", building / "socialcx.duckdb")
+        con.execute("attach ? as published", [str(building / "socialcx.duckdb")])
+    else:
+        con.execute(f"attach ? as published (storage_version '{PUBLISHED_STORAGE_VERSION}')",
+                    [str(building / "socialcx.duckdb")])
     try:
-        con.execute("create schema published.marts")
+        con.execute("create schema if not exists published.marts")
+        held = [name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'published' "
+            "and table_schema = 'marts'").fetchall()]
+        for table in held:
+            if table not in reused:
+                con.execute(f"drop table published.marts.{quote_ident(table)}")
         for table in tables:
             name = quote_ident(table)
-            con.execute(f"create table published.marts.{name} as select * from marts.{name}")
+            if table not in reused:
+                con.execute(f"create table published.marts.{name} as select * from marts.{name}")
             counts[table] = scalar(con, f"select count(*) from published.marts.{name}")
     finally:
         con.execute("detach published")
     for table in tables:
-        con.execute(f"copy marts.{quote_ident(table)} to ? (format parquet, compression zstd)",
-                    [str(building / "parquet" / f"{table}.parquet")])
+        target = building / "parquet" / f"{table}.parquet"
+        if table in reused:
+            _link_or_copy(previous / "parquet" / f"{table}.parquet", target)
+        else:
+            con.execute(f"copy marts.{quote_ident(table)} to ? (format parquet, compression zstd)", [str(target)])
     final = publish_dir / VERSIONS / version_id
     manifest = {"run_id": run_id, "validation_run_id": validation_run, "version": version_id,
                 "published_at": datetime.now(UTC).isoformat(), "tables": counts,
+                "rewritten": sorted(set(tables) - reused), "carried_over": sorted(reused),
+                "fingerprints": {table: list(fingerprints[table]) for table in tables if table in fingerprints},
                 "duckdb_file": str(publish_dir / "socialcx.duckdb"), "parquet_dir": str(publish_dir / "parquet"),
                 "storage_version": PUBLISHED_STORAGE_VERSION}
     (building / "manifest.json").write_text(json.dumps(manifest, indent=2))

@@ -17,8 +17,14 @@ def publish(*, run_id: str | None = None, settings: Settings | None = None) -> d
         from socialcx.serving.publish import publish as publish_marts
 
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            # every mart into a fresh file after an erasure (a copied file could keep a dropped table's pages)
+            # and after a full validation (once a day: the file does not grow by the pages of dropped tables)
+            rewrite_all = bool(con.execute(
+                "select (select count(*) from ops.erasure_requests where status = 'pending') > 0 or "
+                "(select count(*) from ops.full_validations where run_id = "
+                "(select run_id from ops.validation_results order by validated_at desc limit 1)) > 0").fetchall()[0][0])
             try:
-                manifest = publish_marts(con, settings.publish_dir, run_id)
+                manifest = publish_marts(con, settings.publish_dir, run_id, rewrite_all=rewrite_all)
             except PublishRefused as exc:
                 raise StageError(str(exc)) from exc
             if complete_requests(con):  # a forget whose re-publish failed is finished by this publish

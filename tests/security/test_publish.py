@@ -170,3 +170,51 @@ def test_a_folder_in_the_layout_before_versioned_sets_is_taken_over(con, tmp_pat
                                                                            "mart_service_performance.parquet"]
     assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.5)]
     assert not list(publish_dir.rglob("*.tmp-*")) and not list(publish_dir.glob("*.old*"))
+
+
+def test_only_the_marts_that_changed_are_written_again(con, tmp_path):
+    publish_dir = tmp_path / "published"
+    _validate(con)
+    first = publish(con, publish_dir, "run1")
+    assert first["rewritten"] == ["fct_conversations", "mart_service_performance"] and first["carried_over"] == []
+    con.execute("delete from marts.fct_conversations where conversation_id = 'c3'")
+    con.execute("create table marts.mart_new as select 1 as x")
+    _validate(con, "v2")
+    second = publish(con, publish_dir, "run2")
+    assert second["rewritten"] == ["fct_conversations", "mart_new"]
+    assert second["carried_over"] == ["mart_service_performance"]
+    assert second["tables"] == {"fct_conversations": 2, "mart_new": 1, "mart_service_performance": 2}
+    old, new = (publish_dir / "versions" / v / "parquet" for v in (first["version"], second["version"]))
+    # the unchanged mart's Parquet file is the same file (a hard link), the changed one a new file
+    assert os.path.samefile(old / "mart_service_performance.parquet", new / "mart_service_performance.parquet")
+    assert not os.path.samefile(old / "fct_conversations.parquet", new / "fct_conversations.parquet")
+    assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.5)]
+    with duckdb.connect(str(publish_dir / "socialcx.duckdb"), read_only=True) as reader:
+        assert reader.execute("select conversation_id from marts.fct_conversations order by 1").fetchall() == [
+            ("c1",), ("c2",)]
+    # a mart dropped from the warehouse leaves the published file too; a full rewrite writes every mart again
+    con.execute("drop table marts.mart_new")
+    _validate(con, "v3")
+    third = publish(con, publish_dir, "run3", rewrite_all=True)
+    assert third["rewritten"] == ["fct_conversations", "mart_service_performance"] and third["carried_over"] == []
+    with duckdb.connect(str(publish_dir / "socialcx.duckdb"), read_only=True) as reader:
+        assert reader.execute("select table_name from information_schema.tables order by 1").fetchall() == [
+            ("fct_conversations",), ("mart_service_performance",)]
+    with duckdb.connect() as reader:
+        assert reader.execute("select count(*) from read_parquet(?)",
+                              [str(publish_dir / "parquet" / "fct_conversations.parquet")]).fetchall() == [(2,)]
+
+
+def test_a_dropped_mart_leaves_a_carried_over_file(con, tmp_path):
+    publish_dir = tmp_path / "published"
+    con.execute("create table marts.mart_old as select 1 as x")
+    _validate(con)
+    publish(con, publish_dir, "run1")
+    con.execute("drop table marts.mart_old")
+    _validate(con, "v2")
+    second = publish(con, publish_dir, "run2")
+    assert second["carried_over"] == ["fct_conversations", "mart_service_performance"]
+    with duckdb.connect(str(publish_dir / "socialcx.duckdb"), read_only=True) as reader:
+        assert reader.execute("select table_name from information_schema.tables order by 1").fetchall() == [
+            ("fct_conversations",), ("mart_service_performance",)]
+    assert not (publish_dir / "parquet" / "mart_old.parquet").exists()
