@@ -15,7 +15,7 @@ from socialcx.core.settings import Settings
 pytestmark = pytest.mark.integration
 MARTS = ("fct_posts", "fct_conversations", "mart_service_performance", "mart_customer_recovery", "mart_sentiment",
          "mart_wallet_share")
-INTERMEDIATE = ("int_posts_enriched", "int_posts_threaded")
+INTERMEDIATE = ("int_posts_enriched", "int_posts_threaded", "int_conversations_aggregated", "int_conversations_business_time")
 
 
 def _copy(built, tmp_path, name, monkeypatch) -> Settings:

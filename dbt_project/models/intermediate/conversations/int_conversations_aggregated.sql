@@ -1,9 +1,56 @@
-with posts as (
-    select * from {{ ref('int_posts_threaded') }}
+{#
+    Incremental by the rule fct_conversations uses: only the conversations a change touches are aggregated
+    again (macros/incremental_changes.sql), and any conversation whose posts in int_posts_threaded no longer
+    match what was aggregated (their count or newest change: a post erased by `socialcx forget`, or moved to
+    another conversation). Nothing here depends on "now" (int_as_of is joined downstream), so a conversation
+    nothing touched is exactly what a full refresh would write.
+#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where conversation_id not in (select conversation_id from {{ ref('int_posts_threaded') }} where conversation_id is not null)",
+    )
+}}
+
+-- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}
+
+with
+{% if is_incremental() %}
+changes as (
+    {{ changed_posts() }}
 ),
 
-as_of as (
-    select * from {{ ref('int_as_of') }}
+affected as (
+    {{ affected_conversations('changes') }}
+    union
+    select threaded.conversation_id
+    from (
+        select conversation_id, count(*) as post_count, max(changed_at) as changed_at
+        from {{ ref('int_posts_threaded') }}
+        group by conversation_id
+    ) as threaded
+    left join {{ this }} as built
+        on threaded.conversation_id = built.conversation_id
+    where built.conversation_id is null
+        or threaded.post_count <> built.post_count
+        or threaded.changed_at is distinct from built.changed_at
+    {% if var('backfill_start') %}
+    union
+    -- a backfill rebuilds every conversation with a post in its date range
+    select conversation_id from {{ ref('int_posts_threaded') }}
+    where created_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+    {% endif %}
+),
+
+{% endif %}
+posts as (
+    select * from {{ ref('int_posts_threaded') }}
+    {% if is_incremental() %}
+    where conversation_id in (select conversation_id from affected)
+    {% endif %}
 ),
 
 ordered as (
@@ -49,6 +96,7 @@ conversations as (
         min(created_at) filter (where not is_inbound and created_at >= first_inbound_at) as first_response_at,
         max(created_at) filter (where is_inbound) as last_customer_at,
         max(created_at) as last_post_at,
+        max(changed_at) as changed_at,
         arg_max(not is_inbound, created_at) as is_last_post_by_brand,
         count(*) as post_count,
         count(*) filter (where is_inbound) as customer_post_count,
@@ -123,9 +171,7 @@ final as (
                 and (after_reply_sentiment = 'positive' or after_reply_is_confirmation)
                 then after_reply_last_customer_at
         end as resolved_at,
-        as_of.as_of_at,
     from conversations
-    cross join as_of
 )
 
 select * from final

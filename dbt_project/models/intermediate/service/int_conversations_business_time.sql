@@ -1,9 +1,37 @@
 {#
     Business-hours duration of each conversation's wait for a first response: from the first customer
     post to the first brand reply, or to the data's as-of time while it is still unanswered.
+
+    Incremental by the rule fct_conversations uses: the conversations int_conversations_aggregated rebuilt since
+    this model's last build (their changed_at), every conversation opened within lookback_days of "now" (an
+    unanswered one's wait still grows), and a backfill's date range. Older unanswered conversations keep the wait
+    measured when they left the window, as fct_conversations does (DECISIONLOG.md, "Incremental marts"). A brand's
+    changed business hours apply to conversations rebuilt from then on; `socialcx transform --full-refresh
+    --select int_conversations_business_time+` applies them to all.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where conversation_id not in (select conversation_id from {{ ref('int_conversations_aggregated') }})",
+    )
+}}
+
 with conversations as (
-    select * from {{ ref('int_conversations_aggregated') }}
+    select aggregated.*, as_of.as_of_at
+    from {{ ref('int_conversations_aggregated') }} as aggregated
+    cross join {{ ref('int_as_of') }} as as_of
+    {% if is_incremental() %}
+    where aggregated.changed_at > (select max(changed_at) from {{ this }}) - to_minutes({{ var('change_margin_minutes') }})
+        or aggregated.conversation_id not in (select conversation_id from {{ this }})
+        or aggregated.first_inbound_at > as_of.as_of_at - to_days({{ var('lookback_days') }})
+        {% if var('backfill_start') %}
+        or aggregated.first_inbound_at::date
+            between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+        {% endif %}
+    {% endif %}
 ),
 
 brands as (
@@ -32,9 +60,12 @@ business as (
 
 final as (
     select
-        span_key as conversation_id,
-        business_seconds as wait_business_seconds,
+        business.span_key as conversation_id,
+        business.business_seconds as wait_business_seconds,
+        conversations.changed_at,
     from business
+    inner join conversations
+        on business.span_key = conversations.conversation_id
 )
 
 select * from final

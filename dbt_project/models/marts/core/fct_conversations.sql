@@ -8,7 +8,7 @@
     )
 }}
 
--- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}, {{ ref('stg_raw__customers') }}
+-- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}, {{ ref('stg_raw__customers') }}, {{ ref('int_as_of') }}
 
 with
 {% if is_incremental() %}
@@ -31,7 +31,7 @@ conversations as (
         or lower(customer_handle) in (
             select lower(social_handle) from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}
         )
-        or first_inbound_at > as_of_at - to_days({{ var('lookback_days') }})
+        or first_inbound_at > (select as_of_at from {{ ref('int_as_of') }}) - to_days({{ var('lookback_days') }})
         {% if var('backfill_start') %}
         -- a backfill rebuilds every conversation opened in its date range, changed or not
         or first_inbound_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
