@@ -13,7 +13,7 @@ Social customer-service analytics, end to end, once per schedule interval:
    the param `full_validation`; a critical failure fails the task and nothing is published.
 5. **publish** – the marts, atomically, as a read-only DuckDB file and Parquet files for BI tools.
 6. **report** – `reports/latest/index.html`, the KPI report with charts, from the published marts.
-7. **alert** – negative-sentiment spikes and urgent or negative posts unanswered past SLA, once per incident,
+7. **alert** – negative-sentiment spikes, urgent posts unanswered (at once), negative posts unanswered past SLA, once per incident,
    through the Airflow connections `socialcx_alerts_webhook` (Slack-compatible) and `socialcx_alerts_smtp`.
 8. **retain** – raw text older than `SOCIALCX_RAW_TEXT_RETENTION_DAYS` is replaced by its redacted text.
 

@@ -1,6 +1,7 @@
 """Alerts for what must not wait: negative-sentiment spikes (quoting what they are about), unanswered complaints
-that are spreading (wildfires, sent ahead of any SLA), urgent or negative posts left unanswered past their SLA, and
-survey detractors nobody contacted within the closed-loop target.
+that are spreading (wildfires, sent ahead of any SLA), urgent posts unanswered (at once: they cannot wait for an
+SLA), negative posts left unanswered past their SLA, and survey detractors nobody contacted within the
+closed-loop target.
 
 Alerts go out through Airflow's notifiers, configured as Airflow connections (in the metadata DB, or as
 ``AIRFLOW_CONN_*`` variables), never as settings in the code:
@@ -88,7 +89,7 @@ order by l.responded_at, l.response_key
 UNANSWERED = """
 with as_of as (select max(as_of_at) as as_of_at from marts.mart_service_summary)
 select 'unanswered:' || c.conversation_id as alert_key, c.brand, c.conversation_id, c.first_inbound_at,
-       c.sla_target_minutes, date_diff('minute', c.first_inbound_at, as_of.as_of_at) as waiting_minutes,
+       c.sla_target_minutes, c.is_sla_breached, date_diff('minute', c.first_inbound_at, as_of.as_of_at) as waiting_minutes,
        c.open_wait_business_seconds / 60 as waiting_business_minutes,
        c.urgency, c.first_customer_sentiment, c.primary_category, p.text_redacted
 from marts.fct_conversations as c
@@ -96,8 +97,9 @@ cross join as_of
 left join marts.fct_posts as p
     on p.conversation_id = c.conversation_id and p.reply_depth = 0
 where not c.is_responded
-  and c.is_sla_breached
-  and (c.urgency = 'high' or c.first_customer_sentiment = 'negative')
+  -- urgent (legal or safety, a churn threat, public shaming: nlp urgency 'high') cannot wait for the SLA; a
+  -- negative post alerts once its SLA is breached
+  and (c.urgency = 'high' or (c.is_sla_breached and c.first_customer_sentiment = 'negative'))
   and c.first_inbound_at > as_of.as_of_at - to_hours(?)
 order by c.first_inbound_at, c.conversation_id
 """
@@ -153,12 +155,12 @@ def _wildfires(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert
 def _unanswered(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
     alerts = []
     rows = con.execute(UNANSWERED, [settings.alert_window_hours]).fetchall()
-    for key, brand, conversation, opened, sla, waiting, waiting_business, urgency, sentiment, category, text in rows:
+    for key, brand, conversation, opened, sla, breached, waiting, waiting_business, urgency, sentiment, category, text in rows:
         why = " and ".join(w for w, on in (("urgent", urgency == "high"), ("negative", sentiment == "negative")) if on)
         snippet = (text or "")[:200]
         # the SLA is in business minutes (fct_conversations.is_sla_breached): compare like with like
         alerts.append(Alert(key, "unanswered", brand,
-                            f"[socialcx] {why} post unanswered past SLA: {brand}",
+                            f"[socialcx] {why} post unanswered {'past SLA' if breached else 'now'}: {brand}",
                             f"{brand} has not answered conversation {conversation} ({why}, {category or 'uncategorised'})"
                             f" opened {opened:%Y-%m-%d %H:%M} UTC: waiting {_number(waiting_business, 0)} business "
                             f"minutes against an SLA of {sla} business minutes ({waiting} minutes on the clock). "

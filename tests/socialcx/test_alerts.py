@@ -88,7 +88,7 @@ def test_each_incident_alerts_once_on_each_channel(copy_built, channels):
         spikes = con.execute("select count(*) from marts.mart_sentiment where is_negative_spike and activity_date > "
                              "(select max(created_at)::date from marts.fct_posts) - 400").fetchone()[0]
         breaches = con.execute("""select count(*) from marts.fct_conversations where not is_responded
-            and is_sla_breached and (urgency = 'high' or first_customer_sentiment = 'negative')
+            and (urgency = 'high' or (is_sla_breached and first_customer_sentiment = 'negative'))
             and first_inbound_at > (select max(created_at) from marts.fct_posts) - interval 720 hours
             """).fetchone()[0]
         loops = con.execute("""select count(*) from marts.fct_detractor_loops where is_past_target
@@ -105,7 +105,7 @@ def test_each_incident_alerts_once_on_each_channel(copy_built, channels):
     assert len(webhook.bodies) == len(mailbox.messages) == len(incidents)
     assert all(body["path"] == "/services/T000/B000/not-a-real-token" for body in webhook.bodies)
     assert all(rcpt == ["care-leads@example.com"] for rcpt, _ in mailbox.messages)
-    unanswered = [b["text"] for b in webhook.bodies if "unanswered past SLA" in b["text"]]
+    unanswered = [b["text"] for b in webhook.bodies if " post unanswered " in b["text"]]
     assert len(unanswered) == breaches and all("Post (redacted)" in text for text in unanswered)
     # like with like: the wait in business minutes against the SLA in business minutes
     assert all("business minutes against an SLA of" in text for text in unanswered)
@@ -203,3 +203,22 @@ def test_a_detractor_nobody_contacted_alerts_once_past_the_target(copy_built):
         assert "@example.com" not in loop.text
         con.execute("update marts.fct_detractor_loops set is_past_target = false where response_key = ?", [key])
         assert not [a for a in detect(con, settings) if a.key == f"detractor_loop:{key}"]
+
+
+def test_an_urgent_post_alerts_at_once_a_negative_one_after_its_sla(copy_built, monkeypatch):
+    monkeypatch.setenv("SOCIALCX_ALERT_WINDOW_HOURS", "720")
+    settings = get_settings()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        conversation = con.execute("""select conversation_id from marts.fct_conversations where not is_responded
+            order by first_inbound_at desc, conversation_id limit 1""").fetchone()[0]
+        con.execute("update marts.fct_conversations set is_sla_breached = false, urgency = 'low', "
+                    "first_customer_sentiment = 'negative' where conversation_id = ?", [conversation])
+        keys = {alert.key for alert in detect(con, settings)}
+        assert f"unanswered:{conversation}" not in keys  # negative, but its SLA is not yet breached
+        con.execute("update marts.fct_conversations set urgency = 'high' where conversation_id = ?", [conversation])
+        urgent = [a for a in detect(con, settings) if a.key == f"unanswered:{conversation}"]
+        con.execute("update marts.fct_conversations set urgency = 'low', is_sla_breached = true "
+                    "where conversation_id = ?", [conversation])
+        breached = [a for a in detect(con, settings) if a.key == f"unanswered:{conversation}"]
+    assert len(urgent) == 1 and "urgent and negative post unanswered now" in urgent[0].subject
+    assert len(breached) == 1 and "negative post unanswered past SLA" in breached[0].subject
