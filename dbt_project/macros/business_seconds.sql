@@ -77,6 +77,11 @@
     The instant a span of business time ends: from start_col, target_col business seconds later in the brand's
     business hours (the same wall-clock rule as business_seconds), searched over the next 60 local days. Used as a
     table-valued expression, like business_seconds: rows (span_key, due_at).
+
+    Searched in two passes with the same answer as one: the next 7 days first (almost every SLA falls due within
+    them), then the next 60 for the spans not yet due. The running total over the first 7 days is the same in both
+    searches, so a span due within them is due at the same instant. Searching 60 days for every span made 61 rows
+    per span (24 s for fct_escalations at 1M posts).
 #}
 {% macro business_due_at(relation, key, start_col, target_col) -%}
     with spans as (
@@ -91,13 +96,38 @@
         where {{ start_col }} is not null and {{ target_col }} is not null
     ),
 
-    days as (
+    due_soon as (
+        {{ _business_due_within('spans', 7) }}
+    ),
+
+    due_later as (
+        {{ _business_due_within('spans', 60, exclude='due_soon') }}
+    )
+
+    -- a target of zero is due at once
+    select span_key, timezone(timezone_name, local_start) as due_at,
+    from spans
+    where target_seconds <= 0
+    union all
+    select span_key, due_at from due_soon
+    union all
+    select span_key, due_at from due_later
+{%- endmacro %}
+
+{% macro _business_due_within(spans, horizon_days, exclude=none) -%}
+    {#- rows (span_key, due_at) of the spans with a positive target that fall due within horizon_days local days -#}
+    with days as (
         select
-            spans.*,
+            {{ spans }}.*,
             unnest(generate_series(
-                date_trunc('day', local_start), date_trunc('day', local_start) + interval 60 day, interval 1 day
+                date_trunc('day', local_start), date_trunc('day', local_start) + interval {{ horizon_days }} day,
+                interval 1 day
             )) as local_day,
-        from spans
+        from {{ spans }}
+        where target_seconds > 0
+        {% if exclude %}
+          and span_key not in (select span_key from {{ exclude }})
+        {% endif %}
     ),
 
     windows as (
@@ -127,18 +157,13 @@
         where available > 0
     )
 
-    -- a target of zero is due at once
-    select span_key, timezone(timezone_name, local_start) as due_at,
-    from spans
-    where target_seconds <= 0
-    union all
-    -- else: the first window whose business time reaches the target
+    -- the first window whose business time reaches the target
     select
         span_key,
         timezone(any_value(timezone_name), arg_min(
             window_start + to_seconds(target_seconds - (through_window - available)), window_start
         )) as due_at,
     from cumulative
-    where target_seconds > 0 and through_window >= target_seconds
+    where through_window >= target_seconds
     group by span_key
 {%- endmacro %}

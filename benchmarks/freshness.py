@@ -1,0 +1,259 @@
+"""Freshness: how long until 1,000 posts dropped into a large warehouse are in the published marts and an urgent
+one among them reaches the alert channel, through Airflow and through `socialcx run`, in the same run.
+
+    .venv/bin/python benchmarks/freshness.py --posts 1000000 [--new 1000] [--json] [--warehouse FILE]
+
+1. A warehouse of ``--posts`` posts: the sample world through every stage (``socialcx run``); above ``--chunk``
+   posts (1M), the rest arrives as file drops of at most ``--chunk`` posts each, so a 5M warehouse is built without
+   generating 5M posts at once. ``--warehouse FILE`` copies a warehouse built before instead (``--keep`` says where
+   this one was kept).
+2. A warm-up drop through ``socialcx run`` (the first run after a build validates and publishes more than a
+   steady one: text expiry has just rewritten old posts, the previous publish wrote every mart).
+3. The measured Airflow run: ``--new`` posts (customer posts and brand replies of another world, under new ids,
+   written in the 5 minutes after the warehouse's newest post, one of them an urgent safety complaint) dropped as
+   a twcs file; then ``airflow dags test socialcx_pipeline`` with the file source. Drop to published: from the
+   drop to the end of the publish task (``ops.runs``). Drop to alert: from the drop to the moment a local
+   Slack-compatible webhook on 127.0.0.1 received the urgent post's alert. Stage by stage: Airflow's task
+   instances (the dbt models' tasks summed as ``transform``).
+4. The same drop again, through ``socialcx run`` with the file source (every stage in one process): same figures.
+
+``--json`` ends the output with one line of JSON:
+``{"posts", "new_posts", "airflow_run_s", "direct_run_s", "drop_to_published_s", "drop_to_alert_s", ...}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+VENV = Path(sys.executable).parent
+STAGES = ["extract_file", "enrich", "transform", "validate", "publish", "report", "alert", "retain"]
+URGENT_TEXT = "@{brand} your charger caught fire next to my kid's bed. This is dangerous, I am calling my lawyer"
+
+
+class Webhook:
+    """A Slack-compatible incoming webhook on loopback that notes when each message arrived."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[float, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.received.append((time.time(), str(body.get("text", ""))))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_address[1]
+
+    def first(self, needle: str) -> float | None:
+        return next((at for at, text in self.received if needle in text), None)
+
+
+def newest_post(warehouse: Path):
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select max(created_at), any_value(brands_mentioned[1]) from raw.posts "
+                           "where is_inbound and not is_deleted").fetchone()
+
+
+def drop(folder: Path, warehouse: Path, posts: int, seed: int, prefix: str) -> str:
+    """``posts`` new posts as a twcs file in ``folder``, written in the 5 minutes after the warehouse's newest
+    post; the urgent one's id is returned."""
+    from extractors.sample.generator import generate
+    from extractors.sample.twcs import to_twcs
+
+    newest, brand = newest_post(warehouse)
+    frame = to_twcs(generate(max(10, posts - 1), seed=seed))
+    for column in ("tweet_id", "in_response_to_tweet_id"):
+        frame[column] = (f"{prefix}-" + frame[column].astype("string")).where(frame[column].notna())
+    frame["response_tweet_id"] = None
+    times = [datetime.strptime(t, "%a %b %d %H:%M:%S %z %Y") for t in frame["created_at"]]
+    first, last = min(times), max(times)
+    span = (last - first).total_seconds() or 1.0
+    start = newest.astimezone(UTC) + timedelta(seconds=1)  # order kept, squeezed into five minutes
+    frame["created_at"] = [(start + timedelta(seconds=(t - first).total_seconds() / span * 300))
+                           .strftime("%a %b %d %H:%M:%S +0000 %Y") for t in times]
+    urgent = f"{prefix}-urgent"
+    frame.loc[len(frame)] = {**{c: None for c in frame.columns}, "tweet_id": urgent, "author_id": "987654321",
+                             "inbound": "True", "created_at": (start + timedelta(seconds=299)).strftime(
+                                 "%a %b %d %H:%M:%S +0000 %Y"), "text": URGENT_TEXT.format(brand=brand)}
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(folder / f"{prefix}.csv", index=False)
+    return urgent
+
+
+def build(env: dict[str, str], posts: int, chunk: int, tmp: Path) -> float:
+    started = time.perf_counter()
+    first = min(posts, chunk)
+    subprocess.run([str(VENV / "socialcx"), "run", "--posts", str(first)], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    done, seed = first, 100
+    while done < posts:  # the rest as file drops, one chunk at a time
+        size = min(chunk, posts - done)
+        folder = tmp / f"build-{seed}"
+        from pipeline import new_posts  # benchmarks/pipeline.py: another world's posts under new ids
+
+        folder.mkdir()
+        new_posts(folder / "posts.csv", size, seed, f"b{seed}")
+        subprocess.run([str(VENV / "socialcx"), "run"], check=True, capture_output=True, cwd=ROOT,
+                       env={**env, "SOCIALCX_SOURCES": "file", "SOCIALCX_FILE_DROP": str(folder)})
+        shutil.rmtree(folder)
+        done, seed = done + size, seed + 1
+    return time.perf_counter() - started
+
+
+def direct_stages(warehouse: Path, run_id: str) -> dict[str, float]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select stage, epoch(finished_at) - epoch(started_at) from ops.runs where run_id = ? "
+                           "and finished_at is not null", [run_id]).fetchall()
+    return {stage: seconds for stage, seconds in rows}
+
+
+def latest_run(warehouse: Path) -> str:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select run_id from ops.runs where stage = 'publish' order by started_at desc limit 1"
+                           ).fetchone()[0]
+
+
+def finished(warehouse: Path, run_id: str, stage: str) -> float:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select epoch(max(finished_at)) from ops.runs where run_id = ? and stage = ? "
+                           "and status = 'success'", [run_id, stage]).fetchone()[0]
+
+
+def airflow_stages(airflow_home: Path) -> tuple[str, dict[str, float]]:
+    """The latest DAG run's id and each stage's seconds (first start to last end of its tasks)."""
+    with sqlite3.connect(airflow_home / "airflow.db") as db:
+        run_id = db.execute("select run_id from dag_run where dag_id = 'socialcx_pipeline' "
+                            "order by start_date desc limit 1").fetchone()[0]
+        rows = db.execute("select task_id, start_date, end_date from task_instance where dag_id = 'socialcx_pipeline' "
+                          "and run_id = ?", [run_id]).fetchall()
+    spans: dict[str, list[float]] = {}
+    for task_id, start, end in rows:
+        if not start or not end:
+            continue
+        stage = "transform" if task_id.startswith("transform.") else task_id
+        begin, stop = (datetime.fromisoformat(v).timestamp() for v in (start, end))
+        spans.setdefault(stage, [begin, stop])
+        spans[stage] = [min(spans[stage][0], begin), max(spans[stage][1], stop)]
+    return run_id, {stage: stop - begin for stage, (begin, stop) in spans.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--new", type=int, default=1_000, help="posts in the measured drop (0.1%% of 1M)")
+    parser.add_argument("--chunk", type=int, default=1_000_000, help="largest generated world or file drop")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--warehouse", type=Path, help="copy this warehouse instead of building one")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's folder and say where")
+    parser.add_argument("--json", action="store_true", help="end with one line of JSON")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="socialcx-fresh-"))
+    webhook = Webhook()
+    warehouse = tmp / "wh" / "socialcx.duckdb"
+    env = {**os.environ, "SOCIALCX_WAREHOUSE": str(warehouse), "SOCIALCX_PUBLISH_DIR": str(tmp / "published"),
+           "SOCIALCX_REPORTS_DIR": str(tmp / "reports"), "SOCIALCX_SAMPLE_SEED": str(args.seed),
+           "SOCIALCX_SAMPLE_END_DATE": "2026-10-31", "AIRFLOW_HOME": str(tmp / "airflow"),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+           "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False", "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+           "AIRFLOW_CONN_SOCIALCX_ALERTS_WEBHOOK": json.dumps(
+               {"conn_type": "slackwebhook", "schema": "http", "host": f"127.0.0.1:{webhook.port}/services",
+                "password": "T000/B000/benchmark"})}
+    if args.warehouse:
+        warehouse.parent.mkdir(parents=True)
+        shutil.copy(args.warehouse, warehouse)
+        build_seconds = None
+    else:
+        build_seconds = build(env, args.posts, args.chunk, tmp)
+    files = {**env, "SOCIALCX_SOURCES": "file", "SOCIALCX_FILE_DROP": str(tmp / "drop")}
+    subprocess.run([str(VENV / "airflow"), "db", "migrate"], env=files, capture_output=True, check=True)
+    subprocess.run([str(VENV / "airflow"), "pools", "set", "socialcx_duckdb", "1", "bench"], env=files,
+                   capture_output=True, check=True)
+
+    # warm-up: the first run after a build does more than a steady one
+    drop(tmp / "drop", warehouse, args.new, args.seed + 10, "warm")
+    subprocess.run([str(VENV / "socialcx"), "run"], env=files, cwd=ROOT, check=True, capture_output=True)
+
+    # through Airflow
+    urgent = drop(tmp / "drop", warehouse, args.new, args.seed + 11, "air")
+    dropped = time.time()
+    out = subprocess.run([str(VENV / "airflow"), "dags", "test", "socialcx_pipeline"], env=files, cwd=ROOT,
+                         capture_output=True, text=True)
+    airflow_run = time.time() - dropped
+    if out.returncode != 0 or "state=success" not in out.stdout + out.stderr:
+        raise SystemExit(f"airflow dags test failed:\n{(out.stdout + out.stderr)[-4000:]}")
+    air_run_id, air_stages = airflow_stages(tmp / "airflow")
+    air = {"run_s": airflow_run, "drop_to_published_s": finished(warehouse, air_run_id, "publish") - dropped,
+           "drop_to_alert_s": (webhook.first(urgent) or float("nan")) - dropped, "stages": air_stages}
+
+    # through `socialcx run`
+    urgent = drop(tmp / "drop", warehouse, args.new, args.seed + 12, "direct")
+    dropped = time.time()
+    out = subprocess.run([str(VENV / "socialcx"), "run"], env=files, cwd=ROOT, capture_output=True, text=True)
+    direct_run = time.time() - dropped
+    if out.returncode != 0:
+        raise SystemExit(f"socialcx run failed:\n{(out.stdout + out.stderr)[-4000:]}")
+    direct_id = latest_run(warehouse)
+    direct = {"run_s": direct_run, "drop_to_published_s": finished(warehouse, direct_id, "publish") - dropped,
+              "drop_to_alert_s": (webhook.first(urgent) or float("nan")) - dropped,
+              "stages": direct_stages(warehouse, direct_id)}
+
+    print(f"\nsocialcx freshness benchmark: {args.new:,} new posts into {args.posts:,}, {os.cpu_count()} cores")
+    if build_seconds is not None:
+        print(f"(warehouse built in {build_seconds:,.0f} s)")
+    print(f"\n{'stage':<14}{'airflow s':>10}{'direct s':>10}")
+    for stage in STAGES:
+        print(f"{stage:<14}{air['stages'].get(stage, float('nan')):>10.1f}"
+              f"{direct['stages'].get(stage, float('nan')):>10.1f}")
+    print(f"{'whole run':<14}{air['run_s']:>10.1f}{direct['run_s']:>10.1f}   (process start to exit)")
+    print(f"{'drop->publish':<14}{air['drop_to_published_s']:>10.1f}{direct['drop_to_published_s']:>10.1f}")
+    print(f"{'drop->alert':<14}{air['drop_to_alert_s']:>10.1f}{direct['drop_to_alert_s']:>10.1f}")
+    print(f"\nairflow / socialcx run: {air['run_s'] / direct['run_s']:.2f}x")
+    if args.keep:
+        print(f"kept in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    webhook.server.shutdown()
+    if args.json:
+        print(json.dumps({"posts": args.posts, "new_posts": args.new, "airflow_run_s": round(air["run_s"], 2),
+                          "direct_run_s": round(direct["run_s"], 2),
+                          "drop_to_published_s": round(air["drop_to_published_s"], 2),
+                          "drop_to_alert_s": round(air["drop_to_alert_s"], 2),
+                          "direct_drop_to_published_s": round(direct["drop_to_published_s"], 2),
+                          "direct_drop_to_alert_s": round(direct["drop_to_alert_s"], 2),
+                          "airflow_stages_s": {k: round(v, 2) for k, v in air["stages"].items()},
+                          "direct_stages_s": {k: round(v, 2) for k, v in direct["stages"].items()}}))
+
+
+if __name__ == "__main__":
+    main()
