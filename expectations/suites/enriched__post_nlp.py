@@ -15,7 +15,8 @@ PARAMETERS = {
     "intents": ["complaint", "question", "request", "praise", "other", "unknown"],
     "urgencies": ["high", "medium", "low"],
 }
-PARTITION = "enriched_at::date"
+# the ten minutes it was enriched in: a run's new posts are their own partition, not the day's bulk load
+PARTITION = "epoch(enriched_at)::bigint // 600"
 KEY = ("source", "post_id", "pipeline_version")
 
 

@@ -55,7 +55,7 @@ def test_schedule_retries_and_no_catchup(bag):
     dag = bag.dags["socialcx_pipeline"]
     assert dag.catchup is False
     assert dag.max_active_runs == 1
-    assert dag.schedule == "*/5 * * * *"
+    assert dag.schedule == "@hourly"
     assert all(t.retries == 2 for t in dag.tasks)
     assert dag.doc_md and "extract" in dag.doc_md
 
