@@ -49,6 +49,15 @@ def tokens(text: str) -> list[str]:
     return [t.replace("’", "'") for t in TOKEN.findall(text.lower())]
 
 
+def word_index(words: list[str]) -> dict[str, list[int]]:
+    """Where each word of a post is (ascending): built once per post, so a term looks up its first word instead of
+    sliding over every position (every term over every word cost 37 s per 100k posts)."""
+    index: dict[str, list[int]] = {}
+    for position, word in enumerate(words):
+        index.setdefault(word, []).append(position)
+    return index
+
+
 @dataclass(frozen=True)
 class Term:
     words: tuple[str, ...]
@@ -64,15 +73,23 @@ class Term:
         prefix = words[-1].endswith("*")
         return cls(tuple(w.rstrip("*") for w in words), prefix)
 
-    def starts(self, words: list[str]) -> list[int]:
-        """Where the term starts in the post's words."""
-        n = len(self.words)
+    def starts(self, words: list[str], index: dict[str, list[int]] | None = None) -> list[int]:
+        """Where the term starts in the post's words (ascending); ``index``: the post's ``word_index``."""
+        index = word_index(words) if index is None else index
+        n, last_word = len(self.words), self.words[-1]
+        if n == 1:
+            if not self.prefix:
+                return list(index.get(last_word, ()))
+            return sorted(i for word, at in index.items() if word.startswith(last_word) for i in at)
         found = []
-        for i in range(len(words) - n + 1):
-            if words[i:i + n - 1] != list(self.words[:-1]):
+        middle = list(self.words[1:-1])
+        for i in index.get(self.words[0], ()):
+            if i + n > len(words):
+                break
+            if words[i + 1:i + n - 1] != middle:
                 continue
             last = words[i + n - 1]
-            if last == self.words[-1] or (self.prefix and last.startswith(self.words[-1])):
+            if last == last_word or (self.prefix and last.startswith(last_word)):
                 found.append(i)
         return found
 
@@ -90,9 +107,11 @@ class Topic:
     not_: tuple[Term, ...]
     near: tuple[tuple[Term, ...], tuple[Term, ...], int] | None
 
-    def matches(self, words: list[str]) -> bool:
+    def matches(self, words: list[str], index: dict[str, list[int]] | None = None) -> bool:
+        index = word_index(words) if index is None else index
+
         def hit(group: tuple[Term, ...]) -> bool:
-            return any(term.starts(words) for term in group)
+            return any(term.starts(words, index) for term in group)
 
         if self.any and not hit(self.any):
             return False
@@ -102,8 +121,8 @@ class Topic:
             return False
         if self.near:
             first, second, within = self.near
-            a = [i for t in first for i in t.starts(words)]
-            b = [i for t in second for i in t.starts(words)]
+            a = [i for t in first for i in t.starts(words, index)]
+            b = [i for t in second for i in t.starts(words, index)]
             if not any(abs(i - j) <= within for i in a for j in b):
                 return False
         return True
@@ -159,7 +178,8 @@ def topics_for(text: str, brand: str | None, by_brand: dict[str, list[Topic]]) -
     if not candidates:
         return []
     words = tokens(text)
-    return sorted({topic.name for topic in candidates if topic.matches(words)})
+    index = word_index(words)
+    return sorted({topic.name for topic in candidates if topic.matches(words, index)})
 
 
 PENDING = """

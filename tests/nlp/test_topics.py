@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pandas as pd
 import pytest
 
-from nlp.topics import TopicError, load_topics, match_topics, topics_for
+from nlp.topics import Term, TopicError, load_topics, match_topics, topics_for, word_index
 
 TOPICS = """
 brands: [AcmeAir]
@@ -85,6 +87,9 @@ def test_matching_in_the_warehouse_moves_only_what_changed(con, topics_dir):
     load_posts(con, pd.DataFrame([post(1, "@AcmeAir wifi broken"), post(2, "@AcmeAir seats too tight"),
                                   post(3, "@AcmeAir hello")]), "file", "r1")
     enrich(con)
+    # enrichment matches the project's topic files as it writes: nothing left for match_topics with those files
+    assert {v for (v,) in con.execute("select topics_version from enriched.post_nlp").fetchall()} == {load_topics()[1]}
+    assert match_topics(con) == 0
     assert match_topics(con, topics_dir) == 2          # posts 1 and 2 gained a topic; post 3 has none
     assert match_topics(con, topics_dir) == 0          # same files: nothing to match
     stamps = dict(con.execute("select post_id, enriched_at from enriched.post_nlp").fetchall())
@@ -95,3 +100,25 @@ def test_matching_in_the_warehouse_moves_only_what_changed(con, topics_dir):
     assert rows == {"1": [], "2": ["cramped"], "3": []}
     after = dict(con.execute("select post_id, enriched_at from enriched.post_nlp").fetchall())
     assert after["2"] == stamps["2"] and after["3"] == stamps["3"] and after["1"] > stamps["1"]
+
+
+def test_a_term_is_found_where_sliding_over_every_word_finds_it():
+    """Term.starts looks up its first word in the post's word index; it must find exactly the positions the plain
+    definition (compare the term at every position) finds, phrases and prefixes included."""
+    def slide(term: Term, words: list[str]) -> list[int]:
+        n = len(term.words)
+        return [i for i in range(len(words) - n + 1) if words[i:i + n - 1] == list(term.words[:-1])
+                and (words[i + n - 1] == term.words[-1]
+                     or (term.prefix and words[i + n - 1].startswith(term.words[-1])))]
+
+    rng = random.Random(7)
+    vocabulary = ["bag", "bags", "baggage", "fee", "fees", "late", "seat", "seats", "wifi", "on", "board"]
+    checked = found = 0
+    for _ in range(3000):
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(0, 12))]
+        spec = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 3)))
+        term = Term.parse(spec + ("*" if rng.random() < 0.4 else ""), "test")
+        expected = slide(term, words)
+        assert term.starts(words) == expected == term.starts(words, word_index(words)), (spec, words)
+        checked, found = checked + 1, found + bool(expected)
+    assert checked == 3000 and 300 < found < 2700  # both outcomes are well represented
