@@ -174,7 +174,8 @@ def load_topics(directory: Path = TOPICS_DIR) -> tuple[dict[str, list[Topic]], s
 
 
 def topics_for(text: str, brand: str | None, by_brand: dict[str, list[Topic]]) -> list[str]:
-    candidates = by_brand.get("*", []) + by_brand.get((brand or "").lower(), [])
+    # a post with no brand: None from DuckDB, NaN from a data frame
+    candidates = by_brand.get("*", []) + by_brand.get(brand.lower() if isinstance(brand, str) else "", [])
     if not candidates:
         return []
     words = tokens(text)

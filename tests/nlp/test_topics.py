@@ -53,6 +53,9 @@ def test_topic_queries(topics_dir, text, expected):
 def test_topics_are_per_brand(topics_dir):
     by_brand, _ = load_topics(topics_dir)
     assert topics_for("@OtherCo the wifi, thanks", "OtherCo", by_brand) == ["thanks"]
+    # a post with no brand (NULL: None from DuckDB, NaN from a data frame) gets the topics for every brand only
+    assert topics_for("the wifi, thanks", None, by_brand) == topics_for("the wifi, thanks", float("nan"), by_brand)
+    assert topics_for("the wifi, thanks", None, by_brand) == ["thanks"]
 
 
 def test_a_term_is_words_never_a_pattern(tmp_path):
