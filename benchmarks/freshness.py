@@ -81,14 +81,10 @@ def newest_post(warehouse: Path):
 def drop(folder: Path, warehouse: Path, posts: int, seed: int, prefix: str) -> str:
     """``posts`` new posts as a twcs file in ``folder``, written in the 5 minutes after the warehouse's newest
     post; the urgent one's id is returned."""
-    from extractors.sample.generator import generate
-    from extractors.sample.twcs import to_twcs
+    from pipeline import new_posts_frame  # benchmarks/pipeline.py: another world's posts under new ids
 
     newest, brand = newest_post(warehouse)
-    frame = to_twcs(generate(max(10, posts - 1), seed=seed))
-    for column in ("tweet_id", "in_response_to_tweet_id"):
-        frame[column] = (f"{prefix}-" + frame[column].astype("string")).where(frame[column].notna())
-    frame["response_tweet_id"] = None
+    frame = new_posts_frame(posts - 1, seed, prefix)
     times = [datetime.strptime(t, "%a %b %d %H:%M:%S %z %Y") for t in frame["created_at"]]
     first, last = min(times), max(times)
     span = (last - first).total_seconds() or 1.0

@@ -55,8 +55,8 @@ def run_stage(stage: str, env: dict[str, str], **options: object) -> dict[str, f
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def new_posts(path: Path, posts: int, seed: int, prefix: str) -> Path:
-    """A twcs file of another world's posts under new ids: what an hourly file drop brings."""
+def new_posts_frame(posts: int, seed: int, prefix: str):
+    """Another world's posts in the twcs layout, under new ids (``prefix``-...)."""
     from extractors.sample.generator import generate
     from extractors.sample.twcs import to_twcs
 
@@ -64,7 +64,12 @@ def new_posts(path: Path, posts: int, seed: int, prefix: str) -> Path:
     for column in ("tweet_id", "in_response_to_tweet_id"):
         new[column] = (f"{prefix}-" + new[column].astype("string")).where(new[column].notna())
     new["response_tweet_id"] = None
-    new.to_csv(path, index=False)
+    return new
+
+
+def new_posts(path: Path, posts: int, seed: int, prefix: str) -> Path:
+    """A twcs file of another world's posts under new ids: what an hourly file drop brings."""
+    new_posts_frame(posts, seed, prefix).to_csv(path, index=False)
     return path
 
 

@@ -52,11 +52,15 @@ def _run_id() -> str:
     return str(get_current_context()["run_id"])
 
 
+def _run_conf(context) -> dict:
+    """A run's params, overridden by what its trigger passed as conf."""
+    return {**(context.get("params") or {}), **(context["dag_run"].conf or {})}
+
+
 def reprocess_window(context) -> tuple[str, str] | None:
     """The days a run re-processes: the params of a manual run, the data interval of a backfill run, else none."""
     dag_run = context["dag_run"]
-    params = context.get("params") or {}
-    conf = {**params, **(dag_run.conf or {})}
+    conf = _run_conf(context)
     if conf.get("backfill_start"):
         return str(conf["backfill_start"]), str(conf.get("backfill_end") or conf["backfill_start"])
     if dag_run.run_type == "backfill":
@@ -67,9 +71,7 @@ def reprocess_window(context) -> tuple[str, str] | None:
 def full_validation_asked(context) -> bool | None:
     """True when a manual run asks for every row to be validated (param ``full_validation``); None leaves it to
     the daily rule (SOCIALCX_FULL_VALIDATION_HOURS)."""
-    params = context.get("params") or {}
-    conf = {**params, **(context["dag_run"].conf or {})}
-    return True if conf.get("full_validation") in (True, "true", "True", 1, "1") else None
+    return True if _run_conf(context).get("full_validation") in (True, "true", "True", 1, "1") else None
 
 
 # the same rule for the dbt tasks, as templates cosmos renders into `dbt build --vars`

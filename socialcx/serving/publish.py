@@ -90,12 +90,7 @@ def latest_validation(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[
     return run_id, failed
 
 
-def check_validated(con: duckdb.DuckDBPyConnection) -> str:
-    """The validation run whose marts are the ones in the warehouse now; PublishRefused otherwise."""
-    return _check_validated(con)[0]
-
-
-def _check_validated(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, tuple[int, str]]]:
+def check_validated(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, tuple[int, str]]]:
     """The validation run whose marts are in the warehouse now, and their fingerprints; PublishRefused otherwise."""
     validation_run, failed = latest_validation(con)
     if validation_run is None:
@@ -211,7 +206,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
     are carried over (the previous DuckDB file copied, its Parquet files linked); only changed marts are written.
     ``rewrite_all`` writes every mart into a fresh DuckDB file: after an erasure, and on full validations, so no
     dropped table's old pages linger in a copied file."""
-    validation_run, fingerprints = _check_validated(con)
+    validation_run, fingerprints = check_validated(con)
     tables = _mart_tables(con)
     if not tables:
         raise PublishRefused("schema marts is empty: run `socialcx transform` first")

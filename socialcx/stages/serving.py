@@ -4,7 +4,7 @@ from what was published, send new alerts, build the documentation site."""
 from __future__ import annotations
 
 from socialcx.core.settings import Settings, get_settings
-from socialcx.core.warehouse import open_warehouse
+from socialcx.core.warehouse import open_warehouse, scalar
 from socialcx.stages.runs import StageError, new_run_id, recorded
 
 
@@ -13,16 +13,16 @@ def publish(*, run_id: str | None = None, settings: Settings | None = None) -> d
     run_id = run_id or new_run_id()
     with recorded(settings, run_id, "publish") as info:
         from socialcx.governance.privacy import complete_requests
-        from socialcx.serving.publish import PublishRefused, prune_versions
+        from socialcx.serving.publish import PublishRefused, latest_validation, prune_versions
         from socialcx.serving.publish import publish as publish_marts
 
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
             # every mart into a fresh file after an erasure (a copied file could keep a dropped table's pages)
             # and after a full validation (once a day: the file does not grow by the pages of dropped tables)
-            rewrite_all = bool(con.execute(
-                "select (select count(*) from ops.erasure_requests where status = 'pending') > 0 or "
-                "(select count(*) from ops.full_validations where run_id = "
-                "(select run_id from ops.validation_results order by validated_at desc limit 1)) > 0").fetchall()[0][0])
+            validation_run, _ = latest_validation(con)
+            rewrite_all = bool(
+                scalar(con, "select count(*) from ops.erasure_requests where status = 'pending'")
+                or scalar(con, "select count(*) from ops.full_validations where run_id = ?", [validation_run]))
             try:
                 manifest = publish_marts(con, settings.publish_dir, run_id, rewrite_all=rewrite_all)
             except PublishRefused as exc:

@@ -24,7 +24,7 @@ with conversations as (
     from {{ ref('int_conversations_aggregated') }} as aggregated
     cross join {{ ref('int_as_of') }} as as_of
     {% if is_incremental() %}
-    where aggregated.changed_at > (select max(changed_at) from {{ this }}) - to_minutes({{ var('change_margin_minutes') }})
+    where aggregated.changed_at > {{ change_mark() }}
         or aggregated.conversation_id not in (select conversation_id from {{ this }})
         or aggregated.first_inbound_at > as_of.as_of_at - to_days({{ var('lookback_days') }})
         {% if var('backfill_start') %}
