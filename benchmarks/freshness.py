@@ -196,12 +196,14 @@ def main() -> None:
     subprocess.run([str(VENV / "airflow"), "pools", "set", "socialcx_duckdb", "1", "bench"], env=files,
                    capture_output=True, check=True)
 
+    # every drop's ids are new, even in a warehouse an earlier benchmark dropped into (--warehouse)
+    tag = time.strftime("%Y%m%d%H%M%S")
     # warm-up: the first run after a build does more than a steady one
-    drop(tmp / "drop", warehouse, args.new, args.seed + 10, "warm")
+    drop(tmp / "drop", warehouse, args.new, args.seed + 10, f"warm{tag}")
     subprocess.run([str(VENV / "socialcx"), "run"], env=files, cwd=ROOT, check=True, capture_output=True)
 
     # through Airflow
-    urgent = drop(tmp / "drop", warehouse, args.new, args.seed + 11, "air")
+    urgent = drop(tmp / "drop", warehouse, args.new, args.seed + 11, f"air{tag}")
     dropped = time.time()
     out = subprocess.run([str(VENV / "airflow"), "dags", "test", "socialcx_pipeline"], env=files, cwd=ROOT,
                          capture_output=True, text=True)
@@ -213,7 +215,7 @@ def main() -> None:
            "drop_to_alert_s": (webhook.first(urgent) or float("nan")) - dropped, "stages": air_stages}
 
     # through `socialcx run`
-    urgent = drop(tmp / "drop", warehouse, args.new, args.seed + 12, "direct")
+    urgent = drop(tmp / "drop", warehouse, args.new, args.seed + 12, f"direct{tag}")
     dropped = time.time()
     out = subprocess.run([str(VENV / "socialcx"), "run"], env=files, cwd=ROOT, capture_output=True, text=True)
     direct_run = time.time() - dropped

@@ -6,8 +6,10 @@ Social customer-service analytics, end to end, once per schedule interval:
 1. **extract_<source>** – one task per configured source (`SOCIALCX_SOURCES`, each in the source registry
    `socialcx/core/sources.py`), merged into `raw`.
 2. **enrich** – the spaCy pipeline annotates new or changed posts into `enriched.post_nlp`.
-3. **transform** – dbt, through astronomer-cosmos: one task per model (`dbt build` of the model and its
-   tests), so a failure names the model or test that failed.
+3. **transform** – dbt, through astronomer-cosmos in its watcher mode: one task (`dbt_producer_watcher`) runs one
+   `dbt build` of every model and data test with dbt's threads, then one task per model and one per model's tests
+   report what that build did, so a failure names the model or test that failed. A model's task that failed
+   re-runs that model alone when it is retried.
 4. **validate** – Great Expectations suites on raw, enriched and marts, on the partitions whose rows changed
    since they passed, and on every row once a day (`SOCIALCX_FULL_VALIDATION_HOURS`) or when a manual run sets
    the param `full_validation`; a critical failure fails the task and nothing is published.
@@ -32,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from socialcx.core import sources
 from socialcx.core.settings import get_settings
@@ -147,6 +149,41 @@ def retain() -> dict[str, object]:
         return stages.retain(run_id=_run_id())
 
 
+def _watcher_pushes_only_what_its_tasks_read() -> None:
+    """Two cosmos defaults that cost the watcher's one `dbt build` most of its time, and buy nothing here.
+
+    - Every XCom the producer pushes is also written, with all the previous ones, to an Airflow Variable, so that
+      a retry of the producer can restore them (`[cosmos] enable_watcher_reliable_retry`). The producer is not
+      retried here (its `retries` is 0), and the rewrite grows with every push.
+    - Each model's dbt events (start, compiling, executing, finished) are pushed one by one, so that a task
+      watching the model can log them as they come. The tasks here start after the producer: each reads only the
+      last one. The finished event and errors are still pushed.
+
+    Both are settings of the pinned cosmos (tests/dags/test_dag_integrity.py fails if an upgrade drops them).
+    """
+    from cosmos import settings as cosmos_settings
+    from cosmos.operators._watcher import base as watcher
+
+    cosmos_settings.enable_watcher_reliable_retry = False
+    watcher._DBT_EVENT_ALLOWLIST = watcher._DBT_ERROR_EVENTS_TYPES | {"NodeFinished"}
+
+
+def _producer_first(group) -> None:
+    """The watcher's per-model tasks read what the producer's one `dbt build` reported, so they start after it.
+
+    cosmos starts them beside the producer and lets them wait deferred; run one task at a time (`airflow dags
+    test`, a one-slot pool) a task that waits for a producer that cannot start never ends. They start once it is
+    done, whether it succeeded or not (`all_done`): a model that failed fails its own task.
+    """
+    tasks = {task.task_id: task for task in group.iter_tasks()}
+    producer = tasks[f"{group.group_id}.dbt_producer_watcher"]
+    for task in tasks.values():
+        task.pool = POOL  # the gate after the producer too: every task of the DAG shares the one slot
+        if task is not producer and not task.upstream_task_ids & tasks.keys():
+            producer >> task
+            task.trigger_rule = "all_done"
+
+
 @dag(
     dag_id="socialcx_pipeline",
     schedule=settings.schedule,
@@ -180,10 +217,18 @@ def socialcx_pipeline() -> None:
             target_name="default",
             profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.WATCHER,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # one `dbt build` is not retried whole: a model task that failed re-runs its model alone on retry.
+            # Unit tests check the SQL, not the data: `make test` runs them, a pipeline run does not (as `socialcx run`)
+            setup_operator_args={"retries": 0, "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"]},
+        ),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
         operator_args={"pool": POOL, "install_deps": False, "emit_datasets": False, "vars": BACKFILL_VARS},
     )
+    _producer_first(transform)
+    _watcher_pushes_only_what_its_tasks_read()
     published = publish()
     extracts >> enriched >> transform >> validate() >> published >> [report(), alert(), retain()]
 

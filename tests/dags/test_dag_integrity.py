@@ -19,6 +19,11 @@ def test_no_import_errors(bag):
     assert "socialcx_pipeline" in bag.dags
 
 
+def _run(dag, model: str) -> str:
+    """The task that reports a model: `<model>.run` in the model's group when it has tests, else `<model>_run`."""
+    return next(t for t in (f"transform.{model}.run", f"transform.{model}_run") if t in dag.task_ids)
+
+
 def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
     dag = bag.dags["socialcx_pipeline"]
     ids = set(dag.task_ids)
@@ -29,21 +34,41 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
               "mart_advocates", "mart_spike_drivers", "mart_engagement_value", "mart_brand_health",
               "fct_survey_responses", "mart_nps", "mart_nps_by_service_experience", "fct_detractor_loops",
               "mart_closed_loop", "mart_promoter_voice"}
-    assert {f"transform.{m}_model_build" for m in models} <= ids
     assert {"extract_sample", "enrich", "validate", "publish", "report", "alert", "retain"} <= ids
     task = dag.get_task
+    # one `dbt build` (the watcher's producer), then one task per model and one per model's tests, in dbt's order
     assert task("extract_sample").downstream_task_ids == {"enrich"}
-    assert "transform.stg_raw__posts_model_build" in task("enrich").downstream_task_ids
-    assert "transform.int_posts_threaded_model_build" in task("transform.int_posts_enriched_model_build").downstream_task_ids
-    assert "transform.fct_conversations_model_build" in task("transform.int_conversations_business_time_model_build").downstream_task_ids
+    assert task("enrich").downstream_task_ids == {"transform.dbt_producer_watcher"}
+    producer = task("transform.dbt_producer_watcher")
+    assert type(producer).__name__ == "DbtProducerWatcherOperator"
+    assert "--exclude-resource-type" in producer.dbt_cmd_flags  # unit tests run in `make test`, not on data
+    for model in models:
+        assert type(task(_run(dag, model))).__name__ == "DbtRunWatcherOperator"
+    assert "transform.fct_conversations.test" in ids
+    # the models' tasks start once the producer is done, whatever its outcome: a failed model fails its own task
+    root = task("transform.stg_raw__posts.run")
+    assert root.upstream_task_ids == {"transform.dbt_producer_watcher"} and root.trigger_rule == "all_done"
+    assert "transform.int_posts_enriched.test" in task("transform.int_posts_threaded.run").upstream_task_ids
+    assert "transform.fct_conversations.run" in task("transform.int_conversations_business_time.test").downstream_task_ids
+    assert "transform.mart_spike_drivers.run" in task("transform.mart_sentiment.test").downstream_task_ids
     # cosmos links the group's leaves to what follows it
-    assert task("validate").upstream_task_ids >= {"transform.mart_service_performance_model_build",
-                                                  "transform.mart_brand_health_model_build",
-                                                  "transform.mart_spike_drivers_model_build"}
-    assert "transform.mart_spike_drivers_model_build" in task("transform.mart_sentiment_model_build").downstream_task_ids
+    assert task("validate").upstream_task_ids >= {"transform.mart_service_performance.test",
+                                                  "transform.mart_brand_health.test",
+                                                  "transform.mart_spike_drivers.test",
+                                                  "transform.dbt_producer_watcher_done"}
     assert task("validate").downstream_task_ids == {"publish"}
     assert task("publish").downstream_task_ids == {"report", "alert", "retain"}
     assert all(task(t).downstream_task_ids == set() for t in ("report", "alert", "retain"))
+
+
+def test_the_watcher_pushes_only_what_its_tasks_read(bag):
+    from cosmos import settings as cosmos_settings
+    from cosmos.operators._watcher import base as watcher
+
+    assert bag.dags["socialcx_pipeline"]  # the DAG file tuned cosmos as it was imported
+    assert cosmos_settings.enable_watcher_reliable_retry is False
+    assert watcher._DBT_EVENT_ALLOWLIST == watcher._DBT_ERROR_EVENTS_TYPES | {"NodeFinished"}
+    assert "NodeStart" not in watcher._DBT_EVENT_ALLOWLIST
 
 
 def test_every_duckdb_task_shares_the_one_slot_pool(bag):
@@ -56,7 +81,9 @@ def test_schedule_retries_and_no_catchup(bag):
     assert dag.catchup is False
     assert dag.max_active_runs == 1
     assert dag.schedule == "@hourly"
-    assert all(t.retries == 2 for t in dag.tasks)
+    # the one `dbt build` is not retried whole; a model's task that failed re-runs that model alone
+    assert {t.task_id for t in dag.tasks if t.retries != 2} == {"transform.dbt_producer_watcher"}
+    assert dag.get_task("transform.dbt_producer_watcher").retries == 0
     assert dag.doc_md and "extract" in dag.doc_md
 
 
@@ -94,6 +121,6 @@ def test_backfill_runs_reprocess_their_window_in_enrich_and_dbt(bag, run_type, c
     spec.loader.exec_module(module)
     context = _context(run_type, conf)
     assert module.reprocess_window(context) == window
-    task = bag.dags["socialcx_pipeline"].get_task("transform.fct_conversations_model_build")
+    task = bag.dags["socialcx_pipeline"].get_task("transform.dbt_producer_watcher")  # the one `dbt build`
     rendered = task.render_template(task.vars, context)
     assert (rendered["backfill_start"], rendered["backfill_end"]) == (window or ("", ""))
