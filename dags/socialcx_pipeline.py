@@ -175,13 +175,13 @@ def _producer_first(group) -> None:
     test`, a one-slot pool) a task that waits for a producer that cannot start never ends. They start once it is
     done, whether it succeeded or not (`all_done`): a model that failed fails its own task.
     """
-    tasks = {task.task_id: task for task in group.iter_tasks()}
+    tasks = {member.task_id: member for member in group.iter_tasks()}
     producer = tasks[f"{group.group_id}.dbt_producer_watcher"]
-    for task in tasks.values():
-        task.pool = POOL  # the gate after the producer too: every task of the DAG shares the one slot
-        if task is not producer and not task.upstream_task_ids & tasks.keys():
-            producer >> task
-            task.trigger_rule = "all_done"
+    for member in tasks.values():
+        member.pool = POOL  # the gate after the producer too: every task of the DAG shares the one slot
+        if member is not producer and not member.upstream_task_ids & tasks.keys():
+            producer >> member
+            member.trigger_rule = "all_done"
 
 
 @dag(
