@@ -72,3 +72,31 @@ def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_pa
     before = _counts(settings.warehouse)
     stages.run_all(settings=settings)
     assert _counts(settings.warehouse) == before
+
+    # a dbt test that fails names itself: its task fails, what depends on it does not run, nothing is published
+    published_version = (settings.publish_dir / "current").resolve()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("update enriched.post_nlp set sentiment_label = 'furious' "
+                    "where post_id = (select min(post_id) from enriched.post_nlp where sentiment_label = 'negative')")
+    for task in dag.tasks:
+        task.retries = 0  # a retry would re-run the failing test alone, a minute later, and fail again
+    sync_bag_to_db(bag, "dags-folder", None)
+    failed = dag.test()
+    assert str(failed.state) == "failed"
+    states = _states(failed.run_id)
+    assert states["transform.stg_enriched__post_nlp.test"] == "failed"
+    assert states["transform.stg_enriched__post_nlp.run"] == "success"  # the model built; its test failed
+    assert states["transform.dbt_producer_watcher"] == "failed"  # the one `dbt build` exits non-zero
+    assert states["transform.stg_raw__posts.test"] == "success"  # unrelated models and tests report success
+    assert states["transform.int_posts_enriched.run"] == "upstream_failed"
+    assert states["transform.fct_conversations.run"] == "upstream_failed"
+    assert {states[t] for t in ("validate", "publish", "report", "alert")} == {"upstream_failed"}
+    assert (settings.publish_dir / "current").resolve() == published_version
+
+
+def _states(run_id: str) -> dict[str, str]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return {ti.task_id: str(ti.state) for ti in session.query(TaskInstance).filter(TaskInstance.run_id == run_id)}
