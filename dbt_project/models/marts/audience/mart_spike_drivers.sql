@@ -94,21 +94,42 @@ daily_terms as (
     group by all
 ),
 
+-- the terms a driver can be are those of the day itself: each term's count on each day, and in the days before
+-- it (a window over the term's days; joining every term of every window to its days built 8M rows at 1M posts)
 term_counts as (
+    select counted.*
+    from (
+        select
+            brand,
+            created_date as activity_date,
+            term,
+            term_count::bigint as day_count,
+            coalesce(sum(term_count) over (
+                partition by brand, term order by created_date
+                range between interval {{ var('spike_driver_baseline_days') }} days preceding
+                    and interval 1 day preceding
+            ), 0)::bigint as baseline_count,
+            example_post_ids,
+        from daily_terms
+    ) as counted
+    semi join days
+        on counted.brand = days.brand
+        and counted.activity_date = days.activity_date
+),
+
+-- n_i, n_j: every term's posts on the day and in its baseline, the terms not on the day included
+window_totals as (
     select
         days.brand,
         days.activity_date,
-        daily_terms.term,
-        coalesce(sum(daily_terms.term_count) filter (where daily_terms.created_date = days.activity_date), 0)::bigint
-            as day_count,
-        coalesce(sum(daily_terms.term_count) filter (where daily_terms.created_date < days.activity_date), 0)::bigint
-            as baseline_count,
-        any_value(daily_terms.example_post_ids) filter (where daily_terms.created_date = days.activity_date)
-            as example_post_ids,
+        coalesce(sum(daily.term_total) filter (where daily.created_date = days.activity_date), 0) as day_total,
+        coalesce(sum(daily.term_total) filter (where daily.created_date < days.activity_date), 0) as baseline_total,
     from days
-    inner join daily_terms
-        on days.brand = daily_terms.brand
-        and daily_terms.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+    inner join (
+        select brand, created_date, sum(term_count) as term_total, from daily_terms group by all
+    ) as daily
+        on days.brand = daily.brand
+        and daily.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
             and days.activity_date
     group by all
 ),
@@ -117,13 +138,15 @@ term_counts as (
 -- the term's share of the whole window (day and baseline) times spike_driver_prior (alpha_0).
 totals as (
     select
-        *,
-        sum(day_count) over by_day as day_total,
-        sum(baseline_count) over by_day as baseline_total,
-        {{ var('spike_driver_prior') }} * (day_count + baseline_count)
-            / sum(day_count + baseline_count) over by_day as alpha,
+        term_counts.*,
+        window_totals.day_total,
+        window_totals.baseline_total,
+        {{ var('spike_driver_prior') }} * (term_counts.day_count + term_counts.baseline_count)
+            / (window_totals.day_total + window_totals.baseline_total) as alpha,
     from term_counts
-    window by_day as (partition by brand, activity_date)
+    inner join window_totals
+        on term_counts.brand = window_totals.brand
+        and term_counts.activity_date = window_totals.activity_date
 ),
 
 log_odds as (
