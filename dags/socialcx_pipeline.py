@@ -159,13 +159,18 @@ def _watcher_pushes_only_what_its_tasks_read() -> None:
       watching the model can log them as they come. The tasks here start after the producer: each reads only the
       last one. The finished event and errors are still pushed.
 
-    Both are settings of the pinned cosmos (tests/dags/test_dag_integrity.py fails if an upgrade drops them).
+    Both are module settings of the pinned cosmos, so they hold for every DAG the process loads: another watcher
+    DAG there would lose only its intermediate event logs, and on a producer retry its tasks would re-run their
+    models one by one instead of reading restored results (cosmos' own fallback), slower but the same. An upgrade
+    that drops either leaves cosmos' defaults (slower, not broken); tests/dags/test_dag_integrity.py then fails.
     """
     from cosmos import settings as cosmos_settings
     from cosmos.operators._watcher import base as watcher
 
     cosmos_settings.enable_watcher_reliable_retry = False
-    watcher._DBT_EVENT_ALLOWLIST = watcher._DBT_ERROR_EVENTS_TYPES | {"NodeFinished"}
+    errors = getattr(watcher, "_DBT_ERROR_EVENTS_TYPES", None)
+    if errors is not None and hasattr(watcher, "_DBT_EVENT_ALLOWLIST"):
+        watcher._DBT_EVENT_ALLOWLIST = errors | {"NodeFinished"}
 
 
 def _producer_first(group) -> None:
