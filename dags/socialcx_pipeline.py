@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from socialcx.core import sources
 from socialcx.core.settings import get_settings
@@ -181,7 +181,7 @@ def _producer_first(group) -> None:
     done, whether it succeeded or not (`all_done`): a model that failed fails its own task.
     """
     tasks = {member.task_id: member for member in group.iter_tasks()}
-    producer = tasks[f"{group.group_id}.dbt_producer_watcher"]
+    producer = tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     for member in tasks.values():
         member.pool = POOL  # the gate after the producer too: every task of the DAG shares the one slot
         if member is not producer and not member.upstream_task_ids & tasks.keys():

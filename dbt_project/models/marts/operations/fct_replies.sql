@@ -116,17 +116,30 @@ unsigned as (
         on replies.conversation_id = names.conversation_id
 ),
 
+-- whether the reply says the customer's first name (handles and the signature masked: "@bob" or "-Ana" are no
+-- greeting), and its text with the name masked. (first_name is letters only: it cannot change the pattern's
+-- meaning.) A pattern built per row is compiled per row: it is tried once, and only on a text that holds the name
+-- at all; a case, not an and, since DuckDB evaluates both sides of an and over every row
+named as (
+    select
+        *,
+        coalesce(case
+            when first_name is null or not contains(text, first_name) then false
+            else regexp_matches(text, '\b' || first_name || '\b')
+        end, false) as says_name,
+    from unsigned
+),
+
 masked as (
-    -- (first_name is letters only: it cannot change the pattern's meaning). A pattern built per row is compiled
-    -- per row: only a text that holds the name at all is given to it (the same result)
     select
         reply_key,
         brand,
+        says_name,
         case
-            when first_name is null or not contains(text, first_name) then text
-            else regexp_replace(text, '\b' || first_name || '\b', 'name', 'g')
+            when says_name then regexp_replace(text, '\b' || first_name || '\b', 'name', 'g')
+            else text
         end as masked_text,
-    from unsigned
+    from named
 ),
 
 shingled as (
@@ -247,13 +260,7 @@ final as (
         templated_texts.masked_text is not null as is_templated,
         -- personalised: addresses the customer by their first name, or restates their issue (two or more content
         -- words of the posts it answers, beyond the words every service reply uses)
-        -- (the name is looked for with handles and the signature masked: "@bob" or "-Ana" are no greeting)
-        -- (a case, not an and: DuckDB evaluates both sides of an and over every row, a case's branch only where
-        -- it applies)
-        coalesce(case
-            when names.first_name is null or not contains(unsigned.text, names.first_name) then false
-            else regexp_matches(unsigned.text, '\b' || names.first_name || '\b')
-        end, false)
+        coalesce(masked.says_name, false)
         or len(list_intersect(
             list_distinct(list_filter({{ term_words('replies.text_redacted') }},
                                       lambda w: len(w) >= 4 and not list_contains({{ service_words() }}, w))),
@@ -262,15 +269,11 @@ final as (
     from replies
     left join business
         on replies.reply_key = business.span_key
-    left join unsigned
-        on replies.reply_key = unsigned.reply_key
     left join masked
         on replies.reply_key = masked.reply_key
     left join templated_texts
         on masked.brand = templated_texts.brand
         and masked.masked_text = templated_texts.masked_text
-    left join names
-        on replies.conversation_id = names.conversation_id
 )
 
 select * from final
