@@ -32,6 +32,7 @@ os.environ.update({
     "SOCIALCX_SAMPLE_POSTS": "2000",
     "SOCIALCX_SAMPLE_SEED": "7",
     "SOCIALCX_LOCK_RETRIES": "2",
+    "SOCIALCX_CACHE_DIR": str(_TMP / "cache"),  # compiled rule databases (nlp/components/prefilter.py)
     # the sample world's dates are fixed and the wall clock moves: retention is tested on its own
     "SOCIALCX_RAW_TEXT_RETENTION_DAYS": "0",
 })

@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.components.base import DEFAULT_LANGUAGE, TAXONOMY_DIR, _compile, load_yaml, state
+from nlp.components.prefilter import Prefilter
 
 NEVER = re.compile(r"(?!)")
 
@@ -63,6 +64,12 @@ class ComplaintCategories:
         self.any_category = {(lang, industry, weak): _any_of(categories, weak)
                              for lang, taxonomies in self.by_language.items()
                              for industry, categories in taxonomies.items() for weak in (False, True)}
+        # where Hyperscan is installed, one scan of a post tells which patterns of every taxonomy can match it
+        self.prefilters = {lang: Prefilter({(industry, order, kind): p
+                                            for industry, categories in taxonomies.items()
+                                            for order, (_, strong, weak) in enumerate(categories)
+                                            for kind, p in (("strong", strong), ("weak", weak)) if p is not NEVER})
+                           for lang, taxonomies in self.by_language.items()}
 
     def __call__(self, doc: Doc, industries: list[str] | None = None) -> Doc:
         """``industries`` limits the taxonomies matched (``nlp.pipe(component_cfg=...)``); default: all."""
@@ -71,13 +78,23 @@ class ComplaintCategories:
         complaint = st["sentiment_label"] == "negative"
         not_praise = st["sentiment_label"] != "positive"
         own = self.by_language.get(DEFAULT_LANGUAGE if st["is_english"] else st["lang"], {})
+        possible: dict[str, set | frozenset] = {}
         hits: dict[str, list[str]] = {}
         for industry in industries or self.taxonomies:
             known = industry if self.taxonomies.get(industry) else "generic"
             lang = DEFAULT_LANGUAGE if st["is_english"] or known not in own else st["lang"]
             categories = self.by_language[lang][known]
             found = []
-            if self.any_category[lang, known, not_praise].search(text):
+            prefilter = self.prefilters[lang]
+            if prefilter.active:
+                if lang not in possible:
+                    possible[lang] = prefilter.candidates(text)
+                can = possible[lang]
+                counts = [((2 * len(strong.findall(text)) if (known, order, "strong") in can else 0)
+                           + (len(weak.findall(text)) if not_praise and (known, order, "weak") in can else 0),
+                           order, name) for order, (name, strong, weak) in enumerate(categories)]
+                found = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
+            elif self.any_category[lang, known, not_praise].search(text):
                 counts = [(2 * len(strong.findall(text)) + (len(weak.findall(text)) if not_praise else 0), order, name)
                           for order, (name, strong, weak) in enumerate(categories)]
                 found = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]

@@ -8,6 +8,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.components.base import DEFAULT_LANGUAGE, pattern, rule_packs, state
+from nlp.components.prefilter import Prefilter
 
 # what the author quotes is not what they say: flags ignore quoted passages and retweeted text (in any language)
 QUOTED = re.compile(r'"[^"\n]{2,}"|\u201c[^\u201d]{2,}\u201d|\u00ab[^\u00bb]{2,}\u00bb|\brt @\w+:?.*$', re.DOTALL)
@@ -25,6 +26,7 @@ class IntentUrgency:
 
     def __init__(self) -> None:
         self.packs = {lang: {name: pattern(spec, name) for name in RULES} for lang, spec in rule_packs("intent.yml").items()}
+        self.prefilters = {lang: Prefilter(rules) for lang, rules in self.packs.items()}
 
     def __call__(self, doc: Doc) -> Doc:
         st = state(doc)
@@ -33,7 +35,12 @@ class IntentUrgency:
         label = st["sentiment_label"]
         cues = st["cues"] or {}
         lang = DEFAULT_LANGUAGE if st["is_english"] else st["lang"]
-        rules = self.packs.get(lang) or self.packs[DEFAULT_LANGUAGE]
+        pack = lang if lang in self.packs else DEFAULT_LANGUAGE
+        rules, possible = self.packs[pack], self.prefilters[pack].candidates(text)
+
+        def says(name: str) -> bool:
+            return name in possible and rules[name].search(text) is not None
+
         if lang not in self.packs or label is None:
             # never NULL: a customer writing in Spanish still needs an answer, so the conversation stays actionable
             intent = "unknown"
@@ -41,23 +48,23 @@ class IntentUrgency:
             intent = "complaint"
         elif label == "positive" and cues.get("gratitude"):
             intent = "praise"
-        elif rules["question"].search(text):
+        elif says("question"):
             intent = "question"
-        elif rules["request"].search(text):
+        elif says("request"):
             intent = "request"
         elif cues.get("complaint"):
             intent = "complaint"
         else:
             intent = "other"
         st["intent"] = intent
-        st["is_churn_threat"] = bool(rules["churn"].search(text))
-        st["is_legal_safety"] = bool(rules["legal_safety"].search(text))
+        st["is_churn_threat"] = says("churn")
+        st["is_legal_safety"] = says("legal_safety")
         letters = len(LETTER.findall(raw))
         shouting = letters > 15 and len(UPPER.findall(raw)) / letters > 0.7
-        st["is_public_shaming"] = bool(rules["shaming"].search(text)) or shouting
-        if st["is_legal_safety"] or st["is_churn_threat"] or (rules["urgent"].search(text) and label == "negative"):
+        st["is_public_shaming"] = says("shaming") or shouting
+        if st["is_legal_safety"] or st["is_churn_threat"] or (says("urgent") and label == "negative"):
             urgency = "high"
-        elif rules["outage"].search(text):
+        elif says("outage"):
             urgency = "high"
         elif intent == "unknown":  # unread, so not ranked below what was read
             urgency = "medium"

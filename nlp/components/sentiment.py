@@ -11,6 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.components.base import DEFAULT_LANGUAGE, NOISE, RULES_DIR, _compile, load_yaml, state
+from nlp.components.prefilter import Prefilter
 
 ELONGATION = re.compile(r"(\w)\1{2,}")
 SHOUTED = re.compile(r"\b[A-Z]{4,}\b")  # a word in capitals (4+ letters, so not most acronyms) intensifies
@@ -42,6 +43,8 @@ class Sentiment:
                                             if p.parent.name != DEFAULT_LANGUAGE}
         self.packs = {lang: self._cues(load_yaml(str(p))) for lang, p in files.items()}
         self.cues = self.packs[DEFAULT_LANGUAGE]
+        # one scan tells which cue families can match a post; only those run (the same counts, a third of the time)
+        self.prefilters = {lang: Prefilter({name: p for name, (p, _) in cues.items()}) for lang, cues in self.packs.items()}
         self.vader = vader_analyzer()
         self.vader_weight = vader_weight
         self.negative_below = negative_below
@@ -58,7 +61,8 @@ class Sentiment:
         cues = self.packs[lang]
         clean = ELONGATION.sub(r"\1\1", NOISE.sub(" ", text))
         lower = clean.lower()
-        hits = {name: len(pattern.findall(lower)) for name, (pattern, _) in cues.items()}
+        possible = self.prefilters[lang].candidates(lower)
+        hits = {name: len(pattern.findall(lower)) if name in possible else 0 for name, (pattern, _) in cues.items()}
         compound = self.vader.polarity_scores(clean)["compound"] if lang == "en" else 0.0
         sarcastic = hits["sarcasm"] > 0
         if sarcastic:  # the praise words are ironic: neither VADER's positive reading nor thanks count
