@@ -73,6 +73,16 @@ class Term:
         prefix = words[-1].endswith("*")
         return cls(tuple(w.rstrip("*") for w in words), prefix)
 
+    def occurs(self, words: list[str], index: dict[str, list[int]]) -> bool:
+        """Whether the term is in the post: :meth:`starts` without listing every place (a word is looked up, a
+        prefix compared with the post's distinct words)."""
+        if len(self.words) > 1:
+            return bool(self.starts(words, index))
+        word = self.words[0]
+        if not self.prefix:
+            return word in index
+        return any(w.startswith(word) for w in index)
+
     def starts(self, words: list[str], index: dict[str, list[int]] | None = None) -> list[int]:
         """Where the term starts in the post's words (ascending); ``index``: the post's ``word_index``."""
         index = word_index(words) if index is None else index
@@ -111,7 +121,7 @@ class Topic:
         index = word_index(words) if index is None else index
 
         def hit(group: tuple[Term, ...]) -> bool:
-            return any(term.starts(words, index) for term in group)
+            return any(term.occurs(words, index) for term in group)
 
         if self.any and not hit(self.any):
             return False

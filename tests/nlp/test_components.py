@@ -328,3 +328,21 @@ def test_spanish_posts_are_read_by_the_spanish_pack(nlp, text, sentiment, intent
     doc = nlp(text)
     assert (doc._.lang, doc._.sentiment_label, doc._.intent) == ("es", sentiment, intent)
     assert (doc._.category_hits["airline"] or [None])[0] == airline
+
+
+@pytest.mark.parametrize("text", ["a  b ", "  x", "hello", "", " ", "line\nbreak  and   spaces ", "émoji 😡 ok"])
+def test_the_space_tokenizer_keeps_the_text_exactly(nlp, text):
+    doc = nlp.make_doc(text)
+    assert doc.text == text
+    assert [t.text for t in doc if t.text != " "] == [word for word in text.split(" ") if word]
+
+
+def test_a_model_saved_with_the_space_tokenizer_loads_and_reads_the_same(nlp, tmp_path):
+    import spacy
+
+    nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    assert loaded.tokenizer.__class__.__name__ == "SpaceTokenizer"
+    text = "@SkyLarkAir my bag is lost and nobody answers, call me on +1 555 906 2156"
+    a, b = nlp(text), loaded(text)
+    assert b.text == text and b.user_data == a.user_data
