@@ -28,6 +28,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,18 @@ class Topic:
     not_: tuple[Term, ...]
     near: tuple[tuple[Term, ...], tuple[Term, ...], int] | None
 
+    @cached_property
+    def needles(self) -> tuple[tuple[str, ...], ...]:
+        """Strings the post's lower-cased text must hold for the topic to match: for each clause that needs a term
+        (``any``, each group of ``all``, both groups of ``near``), the first word of each of its terms. A term's
+        words are the post's words, and those are pieces of its lower-cased text (’ read as ')."""
+        groups = ([self.any] if self.any else []) + list(self.all) + (list(self.near[:2]) if self.near else [])
+        return tuple(tuple(term.words[0] for term in group) for group in groups)
+
+    def could_match(self, lowered: str) -> bool:
+        """False when the topic cannot match a post whose lower-cased text (’ as ') is ``lowered``."""
+        return all(any(needle in lowered for needle in group) for group in self.needles)
+
     def matches(self, words: list[str], index: dict[str, list[int]] | None = None) -> bool:
         index = word_index(words) if index is None else index
 
@@ -186,6 +199,11 @@ def load_topics(directory: Path = TOPICS_DIR) -> tuple[dict[str, list[Topic]], s
 def topics_for(text: str, brand: str | None, by_brand: dict[str, list[Topic]]) -> list[str]:
     # a post with no brand: None from DuckDB, NaN from a data frame
     candidates = by_brand.get("*", []) + by_brand.get(brand.lower() if isinstance(brand, str) else "", [])
+    if not candidates:
+        return []
+    # most posts hold no word of any of their brand's topics: a substring test rules them out before tokenising
+    lowered = text.lower().replace("’", "'")
+    candidates = [topic for topic in candidates if topic.could_match(lowered)]
     if not candidates:
         return []
     words = tokens(text)

@@ -125,3 +125,50 @@ def test_a_term_is_found_where_sliding_over_every_word_finds_it():
         assert term.starts(words) == expected == term.starts(words, word_index(words)), (spec, words)
         checked, found = checked + 1, found + bool(expected)
     assert checked == 3000 and 300 < found < 2700  # both outcomes are well represented
+
+
+def test_ruling_out_by_substring_and_looking_up_terms_change_no_topic():
+    """topics_for skips a topic whose needles are not in the text and asks whether a term occurs; matching every
+    topic with the full definition (every term's places) must give the same topics, on the shipped topic files."""
+    from extractors.sample.generator import generate
+    from nlp.topics import TOPICS_DIR, tokens
+
+    by_brand, _ = load_topics(TOPICS_DIR)
+    posts = generate(3000, seed=13).posts
+    texts = posts["text"].tolist() + [
+        "@SkyLarkAir someone’s BAGGAGE fee… and the Wi-Fi", "@ParcelMartHelp wrong colour, someone else’s parcel!!",
+        "@VoltMobileCare my INTERNET is slow, speed 2 mbps", "@VoltMobileCare SWITCHING TO another network",
+        "@SkyLarkAir rebooking after a missed connection", "@BasketBoxSupport the groceries were out of date"]
+    brands = posts["brand"].tolist() + ["SkyLarkAir", "ParcelMartHelp", "VoltMobileCare", "VoltMobileCare",
+                                        "SkyLarkAir", "BasketBoxSupport"]
+
+    def full(topic, words):
+        def hit(group):
+            return any(term.starts(words) for term in group)
+        if (topic.any and not hit(topic.any)) or any(not hit(g) for g in topic.all) or (topic.not_ and hit(topic.not_)):
+            return False
+        if topic.near:
+            a = [i for t in topic.near[0] for i in t.starts(words)]
+            b = [i for t in topic.near[1] for i in t.starts(words)]
+            return any(abs(i - j) <= topic.near[2] for i in a for j in b)
+        return True
+
+    tagged = 0
+    for text, brand in zip(texts, brands, strict=True):
+        candidates = by_brand.get("*", []) + by_brand.get(str(brand).lower(), [])
+        expected = sorted({topic.name for topic in candidates if full(topic, tokens(text))})
+        assert topics_for(text, brand, by_brand) == expected, text
+        tagged += bool(expected)
+    assert tagged > 300
+    # the hand-written ones, each worked out from the topic files: curly apostrophe, capitals, phrase, near, prefix
+    assert [topics_for(text, brand, by_brand) for text, brand in zip(texts[-6:], brands[-6:], strict=True)] == [
+        ["baggage"], ["damaged_or_wrong_item", "late_or_missing_delivery"], ["speed"], ["switching_away"],
+        ["delays_and_cancellations"], ["food_quality"]]
+
+
+def test_a_term_with_an_apostrophe_matches_a_curly_one(tmp_path):
+    (tmp_path / "acme.yml").write_text('brands: [AcmeAir]\ntopics:\n  lost_bag:\n    any: ["where\'s my bag"]\n',
+                                       encoding="utf-8")
+    by_brand, _ = load_topics(tmp_path)
+    assert topics_for("@AcmeAir WHERE\u2019S my bag??", "AcmeAir", by_brand) == ["lost_bag"]
+    assert topics_for("@AcmeAir where is my bag", "AcmeAir", by_brand) == []
