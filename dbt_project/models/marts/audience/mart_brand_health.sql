@@ -43,26 +43,38 @@ voice as (
 
 -- retention: of the customers who bought from the brand in the three months before the last three, the share who
 -- bought again in the last three (this month and the two before it); trailing windows only, so a month's figure
--- never changes when later orders arrive
+-- never changes when later orders arrive. Each month a customer bought in counts towards the months it is "before"
+-- (3 to 5 months later) and "again" (the same month to 2 later): equal keys, where comparing every month with every
+-- order month's range cost seconds at 1M posts
 buyer_months as (
     select distinct brand, customer_id, date_trunc('month', ordered_at)::date as order_month,
     from orders
+),
+
+earlier as (
+    select distinct brand, customer_id, (order_month + to_months(months_after))::date as activity_month,
+    from buyer_months, range(3, 6) as offsets(months_after)
+),
+
+later as (
+    select distinct brand, customer_id, (order_month + to_months(months_after))::date as activity_month,
+    from buyer_months, range(0, 3) as offsets(months_after)
 ),
 
 retention as (
     select
         months.brand,
         months.activity_month,
-        count(distinct earlier.customer_id) as earlier_customers,
-        count(distinct later.customer_id) as retained_customers,
+        count(*) as earlier_customers,
+        count(later.customer_id) as retained_customers,
     from months
-    inner join buyer_months as earlier
+    inner join earlier
         on months.brand = earlier.brand
-        and earlier.order_month between months.activity_month - interval 5 month and months.activity_month - interval 3 month
-    left join buyer_months as later
+        and months.activity_month = earlier.activity_month
+    left join later
         on earlier.brand = later.brand
         and earlier.customer_id = later.customer_id
-        and later.order_month between months.activity_month - interval 2 month and months.activity_month
+        and earlier.activity_month = later.activity_month
     group by all
 ),
 

@@ -56,11 +56,10 @@ conversation_months as (
 
 satisfaction as (
     -- everything the customer experienced with the brand up to the end of the month: the running totals of
-    -- the latest conversation month not after it
+    -- the latest conversation month not after it (at most one: a brand's conversation months do not overlap, so
+    -- each month of spend keeps its one row)
     select
-        spend.customer_id,
-        spend.activity_month,
-        spend.brand,
+        spend.*,
         coalesce(history.score_sum / nullif(history.score_count, 0), 0) as satisfaction_score,
         coalesce(history.conversation_count, 0) as conversation_count,
     from spend
@@ -73,22 +72,15 @@ satisfaction as (
 
 ranked as (
     select
-        spend.*,
-        satisfaction.satisfaction_score,
-        satisfaction.conversation_count,
-        sum(spend.brand_spend) over customer_month as category_spend,
+        *,
+        sum(brand_spend) over customer_month as category_spend,
         count(*) over customer_month as brands_used,
         -- tied brands share the average of the ranks they span, so predicted shares still add up to 1
-        rank() over (partition by spend.customer_id, spend.activity_month, spend.category
-                     order by satisfaction.satisfaction_score desc)
-        + (count(*) over (partition by spend.customer_id, spend.activity_month, spend.category,
-                          satisfaction.satisfaction_score) - 1) / 2.0 as satisfaction_rank,
-    from spend
-    inner join satisfaction
-        on spend.customer_id = satisfaction.customer_id
-        and spend.activity_month = satisfaction.activity_month
-        and spend.brand = satisfaction.brand
-    window customer_month as (partition by spend.customer_id, spend.activity_month, spend.category)
+        rank() over (partition by customer_id, activity_month, category order by satisfaction_score desc)
+        + (count(*) over (partition by customer_id, activity_month, category, satisfaction_score) - 1) / 2.0
+            as satisfaction_rank,
+    from satisfaction
+    window customer_month as (partition by customer_id, activity_month, category)
 ),
 
 final as (

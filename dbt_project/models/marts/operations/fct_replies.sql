@@ -117,26 +117,29 @@ unsigned as (
 ),
 
 -- whether the reply says the customer's first name (handles and the signature masked: "@bob" or "-Ana" are no
--- greeting), and its text with the name masked. (first_name is letters only: it cannot change the pattern's
--- meaning.) A pattern built per row is compiled per row: it is tried once, and only on a text that holds the name
--- at all; a case, not an and, since DuckDB evaluates both sides of an and over every row
+-- greeting), and its text with the name masked. The text is cut into runs of word characters and runs of others
+-- (one constant pattern; the pieces join back into the text): the name is said where a run of word characters is
+-- the name, which is what the pattern \bname\b finds. A pattern built from each row's name was compiled per row:
+-- 7 s of the model's 20 at 1M posts. Only a text that holds the name at all is cut.
 named as (
     select
         *,
-        coalesce(case
-            when first_name is null or not contains(text, first_name) then false
-            else regexp_matches(text, '\b' || first_name || '\b')
-        end, false) as says_name,
+        case
+            when first_name is not null and contains(text, first_name)
+                then regexp_extract_all(text, '[0-9A-Za-z_]+|[^0-9A-Za-z_]+')
+        end as pieces,
     from unsigned
 ),
 
-masked as (
+-- materialized: read twice (the texts to compare, and the replies' rows), it would otherwise be computed twice
+masked as materialized (
     select
         reply_key,
         brand,
-        says_name,
+        coalesce(list_contains(pieces, first_name), false) as says_name,
         case
-            when says_name then regexp_replace(text, '\b' || first_name || '\b', 'name', 'g')
+            when list_contains(pieces, first_name)
+                then array_to_string([if(piece = first_name, 'name', piece) for piece in pieces], '')
             else text
         end as masked_text,
     from named
@@ -164,7 +167,8 @@ shingles as (
     from shingled
 ),
 
-exploded as (
+-- materialized: its shingles are ranked for the prefixes and joined again to count what each pair shares
+exploded as materialized (
     select brand, masked_text, len(shingle_set) as shingle_count, unnest(shingle_set) as shingle,
     from shingles
 ),
