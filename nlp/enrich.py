@@ -49,9 +49,11 @@ class EnrichResult:
     pipeline_version: str
     pending: int
     enriched: int
+    comments_enriched: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        return {"pipeline_version": self.pipeline_version, "pending": self.pending, "enriched": self.enriched}
+        return {"pipeline_version": self.pipeline_version, "pending": self.pending, "enriched": self.enriched,
+                "comments_enriched": self.comments_enriched}
 
 
 @dataclass
@@ -132,17 +134,23 @@ PARALLEL_FROM = 20_000  # posts pending before worker processes pay for their st
 
 def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size: int = 50_000,
            batch_size: int = 2000, processes: int = 1,
-           progress: Callable[[int, int], None] | None = None) -> EnrichResult:
+           progress: Callable[[int, int], None] | None = None, comments: bool = False) -> EnrichResult:
+    """Posts new or changed since this pipeline version; with ``comments``, survey comments too (below), after the
+    posts and by the same worker processes."""
     version = pipeline_version(model)
     # the pending set once, numbered: re-running the anti-join (md5 of every text) per chunk cost a third
     # of the stage at 1M posts
     con.execute(f"create or replace temp table _pending as select *, row_number() over () as n from ({PENDING})",
                 [version])
     pending = scalar(con, "select count(*) from _pending")
+    pending_comments = con.execute(PENDING_COMMENTS, [version]).df() if comments else None
+    texts = pending + (len(pending_comments) if comments else 0)
     # the workers start (and load the pipeline) while this process reads the first chunk
-    with worker_pool(processes if pending >= PARALLEL_FROM else 1, model, wait=False) as pool:
-        done = _enrich_pending(con, model, version, pending, chunk_size, batch_size, pool, progress)
-    return EnrichResult(pipeline_version=version, pending=pending, enriched=done)
+    with worker_pool(processes if texts >= PARALLEL_FROM else 1, model, wait=False) as pool:
+        annotator = _Annotator(model, batch_size, pool)
+        done = _enrich_pending(con, version, pending, chunk_size, annotator, progress)
+        comments_done = _write_comments(con, version, pending_comments, annotator) if comments else 0
+    return EnrichResult(pipeline_version=version, pending=pending, enriched=done, comments_enriched=comments_done)
 
 
 class _Annotator:
@@ -179,9 +187,8 @@ class _Annotator:
         self.pool = None
 
 
-def _enrich_pending(con, model: str, version: str, pending: int, chunk_size: int, batch_size: int,
-                    pool: WorkerPool | None, progress: Callable[[int, int], None] | None) -> int:
-    annotator = _Annotator(model, batch_size, pool)
+def _enrich_pending(con, version: str, pending: int, chunk_size: int, annotator: _Annotator,
+                    progress: Callable[[int, int], None] | None) -> int:
     # brand topics are matched here, in this process while the workers annotate, and written with the rest: an
     # UPDATE of the list column afterwards (nlp/topics.py::match_topics) cost 16 s per 100k posts
     by_brand, topics_version = load_topics()
@@ -232,14 +239,11 @@ order by r.source, r.response_id
 """
 
 
-def enrich_comments(con: duckdb.DuckDBPyConnection, *, model: str = "default", batch_size: int = 2000) -> int:
-    """Annotate survey comments new or changed since this pipeline version; how many."""
-    version = pipeline_version(model)
-    frame = con.execute(PENDING_COMMENTS, [version]).df()
+def _write_comments(con: duckdb.DuckDBPyConnection, version: str, frame: pd.DataFrame, annotator: _Annotator) -> int:
+    """Annotate the pending survey comments (``PENDING_COMMENTS``) into ``enriched.survey_nlp``; how many."""
     if frame.empty:
         return 0
-    annotated = pd.concat([frame[["source", "response_id", "text_hash"]],
-                           enrich_frame(load_pipeline(model)[0], frame, batch_size)], axis=1)
+    annotated = pd.concat([frame[["source", "response_id", "text_hash"]], annotator.submit(frame)()], axis=1)
     annotated = annotated.rename(columns={"text_redacted": "comment_redacted"})[
         ["source", "response_id", "text_hash", "lang", "comment_redacted", "sentiment_label", "sentiment_score",
          "categories", "primary_category"]]

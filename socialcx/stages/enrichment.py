@@ -27,7 +27,6 @@ def enrich(*, run_id: str | None = None, settings: Settings | None = None,
     run_id = run_id or new_run_id()
     with recorded(settings, run_id, "enrich") as info:
         from nlp.enrich import enrich as enrich_posts
-        from nlp.enrich import enrich_comments
         from nlp.registry import model_for_enrichment
 
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
@@ -36,14 +35,12 @@ def enrich(*, run_id: str | None = None, settings: Settings | None = None,
                 with transaction(con):  # a crash after this only leaves them pending: the next run enriches them
                     info["reprocessed"] = scalar(con, REPROCESS_COUNT, list(reprocess))
                     con.execute(REPROCESS_DELETE, list(reprocess))
+            # survey comments too (raw.survey_responses.comment), after the posts, by the same worker processes
             result = enrich_posts(con, model=model, batch_size=settings.nlp_batch_size,
                                   chunk_size=settings.nlp_chunk_size, processes=settings.nlp_processes,
-                                  progress=progress)
+                                  progress=progress, comments=True)
             info.update(result.as_dict())
             from nlp.topics import match_topics
 
             info["topics_changed"] = match_topics(con)  # brand topics (nlp/topics/): new posts, or all on a change
-            # survey comments: few, annotated in this process after the posts
-            info["comments_enriched"] = enrich_comments(con, model=model,
-                                                        batch_size=settings.nlp_batch_size)
     return {"run_id": run_id, **info}

@@ -346,3 +346,35 @@ def test_a_model_saved_with_the_space_tokenizer_loads_and_reads_the_same(nlp, tm
     text = "@SkyLarkAir my bag is lost and nobody answers, call me on +1 555 906 2156"
     a, b = nlp(text), loaded(text)
     assert b.text == text and b.user_data == a.user_data
+
+
+def test_survey_comments_are_annotated_by_the_workers_as_by_one_process(copy_built, monkeypatch):
+    """The enrich stage's comments go through the posts' worker pool: the same rows as the single process wrote."""
+    from contextlib import contextmanager
+
+    import duckdb
+
+    import nlp.enrich as enrichment
+    from socialcx.core.settings import get_settings
+
+    columns = "source, response_id, text_hash, lang, comment_redacted, sentiment_label, sentiment_score, categories"
+    with duckdb.connect(str(get_settings().warehouse)) as con:
+        before = con.execute(f"select {columns} from enriched.survey_nlp order by all").fetchall()
+        con.execute("delete from enriched.survey_nlp")
+        con.execute("delete from enriched.post_nlp where post_id in (select post_id from raw.posts limit 300)")
+        monkeypatch.setattr(enrichment, "PARALLEL_FROM", 0)  # a pool even for a small world
+        pools, fallbacks, real = [], [], enrichment.worker_pool
+
+        @contextmanager
+        def spied(processes, model, wait=True):
+            with real(processes, model, wait) as pool:
+                pools.append(pool)
+                yield pool
+
+        monkeypatch.setattr(enrichment, "worker_pool", spied)
+        monkeypatch.setattr(enrichment._Annotator, "_fall_back", lambda self, exc: fallbacks.append(exc))
+        result = enrichment.enrich(con, processes=2, batch_size=100, comments=True)
+        after = con.execute(f"select {columns} from enriched.survey_nlp order by all").fetchall()
+    assert len(pools) == 1 and pools[0].processes == 2 and not fallbacks
+    assert (result.enriched, result.comments_enriched) == (300, len(before)) and len(before) > 100
+    assert after == before

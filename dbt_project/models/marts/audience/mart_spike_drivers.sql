@@ -82,14 +82,14 @@ words as (
     )
 ),
 
-post_terms as (
+-- materialized: counted here, and read again for the examples of the few terms that drive a day
+post_terms as materialized (
     select brand, created_date, post_id, unnest({{ ngrams('words') }}) as term,
     from words
 ),
 
 daily_terms as (
     select brand, created_date, term, count(*) as term_count,
-        (list(post_id order by post_id))[1:3] as example_post_ids,
     from post_terms
     group by all
 ),
@@ -109,7 +109,6 @@ term_counts as (
                 range between interval {{ var('spike_driver_baseline_days') }} days preceding
                     and interval 1 day preceding
             ), 0)::bigint as baseline_count,
-            example_post_ids,
         from daily_terms
     ) as counted
     semi join days
@@ -168,7 +167,6 @@ term_drivers as (
         log_odds.baseline_count,
         log_odds.day_count / sizes.day_posts as day_share,
         log_odds.baseline_count / nullif(sizes.baseline_posts, 0) as baseline_share,
-        log_odds.example_post_ids,
         100 * (log_odds.day_count / sizes.day_posts
             - coalesce(log_odds.baseline_count / nullif(sizes.baseline_posts, 0), 0)) as share_change_pts,
         round(log_odds.delta / sqrt(log_odds.delta_variance), 4) as log_odds_z,
@@ -208,6 +206,24 @@ ranked as (
     from distinct_terms
 ),
 
+-- a term's example posts (the first three ids of the day's posts that use it), for the terms shown only: listing
+-- them for every term of every day cost a third of the model at 1M posts
+term_examples as (
+    select
+        post_terms.brand,
+        post_terms.created_date,
+        post_terms.term,
+        (list(post_terms.post_id order by post_terms.post_id))[1:3] as example_post_ids,
+    from post_terms
+    semi join ranked
+        on ranked.driver_kind = 'term'
+        and ranked.driver_rank <= {{ var('spike_driver_terms') }}
+        and post_terms.brand = ranked.brand
+        and post_terms.created_date = ranked.activity_date
+        and post_terms.term = ranked.driver
+    group by all
+),
+
 final as (
     select
         ranked.brand,
@@ -225,8 +241,13 @@ final as (
         ranked.baseline_share,
         ranked.share_change_pts,
         ranked.log_odds_z,
-        ranked.example_post_ids,
+        coalesce(ranked.example_post_ids, term_examples.example_post_ids) as example_post_ids,
     from ranked
+    left join term_examples
+        on ranked.driver_kind = 'term'
+        and ranked.brand = term_examples.brand
+        and ranked.activity_date = term_examples.created_date
+        and ranked.driver = term_examples.term
     inner join days
         on ranked.brand = days.brand
         and ranked.activity_date = days.activity_date
