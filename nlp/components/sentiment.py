@@ -41,10 +41,17 @@ class Sentiment:
         path = Path(rules_path) if Path(rules_path).exists() else RULES_DIR / DEFAULT_LANGUAGE / "sentiment.yml"
         files = {DEFAULT_LANGUAGE: path} | {p.parent.name: p for p in sorted(path.parent.parent.glob("*/sentiment.yml"))
                                             if p.parent.name != DEFAULT_LANGUAGE}
-        self.packs = {lang: self._cues(load_yaml(str(p))) for lang, p in files.items()}
+        rules = {lang: load_yaml(str(p)) for lang, p in files.items()}
+        self.packs = {lang: self._cues(pack) for lang, pack in rules.items()}
         self.cues = self.packs[DEFAULT_LANGUAGE]
-        # one scan tells which cue families can match a post; only those run (the same counts, a third of the time)
-        self.prefilters = {lang: Prefilter({name: p for name, (p, _) in cues.items()}) for lang, cues in self.packs.items()}
+        # one scan tells which of each family's patterns can match a post; only those run, as one alternation in
+        # the family's order (the same matches: a pattern that can match nowhere in the text changes no match)
+        self.patterns = {lang: {name: list(pack[name]["patterns"]) for name in self.packs[lang]}
+                         for lang, pack in rules.items()}
+        self.prefilters = {lang: Prefilter({(name, i): _compile([p]) for name, patterns in families.items()
+                                            for i, p in enumerate(patterns)})
+                           for lang, families in self.patterns.items()}
+        self._subsets: dict[tuple[str, str, tuple[int, ...]], re.Pattern[str]] = {}
         self.vader = vader_analyzer()
         self.vader_weight = vader_weight
         self.negative_below = negative_below
@@ -61,8 +68,7 @@ class Sentiment:
         cues = self.packs[lang]
         clean = ELONGATION.sub(r"\1\1", NOISE.sub(" ", text))
         lower = clean.lower()
-        possible = self.prefilters[lang].candidates(lower)
-        hits = {name: len(pattern.findall(lower)) if name in possible else 0 for name, (pattern, _) in cues.items()}
+        hits = self._hits(lang, lower)
         compound = self.vader.polarity_scores(clean)["compound"] if lang == "en" else 0.0
         sarcastic = hits["sarcasm"] > 0
         if sarcastic:  # the praise words are ironic: neither VADER's positive reading nor thanks count
@@ -83,6 +89,27 @@ class Sentiment:
             hits["intensity"] += len(SHOUTED.findall(clean))
             score *= 1 + cues["intensity"][1] * min(hits["intensity"], 2)
         return max(-1.0, min(1.0, score)), hits
+
+    def _hits(self, lang: str, lower: str) -> dict[str, int]:
+        """Each family's number of matches in ``lower`` (``re.findall`` of its alternation)."""
+        chosen: dict[str, list[int]] = {}
+        for name, i in self.prefilters[lang].candidates(lower):
+            chosen.setdefault(name, []).append(i)
+        hits = {}
+        for name, (pattern, _) in self.packs[lang].items():
+            indices = chosen.get(name)
+            if not indices:
+                hits[name] = 0
+                continue
+            if len(indices) < len(self.patterns[lang][name]):
+                key = (lang, name, tuple(sorted(indices)))
+                pattern = self._subsets.get(key)
+                if pattern is None:
+                    if len(self._subsets) > 4096:  # a bound, never reached by real rule packs
+                        self._subsets.clear()
+                    pattern = self._subsets[key] = _compile([self.patterns[lang][name][i] for i in key[2]])
+            hits[name] = len(pattern.findall(lower))
+        return hits
 
     def __call__(self, doc: Doc) -> Doc:
         st = state(doc)

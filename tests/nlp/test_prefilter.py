@@ -140,3 +140,17 @@ def test_compiled_databases_are_cached_and_a_damaged_file_is_compiled_again(tmp_
     monkeypatch.setenv("SOCIALCX_CACHE_DIR", str(tmp_path / "file"))
     (tmp_path / "file").write_text("a file where the folder should be")
     assert Prefilter(patterns).candidates("so late") == {"late"}  # a cache that cannot be written is skipped
+
+
+def test_each_cue_familys_count_is_re_findall_of_the_whole_family(nlp):
+    """The sentiment component runs only the patterns the scan reports, as one alternation in the family's order;
+    every family's count must be what findall of the family's whole pattern gives."""
+    sentiment = nlp.get_pipe("socialcx_sentiment")
+    counted = 0
+    for text in _texts():
+        lower = text.lower()
+        for lang, cues in sentiment.packs.items():
+            expected = {name: len(pattern.findall(lower)) for name, (pattern, _) in cues.items()}
+            assert sentiment._hits(lang, lower) == expected, (lang, text)
+            counted += sum(expected.values())
+    assert counted > 5000 and len(sentiment._subsets) > 20  # families matched, and run as subsets of themselves
