@@ -25,6 +25,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 from re import _constants as C  # noqa: N812  (the parser's opcodes; stable across 3.11+)
@@ -134,9 +135,7 @@ def _compile(expressions: list[tuple[Hashable, bytes]], flags: int):
     digest = hashlib.sha256(repr((hyperscan.__version__, flags, [e for _, e in expressions])).encode()).hexdigest()
     path = cache_dir() / f"{digest}.hsdb"
     try:
-        database = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
-        database.scratch = hyperscan.Scratch(database)  # a loaded database comes without the space a scan needs
-        return database
+        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)  # scratch: per thread, at the scan
     except (OSError, hyperscan.error):
         pass
     database = _build(expressions, flags)
@@ -187,6 +186,8 @@ class Prefilter:
             self.database = _compile(relaxed, flags)
         self._by_id: list[Hashable] = [key for key, _ in relaxed]
         self.always = frozenset(always)
+        self._local = threading.local()  # a scan's scratch space is one thread's at a time
+        self._new_scratch = hyperscan.Scratch
 
     @property
     def active(self) -> bool:
@@ -199,5 +200,8 @@ class Prefilter:
         data = text.encode("utf-8", "surrogatepass")  # a lone surrogate too: the scan reads bytes
         found = set(self.always)
         by_id = self._by_id
-        self.database.scan(data, match_event_handler=lambda i, *_: found.add(by_id[i]))
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._new_scratch(self.database)
+        self.database.scan(data, match_event_handler=lambda i, *_: found.add(by_id[i]), scratch=scratch)
         return found

@@ -154,3 +154,18 @@ def test_each_cue_familys_count_is_re_findall_of_the_whole_family(nlp):
             assert sentiment._hits(lang, lower) == expected, (lang, text)
             counted += sum(expected.values())
     assert counted > 5000 and len(sentiment._subsets) > 20  # families matched, and run as subsets of themselves
+
+
+def test_threads_scanning_at_once_get_the_same_candidates():
+    """Each thread scans with its own scratch space (Hyperscan's scratch is one scan's at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    filtered = Prefilter({"late": re.compile(r"\blate\b"), "hold": re.compile(r"on hold.{0,10}hours"),
+                          "bag": re.compile(r"\bbags?\b")})
+    texts = [f"{'so late ' * (i % 3)}{'on hold two hours ' * (i % 2)}{'my bag ' * (i % 5 == 0)}x" * 50
+             for i in range(400)]
+    expected = [filtered.candidates(text) for text in texts]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert list(pool.map(filtered.candidates, texts)) == expected
+    assert {frozenset(e) for e in expected} >= {frozenset(), frozenset({"late", "hold", "bag"})}
