@@ -133,7 +133,10 @@ def _compile(expressions: list[tuple[Hashable, bytes]], flags: int):
     if not expressions:
         return None
     digest = hashlib.sha256(repr((hyperscan.__version__, flags, [e for _, e in expressions])).encode()).hexdigest()
-    path = cache_dir() / f"{digest}.hsdb"
+    try:
+        path = cache_dir() / f"{digest}.hsdb"
+    except RuntimeError:  # no home directory (a container's arbitrary user): no cache
+        return _build(expressions, flags)
     try:
         return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)  # scratch: per thread, at the scan
     except (OSError, hyperscan.error):

@@ -169,3 +169,15 @@ def test_threads_scanning_at_once_get_the_same_candidates():
         for _ in range(3):
             assert list(pool.map(filtered.candidates, texts)) == expected
     assert {frozenset(e) for e in expected} >= {frozenset(), frozenset({"late", "hold", "bag"})}
+
+
+def test_without_a_home_directory_there_is_no_cache_and_no_error(monkeypatch):
+    from pathlib import Path
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("SOCIALCX_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert Prefilter({"late": re.compile(r"\blate\b")}).candidates("so late") == {"late"}
