@@ -199,8 +199,6 @@ def load_topics(directory: Path = TOPICS_DIR) -> tuple[dict[str, list[Topic]], s
 def topics_for(text: str, brand: str | None, by_brand: dict[str, list[Topic]]) -> list[str]:
     # a post with no brand: None from DuckDB, NaN from a data frame
     candidates = by_brand.get("*", []) + by_brand.get(brand.lower() if isinstance(brand, str) else "", [])
-    if not candidates:
-        return []
     # most posts hold no word of any of their brand's topics: a substring test rules them out before tokenising
     lowered = text.lower().replace("’", "'")
     candidates = [topic for topic in candidates if topic.could_match(lowered)]

@@ -85,18 +85,18 @@ class ComplaintCategories:
             lang = DEFAULT_LANGUAGE if st["is_english"] or known not in own else st["lang"]
             categories = self.by_language[lang][known]
             found = []
+            # the patterns that can match: Hyperscan's scan where installed, else all of them when one does
             prefilter = self.prefilters[lang]
             if prefilter.active:
                 if lang not in possible:
                     possible[lang] = prefilter.candidates(text)
                 can = possible[lang]
+            else:
+                can = prefilter.keys if self.any_category[lang, known, not_praise].search(text) else frozenset()
+            if can:
                 counts = [((2 * len(strong.findall(text)) if (known, order, "strong") in can else 0)
                            + (len(weak.findall(text)) if not_praise and (known, order, "weak") in can else 0),
                            order, name) for order, (name, strong, weak) in enumerate(categories)]
-                found = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
-            elif self.any_category[lang, known, not_praise].search(text):
-                counts = [(2 * len(strong.findall(text)) + (len(weak.findall(text)) if not_praise else 0), order, name)
-                          for order, (name, strong, weak) in enumerate(categories)]
                 found = [name for n, _, name in sorted(counts, key=lambda c: (-c[0], c[1])) if n]
             fallback = self.fallbacks.get(industry) if industry in self.taxonomies else self.fallbacks.get("generic")
             if not found and complaint and fallback:

@@ -190,7 +190,6 @@ class Prefilter:
         self._by_id: list[Hashable] = [key for key, _ in relaxed]
         self.always = frozenset(always)
         self._local = threading.local()  # a scan's scratch space is one thread's at a time
-        self._new_scratch = hyperscan.Scratch
 
     @property
     def active(self) -> bool:
@@ -205,6 +204,6 @@ class Prefilter:
         by_id = self._by_id
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
-            scratch = self._local.scratch = self._new_scratch(self.database)
+            scratch = self._local.scratch = hyperscan.Scratch(self.database)
         self.database.scan(data, match_event_handler=lambda i, *_: found.add(by_id[i]), scratch=scratch)
         return found

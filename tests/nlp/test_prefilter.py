@@ -95,10 +95,11 @@ def test_annotations_are_the_same_with_and_without_hyperscan(monkeypatch):
                       ignore_index=True)
     with_prefilter = load_pipeline()[0]
     assert with_prefilter.get_pipe("socialcx_sentiment").prefilters["en"].active
+    a = enrich_frame(with_prefilter, frame, batch_size=500)
     monkeypatch.setattr(prefilter, "hyperscan", None)
     without = load_pipeline()[0]
     assert not without.get_pipe("socialcx_sentiment").prefilters["en"].active
-    a, b = (enrich_frame(nlp_, frame, batch_size=500) for nlp_ in (with_prefilter, without))
+    b = enrich_frame(without, frame, batch_size=500)
     assert a.astype(str).equals(b.astype(str))
     assert (a["sentiment_label"] == "negative").sum() > 500 and a["primary_category"].notna().sum() > 300
 
