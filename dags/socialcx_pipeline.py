@@ -30,6 +30,7 @@ any range with the params `backfill_start` / `backfill_end` (YYYY-MM-DD), like `
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
@@ -219,7 +220,7 @@ def socialcx_pipeline() -> None:
         ),
         profile_config=ProfileConfig(
             profile_name="socialcx",
-            target_name="default",
+            target_name=os.environ.get("SOCIALCX_TARGET", "duckdb"),
             profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
         ),
         execution_config=ExecutionConfig(

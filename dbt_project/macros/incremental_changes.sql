@@ -1,5 +1,5 @@
 {#
-    What an incremental run of fct_posts / fct_conversations must rebuild, from one high-water mark: the newest
+    cast(What an incremental run of fct_posts as double precision) / fct_conversations must rebuild, from one high-water mark: the newest
     changed_at already in the target, less change_margin_minutes.
 
     changed_posts(): every post whose raw row (new, edited, deleted: the merge moves updated_at) or enrichment
@@ -15,7 +15,7 @@
 #}
 
 {% macro change_mark() -%}
-    (select max(changed_at) from {{ this }}) - to_minutes({{ var('change_margin_minutes') }})
+    (select max(changed_at) from {{ this }}) - {{ var('change_margin_minutes') }} * interval '1 minute'
 {%- endmacro %}
 
 {% macro changed_posts() -%}

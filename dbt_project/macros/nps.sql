@@ -5,5 +5,5 @@
     count(*) filter (where {{ group_column }} = 'passive') as passives,
     count(*) filter (where {{ group_column }} = 'detractor') as detractors,
     100.0 * (count(*) filter (where {{ group_column }} = 'promoter') - count(*) filter (where {{ group_column }} = 'detractor'))
-        / count(*) as nps,
+        / count(*) as nps
 {%- endmacro %}

@@ -12,5 +12,5 @@
 select *
 from {{ model }}
 where ({{ column_name }} is null) <> (coalesce({{ denominator }}, 0) = 0)
-    or abs({{ column_name }} - {{ numerator }} / nullif({{ denominator }}, 0)) > 1e-9
+    or abs({{ column_name }} - cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0)) > 1e-9
 {% endtest %}

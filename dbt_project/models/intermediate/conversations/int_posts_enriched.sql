@@ -11,7 +11,7 @@
         on_schema_change='fail',
         post_hook="{% if is_incremental() %} delete from {{ this }} as built where not exists (
             select 1 from {{ ref('stg_raw__posts') }} as posts
-            where posts.source = built.source and posts.post_id = built.post_id and not posts.is_deleted) {% endif %}",
+            where posts.source = built.source and posts.post_id = built.post_id and not posts.is_deleted) {% endif %}"
     )
 }}
 
@@ -23,13 +23,13 @@ posts as (
     select posts.*
     from {{ ref('stg_raw__posts') }} as posts
     {% if is_incremental() %}
-    semi join (
+    where (posts.source, posts.post_id) in (
         select source, post_id from {{ ref('stg_raw__posts') }}
         where updated_at > {{ change_mark() }}
         union
         select source, post_id from nlp
         where enriched_at > {{ change_mark() }}
-    ) as changed on posts.source = changed.source and posts.post_id = changed.post_id
+    )
     {% endif %}
 ),
 
@@ -59,10 +59,10 @@ final as (
         coalesce(nlp.is_legal_safety, false) as is_legal_safety,
         coalesce(nlp.is_public_shaming, false) as is_public_shaming,
         nlp.urgency,
-        coalesce(nlp.topics, []::varchar[]) as topics,
+        coalesce(nlp.topics, {{ empty_list('varchar') }}) as topics,
         nlp.post_id is not null as is_enriched,
         -- when anything this row is built from last changed: drives the incremental marts' lookback
-        greatest(posts.updated_at, coalesce(nlp.enriched_at, posts.updated_at)) as changed_at,
+        greatest(posts.updated_at, coalesce(nlp.enriched_at, posts.updated_at)) as changed_at
     from posts
     left join nlp
         on posts.source = nlp.source

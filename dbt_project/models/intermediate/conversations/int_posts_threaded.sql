@@ -16,8 +16,10 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=[
-            "{% if is_incremental() %} create or replace temp table _threaded_changes as {{ changed_posts() }} {% endif %}",
-            "{% if is_incremental() %} create or replace temp table _threaded_old_roots as
+            "{% if is_incremental() %} drop table if exists _threaded_changes {% endif %}",
+            "{% if is_incremental() %} create temp table _threaded_changes as {{ changed_posts() }} {% endif %}",
+            "{% if is_incremental() %} drop table if exists _threaded_old_roots {% endif %}",
+            "{% if is_incremental() %} create temp table _threaded_old_roots as
                 select distinct built.source, built.root_post_id as post_id
                 from {{ this }} as built
                 where built.conversation_id in ({{ affected_conversations('_threaded_changes', this) }})
@@ -25,11 +27,12 @@
                 -- erased posts (socialcx forget) are gone from raw, so in no change: their conversations too
                 select built.source, built.root_post_id
                 from {{ this }} as built
-                anti join {{ ref('int_posts_enriched') }} as posts
-                    on built.source = posts.source and built.post_id = posts.post_id {% endif %}",
+                where not exists (
+                    select 1 from {{ ref('int_posts_enriched') }} as posts
+                    where built.source = posts.source and built.post_id = posts.post_id) {% endif %}",
             "{% if is_incremental() %} delete from {{ this }}
                 where (source, root_post_id) in (select source, post_id from _threaded_old_roots) {% endif %}",
-        ],
+        ]
     )
 }}
 
@@ -44,12 +47,11 @@ with recursive posts as (
 changed as (
     select posts.source, posts.post_id, posts.parent_post_id
     from posts
-    semi join _threaded_changes as changes on posts.source = changes.source and posts.post_id = changes.post_id
+    where (posts.source, posts.post_id) in (select source, post_id from _threaded_changes)
     union
     select posts.source, posts.post_id, posts.parent_post_id
     from posts
-    semi join _threaded_changes as changes
-        on posts.source = changes.source and posts.parent_post_id = changes.post_id
+    where (posts.source, posts.parent_post_id) in (select source, post_id from _threaded_changes)
 ),
 
 ancestors as (
@@ -76,20 +78,20 @@ with_parent as (
         child.is_inbound,
         parent.post_id is not null as has_parent,
         parent.is_inbound as parent_is_inbound,
-        parent.parent_post_id is null as parent_is_top_level,
+        parent.parent_post_id is null as parent_is_top_level
     from posts as child
-    {% if is_incremental() %}
-    semi join candidates on child.source = candidates.source and child.post_id = candidates.post_id
-    {% endif %}
     left join posts as parent
         on child.source = parent.source
         and child.parent_post_id = parent.post_id
+    {% if is_incremental() %}
+    where (child.source, child.post_id) in (select source, post_id from candidates)
+    {% endif %}
 ),
 
 roots as (
     select
         source,
-        post_id,
+        post_id
     from with_parent
     where is_inbound
         and (not has_parent or (not parent_is_inbound and parent_is_top_level))
@@ -100,7 +102,7 @@ tree as (
         roots.source,
         roots.post_id,
         roots.post_id as root_post_id,
-        0 as depth,
+        0 as depth
     from roots
 
     union all
@@ -109,7 +111,7 @@ tree as (
         child.source,
         child.post_id,
         tree.root_post_id,
-        tree.depth + 1 as depth,
+        tree.depth + 1 as depth
     from posts as child
     inner join tree
         on child.source = tree.source
@@ -123,7 +125,7 @@ final as (
         tree.source || ':' || tree.root_post_id as conversation_id,
         tree.root_post_id,
         tree.depth as reply_depth,
-        tree.depth = 0 as is_root,
+        tree.depth = 0 as is_root
     from tree
     inner join posts
         on tree.source = posts.source

@@ -23,8 +23,9 @@ seen as (
 unconfigured_seen as (
     select seen.brand
     from seen
-    anti join configured
+    left join configured
         on seen.brand = configured.brand
+    where configured.brand is null
 ),
 
 replies as (
@@ -32,29 +33,28 @@ replies as (
         posts.brand,
         posts.created_at,
         max(posts.created_at) over (partition by posts.brand) as newest_reply_at,
-        row_number() over (partition by posts.brand order by posts.created_at desc) as recency,
+        row_number() over (partition by posts.brand order by posts.created_at desc) as recency
     from {{ ref('stg_raw__posts') }} as posts
-    semi join unconfigured_seen
-        on posts.brand = unconfigured_seen.brand
     where not posts.is_inbound
+        and posts.brand in (select brand from unconfigured_seen)
 ),
 
 recent_replies as (
     select * from replies
     -- the last hours_inference_days, or the brand's last 200 replies where those days hold fewer
-    where created_at > newest_reply_at - to_days({{ var('hours_inference_days') }}) or recency <= 200
+    where created_at > newest_reply_at - {{ var('hours_inference_days') }} * interval '1 day' or recency <= 200
 ),
 
 by_hour as (
-    select brand, hour(created_at) as reply_hour, count(*) as replies,
+    select brand, cast(extract(hour from created_at) as integer) as reply_hour, count(*) as replies
     from recent_replies
-    group by all
+    group by brand, cast(extract(hour from created_at) as integer)
 ),
 
 by_weekday as (
-    select brand, isodow(created_at) as reply_weekday, count(*) as replies,
+    select brand, cast(extract(isodow from created_at) as integer) as reply_weekday, count(*) as replies
     from recent_replies
-    group by all
+    group by brand, cast(extract(isodow from created_at) as integer)
 ),
 
 staffed_hours as (
@@ -64,7 +64,7 @@ staffed_hours as (
             as open_hour,
         max(by_hour.reply_hour) filter (where by_hour.replies >= totals.replies * {{ var('hours_inference_min_share') }}) + 1
             as close_hour,
-        any_value(totals.replies) as replies,
+        max(totals.replies) as replies
     from by_hour
     inner join (select brand, sum(replies) as replies from by_hour group by brand) as totals
         on by_hour.brand = totals.brand
@@ -74,7 +74,8 @@ staffed_hours as (
 staffed_days as (
     select
         by_weekday.brand,
-        list_sort(list(by_weekday.reply_weekday) filter (where by_weekday.replies >= busiest.replies * 0.25)) as days,
+        {{ list_agg('by_weekday.reply_weekday', order_by='by_weekday.reply_weekday') }}
+            filter (where by_weekday.replies >= busiest.replies * 0.25) as days
     from by_weekday
     inner join (select brand, max(replies) as replies from by_weekday group by brand) as busiest
         on by_weekday.brand = busiest.brand
@@ -82,7 +83,7 @@ staffed_days as (
 ),
 
 inferred as (
-    select staffed_hours.brand, staffed_hours.open_hour, staffed_hours.close_hour, staffed_days.days,
+    select staffed_hours.brand, staffed_hours.open_hour, staffed_hours.close_hour, staffed_days.days
     from staffed_hours
     inner join staffed_days
         on staffed_hours.brand = staffed_days.brand
@@ -94,15 +95,15 @@ unconfigured as (
         unconfigured_seen.brand,
         unconfigured_seen.brand as brand_name,
         'generic' as industry,
-        []::varchar[] as competitors,
+        {{ empty_list('varchar') }} as competitors,
         case when inferred.brand is not null then 'UTC' else '{{ var("default_timezone") }}' end as timezone_name,
         coalesce(inferred.open_hour, {{ var("default_business_open_hour") }}) as business_open_hour,
         coalesce(inferred.close_hour, {{ var("default_business_close_hour") }}) as business_close_hour,
-        coalesce(inferred.days, {{ var("default_business_days") }}::integer[]) as business_days,
-        []::date[] as holidays,
+        coalesce(inferred.days, {{ int_list(var("default_business_days")) }}) as business_days,
+        {{ empty_list('date') }} as holidays,
         {{ var("default_sla_minutes") }} as sla_minutes,
         false as is_configured,
-        case when inferred.brand is not null then 'inferred' else 'default' end as hours_source,
+        case when inferred.brand is not null then 'inferred' else 'default' end as hours_source
     from unconfigured_seen
     left join inferred
         on unconfigured_seen.brand = inferred.brand
@@ -112,22 +113,19 @@ resolved as (
     select
         *,
         true as is_configured,
-        'configured' as hours_source,
+        'configured' as hours_source
     from configured
 
-    union all by name
+    union all
 
+    -- the same columns in the same order (stg_raw__brands' and unconfigured's)
     select * from unconfigured
 ),
 
 final as (
-    -- business_periods: the brand's periods from seed business_schedules, where it has any (null: the open and
-    -- close hours on business_days, as the business_seconds macro derives them)
-    select resolved.*, schedules.business_periods,
-    from resolved
-    left join {{ ref('int_business_schedules') }} as schedules
-        on resolved.brand = schedules.brand
-        and schedules.team is null
+    -- business hours: the brand's periods in seed business_schedules (int_business_schedules) where it has any,
+    -- else business_open_hour to business_close_hour on business_days (the business_seconds macro joins them)
+    select * from resolved
 )
 
 select * from final

@@ -15,7 +15,7 @@
         unique_key='conversation_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where conversation_id not in (select conversation_id from {{ ref('int_conversations_aggregated') }})",
+        post_hook="delete from {{ this }} where conversation_id not in (select conversation_id from {{ ref('int_conversations_aggregated') }})"
     )
 }}
 
@@ -26,7 +26,7 @@ with conversations as (
     {% if is_incremental() %}
     where aggregated.changed_at > {{ change_mark() }}
         or aggregated.conversation_id not in (select conversation_id from {{ this }})
-        or aggregated.first_inbound_at > as_of.as_of_at - to_days({{ var('lookback_days') }})
+        or aggregated.first_inbound_at > as_of.as_of_at - {{ var('lookback_days') }} * interval '1 day'
         {% if var('backfill_start') %}
         or aggregated.first_inbound_at::date
             between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
@@ -48,7 +48,8 @@ spans as (
         brands.business_close_hour,
         brands.business_days,
         brands.holidays,
-        brands.business_periods,
+        brands.brand,
+        cast(null as varchar) as hours_team
     from conversations
     inner join brands
         on conversations.brand = brands.brand
@@ -62,7 +63,7 @@ final as (
     select
         business.span_key as conversation_id,
         business.business_seconds as wait_business_seconds,
-        conversations.changed_at,
+        conversations.changed_at
     from business
     inner join conversations
         on business.span_key = conversations.conversation_id

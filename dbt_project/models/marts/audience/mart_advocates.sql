@@ -16,7 +16,7 @@ authors as (
 ),
 
 handles as (
-    select source, author_id, arg_max(author_handle, created_at) as handle,
+    select source, author_id, {{ arg_max('author_handle', 'created_at') }} as handle
     from {{ ref('stg_raw__posts') }}
     where is_inbound and not is_deleted
     group by source, author_id
@@ -24,7 +24,7 @@ handles as (
 
 -- each post's reach: its author's followers plus those of the people who shared it, where known
 post_sharers as (
-    select shares.source, shares.post_id, sum(authors.followers_count) as sharer_followers,
+    select shares.source, shares.post_id, sum(authors.followers_count) as sharer_followers
     from {{ ref('stg_raw__post_shares') }} as shares
     inner join authors
         on shares.source = authors.source
@@ -41,7 +41,7 @@ positive_posts as (
         sum(coalesce(authors.followers_count, 0) + coalesce(post_sharers.sharer_followers, 0)) as positive_reach,
         -- praise after a reply: a positive post in a conversation the brand had already answered
         count(*) filter (where posts.created_at > conversations.first_response_at) as praise_after_reply_count,
-        max(posts.created_at) as last_positive_post_at,
+        max(posts.created_at) as last_positive_post_at
     from posts
     left join authors
         on posts.source = authors.source
@@ -52,7 +52,7 @@ positive_posts as (
     left join conversations
         on posts.conversation_id = conversations.conversation_id
     where posts.sentiment_label = 'positive'
-    group by all
+    group by 1, 2, 3
 ),
 
 recovered as (
@@ -60,23 +60,23 @@ recovered as (
         brand,
         source,
         customer_author_id as author_id,
-        count(*) as recovered_conversation_count,
+        count(*) as recovered_conversation_count
     from conversations
     where is_recovered
-    group by all
+    group by 1, 2, 3
 ),
 
 crm_link as (
-    select brand, source, customer_author_id as author_id, max(customer_id) as customer_id,
+    select brand, source, customer_author_id as author_id, max(customer_id) as customer_id
     from conversations
     where customer_id is not null
-    group by all
+    group by 1, 2, 3
 ),
 
 spend as (
-    select brand, customer_id, sum(amount) as spend, count(*) as order_count,
+    select brand, customer_id, sum(amount) as spend, count(*) as order_count
     from {{ ref('stg_raw__orders') }}
-    group by all
+    group by 1, 2
 ),
 
 advocates as (
@@ -88,7 +88,7 @@ advocates as (
         coalesce(positive_posts.positive_reach, 0) as positive_reach,
         coalesce(positive_posts.praise_after_reply_count, 0) as praise_after_reply_count,
         coalesce(recovered.recovered_conversation_count, 0) as recovered_conversation_count,
-        positive_posts.last_positive_post_at,
+        positive_posts.last_positive_post_at
     from positive_posts
     full outer join recovered
         on positive_posts.brand = recovered.brand
@@ -108,7 +108,7 @@ scored as (
             advocates.positive_post_count
             + {{ var('advocate_praise_weight') }} * advocates.praise_after_reply_count
             + {{ var('advocate_recovered_weight') }} * advocates.recovered_conversation_count
-        ) * (1 + log10(1 + coalesce(authors.followers_count, 0))) as advocate_score,
+        ) * (1 + log10(1 + coalesce(authors.followers_count, 0))) as advocate_score
     from advocates
     left join handles
         on advocates.source = handles.source
@@ -128,7 +128,7 @@ scored as (
 final as (
     select
         *,
-        row_number() over (partition by brand order by advocate_score desc, author_id) as advocate_rank,
+        row_number() over (partition by brand order by advocate_score desc, author_id) as advocate_rank
     from scored
 )
 

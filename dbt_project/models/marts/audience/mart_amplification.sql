@@ -37,11 +37,11 @@ shares as (
 post_engagement as (
     select
         customer_posts.conversation_id,
-        arg_max(metrics.engagement_count, metrics.observed_at) as observed_engagement,
+        {{ arg_max('metrics.engagement_count', 'metrics.observed_at') }} as observed_engagement,
         coalesce(
-            arg_max(metrics.engagement_count, metrics.observed_at),
-            any_value(coalesce(customer_posts.like_count, 0) + coalesce(customer_posts.repost_count, 0))
-        ) as engagement_count,
+            {{ arg_max('metrics.engagement_count', 'metrics.observed_at') }},
+            {{ any_value('coalesce(customer_posts.like_count, 0) + coalesce(customer_posts.repost_count, 0)') }}
+        ) as engagement_count
     from customer_posts
     left join metrics
         on customer_posts.source = metrics.source
@@ -53,7 +53,7 @@ engagement as (
     select
         conversation_id,
         sum(engagement_count) as engagement_count,
-        sum(observed_engagement) as observed_engagement,
+        sum(observed_engagement) as observed_engagement
     from post_engagement
     group by conversation_id
 ),
@@ -62,8 +62,8 @@ engagement as (
 unanswered_posts as (
     select
         metrics.conversation_id,
-        arg_max(metrics.engagement_count, metrics.observed_at) as engagement_count,
-        max(metrics.observed_at) as observed_at,
+        {{ arg_max('metrics.engagement_count', 'metrics.observed_at') }} as engagement_count,
+        max(metrics.observed_at) as observed_at
     from metrics
     inner join conversations
         on metrics.conversation_id = conversations.conversation_id
@@ -72,7 +72,7 @@ unanswered_posts as (
 ),
 
 unanswered as (
-    select conversation_id, sum(engagement_count) as engagement_count, max(observed_at) as observed_at,
+    select conversation_id, sum(engagement_count) as engagement_count, max(observed_at) as observed_at
     from unanswered_posts
     group by conversation_id
 ),
@@ -83,7 +83,7 @@ sharers as (
         shares.conversation_id,
         shares.sharer_author_id,
         min(shares.shared_at) as first_shared_at,
-        any_value(authors.followers_count) as followers_count,
+        {{ any_value('authors.followers_count') }} as followers_count
     from shares
     left join authors
         on shares.source = authors.source
@@ -98,7 +98,7 @@ reach as (
         coalesce(sum(sharers.followers_count), 0) as sharer_followers,
         coalesce(sum(sharers.followers_count) filter (
             where conversations.first_response_at is null or sharers.first_shared_at < conversations.first_response_at
-        ), 0) as sharer_followers_unanswered,
+        ), 0) as sharer_followers_unanswered
     from sharers
     inner join conversations
         on sharers.conversation_id = conversations.conversation_id
@@ -135,8 +135,8 @@ measured as (
         -- growth while unanswered: engagement an hour, over at least one hour (a first observation minutes
         -- after the post is not extrapolated into a wildfire)
         unanswered.engagement_count / greatest(
-            date_diff('second', conversations.first_inbound_at, unanswered.observed_at) / 3600.0, 1.0
-        ) as engagement_per_hour_unanswered,
+            {{ dbt.datediff('conversations.first_inbound_at', 'unanswered.observed_at', 'second') }} / 3600.0, 1.0
+        ) as engagement_per_hour_unanswered
     from conversations
     left join authors
         on conversations.source = authors.source
@@ -150,14 +150,9 @@ measured as (
 ),
 
 normed as (
-    select
-        *,
-        -- the brand's recent norm: the median growth of its complaints opened in the previous 28 days
-        median(engagement_per_hour_unanswered) filter (where is_negative_start) over (
-            partition by brand order by first_inbound_at
-            range between interval 28 days preceding and interval 1 second preceding
-        ) as brand_norm_engagement_per_hour,
-    from measured
+    -- the brand's recent norm: the median growth of its complaints opened in the previous 28 days
+    {{ rolling_median('measured', 'conversation_id', 'engagement_per_hour_unanswered', 'is_negative_start', 'brand',
+                      'first_inbound_at', '28 days', '1 second', 'brand_norm_engagement_per_hour') }}
 ),
 
 final as (
@@ -174,7 +169,7 @@ final as (
                 )
             ),
             false
-        ) as is_wildfire,
+        ) as is_wildfire
     from normed
 )
 

@@ -27,9 +27,9 @@ conversation_days as (
             as unanswered_complaint_audience,
         coalesce(sum(reach_while_unanswered) filter (where is_negative_start), 0) as complaint_audience_before_reply,
         coalesce(sum(potential_reach), 0) as potential_reach,
-        coalesce(sum(engagement_count), 0) as engagement_count,
+        coalesce(sum(engagement_count), 0) as engagement_count
     from amplification
-    group by all
+    group by 1, 2
 ),
 
 sentiment_days as (
@@ -40,9 +40,9 @@ sentiment_days as (
         count(*) filter (where sentiment_label = 'negative') as negative_count,
         -- each author weighs their followers plus one (themselves): an author of unknown audience counts once
         sum(coalesce(followers_count, 0) + 1) filter (where sentiment_label = 'positive') as positive_reach,
-        sum(coalesce(followers_count, 0) + 1) filter (where sentiment_label = 'negative') as negative_reach,
+        sum(coalesce(followers_count, 0) + 1) filter (where sentiment_label = 'negative') as negative_reach
     from posts
-    group by all
+    group by 1, 2
 ),
 
 final as (
@@ -61,11 +61,11 @@ final as (
         coalesce(sentiment_days.negative_count, 0) as negative_count,
         coalesce(sentiment_days.positive_reach, 0) as positive_reach,
         coalesce(sentiment_days.negative_reach, 0) as negative_reach,
-        (sentiment_days.positive_count - sentiment_days.negative_count)
+        cast(sentiment_days.positive_count - sentiment_days.negative_count as double precision)
             / nullif(sentiment_days.positive_count + sentiment_days.negative_count, 0) as net_sentiment,
-        (coalesce(sentiment_days.positive_reach, 0) - coalesce(sentiment_days.negative_reach, 0))
+        cast(coalesce(sentiment_days.positive_reach, 0) - coalesce(sentiment_days.negative_reach, 0) as double precision)
             / nullif(coalesce(sentiment_days.positive_reach, 0) + coalesce(sentiment_days.negative_reach, 0), 0)
-            as reach_weighted_net_sentiment,
+            as reach_weighted_net_sentiment
     from conversation_days
     full outer join sentiment_days
         on conversation_days.brand = sentiment_days.brand

@@ -25,9 +25,9 @@ months as (
         sum(positive_reach) as positive_reach,
         sum(negative_reach) as negative_reach,
         sum(wildfire_count) as wildfire_count,
-        sum(complaint_count) as complaint_count,
+        sum(complaint_count) as complaint_count
     from daily
-    group by all
+    group by 1, 2
 ),
 
 voice as (
@@ -35,10 +35,10 @@ voice as (
     select
         brand,
         date_trunc('month', activity_date)::date as activity_month,
-        sum(post_count) / sum(post_count / share_of_voice) as share_of_voice,
+        sum(post_count) / sum(post_count / share_of_voice) as share_of_voice
     from sentiment
     where share_of_voice > 0
-    group by all
+    group by 1, 2
 ),
 
 -- retention: of the customers who bought from the brand in the three months before the last three, the share who
@@ -47,18 +47,18 @@ voice as (
 -- (3 to 5 months later) and "again" (the same month to 2 later): equal keys, where comparing every month with every
 -- order month's range cost seconds at 1M posts
 buyer_months as (
-    select distinct brand, customer_id, date_trunc('month', ordered_at)::date as order_month,
+    select distinct brand, customer_id, date_trunc('month', ordered_at)::date as order_month
     from orders
 ),
 
 earlier as (
-    select distinct brand, customer_id, (order_month + to_months(months_after))::date as activity_month,
-    from buyer_months, range(3, 6) as offsets(months_after)
+    select distinct brand, customer_id, (order_month + (months_after * interval '1 month'))::date as activity_month
+    from buyer_months, (values (3), (4), (5)) as offsets(months_after)
 ),
 
 later as (
-    select distinct brand, customer_id, (order_month + to_months(months_after))::date as activity_month,
-    from buyer_months, range(0, 3) as offsets(months_after)
+    select distinct brand, customer_id, (order_month + (months_after * interval '1 month'))::date as activity_month
+    from buyer_months, (values (0), (1), (2)) as offsets(months_after)
 ),
 
 retention as (
@@ -66,7 +66,7 @@ retention as (
         months.brand,
         months.activity_month,
         count(*) as earlier_customers,
-        count(later.customer_id) as retained_customers,
+        count(later.customer_id) as retained_customers
     from months
     inner join earlier
         on months.brand = earlier.brand
@@ -75,37 +75,37 @@ retention as (
         on earlier.brand = later.brand
         and earlier.customer_id = later.customer_id
         and earlier.activity_month = later.activity_month
-    group by all
+    group by 1, 2
 ),
 
 wallet as (
     select
         brand,
         activity_month::date as activity_month,
-        sum(avg_observed_share * customers) / sum(customers) as observed_share,
-        sum(avg_war_predicted_share * customers) / sum(customers) as war_predicted_share,
+        cast(sum(avg_observed_share * customers) as double precision) / sum(customers) as observed_share,
+        cast(sum(avg_war_predicted_share * customers) as double precision) / sum(customers) as war_predicted_share
     from {{ ref('mart_wallet_share_brands') }}
-    group by all
+    group by 1, 2
 ),
 
 recovery as (
-    select brand, activity_month, sum(recovered_count) as recovered_count, sum(negative_start_count) as negative_start_count,
+    select brand, activity_month, sum(recovered_count) as recovered_count, sum(negative_start_count) as negative_start_count
     from {{ ref('mart_customer_recovery') }}
-    group by all
+    group by 1, 2
 ),
 
 components as (
     select
         months.brand,
         months.activity_month,
-        (months.positive_reach - months.negative_reach) / nullif(months.positive_reach + months.negative_reach, 0)
+        cast((months.positive_reach - months.negative_reach) as double precision) / nullif(months.positive_reach + months.negative_reach, 0)
             as reach_weighted_net_sentiment,
         voice.share_of_voice,
         months.wildfire_count,
-        retention.retained_customers / nullif(retention.earlier_customers, 0) as retention_rate,
+        cast(retention.retained_customers as double precision) / nullif(retention.earlier_customers, 0) as retention_rate,
         wallet.observed_share,
         wallet.war_predicted_share,
-        recovery.recovered_count / nullif(recovery.negative_start_count, 0) as recovery_rate,
+        cast(recovery.recovered_count as double precision) / nullif(recovery.negative_start_count, 0) as recovery_rate
     from months
     left join voice
         on months.brand = voice.brand
@@ -134,7 +134,7 @@ scored as (
         -- (least() skips nulls in DuckDB: a month without wallet data must stay null, not become 100)
         case when war_predicted_share > 0 then least(100, 50 * observed_share / war_predicted_share) end
             as wallet_share_score,
-        100 * recovery_rate as recovery_score,
+        100 * recovery_rate as recovery_score
     from components
 ),
 
@@ -142,7 +142,7 @@ final as (
     select
         scored.*,
         -- the month the data ends in is still running: its figures move, and a report should not draw it
-        scored.activity_month + interval 1 month > (select as_of_at from {{ ref('int_as_of') }})::date
+        scored.activity_month + interval '1 month' > (select as_of_at from {{ ref('int_as_of') }})::date
             as is_partial_month,
         (
             coalesce({{ rep['sentiment'] }} * sentiment_score, 0)
@@ -163,7 +163,7 @@ final as (
             + case when wallet_share_score is null then 0 else {{ loy['wallet_share'] }} end
             + case when recovery_score is null then 0 else {{ loy['recovery'] }} end,
             0
-        ) as loyalty_index,
+        ) as loyalty_index
     from scored
 )
 

@@ -14,13 +14,13 @@ conversations as (
 ),
 
 period as (
-    select datediff('month', min(ordered_at), max(ordered_at)) + 1 as months from orders
+    select {{ dbt.datediff('min(ordered_at)', 'max(ordered_at)', 'month') }} + 1 as months from orders
 ),
 
 bought as (
-    select brand, customer_id, count(*) as order_count, sum(amount) as spend,
+    select brand, customer_id, count(*) as order_count, sum(amount) as spend
     from orders
-    group by all
+    group by 1, 2
 ),
 
 talked as (
@@ -29,9 +29,9 @@ talked as (
         customer_id,
         count(*) as conversation_count,
         count(*) filter (where last_customer_sentiment = 'positive') as positive_endings,
-        count(*) filter (where last_customer_sentiment = 'negative') as negative_endings,
+        count(*) filter (where last_customer_sentiment = 'negative') as negative_endings
     from conversations
-    group by all
+    group by 1, 2
 ),
 
 customers as (
@@ -46,7 +46,7 @@ customers as (
             when talked.positive_endings > talked.negative_endings then 'positive'
             when talked.negative_endings > talked.positive_endings then 'negative'
             else 'neutral'
-        end as tone,
+        end as tone
     from bought
     full outer join talked
         on bought.brand = talked.brand
@@ -61,7 +61,7 @@ grouped as (
             when conversation_count = 1 then '1'
             when conversation_count <= 3 then '2-3'
             else '4+'
-        end as engagement_group,
+        end as engagement_group
     from customers
 ),
 
@@ -73,10 +73,10 @@ final as (
         count(*) as customer_count,
         sum(grouped.order_count) as order_count,
         sum(grouped.spend) as spend,
-        any_value(period.months) as period_months,
-        sum(grouped.order_count) / count(*) / any_value(period.months) as orders_per_customer_month,
-        sum(grouped.spend) / nullif(sum(grouped.order_count), 0) as basket_size,
-        sum(grouped.spend) / count(*) / any_value(period.months) as spend_per_customer_month,
+        {{ any_value('period.months') }} as period_months,
+        cast(sum(grouped.order_count) as double precision) / count(*) / {{ any_value('period.months') }} as orders_per_customer_month,
+        cast(sum(grouped.spend) as double precision) / nullif(sum(grouped.order_count), 0) as basket_size,
+        cast(sum(grouped.spend) as double precision) / count(*) / {{ any_value('period.months') }} as spend_per_customer_month
     from grouped
     cross join period
     group by grouping sets ((grouped.brand, grouped.engagement_group, grouped.tone), (grouped.brand, grouped.engagement_group))

@@ -6,29 +6,29 @@
     (Monroe, Colaresi and Quinn 2008, "Fightin' Words"), as a z-score. One row per driver.
 #}
 with negative_posts as (
-    select brand, created_date, post_id, coalesce(primary_category, 'uncategorised') as category, text_redacted,
+    select brand, created_date, post_id, coalesce(primary_category, 'uncategorised') as category, text_redacted
     from {{ ref('fct_posts') }}
     where is_inbound and sentiment_label = 'negative'
 ),
 
 days as (
-    select brand, activity_date, bool_or(is_negative_spike) as is_negative_spike, bool_or(is_wildfire_day) as is_wildfire_day,
+    select brand, activity_date, bool_or(is_negative_spike) as is_negative_spike, bool_or(is_wildfire_day) as is_wildfire_day
     from (
-        select brand, activity_date, true as is_negative_spike, false as is_wildfire_day,
+        select brand, activity_date, true as is_negative_spike, false as is_wildfire_day
         from {{ ref('mart_sentiment') }}
         where is_negative_spike
         union all
-        select brand, activity_date, false, true,
+        select brand, activity_date, false, true
         from {{ ref('mart_amplification_daily') }}
         where wildfire_count > 0
-    )
-    group by all
+    ) as subquery
+    group by 1, 2
 ),
 
 -- each day's negative posts and those of its baseline window
 windowed as (
     select days.brand, days.activity_date, negative_posts.post_id, negative_posts.category, negative_posts.text_redacted,
-        negative_posts.created_date = days.activity_date as is_day,
+        negative_posts.created_date = days.activity_date as is_day
     from days
     inner join negative_posts
         on days.brand = negative_posts.brand
@@ -37,9 +37,9 @@ windowed as (
 ),
 
 sizes as (
-    select brand, activity_date, count(*) filter (where is_day) as day_posts, count(*) filter (where not is_day) as baseline_posts,
+    select brand, activity_date, count(*) filter (where is_day) as day_posts, count(*) filter (where not is_day) as baseline_posts
     from windowed
-    group by all
+    group by 1, 2
 ),
 
 -- categories: share of the day's negative posts against the baseline's, in percentage points
@@ -50,21 +50,22 @@ categories as (
         windowed.category as driver,
         count(*) filter (where windowed.is_day) as day_count,
         count(*) filter (where not windowed.is_day) as baseline_count,
-        count(*) filter (where windowed.is_day) / any_value(sizes.day_posts) as day_share,
-        count(*) filter (where not windowed.is_day) / nullif(any_value(sizes.baseline_posts), 0) as baseline_share,
-        (list(windowed.post_id order by windowed.post_id) filter (where windowed.is_day))[1:3] as example_post_ids,
+        cast(count(*) filter (where windowed.is_day) as double precision) / {{ any_value('sizes.day_posts') }} as day_share,
+        cast(count(*) filter (where not windowed.is_day) as double precision)
+            / nullif({{ any_value('sizes.baseline_posts') }}, 0) as baseline_share,
+        ({{ list_agg('windowed.post_id', order_by='windowed.post_id') }} filter (where windowed.is_day))[1:3] as example_post_ids
     from windowed
     inner join sizes
         on windowed.brand = sizes.brand
         and windowed.activity_date = sizes.activity_date
-    group by all
+    group by 1, 2, 3
 ),
 
 category_drivers as (
     select
         *,
         100 * (day_share - coalesce(baseline_share, 0)) as share_change_pts,
-        cast(null as double) as log_odds_z,
+        cast(null as double precision) as log_odds_z
     from categories
     where day_count > 0 and 100 * (day_share - coalesce(baseline_share, 0)) > 0  -- only shares that rose
 ),
@@ -72,7 +73,7 @@ category_drivers as (
 -- terms: each negative post in some day's window is split into terms once, counted per brand and day, and the
 -- days' counts summed over each window (splitting each post once per window it falls in cost 126 s at 1M posts)
 words as (
-    select brand, created_date, post_id, {{ term_words('text_redacted') }} as words,
+    select brand, created_date, post_id, {{ term_words('text_redacted') }} as words
     from negative_posts
     where exists (
         select 1 from days
@@ -84,14 +85,14 @@ words as (
 
 -- materialized: counted here, and read again for the examples of the few terms that drive a day
 post_terms as materialized (
-    select brand, created_date, post_id, unnest({{ ngrams('words') }}) as term,
+    select brand, created_date, post_id, unnest({{ ngrams('words') }}) as term
     from words
 ),
 
 daily_terms as (
-    select brand, created_date, term, count(*) as term_count,
+    select brand, created_date, term, count(*) as term_count
     from post_terms
-    group by all
+    group by 1, 2, 3
 ),
 
 -- the terms a driver can be are those of the day itself: each term's count on each day, and in the days before
@@ -106,14 +107,12 @@ term_counts as (
             term_count::bigint as day_count,
             coalesce(sum(term_count) over (
                 partition by brand, term order by created_date
-                range between interval {{ var('spike_driver_baseline_days') }} days preceding
-                    and interval 1 day preceding
-            ), 0)::bigint as baseline_count,
+                range between {{ var('spike_driver_baseline_days') }} * interval '1 day' preceding
+                    and interval '1 day' preceding
+            ), 0)::bigint as baseline_count
         from daily_terms
     ) as counted
-    semi join days
-        on counted.brand = days.brand
-        and counted.activity_date = days.activity_date
+    where (counted.brand, counted.activity_date) in (select brand, activity_date from days)
 ),
 
 -- n_i, n_j: every term's posts on the day and in its baseline, the terms not on the day included
@@ -122,15 +121,15 @@ window_totals as (
         days.brand,
         days.activity_date,
         coalesce(sum(daily.term_total) filter (where daily.created_date = days.activity_date), 0) as day_total,
-        coalesce(sum(daily.term_total) filter (where daily.created_date < days.activity_date), 0) as baseline_total,
+        coalesce(sum(daily.term_total) filter (where daily.created_date < days.activity_date), 0) as baseline_total
     from days
     inner join (
-        select brand, created_date, sum(term_count) as term_total, from daily_terms group by all
+        select brand, created_date, sum(term_count) as term_total from daily_terms group by 1, 2
     ) as daily
         on days.brand = daily.brand
         and daily.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
             and days.activity_date
-    group by all
+    group by 1, 2
 ),
 
 -- y_i, y_j: the term's posts on the day and in the baseline; n_i, n_j: all terms' posts in each. The prior:
@@ -140,8 +139,8 @@ totals as (
         term_counts.*,
         window_totals.day_total,
         window_totals.baseline_total,
-        {{ var('spike_driver_prior') }} * (term_counts.day_count + term_counts.baseline_count)
-            / (window_totals.day_total + window_totals.baseline_total) as alpha,
+        cast({{ var('spike_driver_prior') }} * (term_counts.day_count + term_counts.baseline_count) as double precision)
+            / (window_totals.day_total + window_totals.baseline_total) as alpha
     from term_counts
     inner join window_totals
         on term_counts.brand = window_totals.brand
@@ -154,7 +153,7 @@ log_odds as (
         ln((day_count + alpha) / (day_total + {{ var('spike_driver_prior') }} - day_count - alpha))
         - ln((baseline_count + alpha) / (baseline_total + {{ var('spike_driver_prior') }} - baseline_count - alpha))
             as delta,
-        1.0 / (day_count + alpha) + 1.0 / (baseline_count + alpha) as delta_variance,
+        1.0 / (day_count + alpha) + 1.0 / (baseline_count + alpha) as delta_variance
     from totals
 ),
 
@@ -165,11 +164,12 @@ term_drivers as (
         log_odds.term as driver,
         log_odds.day_count,
         log_odds.baseline_count,
-        log_odds.day_count / sizes.day_posts as day_share,
-        log_odds.baseline_count / nullif(sizes.baseline_posts, 0) as baseline_share,
-        100 * (log_odds.day_count / sizes.day_posts
-            - coalesce(log_odds.baseline_count / nullif(sizes.baseline_posts, 0), 0)) as share_change_pts,
-        round(log_odds.delta / sqrt(log_odds.delta_variance), 4) as log_odds_z,
+        cast(log_odds.day_count as double precision) / sizes.day_posts as day_share,
+        cast(log_odds.baseline_count as double precision) / nullif(sizes.baseline_posts, 0) as baseline_share,
+        100 * (cast(log_odds.day_count as double precision) / sizes.day_posts
+            - coalesce(cast(log_odds.baseline_count as double precision) / nullif(sizes.baseline_posts, 0), 0))
+            as share_change_pts,
+        {{ round_to('log_odds.delta / sqrt(log_odds.delta_variance)', 4) }} as log_odds_z
     from log_odds
     inner join sizes
         on log_odds.brand = sizes.brand
@@ -189,20 +189,22 @@ distinct_terms as (
         where longer.brand = term.brand
           and longer.activity_date = term.activity_date
           and longer.day_count = term.day_count
-          and len(longer.driver) > len(term.driver)
-          and contains(' ' || longer.driver || ' ', ' ' || term.driver || ' ')
+          and length(longer.driver) > length(term.driver)
+          and strpos(' ' || longer.driver || ' ', ' ' || term.driver || ' ') > 0
     )
 ),
 
 ranked as (
     select
-        'category' as driver_kind, *,
-        row_number() over (partition by brand, activity_date order by share_change_pts desc, driver) as driver_rank,
+        'category' as driver_kind, brand, activity_date, driver, day_count, baseline_count, day_share, baseline_share,
+        example_post_ids, share_change_pts, log_odds_z,
+        row_number() over (partition by brand, activity_date order by share_change_pts desc, driver) as driver_rank
     from category_drivers
-    union all by name
+    union all
     select
-        'term' as driver_kind, *,
-        row_number() over (partition by brand, activity_date order by log_odds_z desc, driver) as driver_rank,
+        'term' as driver_kind, brand, activity_date, driver, day_count, baseline_count, day_share, baseline_share,
+        cast(null as varchar[]) as example_post_ids, share_change_pts, log_odds_z,
+        row_number() over (partition by brand, activity_date order by log_odds_z desc, driver) as driver_rank
     from distinct_terms
 ),
 
@@ -213,15 +215,13 @@ term_examples as (
         post_terms.brand,
         post_terms.created_date,
         post_terms.term,
-        (list(post_terms.post_id order by post_terms.post_id))[1:3] as example_post_ids,
+        ({{ list_agg('post_terms.post_id', order_by='post_terms.post_id') }})[1:3] as example_post_ids
     from post_terms
-    semi join ranked
-        on ranked.driver_kind = 'term'
-        and ranked.driver_rank <= {{ var('spike_driver_terms') }}
-        and post_terms.brand = ranked.brand
-        and post_terms.created_date = ranked.activity_date
-        and post_terms.term = ranked.driver
-    group by all
+    where (post_terms.brand, post_terms.created_date, post_terms.term) in (
+        select brand, activity_date, driver from ranked
+        where driver_kind = 'term' and driver_rank <= {{ var('spike_driver_terms') }}
+    )
+    group by 1, 2, 3
 ),
 
 final as (
@@ -241,7 +241,7 @@ final as (
         ranked.baseline_share,
         ranked.share_change_pts,
         ranked.log_odds_z,
-        coalesce(ranked.example_post_ids, term_examples.example_post_ids) as example_post_ids,
+        coalesce(ranked.example_post_ids, term_examples.example_post_ids) as example_post_ids
     from ranked
     left join term_examples
         on ranked.driver_kind = 'term'

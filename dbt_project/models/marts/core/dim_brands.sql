@@ -15,7 +15,7 @@ final as (
         holidays,
         sla_minutes,
         is_configured,
-        hours_source,
+        hours_source
     from brands
 )
 

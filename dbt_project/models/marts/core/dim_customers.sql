@@ -13,7 +13,7 @@ order_totals as (
         count(*) as order_count,
         sum(amount) as lifetime_spend,
         min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at,
+        max(ordered_at) as last_order_at
     from orders
     group by source, customer_id
 ),
@@ -28,7 +28,7 @@ final as (
         coalesce(order_totals.order_count, 0) as order_count,
         coalesce(order_totals.lifetime_spend, 0) as lifetime_spend,
         order_totals.first_order_at,
-        order_totals.last_order_at,
+        order_totals.last_order_at
     from customers
     left join order_totals
         on customers.source = order_totals.source

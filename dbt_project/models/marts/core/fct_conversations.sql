@@ -4,7 +4,7 @@
         unique_key='conversation_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where conversation_id not in (select conversation_id from {{ ref('int_conversations_aggregated') }})",
+        post_hook="delete from {{ this }} where conversation_id not in (select conversation_id from {{ ref('int_conversations_aggregated') }})"
     )
 }}
 
@@ -31,7 +31,7 @@ conversations as (
         or lower(customer_handle) in (
             select lower(social_handle) from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}
         )
-        or first_inbound_at > (select as_of_at from {{ ref('int_as_of') }}) - to_days({{ var('lookback_days') }})
+        or first_inbound_at > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
         {% if var('backfill_start') %}
         -- a backfill rebuilds every conversation opened in its date range, changed or not
         or first_inbound_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
@@ -49,9 +49,12 @@ brands as (
 
 customers as (
     -- a handle links to one customer: when a CRM holds the same handle twice, the lowest customer_id wins
-    select * from {{ ref('stg_raw__customers') }}
-    where social_handle is not null
-    qualify row_number() over (partition by lower(social_handle) order by customer_id) = 1
+    select * from (
+        select *, row_number() over (partition by lower(social_handle) order by customer_id) as handle_rank
+        from {{ ref('stg_raw__customers') }}
+        where social_handle is not null
+    ) as ranked
+    where handle_rank = 1
 ),
 
 changed as (
@@ -64,9 +67,9 @@ waits as (
     -- the first-response wait, calendar and business, and its SLA verdict: each computed once, here
     select
         conversations.conversation_id,
-        epoch(conversations.first_response_at) - epoch(conversations.first_inbound_at) as first_response_seconds,
+        {{ epoch('conversations.first_response_at') }} - {{ epoch('conversations.first_inbound_at') }} as first_response_seconds,
         business_time.wait_business_seconds,
-        coalesce(business_time.wait_business_seconds > brands.sla_minutes * 60, false) as is_sla_breached,
+        coalesce(business_time.wait_business_seconds > brands.sla_minutes * 60, false) as is_sla_breached
     from conversations
     inner join brands
         on conversations.brand = brands.brand
@@ -107,7 +110,7 @@ final as (
         conversations.outcome = 'moved_to_private' as is_moved_to_private,
         conversations.has_handoff,
         conversations.resolved_at,
-        epoch(conversations.resolved_at) - epoch(conversations.first_inbound_at) as resolution_seconds,
+        {{ epoch('conversations.resolved_at') }} - {{ epoch('conversations.first_inbound_at') }} as resolution_seconds,
         conversations.categories,
         coalesce(conversations.primary_category, 'uncategorised') as primary_category,
         conversations.intent,
@@ -141,7 +144,7 @@ final as (
             else 0
         end as experience_score,
         conversations.last_post_at,
-        changed.changed_at,
+        changed.changed_at
     from conversations
     inner join brands
         on conversations.brand = brands.brand

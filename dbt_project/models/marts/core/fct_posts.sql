@@ -4,7 +4,7 @@
         unique_key='post_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where post_key not in (select source || ':' || post_id from {{ ref('int_posts_enriched') }})",
+        post_hook="delete from {{ this }} where post_key not in (select source || ':' || post_id from {{ ref('int_posts_enriched') }})"
     )
 }}
 
@@ -59,7 +59,7 @@ posts as (
     select enriched.*
     from {{ ref('int_posts_enriched') }} as enriched
     {% if is_incremental() %}
-    semi join rebuild on enriched.source = rebuild.source and enriched.post_id = rebuild.post_id
+    where (enriched.source, enriched.post_id) in (select source, post_id from rebuild)
     {% endif %}
 ),
 
@@ -94,7 +94,7 @@ final as (
         posts.repost_count,
         posts.pipeline_version,
         posts.is_enriched,
-        posts.changed_at,
+        posts.changed_at
     from posts
     left join threaded
         on posts.source = threaded.source

@@ -13,13 +13,13 @@ with declared as (
         {{ sql_string(ratio['numerator']) }} as numerator_column,
         {{ sql_string(ratio['denominator']) }} as denominator_column,
         {{ sql_string(ratio['definition']) }} as definition,
-        {{ loop.index }} as position,
+        {{ loop.index }} as position
     {% if not loop.last %}union all{% endif %}
     {%- else %}
     select
         null::varchar as mart_name, null::varchar as kpi, null::varchar as kpi_label,
         null::varchar as numerator_column, null::varchar as denominator_column, null::varchar as definition,
-        null::integer as position,
+        null::integer as position
     where false
     {%- endfor %}
 ),

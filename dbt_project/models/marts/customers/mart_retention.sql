@@ -16,8 +16,8 @@ first_contact as (
     select
         customer_id,
         brand,
-        arg_min(conversation_id, first_inbound_at) as conversation_id,
-        min(first_inbound_at) as first_contact_at,
+        {{ arg_min('conversation_id', 'first_inbound_at') }} as conversation_id,
+        min(first_inbound_at) as first_contact_at
     from conversations
     group by customer_id, brand
 ),
@@ -32,7 +32,7 @@ cohorts as (
             when conversations.is_recovered then 'recovered'
             when conversations.is_negative_start then 'not recovered'
             else 'not negative'
-        end as recovery_status,
+        end as recovery_status
     from first_contact
     inner join conversations
         on first_contact.conversation_id = conversations.conversation_id
@@ -45,7 +45,7 @@ horizon as (
 offsets as (
     select
         cohorts.*,
-        unnest(generate_series(0, datediff('month', cohorts.cohort_month, horizon.last_month))) as month_offset,
+        {{ int_series('0', "cast(" ~ dbt.datediff('cohorts.cohort_month', 'horizon.last_month', 'month') ~ " as integer)") }} as month_offset
     from cohorts
     cross join horizon
 ),
@@ -54,7 +54,7 @@ active as (
     select distinct
         customer_id,
         brand,
-        date_trunc('month', ordered_at)::date as order_month,
+        date_trunc('month', ordered_at)::date as order_month
     from orders
 ),
 
@@ -67,13 +67,13 @@ final as (
         offsets.month_offset,
         count(*) as cohort_customers,
         count(active.customer_id) as retained_customers,
-        count(active.customer_id) / count(*) as retention_rate,
+        cast(count(active.customer_id) as double precision) / count(*) as retention_rate
     from offsets
     left join active
         on offsets.customer_id = active.customer_id
         and offsets.brand = active.brand
-        and active.order_month = offsets.cohort_month + to_months(offsets.month_offset)
-    group by all
+        and active.order_month = offsets.cohort_month + (offsets.month_offset * interval '1 month')
+    group by 1, 2, 3, 4, 5
 )
 
 select * from final

@@ -33,14 +33,14 @@ recovered as (
     -- each order to the latest qualifying conversation before it whose window holds it
     select
         orders.order_id,
-        any_value(orders.amount) as amount,
-        arg_max({{ qualifying }}.conversation_id, {{ qualifying }}.first_inbound_at) as conversation_id,
+        {{ any_value('orders.amount') }} as amount,
+        {{ arg_max(qualifying ~ '.conversation_id', qualifying ~ '.first_inbound_at', qualifying ~ '.conversation_id') }} as conversation_id
     from orders
     inner join {{ qualifying }}
         on orders.customer_id = {{ qualifying }}.customer_id
         and orders.brand = {{ qualifying }}.brand
         and orders.ordered_at > {{ qualifying }}.first_inbound_at
-        and orders.ordered_at <= {{ qualifying }}.first_inbound_at + to_days({{ var('revenue_window_days') }})
+        and orders.ordered_at <= {{ qualifying }}.first_inbound_at + {{ var('revenue_window_days') }} * interval '1 day'
     group by orders.order_id
 ),
 
@@ -59,13 +59,13 @@ monthly as (
         coalesce(sum(revenue_after_recovery.revenue), 0) as revenue_after_recovery,
         count(distinct conversations.customer_id) filter (where revenue_after_answer.revenue > 0)
             as answered_customers_retained,
-        coalesce(sum(revenue_after_answer.revenue), 0) as revenue_after_answer,
+        coalesce(sum(revenue_after_answer.revenue), 0) as revenue_after_answer
     from conversations
     left join revenue_after_answer
         on conversations.conversation_id = revenue_after_answer.conversation_id
     left join revenue_after_recovery
         on conversations.conversation_id = revenue_after_recovery.conversation_id
-    group by all
+    group by 1, 2
 ),
 
 final as (
@@ -81,9 +81,9 @@ final as (
         answered_customers_retained,
         revenue_after_answer,
         -- the assumptions behind the figures above, on every row (dbt vars; see dbt_project.yml)
-        {{ var('deflection_rate') }}::double as assumed_deflection_rate,
-        {{ var('cost_per_call') }}::double as assumed_cost_per_call,
-        {{ var('revenue_window_days') }}::integer as assumed_revenue_window_days,
+        {{ var('deflection_rate') }}::double precision as assumed_deflection_rate,
+        {{ var('cost_per_call') }}::double precision as assumed_cost_per_call,
+        {{ var('revenue_window_days') }}::integer as assumed_revenue_window_days
     from monthly
 )
 

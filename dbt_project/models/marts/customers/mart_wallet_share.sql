@@ -22,11 +22,11 @@ spend as (
         date_trunc('month', orders.ordered_at)::date as activity_month,
         coalesce(orders.industry, brands.industry, 'generic') as category,
         orders.brand,
-        sum(orders.amount) as brand_spend,
+        sum(orders.amount) as brand_spend
     from orders
     left join brands
         on orders.brand = brands.brand
-    group by all
+    group by 1, 2, 3, 4
 ),
 
 conversation_months as (
@@ -39,7 +39,7 @@ conversation_months as (
         sum(score_sum) over history as score_sum,
         sum(score_count) over history as score_count,
         sum(conversations) over history as conversation_count,
-        lead(conversation_month) over (partition by customer_id, brand order by conversation_month) as next_month,
+        lead(conversation_month) over (partition by customer_id, brand order by conversation_month) as next_month
     from (
         select
             customer_id,
@@ -47,10 +47,10 @@ conversation_months as (
             date_trunc('month', first_inbound_at)::date as conversation_month,
             sum(experience_score) as score_sum,
             count(experience_score) as score_count,
-            count(*) as conversations,
+            count(*) as conversations
         from conversations
-        group by all
-    )
+        group by 1, 2, 3
+    ) as subquery
     window history as (partition by customer_id, brand order by conversation_month)
 ),
 
@@ -60,8 +60,8 @@ satisfaction as (
     -- each month of spend keeps its one row)
     select
         spend.*,
-        coalesce(history.score_sum / nullif(history.score_count, 0), 0) as satisfaction_score,
-        coalesce(history.conversation_count, 0) as conversation_count,
+        coalesce(cast(history.score_sum as double precision) / nullif(history.score_count, 0), 0) as satisfaction_score,
+        coalesce(history.conversation_count, 0) as conversation_count
     from spend
     left join conversation_months as history
         on spend.customer_id = history.customer_id
@@ -78,7 +78,7 @@ ranked as (
         -- tied brands share the average of the ranks they span, so predicted shares still add up to 1
         rank() over (partition by customer_id, activity_month, category order by satisfaction_score desc)
         + (count(*) over (partition by customer_id, activity_month, category, satisfaction_score) - 1) / 2.0
-            as satisfaction_rank,
+            as satisfaction_rank
     from satisfaction
     window customer_month as (partition by customer_id, activity_month, category)
 ),
@@ -91,12 +91,12 @@ final as (
         category,
         brand_spend,
         category_spend,
-        brand_spend / category_spend as observed_share,
+        cast(brand_spend as double precision) / category_spend as observed_share,
         brands_used,
         satisfaction_score,
         conversation_count,
         satisfaction_rank,
-        (1 - satisfaction_rank / (brands_used + 1)) * (2 / brands_used) as war_predicted_share,
+        (1 - cast(satisfaction_rank as double precision) / (brands_used + 1)) * (2.0 / brands_used) as war_predicted_share
     from ranked
 )
 

@@ -18,7 +18,7 @@ as_of as (
 
 -- the brand's first reply on social media to the respondent after the answer
 social_replies as (
-    select detractors.source, detractors.response_id, min(replies.created_at) as first_reply_at,
+    select detractors.source, detractors.response_id, min(replies.created_at) as first_reply_at
     from detractors
     inner join {{ ref('fct_conversations') }} as conversations
         on lower(conversations.brand) = lower(detractors.brand)
@@ -27,7 +27,7 @@ social_replies as (
         on replies.conversation_id = conversations.conversation_id
         and not replies.is_inbound
         and replies.created_at > detractors.responded_at
-    group by all
+    group by 1, 2
 ),
 
 contacted as (
@@ -41,7 +41,7 @@ contacted as (
             when social_replies.first_reply_at is null
                 or followups.contacted_at <= social_replies.first_reply_at then 'follow-up'
             else 'social reply'
-        end as contact_channel,
+        end as contact_channel
     from detractors
     left join followups
         on detractors.source = followups.source
@@ -65,33 +65,33 @@ final as (
         -- exist, take precedence once the escalation marts define them)
         coalesce(contacted.followup_team, contacted.comment_category, 'unassigned') as team,
         contacted.comment_category,
-        contacted.responded_at + interval {{ var('detractor_contact_target_hours') }} hour as contact_due_at,
+        contacted.responded_at + {{ var('detractor_contact_target_hours') }} * interval '1 hour' as contact_due_at,
         contacted.first_contact_at,
         contacted.contact_channel,
         contacted.closed_at,
         contacted.closed_at is not null as is_closed,
-        date_diff('second', contacted.responded_at, contacted.first_contact_at) / 3600.0 as hours_to_contact,
-        date_diff('second', contacted.responded_at, contacted.closed_at) / 3600.0 as hours_to_close,
+        {{ dbt.datediff('contacted.responded_at', 'contacted.first_contact_at', 'second') }} / 3600.0 as hours_to_contact,
+        {{ dbt.datediff('contacted.responded_at', 'contacted.closed_at', 'second') }} / 3600.0 as hours_to_close,
         -- age: how long the loop has been (or was) open, to the data's now when still open
-        date_diff('second', contacted.responded_at, coalesce(contacted.closed_at, as_of.as_of_at)) / 3600.0
+        {{ dbt.datediff('contacted.responded_at', 'coalesce(contacted.closed_at, as_of.as_of_at)', 'second') }} / 3600.0
             as age_hours,
         coalesce(contacted.first_contact_at
-                 <= contacted.responded_at + interval {{ var('detractor_contact_target_hours') }} hour, false)
+                 <= contacted.responded_at + {{ var('detractor_contact_target_hours') }} * interval '1 hour', false)
             as is_contacted_within_sla,
         contacted.first_contact_at is null
-            and as_of.as_of_at > contacted.responded_at + interval {{ var('detractor_contact_target_hours') }} hour
+            and as_of.as_of_at > contacted.responded_at + {{ var('detractor_contact_target_hours') }} * interval '1 hour'
             as is_past_target,
         case
             when contacted.closed_at is not null then null
-            when as_of.as_of_at - contacted.responded_at < interval 48 hour then 'under 48h'
-            when as_of.as_of_at - contacted.responded_at < interval 7 day then '2 to 7 days'
-            when as_of.as_of_at - contacted.responded_at < interval 30 day then '7 to 30 days'
+            when as_of.as_of_at - contacted.responded_at < interval '48 hour' then 'under 48h'
+            when as_of.as_of_at - contacted.responded_at < interval '7 day' then '2 to 7 days'
+            when as_of.as_of_at - contacted.responded_at < interval '30 day' then '7 to 30 days'
             else 'over 30 days'
         end as open_age_bucket,
         contacted.next_score,
         contacted.next_responded_at,
         contacted.next_score is not null as is_resurveyed,
-        coalesce(contacted.next_score >= 7, false) as is_converted,
+        coalesce(contacted.next_score >= 7, false) as is_converted
     from contacted
     cross join as_of
 )

@@ -16,25 +16,25 @@ customers as (
 ),
 
 by_handle as (
-    select lower(social_handle) as handle, min(customer_id) as customer_id,
+    select lower(social_handle) as handle, min(customer_id) as customer_id
     from customers
     where social_handle is not null
-    group by all
+    group by 1
 ),
 
 by_email as (
-    select email_hash, min(customer_id) as customer_id,
+    select email_hash, min(customer_id) as customer_id
     from customers
     where email_hash is not null
-    group by all
+    group by 1
 ),
 
 authors as (
     -- a social account by its handle: the author of the newest customer post under it
-    select lower(author_handle) as handle, arg_max(author_id, created_at) as author_id,
+    select lower(author_handle) as handle, {{ arg_max('author_id', 'created_at') }} as author_id
     from {{ ref('stg_raw__posts') }}
     where is_inbound and author_handle is not null
-    group by all
+    group by 1
 ),
 
 identified as (
@@ -46,7 +46,7 @@ identified as (
             when by_handle.customer_id is not null then 'social_handle'
             when by_email.customer_id is not null then 'email'
         end as customer_matched_by,
-        coalesce(responses.social_handle, crm.social_handle) as known_handle,
+        coalesce(responses.social_handle, crm.social_handle) as known_handle
     from responses
     left join customers as by_id
         on responses.respondent_id = by_id.customer_id
@@ -59,7 +59,7 @@ identified as (
 ),
 
 linked as (
-    select identified.*, authors.author_id,
+    select identified.*, authors.author_id
     from identified
     left join authors
         on lower(identified.known_handle) = authors.handle
@@ -71,17 +71,17 @@ linked as (
 {% set within_window %}
         and lower(conversations.brand) = lower(linked.brand)
         and conversations.first_inbound_at <= linked.responded_at
-        and conversations.first_inbound_at > linked.responded_at - interval {{ var('nps_social_window_days') }} day
+        and conversations.first_inbound_at > linked.responded_at - {{ var('nps_social_window_days') }} * interval '1 day'
 {% endset %}
 social_conversations as (
     select linked.source, linked.response_id, conversations.conversation_id, conversations.service_experience,
-           conversations.is_recovered, conversations.first_inbound_at,
+           conversations.is_recovered, conversations.first_inbound_at
     from linked
     inner join {{ ref('fct_conversations') }} as conversations
         on conversations.customer_author_id = linked.author_id {{ within_window }}
     union
     select linked.source, linked.response_id, conversations.conversation_id, conversations.service_experience,
-           conversations.is_recovered, conversations.first_inbound_at,
+           conversations.is_recovered, conversations.first_inbound_at
     from linked
     inner join {{ ref('fct_conversations') }} as conversations
         on conversations.customer_id = linked.customer_id {{ within_window }}
@@ -93,11 +93,11 @@ last_conversation as (
     select
         source,
         response_id,
-        arg_max(service_experience, (first_inbound_at, conversation_id)) as social_experience,
-        arg_max(is_recovered, (first_inbound_at, conversation_id)) as was_recovered_on_social,
-        count(*) as social_conversations,
+        {{ arg_max('service_experience', '(first_inbound_at, conversation_id)') }} as social_experience,
+        {{ arg_max('is_recovered', '(first_inbound_at, conversation_id)') }} as was_recovered_on_social,
+        count(*) as social_conversations
     from social_conversations
-    group by all
+    group by 1, 2
 ),
 
 final as (
@@ -131,7 +131,7 @@ final as (
         comments.comment_category,
         coalesce(last_conversation.social_experience, 'no social contact') as social_experience,
         coalesce(last_conversation.was_recovered_on_social, false) as was_recovered_on_social,
-        coalesce(last_conversation.social_conversations, 0) as social_conversations,
+        coalesce(last_conversation.social_conversations, 0) as social_conversations
     from linked
     left join comments
         on linked.source = comments.source
@@ -147,7 +147,7 @@ sequenced as (
         -- the same person's next answer to the same brand: did a detractor come round?
         lead(score) over (partition by brand, respondent_key order by responded_at, response_id) as next_score,
         lead(responded_at) over (partition by brand, respondent_key order by responded_at, response_id)
-            as next_responded_at,
+            as next_responded_at
     from final
 )
 

@@ -12,9 +12,9 @@ final as (
         count(*) as detractors,
         count(*) filter (where first_contact_at is not null) as contacted_count,
         count(*) filter (where is_contacted_within_sla) as contacted_within_target_count,
-        count(*) filter (where is_contacted_within_sla) / count(*) as contacted_within_target_rate,
-        median(hours_to_contact) as median_hours_to_contact,
-        median(hours_to_close) as median_hours_to_close,
+        cast(count(*) filter (where is_contacted_within_sla) as double precision) / count(*) as contacted_within_target_rate,
+        {{ median('hours_to_contact') }} as median_hours_to_contact,
+        {{ median('hours_to_close') }} as median_hours_to_close,
         count(*) filter (where is_closed) as closed_count,
         count(*) filter (where not is_closed) as open_count,
         count(*) filter (where open_age_bucket = 'under 48h') as open_under_48h,
@@ -23,7 +23,7 @@ final as (
         count(*) filter (where open_age_bucket = 'over 30 days') as open_over_30_days,
         count(*) filter (where is_resurveyed) as resurveyed_count,
         count(*) filter (where is_converted) as converted_count,
-        count(*) filter (where is_converted) / nullif(count(*) filter (where is_resurveyed), 0) as conversion_rate,
+        cast(count(*) filter (where is_converted) as double precision) / nullif(count(*) filter (where is_resurveyed), 0) as conversion_rate
     from loops
     group by brand, team, response_week
 )

@@ -6,10 +6,10 @@ with detractors as (
 ),
 
 categorised as (
-    select brand, period_month, count(*) as categorised_detractors,
+    select brand, period_month, count(*) as categorised_detractors
     from detractors
     where comment_category is not null
-    group by all
+    group by 1, 2
 ),
 
 final as (
@@ -18,14 +18,14 @@ final as (
         detractors.period_month,
         detractors.comment_category,
         count(*) as detractors,
-        any_value(categorised.categorised_detractors) as categorised_detractors,
-        count(*) / any_value(categorised.categorised_detractors) as share_of_categorised_detractors,
+        {{ any_value('categorised.categorised_detractors') }} as categorised_detractors,
+        cast(count(*) as double precision) / {{ any_value('categorised.categorised_detractors') }} as share_of_categorised_detractors
     from detractors
     inner join categorised
         on detractors.brand = categorised.brand
         and detractors.period_month = categorised.period_month
     where detractors.comment_category is not null
-    group by all
+    group by 1, 2, 3
 )
 
 select * from final

@@ -11,19 +11,19 @@ posts as (
 ),
 
 spoke as (
-    select promoters.source, promoters.response_id, count(*) as positive_posts,
+    select promoters.source, promoters.response_id, count(*) as positive_posts
     from promoters
     inner join posts
         on posts.author_id = promoters.author_id
         and lower(posts.brand) = lower(promoters.brand)
         and posts.created_at > promoters.responded_at
-        and posts.created_at <= promoters.responded_at + interval {{ var('promoter_voice_days') }} day
-    group by all
+        and posts.created_at <= promoters.responded_at + {{ var('promoter_voice_days') }} * interval '1 day'
+    group by 1, 2
 ),
 
 audiences as (
     -- a survey does not say which network: an author's largest described audience
-    select author_id, max(followers_count) as followers_count,
+    select author_id, max(followers_count) as followers_count
     from {{ ref('stg_raw__authors') }}
     group by author_id
 ),
@@ -39,10 +39,10 @@ final as (
         count(*) as promoters,
         count(promoters.author_id) as promoters_with_social_account,
         count(spoke.response_id) as promoters_who_posted,
-        count(spoke.response_id) / count(*) as speak_up_rate,
-        count(spoke.response_id) / nullif(count(promoters.author_id), 0) as speak_up_rate_with_social_account,
+        cast(count(spoke.response_id) as double precision) / count(*) as speak_up_rate,
+        cast(count(spoke.response_id) as double precision) / nullif(count(promoters.author_id), 0) as speak_up_rate_with_social_account,
         coalesce(sum(authors.followers_count) filter (where spoke.response_id is not null), 0) as speaking_reach,
-        count(advocates.author_id) as promoters_among_advocates,
+        count(advocates.author_id) as promoters_among_advocates
     from promoters
     left join spoke
         on promoters.source = spoke.source

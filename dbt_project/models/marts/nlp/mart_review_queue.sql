@@ -19,7 +19,7 @@ select
     posts.pipeline_version,
     row_number() over (
         partition by posts.brand order by posts.sentiment_confidence, posts.created_at desc, posts.post_key
-    ) as review_rank,
+    ) as review_rank
 from {{ ref('fct_posts') }} as posts
 where posts.is_inbound
     and posts.is_english

@@ -10,13 +10,13 @@ with posts as (
         posts.created_date as activity_date,
         posts.conversation_id,
         posts.sentiment_label,
-        unnest(posts.topics) as topic,
+        unnest(posts.topics) as topic
     from {{ ref('fct_posts') }} as posts
-    where posts.is_inbound and len(posts.topics) > 0
+    where posts.is_inbound and {{ list_length('posts.topics') }} > 0
 ),
 
 conversations as (
-    select conversation_id, is_responded,
+    select conversation_id, is_responded
     from {{ ref('fct_conversations') }}
 ),
 
@@ -30,11 +30,11 @@ daily as (
         count(*) filter (where posts.sentiment_label = 'positive') as positive_count,
         count(*) filter (where posts.sentiment_label = 'neutral') as neutral_count,
         count(*) filter (where posts.sentiment_label = 'negative') as negative_count,
-        count(distinct posts.conversation_id) filter (where conversations.is_responded) as responded_conversation_count,
+        count(distinct posts.conversation_id) filter (where conversations.is_responded) as responded_conversation_count
     from posts
     left join conversations
         on posts.conversation_id = conversations.conversation_id
-    group by all
+    group by 1, 2, 3
 )
 
 select
@@ -47,7 +47,7 @@ select
     neutral_count,
     negative_count,
     responded_conversation_count,
-    (positive_count - negative_count) / nullif(positive_count + negative_count, 0) as net_sentiment,
-    negative_count / nullif(positive_count + neutral_count + negative_count, 0) as negative_share,
-    responded_conversation_count / nullif(conversation_count, 0) as response_rate,
+    cast((positive_count - negative_count) as double precision) / nullif(positive_count + negative_count, 0) as net_sentiment,
+    cast(negative_count as double precision) / nullif(positive_count + neutral_count + negative_count, 0) as negative_share,
+    cast(responded_conversation_count as double precision) / nullif(conversation_count, 0) as response_rate
 from daily

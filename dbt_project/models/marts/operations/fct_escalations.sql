@@ -33,13 +33,13 @@ matches as (
         row_number() over (
             partition by conversations.conversation_id
             order by case when rules.brand = '*' then 1 else 0 end, rules.rule_order
-        ) as preference,
+        ) as preference
     from conversations
     left join reach
         on conversations.conversation_id = reach.conversation_id
     inner join rules
         on (rules.brand = conversations.brand or rules.brand = '*')
-        and (rules.category is null or list_contains(conversations.categories, rules.category))
+        and (rules.category is null or {{ list_has('conversations.categories', 'rules.category') }})
         and (rules.intent is null or rules.intent = conversations.intent)
         and (rules.urgency is null or rules.urgency = conversations.urgency)
         and (
@@ -60,11 +60,16 @@ routed as (
         matches.rule_order,
         coalesce(matches.sla_business_minutes, conversations.sla_target_minutes) as policy_sla_minutes,
         coalesce(matches.escalate_after_business_minutes, matches.sla_business_minutes,
-                 conversations.sla_target_minutes) as escalate_after_minutes,
+                 conversations.sla_target_minutes) as escalate_after_minutes
     from conversations
     left join matches
         on conversations.conversation_id = matches.conversation_id
         and matches.preference = 1
+),
+
+team_hours as (
+    -- the teams with hours of their own (seed business_schedules); others work their brand's
+    select distinct brand, team from {{ ref('int_business_schedules') }} where team is not null
 ),
 
 spans as (
@@ -73,11 +78,11 @@ spans as (
         routed.first_inbound_at,
         routed.policy_sla_minutes * 60 as target_seconds,
         brands.timezone_name, brands.business_open_hour, brands.business_close_hour, brands.business_days,
-        brands.holidays, coalesce(team_hours.business_periods, brands.business_periods) as business_periods,
+        brands.holidays, brands.brand, team_hours.team as hours_team
     from routed
     inner join {{ ref('int_brands_resolved') }} as brands
         on routed.brand = brands.brand
-    left join {{ ref('int_business_schedules') }} as team_hours
+    left join team_hours
         on routed.brand = team_hours.brand
         and routed.team = team_hours.team
     union all
@@ -86,11 +91,11 @@ spans as (
         routed.first_inbound_at,
         routed.escalate_after_minutes * 60,
         brands.timezone_name, brands.business_open_hour, brands.business_close_hour, brands.business_days,
-        brands.holidays, coalesce(team_hours.business_periods, brands.business_periods),
+        brands.holidays, brands.brand, team_hours.team
     from routed
     inner join {{ ref('int_brands_resolved') }} as brands
         on routed.brand = brands.brand
-    left join {{ ref('int_business_schedules') }} as team_hours
+    left join team_hours
         on routed.brand = team_hours.brand
         and routed.team = team_hours.team
 ),
@@ -116,8 +121,8 @@ final as (
         end as escalated_at,
         coalesce(routed.first_response_at, as_of.as_of_at) > due_at.due_at as is_breached,
         not routed.is_responded as is_open,
-        date_diff('second', routed.first_inbound_at, coalesce(routed.first_response_at, as_of.as_of_at)) / 3600.0
-            as age_hours,
+        {{ dbt.datediff('routed.first_inbound_at', 'coalesce(routed.first_response_at, as_of.as_of_at)', 'second') }} / 3600.0
+            as age_hours
     from routed
     cross join as_of
     left join due as due_at

@@ -27,7 +27,7 @@ segmented as (
         coalesce(sum(case when not is_inbound then 1 else 0 end) over (
             partition by conversation_id order by created_at, post_id
             rows between unbounded preceding and 1 preceding
-        ), 0) as segment,
+        ), 0) as segment
     from posts
 ),
 
@@ -35,9 +35,9 @@ asked as (
     select
         conversation_id,
         segment,
-        arg_min(post_id, created_at) as answers_post_id,
+        {{ arg_min('post_id', 'created_at') }} as answers_post_id,
         min(created_at) as answers_at,
-        string_agg(text_redacted, ' ' order by created_at) as customer_text,
+        string_agg(text_redacted, ' ' order by created_at) as customer_text
     from segmented
     where is_inbound
     group by conversation_id, segment
@@ -55,7 +55,7 @@ replies as (
         nullif({{ agent_signature('segmented.text_redacted') }}, '') as agent,
         asked.answers_post_id,
         asked.answers_at,
-        asked.customer_text,
+        asked.customer_text
     from segmented
     left join asked
         on segmented.conversation_id = asked.conversation_id
@@ -73,7 +73,8 @@ spans as (
         brands.business_close_hour,
         brands.business_days,
         brands.holidays,
-        brands.business_periods,
+        brands.brand,
+        cast(null as varchar) as hours_team
     from replies
     inner join brands
         on replies.brand = brands.brand
@@ -89,9 +90,9 @@ names as (
     select
         conversations.conversation_id,
         lower(coalesce(
-            nullif(regexp_extract(customers_crm.customer_name, '^([A-Za-z]{3,})', 1), ''),
-            nullif(regexp_extract(conversations.customer_handle, '^([A-Za-z]{3,})', 1), '')
-        )) as first_name,
+            nullif({{ regex_group('customers_crm.customer_name', "'^([A-Za-z]{3,})'") }}, ''),
+            nullif({{ regex_group('conversations.customer_handle', "'^([A-Za-z]{3,})'") }}, '')
+        )) as first_name
     from conversations
     left join facts
         on conversations.conversation_id = facts.conversation_id
@@ -110,7 +111,7 @@ unsigned as (
         regexp_replace(regexp_replace(
             lower({{ without_signature('replies.text_redacted') }}),
             '@[^[:space:]]+', '@h', 'g'),
-            '[0-9]+', '0', 'g') as text,
+            '[0-9]+', '0', 'g') as text
     from replies
     left join names
         on replies.conversation_id = names.conversation_id
@@ -125,9 +126,9 @@ named as (
     select
         *,
         case
-            when first_name is not null and contains(text, first_name)
-                then regexp_extract_all(text, '[0-9A-Za-z_]+|[^0-9A-Za-z_]+')
-        end as pieces,
+            when first_name is not null and strpos(text, first_name) > 0
+                then {{ regex_all('text', "'[0-9A-Za-z_]+|[^0-9A-Za-z_]+'") }}
+        end as pieces
     from unsigned
 ),
 
@@ -136,12 +137,12 @@ masked as materialized (
     select
         reply_key,
         brand,
-        coalesce(list_contains(pieces, first_name), false) as says_name,
+        coalesce({{ list_has('pieces', 'first_name') }}, false) as says_name,
         case
-            when list_contains(pieces, first_name)
-                then array_to_string([if(piece = first_name, 'name', piece) for piece in pieces], '')
+            when {{ list_has('pieces', 'first_name') }}
+                then {{ join_replacing('pieces', 'first_name', "'name'") }}
             else text
-        end as masked_text,
+        end as masked_text
     from named
 ),
 
@@ -150,7 +151,7 @@ shingled as (
         brand,
         masked_text,
         count(*) as uses,
-        any_value(regexp_extract_all(masked_text, '[a-z0@'']+')) as words,
+        {{ regex_all('masked_text', "'[a-z0@'']+'") }} as words
     from masked
     group by brand, masked_text
 ),
@@ -160,16 +161,13 @@ shingles as (
         brand,
         masked_text,
         uses,
-        case
-            when len(words) < 3 then [array_to_string(words, ' ')]
-            else list_distinct([words[i] || ' ' || words[i + 1] || ' ' || words[i + 2] for i in range(1, len(words) - 1)])
-        end as shingle_set,
+        {{ word_trigrams('words') }} as shingle_set
     from shingled
 ),
 
 -- materialized: its shingles are ranked for the prefixes and joined again to count what each pair shares
 exploded as materialized (
-    select brand, masked_text, len(shingle_set) as shingle_count, unnest(shingle_set) as shingle,
+    select brand, masked_text, {{ list_length('shingle_set') }} as shingle_count, unnest(shingle_set) as shingle
     from shingles
 ),
 
@@ -178,26 +176,26 @@ exploded as materialized (
 -- t share a shingle among the first n - ceil(t * n) + 1 of each (n: the set's size). Comparing every pair that
 -- shares any shingle compared a common phrase's every pair of replies ("sorry to hear": 101 s at 1M posts).
 shingle_frequency as (
-    select *, count(*) over (partition by brand, shingle) as texts_with_shingle,
+    select *, count(*) over (partition by brand, shingle) as texts_with_shingle
     from exploded
 ),
 
 ranked_shingles as (
     select
         *,
-        row_number() over (partition by brand, masked_text order by texts_with_shingle, shingle) as shingle_rank,
+        row_number() over (partition by brand, masked_text order by texts_with_shingle, shingle) as shingle_rank
     from shingle_frequency
 ),
 
 prefixes as (
     -- ceil(t * n - 1e-9): a float product just above a whole number (0.8 * 5) must not shorten the prefix
-    select brand, masked_text, shingle_count, shingle,
+    select brand, masked_text, shingle_count, shingle
     from ranked_shingles
     where shingle_rank <= shingle_count - ceil({{ var('template_similarity') }} * shingle_count - 1e-9) + 1
 ),
 
 candidates as (
-    select distinct a.brand, a.masked_text as a_text, b.masked_text as b_text,
+    select distinct a.brand, a.masked_text as a_text, b.masked_text as b_text
     from prefixes as a
     inner join prefixes as b
         on a.brand = b.brand
@@ -213,8 +211,8 @@ pairs as (
         a.masked_text as a_text,
         b.masked_text as b_text,
         count(*) as shared,
-        any_value(a.shingle_count) as a_count,
-        any_value(b.shingle_count) as b_count,
+        {{ any_value('a.shingle_count') }} as a_count,
+        {{ any_value('b.shingle_count') }} as b_count
     from candidates
     inner join exploded as a
         on candidates.brand = a.brand and candidates.a_text = a.masked_text
@@ -226,10 +224,10 @@ pairs as (
 
 templated_texts as (
     select brand, a_text as masked_text from pairs
-    where shared / (a_count + b_count - shared) >= {{ var('template_similarity') }}
+    where cast(shared as double precision) / (a_count + b_count - shared) >= {{ var('template_similarity') }}
     union
     select brand, b_text from pairs
-    where shared / (a_count + b_count - shared) >= {{ var('template_similarity') }}
+    where cast(shared as double precision) / (a_count + b_count - shared) >= {{ var('template_similarity') }}
     union
     select brand, masked_text from shingles where uses >= 2
 ),
@@ -245,7 +243,7 @@ final as (
         replies.replied_at,
         replies.answers_post_id,
         replies.answers_at,
-        date_diff('second', replies.answers_at, replies.replied_at) as response_seconds,
+        {{ dbt.datediff('replies.answers_at', 'replies.replied_at', 'second') }} as response_seconds,
         business.business_seconds as response_business_seconds,
         replies.answers_post_id is not null
             and row_number() over (
@@ -254,10 +252,10 @@ final as (
             ) = 1 as is_first_response,
         case
             when replies.answers_at is null then null
-            when date_diff('second', replies.answers_at, replies.replied_at) < 15 * 60 then '0-15 min'
-            when date_diff('second', replies.answers_at, replies.replied_at) < 60 * 60 then '15-60 min'
-            when date_diff('second', replies.answers_at, replies.replied_at) < 4 * 3600 then '1-4 h'
-            when date_diff('second', replies.answers_at, replies.replied_at) < 24 * 3600 then '4-24 h'
+            when {{ dbt.datediff('replies.answers_at', 'replies.replied_at', 'second') }} < 15 * 60 then '0-15 min'
+            when {{ dbt.datediff('replies.answers_at', 'replies.replied_at', 'second') }} < 60 * 60 then '15-60 min'
+            when {{ dbt.datediff('replies.answers_at', 'replies.replied_at', 'second') }} < 4 * 3600 then '1-4 h'
+            when {{ dbt.datediff('replies.answers_at', 'replies.replied_at', 'second') }} < 24 * 3600 then '4-24 h'
             else '24 h+'
         end as response_bucket,
         {{ is_handoff('replies.text_redacted') }} as is_handoff_request,
@@ -265,11 +263,7 @@ final as (
         -- personalised: addresses the customer by their first name, or restates their issue (two or more content
         -- words of the posts it answers, beyond the words every service reply uses)
         coalesce(masked.says_name, false)
-        or len(list_intersect(
-            list_distinct(list_filter({{ term_words('replies.text_redacted') }},
-                                      lambda w: len(w) >= 4 and not list_contains({{ service_words() }}, w))),
-            list_distinct({{ term_words('replies.customer_text') }})
-        )) >= 2 as is_personalized,
+        or {{ shared_content_words('replies.text_redacted', 'replies.customer_text') }} >= 2 as is_personalized
     from replies
     left join business
         on replies.reply_key = business.span_key

@@ -5,7 +5,7 @@
     optional seed agent_teams (the counts add up to team rows; medians do not, so they are per agent).
 #}
 with replies as (
-    select *, coalesce(agent, '(unsigned)') as agent_name, date_trunc('week', replied_at)::date as reply_week,
+    select *, coalesce(agent, '(unsigned)') as agent_name, date_trunc('week', replied_at)::date as reply_week
     from {{ ref('fct_replies') }}
 ),
 
@@ -22,12 +22,12 @@ first_answers as (
         count(*) filter (where conversations.is_negative_start) as negative_start_count,
         count(*) filter (where conversations.is_recovered) as recovered_count,
         count(*) filter (where conversations.is_actionable) as actionable_count,
-        count(*) filter (where conversations.is_actionable and conversations.is_resolved) as resolved_count,
+        count(*) filter (where conversations.is_actionable and conversations.is_resolved) as resolved_count
     from replies
     inner join conversations
         on replies.conversation_id = conversations.conversation_id
     where replies.is_first_response
-    group by all
+    group by 1, 2, 3
 ),
 
 activity as (
@@ -38,35 +38,35 @@ activity as (
         count(*) as reply_count,
         count(distinct conversation_id) as conversation_count,
         count(*) filter (where is_first_response) as first_response_count,
-        median(response_seconds) filter (where is_first_response) / 60.0 as median_first_response_minutes,
-        quantile_cont(response_seconds, 0.9) filter (where is_first_response) / 60.0 as p90_first_response_minutes,
-        median(response_business_seconds) filter (where is_first_response) / 60.0
+        {{ median('response_seconds') }} filter (where is_first_response) / 60.0 as median_first_response_minutes,
+        {{ percentile_cont('response_seconds', '0.9') }} filter (where is_first_response) / 60.0 as p90_first_response_minutes,
+        {{ median('response_business_seconds') }} filter (where is_first_response) / 60.0
             as median_first_response_business_minutes,
         count(*) filter (where not is_first_response and answers_post_id is not null) as next_response_count,
-        median(response_seconds) filter (where not is_first_response and answers_post_id is not null) / 60.0
+        {{ median('response_seconds') }} filter (where not is_first_response and answers_post_id is not null) / 60.0
             as median_next_response_minutes,
-        quantile_cont(response_seconds, 0.9) filter (where not is_first_response and answers_post_id is not null)
+        {{ percentile_cont('response_seconds', '0.9') }} filter (where not is_first_response and answers_post_id is not null)
             / 60.0 as p90_next_response_minutes,
         count(*) filter (where is_handoff_request) as handoff_count,
         count(*) filter (where is_templated) as templated_count,
-        count(*) filter (where is_personalized) as personalized_count,
+        count(*) filter (where is_personalized) as personalized_count
     from replies
-    group by all
+    group by 1, 2, 3
 ),
 
 final as (
     select
         activity.*,
         teams.team,
-        activity.handoff_count / activity.reply_count as handoff_share,
-        activity.templated_count / activity.reply_count as templated_share,
-        activity.personalized_count / activity.reply_count as personalized_share,
+        cast(activity.handoff_count as double precision) / activity.reply_count as handoff_share,
+        cast(activity.templated_count as double precision) / activity.reply_count as templated_share,
+        cast(activity.personalized_count as double precision) / activity.reply_count as personalized_share,
         coalesce(first_answers.negative_start_count, 0) as negative_start_count,
         coalesce(first_answers.recovered_count, 0) as recovered_count,
-        first_answers.recovered_count / nullif(first_answers.negative_start_count, 0) as recovery_rate,
+        cast(first_answers.recovered_count as double precision) / nullif(first_answers.negative_start_count, 0) as recovery_rate,
         coalesce(first_answers.actionable_count, 0) as actionable_count,
         coalesce(first_answers.resolved_count, 0) as resolved_count,
-        first_answers.resolved_count / nullif(first_answers.actionable_count, 0) as resolution_rate,
+        cast(first_answers.resolved_count as double precision) / nullif(first_answers.actionable_count, 0) as resolution_rate
     from activity
     left join first_answers
         on activity.brand = first_answers.brand

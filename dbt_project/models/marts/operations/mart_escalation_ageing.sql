@@ -20,12 +20,11 @@ open_days as (
         escalations.conversation_id,
         escalations.first_inbound_at,
         escalations.due_at,
-        unnest(generate_series(
-            escalations.first_inbound_at::date,
-            least(coalesce(escalations.first_response_at, as_of.as_of_at), as_of.as_of_at)::date,
-            interval 1 day
-        ))::date as activity_date,
-        escalations.first_response_at,
+        cast({{ day_series(
+            "cast(escalations.first_inbound_at::date as timestamp)",
+            "cast(least(coalesce(escalations.first_response_at, as_of.as_of_at), as_of.as_of_at)::date as timestamp)"
+        ) }} as date) as activity_date,
+        escalations.first_response_at
     from escalations
     cross join as_of
 ),
@@ -33,18 +32,18 @@ open_days as (
 still_open as (
     select
         *,
-        date_diff('second', first_inbound_at, least(activity_date + interval 1 day, (select as_of_at from as_of)))
-            / 3600.0 as age_hours,
+        {{ dbt.datediff('first_inbound_at', "least(activity_date + interval '1 day', (select as_of_at from as_of))", 'second') }}
+            / 3600.0 as age_hours
     from open_days
-    where (first_response_at is null or first_response_at >= activity_date + interval 1 day)
+    where (first_response_at is null or first_response_at >= activity_date + interval '1 day')
       and activity_date - first_inbound_at::date <= {{ var('backlog_max_age_days') }}
 ),
 
 breaches as (
-    select brand, team, due_at::date as activity_date, count(*) as breached_count,
+    select brand, team, due_at::date as activity_date, count(*) as breached_count
     from escalations
     where is_breached
-    group by all
+    group by 1, 2, 3
 ),
 
 daily as (
@@ -57,10 +56,10 @@ daily as (
         count(*) filter (where age_hours >= 4 and age_hours < 24) as open_4h_to_24h,
         count(*) filter (where age_hours >= 24 and age_hours < 72) as open_1d_to_3d,
         count(*) filter (where age_hours >= 72) as open_over_3d,
-        median(age_hours) as median_open_age_hours,
-        max(age_hours) as max_open_age_hours,
+        {{ median('age_hours') }} as median_open_age_hours,
+        max(age_hours) as max_open_age_hours
     from still_open
-    group by all
+    group by 1, 2, 3
 ),
 
 final as (
@@ -75,7 +74,7 @@ final as (
         coalesce(daily.open_over_3d, 0) as open_over_3d,
         daily.median_open_age_hours,
         daily.max_open_age_hours,
-        coalesce(breaches.breached_count, 0) as breached_count,
+        coalesce(breaches.breached_count, 0) as breached_count
     from daily
     full outer join breaches
         on daily.brand = breaches.brand

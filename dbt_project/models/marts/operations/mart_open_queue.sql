@@ -8,12 +8,12 @@ with conversations as (
 ),
 
 aggregated as (
-    select conversation_id, customer_handle, is_last_post_by_brand, last_customer_at,
+    select conversation_id, customer_handle, is_last_post_by_brand, last_customer_at
     from {{ ref('int_conversations_aggregated') }}
 ),
 
 replies as (
-    select conversation_id, max(replied_at) as last_reply_at,
+    select conversation_id, max(replied_at) as last_reply_at
     from {{ ref('fct_replies') }}
     group by conversation_id
 ),
@@ -37,7 +37,7 @@ open_conversations as (
             select min(posts.created_at) from posts
             where posts.conversation_id = conversations.conversation_id
               and (replies.last_reply_at is null or posts.created_at > replies.last_reply_at)
-        ) as waiting_since,
+        ) as waiting_since
     from conversations
     inner join aggregated
         on conversations.conversation_id = aggregated.conversation_id
@@ -48,7 +48,7 @@ open_conversations as (
       and not aggregated.is_last_post_by_brand
       -- a customer's "thanks, sorted" is the last word, not a wait: resolved, unless they came back after it
       and not (conversations.is_resolved and aggregated.last_customer_at <= conversations.resolved_at)
-      and aggregated.last_customer_at > as_of.as_of_at - interval {{ var('backlog_max_age_days') }} day
+      and aggregated.last_customer_at > as_of.as_of_at - {{ var('backlog_max_age_days') }} * interval '1 day'
 ),
 
 spans as (
@@ -61,7 +61,8 @@ spans as (
         brands.business_close_hour,
         brands.business_days,
         brands.holidays,
-        brands.business_periods,
+        brands.brand,
+        cast(null as varchar) as hours_team
     from open_conversations
     cross join as_of
     inner join {{ ref('int_brands_resolved') }} as brands
@@ -73,7 +74,7 @@ business as (
 ),
 
 last_posts as (
-    select conversation_id, arg_max(text_redacted, created_at) as last_customer_post,
+    select conversation_id, {{ arg_max('text_redacted', 'created_at') }} as last_customer_post
     from posts
     group by conversation_id
 ),
@@ -95,7 +96,7 @@ final as (
         open_conversations.last_reply_at is not null as is_follow_up,
         coalesce(business.business_seconds, 0) / 60.0 as waiting_business_minutes,
         open_conversations.sla_target_minutes - coalesce(business.business_seconds, 0) / 60.0 as minutes_left_to_sla,
-        last_posts.last_customer_post,
+        last_posts.last_customer_post
     from open_conversations
     left join business
         on open_conversations.conversation_id = business.span_key

@@ -4,21 +4,21 @@
     median wait of the replies answering posts that arrived in that hour.
 #}
 with posts as (
-    select posts.*, brands.timezone_name,
+    select posts.*, brands.timezone_name
     from {{ ref('fct_posts') }} as posts
     inner join {{ ref('int_brands_resolved') }} as brands
         on posts.brand = brands.brand
 ),
 
 replies as (
-    select replies.*, brands.timezone_name,
+    select replies.*, brands.timezone_name
     from {{ ref('fct_replies') }} as replies
     inner join {{ ref('int_brands_resolved') }} as brands
         on replies.brand = brands.brand
 ),
 
 weeks as (
-    select brand, greatest(1, date_diff('day', min(created_at), max(created_at)) / 7.0) as weeks,
+    select brand, greatest(1, {{ dbt.datediff('min(created_at)', 'max(created_at)', 'day') }} / 7.0) as weeks
     from posts
     group by brand
 ),
@@ -26,23 +26,23 @@ weeks as (
 arriving as (
     select
         brand,
-        isodow(timezone(timezone_name, created_at)) as day_of_week,
-        hour(timezone(timezone_name, created_at)) as hour_of_day,
+        cast(extract(isodow from timezone(timezone_name, created_at)) as bigint) as day_of_week,
+        cast(extract(hour from timezone(timezone_name, created_at)) as bigint) as hour_of_day,
         count(*) filter (where is_inbound) as customer_posts,
-        count(*) filter (where not is_inbound) as brand_replies,
+        count(*) filter (where not is_inbound) as brand_replies
     from posts
-    group by all
+    group by 1, 2, 3
 ),
 
 waits as (
     select
         brand,
-        isodow(timezone(timezone_name, answers_at)) as day_of_week,
-        hour(timezone(timezone_name, answers_at)) as hour_of_day,
-        median(response_seconds) / 60.0 as median_wait_minutes,
+        cast(extract(isodow from timezone(timezone_name, answers_at)) as bigint) as day_of_week,
+        cast(extract(hour from timezone(timezone_name, answers_at)) as bigint) as hour_of_day,
+        {{ median('response_seconds') }} / 60.0 as median_wait_minutes
     from replies
     where answers_at is not null
-    group by all
+    group by 1, 2, 3
 ),
 
 final as (
@@ -52,10 +52,10 @@ final as (
         arriving.hour_of_day,
         arriving.customer_posts,
         arriving.brand_replies,
-        arriving.customer_posts / weeks.weeks as customer_posts_per_week,
-        arriving.brand_replies / weeks.weeks as brand_replies_per_week,
+        cast(arriving.customer_posts as double precision) / weeks.weeks as customer_posts_per_week,
+        cast(arriving.brand_replies as double precision) / weeks.weeks as brand_replies_per_week,
         arriving.customer_posts - arriving.brand_replies as unmet_demand,
-        waits.median_wait_minutes,
+        waits.median_wait_minutes
     from arriving
     inner join weeks
         on arriving.brand = weeks.brand

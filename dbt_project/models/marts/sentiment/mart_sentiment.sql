@@ -11,45 +11,49 @@ daily as (
     select
         posts.brand,
         posts.created_date as activity_date,
-        any_value(brands.industry) as industry,
+        brands.industry,
         count(*) as post_count,
         count(*) filter (where sentiment_label = 'positive') as positive_count,
         count(*) filter (where sentiment_label = 'neutral') as neutral_count,
-        count(*) filter (where sentiment_label = 'negative') as negative_count,
+        count(*) filter (where sentiment_label = 'negative') as negative_count
     from posts
     inner join brands
         on posts.brand = brands.brand
-    group by all
+    group by posts.brand, posts.created_date, brands.industry
 ),
 
 -- whom a brand's voice is measured against: itself and its configured competitors, or, when it has none
 -- configured, every brand of its industry
 peers as (
-    select brands.brand, peer.brand as peer_brand,
+    select brands.brand, peer.brand as peer_brand
     from brands
     inner join brands as peer
         on case
-            when len(coalesce(brands.competitors, [])) > 0
+            when coalesce({{ list_length('brands.competitors') }}, 0) > 0
                 then peer.brand = brands.brand
-                or list_contains(list_transform(brands.competitors, lambda c: lower(c)), lower(peer.brand))
+                or exists (
+                    select 1 from unnest(brands.competitors) as competitor(name)
+                    where lower(competitor.name) = lower(peer.brand)
+                )
             else peer.industry = brands.industry
         end
 ),
 
 voice as (
-    select peers.brand, daily.activity_date, sum(daily.post_count) as peer_post_count,
+    select peers.brand, daily.activity_date, sum(daily.post_count) as peer_post_count
     from peers
     inner join daily
         on peers.peer_brand = daily.brand
-    group by all
+    group by peers.brand, daily.activity_date
 ),
 
 scored as (
     select
         daily.*,
-        (daily.positive_count - daily.negative_count) / nullif(daily.positive_count + daily.negative_count, 0)
+        cast(daily.positive_count - daily.negative_count as double precision)
+            / nullif(daily.positive_count + daily.negative_count, 0)
             as net_sentiment,
-        daily.post_count / voice.peer_post_count as share_of_voice,
+        cast(daily.post_count as double precision) / voice.peer_post_count as share_of_voice
     from daily
     inner join voice
         on daily.brand = voice.brand
@@ -64,16 +68,16 @@ windowed as (
         stddev_samp(net_sentiment) over last_7_days as net_sentiment_7d_sd,
         avg(negative_count) over last_7_days as negative_count_7d_mean,
         count(*) over last_7_days as baseline_days,
-        stddev_samp(negative_count) over last_7_days as negative_count_7d_sd,
+        stddev_samp(negative_count) over last_7_days as negative_count_7d_sd
     from scored
     window
         last_7_days as (
             partition by brand order by activity_date
-            range between interval 7 days preceding and interval 1 day preceding
+            range between interval '7 days' preceding and interval '1 day' preceding
         ),
         last_28_days as (
             partition by brand order by activity_date
-            range between interval 28 days preceding and interval 1 day preceding
+            range between interval '28 days' preceding and interval '1 day' preceding
         )
 ),
 
@@ -105,7 +109,7 @@ final as (
             and net_sentiment < net_sentiment_7d_baseline - {{ var('spike_k') }} * net_sentiment_7d_sd,
             false
         ) as is_sentiment_dip,
-        share_of_voice,
+        share_of_voice
     from windowed
 )
 

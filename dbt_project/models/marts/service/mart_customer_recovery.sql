@@ -12,9 +12,9 @@ final as (
         count(*) as negative_start_count,
         count(*) filter (where is_recovered) as recovered_count,
         count(*) filter (where is_neutralized) as neutralized_count,
-        count(*) filter (where is_recovered) / count(*) as recovery_rate,
+        cast(count(*) filter (where is_recovered) as double precision) / count(*) as recovery_rate
     from conversations
-    group by all
+    group by 1, 2, 3, 4
 )
 
 select * from final

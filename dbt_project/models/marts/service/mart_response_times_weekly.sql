@@ -13,13 +13,13 @@ final as (
         brand,
         date_trunc('week', first_inbound_date)::date as week_start_date,
         count(*) as answered_count,
-        median(first_response_seconds) / 60 as median_first_response_minutes,
-        quantile_cont(first_response_seconds, 0.9) / 60 as p90_first_response_minutes,
-        median(first_response_business_seconds) / 60 as median_first_response_business_minutes,
-        quantile_cont(first_response_business_seconds, 0.9) / 60 as p90_first_response_business_minutes,
-        any_value(business_hours_source) as business_hours_source,
+        {{ median('first_response_seconds') }} / 60 as median_first_response_minutes,
+        {{ percentile_cont('first_response_seconds', '0.9') }} / 60 as p90_first_response_minutes,
+        {{ median('first_response_business_seconds') }} / 60 as median_first_response_business_minutes,
+        {{ percentile_cont('first_response_business_seconds', '0.9') }} / 60 as p90_first_response_business_minutes,
+        {{ any_value('business_hours_source') }} as business_hours_source
     from conversations
-    group by all
+    group by 1, 2
 )
 
 select * from final

@@ -9,7 +9,7 @@ as_of as (
 conversations as (
     select
         fct_conversations.*,
-        as_of.as_of_at,
+        as_of.as_of_at
     from fct_conversations
     cross join as_of
 ),
@@ -25,12 +25,12 @@ daily as (
         count(*) filter (where is_actionable) as actionable_count,
         count(*) filter (where intent = 'complaint') as complaint_count,
         count(*) filter (where is_actionable and is_responded) as responded_actionable_count,
-        median(first_response_seconds) filter (where is_actionable) as median_first_response_seconds,
-        quantile_cont(first_response_seconds, 0.9) filter (where is_actionable) as p90_first_response_seconds,
+        {{ median('first_response_seconds') }} filter (where is_actionable) as median_first_response_seconds,
+        {{ percentile_cont('first_response_seconds', '0.9') }} filter (where is_actionable) as p90_first_response_seconds,
         avg(first_response_seconds) filter (where is_actionable) as mean_first_response_seconds,
-        median(first_response_business_seconds) filter (where is_actionable)
+        {{ median('first_response_business_seconds') }} filter (where is_actionable)
             as median_first_response_business_seconds,
-        quantile_cont(first_response_business_seconds, 0.9) filter (where is_actionable)
+        {{ percentile_cont('first_response_business_seconds', '0.9') }} filter (where is_actionable)
             as p90_first_response_business_seconds,
         avg(first_response_business_seconds) filter (where is_actionable) as mean_first_response_business_seconds,
         count(*) filter (where is_actionable and not is_sla_breached) as within_sla_count,
@@ -38,9 +38,9 @@ daily as (
         count(*) filter (where outcome = 'moved_to_private') as moved_to_private_count,
         count(*) filter (where outcome = 'unresolved') as unresolved_count,
         count(*) filter (where outcome = 'answered_no_confirmation') as answered_no_confirmation_count,
-        median(resolution_seconds) filter (where is_actionable and is_resolved) as median_resolution_seconds,
+        {{ median('resolution_seconds') }} filter (where is_actionable and is_resolved) as median_resolution_seconds
     from conversations
-    group by all
+    group by 1, 2, 3, 4, 5
 ),
 
 backlog_days as (
@@ -51,17 +51,14 @@ backlog_days as (
         source,
         primary_category as category,
         language,
-        unnest(generate_series(
-            first_inbound_date,
-            least(
-                coalesce(first_response_at, as_of_at)::date,
-                first_inbound_date + {{ var('backlog_max_age_days') }},
-                (as_of_at - interval 1 day)::date  -- complete days only: the last day's end is still to come
-            ),
-            interval 1 day
-        ))::date as activity_date,
+        -- up to the last complete day: the as-of day's end is still to come
+        cast({{ day_series(
+            "cast(first_inbound_date as timestamp)",
+            "cast(least(coalesce(first_response_at, as_of_at)::date, first_inbound_date + "
+                ~ var('backlog_max_age_days') ~ ", (as_of_at - interval '1 day')::date) as timestamp)"
+        ) }} as date) as activity_date,
         first_inbound_at,
-        first_response_at,
+        first_response_at
     from conversations
     where is_actionable
 ),
@@ -77,17 +74,17 @@ backlog as (
         count(*) filter (where age_hours < 1) as backlog_under_1h,
         count(*) filter (where age_hours >= 1 and age_hours < 4) as backlog_1h_to_4h,
         count(*) filter (where age_hours >= 4 and age_hours < 24) as backlog_4h_to_24h,
-        count(*) filter (where age_hours >= 24) as backlog_1d_to_7d,
+        count(*) filter (where age_hours >= 24) as backlog_1d_to_7d
     from (
         select
             *,
-            (epoch(activity_date + interval 1 day) - epoch(first_inbound_at)) / 3600.0 as age_hours,
+            ({{ epoch("cast(activity_date + interval '1 day' as timestamptz)") }} - {{ epoch('first_inbound_at') }}) / 3600.0 as age_hours
         from backlog_days
-        where (first_response_at is null or first_response_at >= activity_date + interval 1 day)
-            and activity_date + interval 1 day > first_inbound_at
-    )
+        where (first_response_at is null or first_response_at >= activity_date + interval '1 day')
+            and activity_date + interval '1 day' > first_inbound_at
+    ) as subquery
     where age_hours <= 24 * {{ var('backlog_max_age_days') }}
-    group by all
+    group by 1, 2, 3, 4, 5
 ),
 
 brands as (
@@ -105,7 +102,7 @@ joined as (
         coalesce(daily.actionable_count, 0) as actionable_count,
         coalesce(daily.complaint_count, 0) as complaint_count,
         coalesce(daily.responded_actionable_count, 0) as responded_actionable_count,
-        daily.responded_actionable_count / nullif(daily.actionable_count, 0) as response_rate,
+        cast(daily.responded_actionable_count as double precision) / nullif(daily.actionable_count, 0) as response_rate,
         daily.median_first_response_seconds,
         daily.p90_first_response_seconds,
         daily.mean_first_response_seconds,
@@ -113,11 +110,11 @@ joined as (
         daily.p90_first_response_business_seconds,
         daily.mean_first_response_business_seconds,
         coalesce(daily.within_sla_count, 0) as within_sla_count,
-        daily.within_sla_count / nullif(daily.actionable_count, 0) as within_sla_rate,
+        cast(daily.within_sla_count as double precision) / nullif(daily.actionable_count, 0) as within_sla_rate,
         coalesce(daily.resolved_count, 0) as resolved_count,
-        daily.resolved_count / nullif(daily.actionable_count, 0) as resolution_rate,
+        cast(daily.resolved_count as double precision) / nullif(daily.actionable_count, 0) as resolution_rate,
         coalesce(daily.moved_to_private_count, 0) as moved_to_private_count,
-        daily.moved_to_private_count / nullif(daily.actionable_count, 0) as handoff_rate,
+        cast(daily.moved_to_private_count as double precision) / nullif(daily.actionable_count, 0) as handoff_rate,
         coalesce(daily.unresolved_count, 0) as unresolved_count,
         coalesce(daily.answered_no_confirmation_count, 0) as answered_no_confirmation_count,
         daily.median_resolution_seconds,
@@ -125,7 +122,7 @@ joined as (
         coalesce(backlog.backlog_under_1h, 0) as backlog_under_1h,
         coalesce(backlog.backlog_1h_to_4h, 0) as backlog_1h_to_4h,
         coalesce(backlog.backlog_4h_to_24h, 0) as backlog_4h_to_24h,
-        coalesce(backlog.backlog_1d_to_7d, 0) as backlog_1d_to_7d,
+        coalesce(backlog.backlog_1d_to_7d, 0) as backlog_1d_to_7d
     from daily
     full outer join backlog
         on daily.brand = backlog.brand
@@ -139,7 +136,7 @@ final as (
     select
         joined.*,
         -- whether the business-time figures use the brand's configured, inferred or default hours
-        brands.hours_source as business_hours_source,
+        brands.hours_source as business_hours_source
     from joined
     left join brands
         on joined.brand = brands.brand

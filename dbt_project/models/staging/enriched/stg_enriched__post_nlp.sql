@@ -5,8 +5,11 @@ with source as (
 latest as (
     -- one row per post: the most recent enrichment, whichever pipeline version wrote it
     select *
-    from source
-    qualify row_number() over (partition by source, post_id order by enriched_at desc) = 1
+    from (
+        select *, row_number() over (partition by source, post_id order by enriched_at desc, pipeline_version desc) as recency
+        from source
+    ) as ranked
+    where recency = 1
 ),
 
 renamed as (
@@ -30,7 +33,7 @@ renamed as (
         is_public_shaming,
         urgency,
         topics,
-        enriched_at,
+        enriched_at
     from latest
 )
 

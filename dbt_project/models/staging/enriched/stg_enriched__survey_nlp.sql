@@ -5,8 +5,11 @@ with source as (
 latest as (
     -- one row per answer: the most recent enrichment, whichever pipeline version wrote it
     select *
-    from source
-    qualify row_number() over (partition by source, response_id order by enriched_at desc) = 1
+    from (
+        select *, row_number() over (partition by source, response_id order by enriched_at desc, pipeline_version desc) as recency
+        from source
+    ) as ranked
+    where recency = 1
 ),
 
 renamed as (
@@ -18,7 +21,7 @@ renamed as (
         comment_redacted,
         sentiment_label as comment_sentiment,
         categories as comment_categories,
-        primary_category as comment_category,
+        primary_category as comment_category
     from latest
 )
 

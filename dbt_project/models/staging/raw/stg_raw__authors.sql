@@ -11,7 +11,7 @@ renamed as (
         followers_count,
         following_count,
         is_verified,
-        updated_at,
+        updated_at
     from source
 )
 

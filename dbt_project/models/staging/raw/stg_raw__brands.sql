@@ -13,7 +13,7 @@ renamed as (
         business_close_hour,
         business_days,
         holidays,
-        sla_minutes,
+        sla_minutes
     from source
 )
 

@@ -10,7 +10,7 @@ renamed as (
         name as customer_name,
         created_at as customer_created_at,
         email_hash,  -- socialcx.core.pii.email_hash: matches survey respondents; never published
-        updated_at,
+        updated_at
     from source
 )
 

@@ -10,8 +10,8 @@ renamed as (
         brand,
         industry,
         ordered_at,
-        cast(amount as double) as amount,
-        currency,
+        cast(amount as double precision) as amount,
+        currency
     from source
 )
 

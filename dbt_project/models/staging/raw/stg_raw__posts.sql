@@ -20,7 +20,7 @@ renamed as (
         is_deleted,
         updated_at,
         ingested_at,
-        brand,  -- the attribution rule: raw.posts_with_brand (socialcx/core/ddl.py)
+        brand  -- the attribution rule: raw.posts_with_brand (socialcx/core/ddl.py)
     from source
 )
 

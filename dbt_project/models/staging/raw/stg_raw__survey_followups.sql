@@ -10,7 +10,7 @@ renamed as (
         contacted_at,
         closed_at,
         team,
-        updated_at,
+        updated_at
     from source
 )
 

@@ -13,7 +13,7 @@ renamed as (
         score,
         responded_at,
         touchpoint,
-        ingested_at,
+        ingested_at
     from source
 )
 

@@ -1,0 +1,176 @@
+"""The PostgreSQL target: its connection settings, and moving a DuckDB warehouse's tables into it.
+
+``SOCIALCX_TARGET=postgres`` points the pipeline at a PostgreSQL database named by ``SOCIALCX_POSTGRES_URL``
+(``postgresql://user:password@host:port/database``) or by the Airflow connection ``socialcx_warehouse``.
+The URL is parsed here once; dbt reads the parts from the environment (``dbt_project/profiles.yml``), and no
+part of it is ever logged: :func:`describe` names the server without the password.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from socialcx.core.warehouse import quote_ident, quote_table
+
+TARGETS = ("duckdb", "postgres")
+
+# DuckDB's column types and what PostgreSQL calls them (the pipeline's own tables use only these)
+_TYPES = {
+    "VARCHAR": "text",
+    "BOOLEAN": "boolean",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "SMALLINT": "smallint",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "JSON": "jsonb",
+}
+
+
+@dataclass(frozen=True)
+class PostgresURL:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    def env(self) -> dict[str, str]:
+        """The variables ``profiles.yml``'s postgres target reads."""
+        return {"SOCIALCX_PG_HOST": self.host, "SOCIALCX_PG_PORT": str(self.port), "SOCIALCX_PG_USER": self.user,
+                "SOCIALCX_PG_PASSWORD": self.password, "SOCIALCX_PG_DATABASE": self.database}
+
+    def describe(self) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
+
+
+def target() -> str:
+    """``SOCIALCX_TARGET``: ``duckdb`` (the default) or ``postgres``."""
+    value = (os.environ.get("SOCIALCX_TARGET") or "duckdb").strip().lower()
+    if value not in TARGETS:
+        raise ValueError(f"SOCIALCX_TARGET={value!r} is not a warehouse target; set it to one of {', '.join(TARGETS)}")
+    return value
+
+
+def parse_url(url: str) -> PostgresURL:
+    """Split a ``postgresql://`` URL; the error names what is missing, never the URL (it holds a password)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg2"):
+        raise ValueError("SOCIALCX_POSTGRES_URL must start with postgresql:// "
+                         "(postgresql://user:password@host:5432/database)")
+    database = parts.path.lstrip("/")
+    if not parts.hostname or not database or not parts.username:
+        raise ValueError("SOCIALCX_POSTGRES_URL needs a user, a host and a database: "
+                         "postgresql://user:password@host:5432/database")
+    return PostgresURL(host=parts.hostname, port=parts.port or 5432, user=unquote(parts.username),
+                       password=unquote(parts.password or ""), database=unquote(database))
+
+
+def configured_url() -> PostgresURL:
+    """The warehouse's PostgreSQL: ``SOCIALCX_POSTGRES_URL``, else the Airflow connection ``socialcx_warehouse``."""
+    url = os.environ.get("SOCIALCX_POSTGRES_URL")
+    if url:
+        return parse_url(url)
+    try:
+        from airflow.sdk import Connection  # only where Airflow is installed and configured
+
+        conn = Connection.get("socialcx_warehouse")
+    except Exception as exc:  # noqa: BLE001 - no Airflow, or no such connection: say what to set
+        raise ValueError("SOCIALCX_TARGET=postgres needs SOCIALCX_POSTGRES_URL "
+                         "(postgresql://user:password@host:5432/database) or an Airflow connection "
+                         "socialcx_warehouse") from exc
+    return PostgresURL(host=conn.host or "localhost", port=conn.port or 5432, user=conn.login or "",
+                       password=conn.password or "", database=conn.schema or "")
+
+
+def connect(url: PostgresURL | None = None):
+    """A psycopg2 connection in UTC, not in autocommit: callers commit."""
+    import psycopg2
+
+    url = url or configured_url()
+    con = psycopg2.connect(host=url.host, port=url.port, user=url.user, password=url.password, dbname=url.database,
+                           options="-c TimeZone=UTC", application_name="socialcx")
+    return con
+
+
+def _pg_type(duck_type: str) -> str:
+    if duck_type.endswith("[]"):
+        return _pg_type(duck_type[:-2]) + "[]"
+    if duck_type.startswith("DECIMAL"):
+        return duck_type.lower().replace("decimal", "numeric")
+    try:
+        return _TYPES[duck_type]
+    except KeyError:
+        raise ValueError(f"no PostgreSQL type for DuckDB's {duck_type}") from None
+
+
+def _pg_array_literal(values: list | None) -> str | None:
+    """A list as PostgreSQL's array text: every element double-quoted, backslashes and quotes escaped."""
+    if values is None:
+        return None
+    items = []
+    for value in values:
+        if value is None:
+            items.append("NULL")
+        else:
+            text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            items.append(f'"{text}"')
+    return "{" + ",".join(items) + "}"
+
+
+def copy_from_duckdb(duck, pg, schemas: Iterable[str] = ("raw", "enriched"), *, batch_rows: int = 100_000) -> dict[str, int]:
+    """Copy every base table of ``schemas`` from a DuckDB warehouse into PostgreSQL (replacing what is there), and
+    the view ``raw.posts_with_brand``. One transaction: PostgreSQL holds the old tables or the new ones. Returns
+    the rows copied per table."""
+    from socialcx.core.ddl import POST_BRAND
+
+    schemas = list(schemas)
+    tables = duck.execute(
+        "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE' "
+        "and list_contains(?, table_schema) order by 1, 2", [schemas]).fetchall()
+    copied: dict[str, int] = {}
+    with pg.cursor() as cur:
+        for schema in schemas:
+            cur.execute(f"create schema if not exists {quote_ident(schema)}")
+        cur.execute("drop view if exists raw.posts_with_brand")
+        for schema, table in tables:
+            columns = duck.execute(
+                "select column_name, data_type from information_schema.columns where table_schema = ? and "
+                "table_name = ? order by ordinal_position", [schema, table]).fetchall()
+            qualified = quote_table(f"{schema}.{table}")
+            cur.execute(f"drop table if exists {qualified}")
+            cur.execute(f"create table {qualified} ("
+                        + ", ".join(f"{quote_ident(name)} {_pg_type(kind)}" for name, kind in columns) + ")")
+            arrays = [i for i, (_, kind) in enumerate(columns) if kind.endswith("[]")]
+            result = duck.execute(f"select * from {qualified}")
+            total = 0
+            while rows := result.fetchmany(batch_rows):
+                buffer = io.StringIO()
+                for row in rows:
+                    values = list(row)
+                    for i in arrays:
+                        values[i] = _pg_array_literal(values[i])
+                    buffer.write(",".join(_csv_field(v) for v in values))
+                    buffer.write("\n")
+                buffer.seek(0)
+                cur.copy_expert(f"copy {qualified} from stdin with (format csv, null '')", buffer)
+                total += len(rows)
+            copied[f"{schema}.{table}"] = total
+        if "raw" in schemas:
+            cur.execute(POST_BRAND.replace("create view if not exists", "create view"))
+    pg.commit()
+    return copied
+
+
+def _csv_field(value: object) -> str:
+    """NULL as an empty unquoted field; every value quoted, so an empty string stays an empty string."""
+    if value is None:
+        return ""
+    return '"' + str(value).replace('"', '""') + '"'
