@@ -104,6 +104,30 @@ def copy_built(built, tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL server from Debian's packages on a free loopback port, for the session; stopped after."""
+    from tests.support.postgres_server import PostgresServer
+
+    server = PostgresServer(tmp_path_factory.mktemp("postgres")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_target(postgres_server, request, monkeypatch: pytest.MonkeyPatch) -> str:
+    """SOCIALCX_TARGET=postgres on a fresh database of the session's server (named after the test); its URL."""
+    import re
+
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:50]
+    url = postgres_server.create_database(name)
+    monkeypatch.setenv("SOCIALCX_TARGET", "postgres")
+    monkeypatch.setenv("SOCIALCX_POSTGRES_URL", url)
+    return url
+
+
+@pytest.fixture(scope="session")
 def airflow_db():
     """A migrated Airflow metadata DB (SQLite) under the test AIRFLOW_HOME, with the DuckDB pool."""
     airflow = str(VENV_BIN / "airflow")

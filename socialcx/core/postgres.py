@@ -16,8 +16,6 @@ from urllib.parse import unquote, urlsplit
 
 from socialcx.core.warehouse import quote_ident, quote_table
 
-TARGETS = ("duckdb", "postgres")
-
 # DuckDB's column types and what PostgreSQL calls them (the pipeline's own tables use only these)
 _TYPES = {
     "VARCHAR": "text",
@@ -49,14 +47,6 @@ class PostgresURL:
 
     def describe(self) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
-
-
-def target() -> str:
-    """``SOCIALCX_TARGET``: ``duckdb`` (the default) or ``postgres``."""
-    value = (os.environ.get("SOCIALCX_TARGET") or "duckdb").strip().lower()
-    if value not in TARGETS:
-        raise ValueError(f"SOCIALCX_TARGET={value!r} is not a warehouse target; set it to one of {', '.join(TARGETS)}")
-    return value
 
 
 def parse_url(url: str) -> PostgresURL:
@@ -111,6 +101,18 @@ def _pg_type(duck_type: str) -> str:
         raise ValueError(f"no PostgreSQL type for DuckDB's {duck_type}") from None
 
 
+def _columns(cur, schema: str, table: str) -> list[tuple[str, str]]:
+    """A PostgreSQL table's columns and their types, as ``_pg_type`` names them; [] when there is no table."""
+    cur.execute(
+        "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a "
+        "join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped order by a.attnum",
+        [schema, table])
+    names = {"timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
+             "timestamp with time zone[]": "timestamptz[]", "character varying": "text"}
+    return [(name, names.get(kind, kind)) for name, kind in cur.fetchall()]
+
+
 def _pg_array_literal(values: list | None) -> str | None:
     """A list as PostgreSQL's array text: every element double-quoted, backslashes and quotes escaped."""
     if values is None:
@@ -139,15 +141,19 @@ def copy_from_duckdb(duck, pg, schemas: Iterable[str] = ("raw", "enriched"), *, 
     with pg.cursor() as cur:
         for schema in schemas:
             cur.execute(f"create schema if not exists {quote_ident(schema)}")
-        cur.execute("drop view if exists raw.posts_with_brand")
         for schema, table in tables:
             columns = duck.execute(
                 "select column_name, data_type from information_schema.columns where table_schema = ? and "
                 "table_name = ? order by ordinal_position", [schema, table]).fetchall()
             qualified = quote_table(f"{schema}.{table}")
-            cur.execute(f"drop table if exists {qualified}")
-            cur.execute(f"create table {qualified} ("
-                        + ", ".join(f"{quote_ident(name)} {_pg_type(kind)}" for name, kind in columns) + ")")
+            wanted = [(name, _pg_type(kind)) for name, kind in columns]
+            if _columns(cur, schema, table) == wanted:
+                cur.execute(f"truncate {qualified}")  # the same columns: keep the table and what depends on it
+            else:
+                # new or changed columns: dbt's staging views over it go too; the build that follows makes them
+                cur.execute(f"drop table if exists {qualified} cascade")
+                cur.execute(f"create table {qualified} ("
+                            + ", ".join(f"{quote_ident(name)} {kind}" for name, kind in wanted) + ")")
             arrays = [i for i, (_, kind) in enumerate(columns) if kind.endswith("[]")]
             result = duck.execute(f"select * from {qualified}")
             total = 0
@@ -164,7 +170,10 @@ def copy_from_duckdb(duck, pg, schemas: Iterable[str] = ("raw", "enriched"), *, 
                 total += len(rows)
             copied[f"{schema}.{table}"] = total
         if "raw" in schemas:
-            cur.execute(POST_BRAND.replace("create view if not exists", "create view"))
+            cur.execute("select 1 from information_schema.views where table_schema = 'raw' "
+                        "and table_name = 'posts_with_brand'")
+            if not cur.fetchall():
+                cur.execute(POST_BRAND.replace("create view if not exists", "create view"))
     pg.commit()
     return copied
 

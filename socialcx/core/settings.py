@@ -40,6 +40,16 @@ def _date(name: str, default: str) -> str:
         raise ValueError(f"{name}={raw!r} is not a date; set it as YYYY-MM-DD, e.g. {default}") from exc
 
 
+TARGETS = ("duckdb", "postgres")
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(choices)}; set it to one of them")
+    return value
+
+
 def _list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -61,6 +71,9 @@ def _source_options() -> dict[str, dict[str, object]]:
 @dataclass(frozen=True)
 class Settings:
     warehouse: Path = field(default_factory=lambda: _path("SOCIALCX_WAREHOUSE", "warehouse/socialcx.duckdb"))
+    # where dbt builds the models: duckdb (the warehouse file above) or postgres (SOCIALCX_POSTGRES_URL, or the
+    # Airflow connection socialcx_warehouse; socialcx/core/postgres.py)
+    target: str = field(default_factory=lambda: _choice("SOCIALCX_TARGET", "duckdb", TARGETS))
     publish_dir: Path = field(default_factory=lambda: _path("SOCIALCX_PUBLISH_DIR", "warehouse/published"))
     reports_dir: Path = field(default_factory=lambda: _path("SOCIALCX_REPORTS_DIR", "reports"))
     sources: list[str] = field(default_factory=lambda: _list("SOCIALCX_SOURCES", "sample"))

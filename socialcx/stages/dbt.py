@@ -13,8 +13,15 @@ from socialcx.stages.runs import StageError
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment for dbt: the warehouse as an absolute path, no usage statistics."""
-    return {"SOCIALCX_WAREHOUSE": str(settings.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    """Environment for dbt: the target, the warehouse as an absolute path (or PostgreSQL's parts), no usage
+    statistics."""
+    env = {"SOCIALCX_TARGET": settings.target, "SOCIALCX_WAREHOUSE": str(settings.warehouse),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    if settings.target == "postgres":
+        from socialcx.core.postgres import configured_url
+
+        env.update(configured_url().env())
+    return env
 
 
 def run_dbt(args: list[str], settings: Settings) -> object:
@@ -31,10 +38,12 @@ def run_dbt(args: list[str], settings: Settings) -> object:
     # then share the same DuckDB instance instead of asking for the lock.
     # dbt records sys.argv as its invocation command in logs/ and target/: ours may name a person (forget)
     argv, sys.argv = sys.argv, ["dbt", *args]
+    command = [*args, "--project-dir", project, "--profiles-dir", project]
     try:
+        if settings.target == "postgres":  # a server: no file lock to hold
+            return dbtRunner(callbacks=[dbt_callback]).invoke(command)
         with open_warehouse(settings.warehouse, retries=settings.lock_retries):
-            return dbtRunner(callbacks=[dbt_callback]).invoke([*args, "--project-dir", project,
-                                                               "--profiles-dir", project])
+            return dbtRunner(callbacks=[dbt_callback]).invoke(command)
     finally:
         sys.argv = argv
 

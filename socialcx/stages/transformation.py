@@ -9,12 +9,28 @@ from socialcx.stages.dbt import dbt_invoke
 from socialcx.stages.runs import new_run_id, recorded
 
 
+def sync_to_postgres(settings: Settings) -> dict[str, int]:
+    """Copy what extract and enrich wrote to the working DuckDB file (the raw and enriched schemas) into the
+    PostgreSQL warehouse, in one PostgreSQL transaction, before dbt builds there."""
+    from socialcx.core import postgres
+    from socialcx.core.warehouse import open_warehouse
+
+    with open_warehouse(settings.warehouse, retries=settings.lock_retries) as duck:
+        pg = postgres.connect()
+        try:
+            return postgres.copy_from_duckdb(duck, pg)
+        finally:
+            pg.close()
+
+
 def transform(*, run_id: str | None = None, settings: Settings | None = None,
               select: str | None = None, dbt_vars: dict[str, str] | None = None,
               full_refresh: bool = False) -> dict[str, object]:
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
     with recorded(settings, run_id, "transform") as info:
+        if settings.target == "postgres":
+            info["synced_rows"] = sync_to_postgres(settings)
         # unit tests check the models' logic, not the data: `make test` runs them, the hourly build need not
         args = ["build", "--exclude-resource-type", "unit_test"] + (["--select", select] if select else [])
         if full_refresh:  # incremental models rebuilt from scratch (the repair for a bad row they kept)

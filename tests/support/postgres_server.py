@@ -1,7 +1,7 @@
 """A real PostgreSQL server from Debian's packages, on a free loopback port, for the tests and benchmarks.
 
 ``initdb`` makes a cluster in a fresh folder, ``pg_ctl`` starts it listening on 127.0.0.1 only (no Unix socket
-outside that folder), with a password generated per server (SCRAM): nothing is read from or written to the
+outside that folder), with a password generated per server (SCRAM), collation C.UTF-8 (code-point order, as DuckDB sorts; Unicode lower()): nothing is read from or written to the
 machine's own PostgreSQL. PostgreSQL refuses to run as root; as root the cluster belongs to the ``postgres``
 system user the Debian package creates. ``scripts/ensure_postgres.sh`` installs the package when it is missing.
 
@@ -18,6 +18,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,6 +49,11 @@ class PostgresServer:
     """One throw-away cluster: ``url`` connects as its superuser to database ``socialcx``."""
 
     def __init__(self, folder: Path, *, user: str = "socialcx", database: str = "socialcx") -> None:
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            # the postgres user must reach the folder: a private temporary folder (pytest's are mode 700 and
+            # root's) is not, so the cluster lives in a folder of its own under the system's /tmp
+            folder = Path(tempfile.mkdtemp(prefix="socialcx-pg-", dir="/tmp" if Path("/tmp").is_dir() else None))
         self.folder = Path(folder)
         self.data = self.folder / "pgdata"
         self.user = user
@@ -55,11 +61,13 @@ class PostgresServer:
         self.password = secrets.token_urlsafe(18)
         self.port = 0
         self.bin = bin_dir()
-        self._as_postgres = os.geteuid() == 0
 
     @property
     def url(self) -> str:
-        return f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.database}"
+        return self.url_for(self.database)
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         command = [str(self.bin / args[0]), *args[1:]]
@@ -76,7 +84,7 @@ class PostgresServer:
             shutil.chown(self.folder, "postgres")
             shutil.chown(pwfile, "postgres")
         self._run("initdb", "-D", str(self.data), "-U", self.user, "--pwfile", str(pwfile), "--auth=scram-sha-256",
-                  "-E", "UTF8", "--locale=C", "--no-sync")
+                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
         pwfile.unlink()
         self.port = free_port()
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder} "
@@ -89,6 +97,10 @@ class PostgresServer:
         return self
 
     def _create_database(self) -> None:
+        self.create_database(self.database)
+
+    def create_database(self, name: str) -> str:
+        """A new, empty database on this server; its URL."""
         import psycopg2
 
         for _ in range(50):
@@ -103,8 +115,9 @@ class PostgresServer:
                                f"{self.folder / 'server.log'}")
         con.autocommit = True
         with con.cursor() as cur:
-            cur.execute(f'create database "{self.database}"')  # a fixed identifier of this module, not input
+            cur.execute(f'create database "{name}"')  # names chosen by the tests, never input
         con.close()
+        return self.url_for(name)
 
     def stop(self) -> None:
         if self.data.exists():
@@ -112,6 +125,8 @@ class PostgresServer:
                 self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
             except subprocess.CalledProcessError:
                 pass
+        if self._as_postgres:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> PostgresServer:
         return self.start()
