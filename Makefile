@@ -60,6 +60,7 @@ run: dbt-manifest airflow-init ## run the whole pipeline once, via Airflow, on t
 test: dbt-manifest ## run the test suite (unit and integration) and the linters
 	-@bash scripts/compose_cmd.sh > /dev/null  # best effort: the compose test reports a failure itself
 	@bash scripts/ensure_chromium.sh > /dev/null  # Debian's chromium for the browser tests (tests/browser)
+	@bash scripts/ensure_postgres.sh > /dev/null  # Debian's PostgreSQL server for the PostgreSQL target's tests
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/pytest
 

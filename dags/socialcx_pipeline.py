@@ -30,7 +30,6 @@ any range with the params `backfill_start` / `backfill_end` (YYYY-MM-DD), like `
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
@@ -103,6 +102,40 @@ def enrich() -> dict[str, object]:
 
     with task_hygiene():  # secrets and e-mails masked in the task log, errors included
         return stages.enrich(run_id=_run_id(), reprocess=reprocess_window(get_current_context()))
+
+
+@task(pool=POOL)
+def to_postgres() -> dict[str, int]:
+    """SOCIALCX_TARGET=postgres: what extract and enrich wrote goes into PostgreSQL, where dbt builds."""
+    from socialcx.core.logs import task_hygiene
+    from socialcx.stages.transformation import sync_to_postgres
+
+    with task_hygiene():
+        return {"rows": sum(sync_to_postgres(get_settings()).values())}
+
+
+@task(pool=POOL)
+def from_postgres() -> dict[str, int]:
+    """SOCIALCX_TARGET=postgres: the marts dbt built there, into the working file validation reads."""
+    from socialcx.core.logs import task_hygiene
+    from socialcx.stages.transformation import sync_to_postgres
+
+    with task_hygiene():
+        return {"rows": sum(sync_to_postgres(get_settings(), back=True).values())}
+
+
+def _profile() -> ProfileConfig:
+    """dbt's profile: the project's duckdb output; on PostgreSQL, cosmos' mapping of the Airflow connection
+    socialcx_warehouse (AIRFLOW_CONN_SOCIALCX_WAREHOUSE=postgresql://...), read when a task runs, so no secret is
+    in the DAG."""
+    if settings.target == "postgres":
+        from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+        return ProfileConfig(profile_name="socialcx", target_name="postgres",
+                             profile_mapping=PostgresUserPasswordProfileMapping(
+                                 conn_id="socialcx_warehouse", profile_args={"schema": "public", "threads": 2}))
+    return ProfileConfig(profile_name="socialcx", target_name="duckdb",
+                         profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml")
 
 
 @task(pool=POOL)
@@ -216,13 +249,9 @@ def socialcx_pipeline() -> None:
         project_config=ProjectConfig(
             dbt_project_path=settings.dbt_project_dir,
             manifest_path=MANIFEST,
-            env_vars=dbt_env(settings),
+            env_vars=dbt_env(settings, connection=False),
         ),
-        profile_config=ProfileConfig(
-            profile_name="socialcx",
-            target_name=os.environ.get("SOCIALCX_TARGET", "duckdb"),
-            profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
-        ),
+        profile_config=_profile(),
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER,
             invocation_mode=InvocationMode.DBT_RUNNER,
@@ -236,7 +265,11 @@ def socialcx_pipeline() -> None:
     _producer_first(transform)
     _watcher_pushes_only_what_its_tasks_read()
     published = publish()
-    extracts >> enriched >> transform >> validate() >> published >> [report(), alert(), retain()]
+    if settings.target == "postgres":
+        extracts >> enriched >> to_postgres() >> transform >> from_postgres() >> validate() >> published
+    else:
+        extracts >> enriched >> transform >> validate() >> published
+    published >> [report(), alert(), retain()]
 
 
 socialcx_pipeline()

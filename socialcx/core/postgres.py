@@ -103,14 +103,9 @@ def _pg_type(duck_type: str) -> str:
 
 def _columns(cur, schema: str, table: str) -> list[tuple[str, str]]:
     """A PostgreSQL table's columns and their types, as ``_pg_type`` names them; [] when there is no table."""
-    cur.execute(
-        "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a "
-        "join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped order by a.attnum",
-        [schema, table])
     names = {"timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
              "timestamp with time zone[]": "timestamptz[]", "character varying": "text"}
-    return [(name, names.get(kind, kind)) for name, kind in cur.fetchall()]
+    return [(name, names.get(kind, kind)) for name, kind in _columns_raw(cur, schema, table)]
 
 
 def _pg_array_literal(values: list | None) -> str | None:
@@ -183,3 +178,89 @@ def _csv_field(value: object) -> str:
     if value is None:
         return ""
     return '"' + str(value).replace('"', '""') + '"'
+
+
+# PostgreSQL's column types (format_type) and the DuckDB types a mirror of its table gets
+_DUCK_TYPES = {
+    "text": "VARCHAR", "character varying": "VARCHAR", "boolean": "BOOLEAN", "integer": "INTEGER",
+    "bigint": "BIGINT", "smallint": "SMALLINT", "double precision": "DOUBLE", "real": "FLOAT", "numeric": "DOUBLE",
+    "date": "DATE", "timestamp with time zone": "TIMESTAMPTZ", "timestamp without time zone": "TIMESTAMP",
+    "interval": "INTERVAL", "jsonb": "JSON", "json": "JSON",
+}
+
+
+def _duck_type(pg_type: str) -> str:
+    if pg_type.endswith("[]"):
+        return _duck_type(pg_type[:-2]) + "[]"
+    base = pg_type.split("(")[0]
+    try:
+        return _DUCK_TYPES[base]
+    except KeyError:
+        raise ValueError(f"no DuckDB type for PostgreSQL's {pg_type}") from None
+
+
+def copy_to_duckdb(pg, duck, schema: str, *, batch_rows: int = 50_000) -> dict[str, int]:
+    """Mirror every table of a PostgreSQL schema into the same schema of the DuckDB warehouse (replacing its
+    tables), in one DuckDB transaction; rows per table. numeric becomes DOUBLE."""
+    import pandas as pd
+
+    with pg.cursor() as cur:
+        cur.execute("select table_name from information_schema.tables where table_schema = %s "
+                    "and table_type = 'BASE TABLE' order by 1", [schema])
+        tables = [name for (name,) in cur.fetchall()]
+    copied: dict[str, int] = {}
+    duck.execute("begin transaction")
+    try:
+        duck.execute(f"create schema if not exists {quote_ident(schema)}")
+        for table in tables:
+            qualified = quote_table(f"{schema}.{table}")
+            with pg.cursor() as cur:
+                columns = [(name, _duck_type(kind)) for name, kind in _columns_raw(cur, schema, table)]
+            duck.execute(f"drop table if exists {qualified}")
+            duck.execute(f"create table {qualified} ("
+                         + ", ".join(f"{quote_ident(name)} {kind}" for name, kind in columns) + ")")
+            names = [name for name, _ in columns]
+            select = ", ".join(quote_ident(name) for name in names)
+            total = 0
+            with pg.cursor(name="socialcx_mirror") as cur:  # server-side: batches, not the table in memory
+                cur.itersize = batch_rows
+                cur.execute(f"select {select} from {qualified}")
+                while rows := cur.fetchmany(batch_rows):
+                    frame = pd.DataFrame.from_records(rows, columns=names)  # noqa: F841 - read by DuckDB below
+                    duck.execute(f"insert into {qualified} select {select} from frame")
+                    total += len(rows)
+            copied[f"{schema}.{table}"] = total
+        duck.execute("commit")
+    except BaseException:
+        duck.execute("rollback")
+        raise
+    pg.commit()
+    return copied
+
+
+def _columns_raw(cur, schema: str, table: str) -> list[tuple[str, str]]:
+    cur.execute(
+        "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a "
+        "join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped order by a.attnum",
+        [schema, table])
+    return cur.fetchall()
+
+
+def compact(pg, schemas: Iterable[str] = ("raw", "enriched", "intermediate", "marts", "published")) -> int:
+    """Rewrite every table of ``schemas`` (VACUUM FULL): deleted rows (an erasure's) leave dead tuples whose bytes
+    stay in the table's files until rewritten. Runs outside a transaction, as VACUUM must; tables rewritten."""
+    from psycopg2 import sql
+
+    pg.commit()
+    previous, pg.autocommit = pg.autocommit, True
+    try:
+        with pg.cursor() as cur:
+            cur.execute("select table_schema, table_name from information_schema.tables "
+                        "where table_type = 'BASE TABLE' and table_schema = any(%s) order by 1, 2", [list(schemas)])
+            tables = cur.fetchall()
+            for schema, table in tables:
+                cur.execute(sql.SQL("vacuum full {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+    finally:
+        pg.autocommit = previous
+    return len(tables)

@@ -74,6 +74,8 @@ class Settings:
     # where dbt builds the models: duckdb (the warehouse file above) or postgres (SOCIALCX_POSTGRES_URL, or the
     # Airflow connection socialcx_warehouse; socialcx/core/postgres.py)
     target: str = field(default_factory=lambda: _choice("SOCIALCX_TARGET", "duckdb", TARGETS))
+    # PostgreSQL: the read-only role granted the published schema (BI logs in as a role granted this one)
+    bi_role: str = field(default_factory=lambda: _str("SOCIALCX_BI_ROLE", "socialcx_bi"))
     publish_dir: Path = field(default_factory=lambda: _path("SOCIALCX_PUBLISH_DIR", "warehouse/published"))
     reports_dir: Path = field(default_factory=lambda: _path("SOCIALCX_REPORTS_DIR", "reports"))
     sources: list[str] = field(default_factory=lambda: _list("SOCIALCX_SOURCES", "sample"))

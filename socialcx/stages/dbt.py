@@ -12,12 +12,13 @@ from socialcx.core.warehouse import open_warehouse
 from socialcx.stages.runs import StageError
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment for dbt: the target, the warehouse as an absolute path (or PostgreSQL's parts), no usage
+def dbt_env(settings: Settings, *, connection: bool = True) -> dict[str, str]:
+    """Environment for dbt: the target, the warehouse as an absolute path (and, with ``connection``, PostgreSQL's
+    parts for profiles.yml; the DAG passes none: cosmos maps the Airflow connection when a task runs), no usage
     statistics."""
     env = {"SOCIALCX_TARGET": settings.target, "SOCIALCX_WAREHOUSE": str(settings.warehouse),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-    if settings.target == "postgres":
+    if settings.target == "postgres" and connection:
         from socialcx.core.postgres import configured_url
 
         env.update(configured_url().env())

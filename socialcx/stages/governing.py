@@ -75,4 +75,12 @@ def forget(*, author: str | None = None, post: str | None = None, emails: list[s
                                               identifiers))
     release_dbt_connections()
     info["compacted"] = compact(settings.warehouse)
+    if settings.target == "postgres":  # the erased rows' bytes out of PostgreSQL's table files too
+        from socialcx.core import postgres
+
+        pg = postgres.connect()
+        try:
+            info["postgres_tables_rewritten"] = postgres.compact(pg)
+        finally:
+            pg.close()
     return {"run_id": run_id, **info, "republished": published.get("published_at")}

@@ -27,6 +27,18 @@ def publish(*, run_id: str | None = None, settings: Settings | None = None) -> d
                 manifest = publish_marts(con, settings.publish_dir, run_id, rewrite_all=rewrite_all)
             except PublishRefused as exc:
                 raise StageError(str(exc)) from exc
+            if settings.target == "postgres":
+                # the same validated marts for BI in PostgreSQL: the marts dbt built there, which the working file
+                # mirrors (the transform stage) and validation checked
+                from socialcx.core import postgres
+                from socialcx.serving.publish_postgres import publish_schema
+
+                pg = postgres.connect()
+                try:
+                    manifest["postgres_published"] = publish_schema(pg, sorted(manifest["tables"]),
+                                                                    reader_role=settings.bi_role or None)
+                finally:
+                    pg.close()
             if complete_requests(con):  # a forget whose re-publish failed is finished by this publish
                 manifest["pruned"] = [*manifest.get("pruned", []), *prune_versions(settings.publish_dir, keep=1)]
         info.update(manifest)

@@ -9,16 +9,18 @@ from socialcx.stages.dbt import dbt_invoke
 from socialcx.stages.runs import new_run_id, recorded
 
 
-def sync_to_postgres(settings: Settings) -> dict[str, int]:
+def sync_to_postgres(settings: Settings, *, back: bool = False) -> dict[str, int]:
     """Copy what extract and enrich wrote to the working DuckDB file (the raw and enriched schemas) into the
-    PostgreSQL warehouse, in one PostgreSQL transaction, before dbt builds there."""
+    PostgreSQL warehouse, in one PostgreSQL transaction, before dbt builds there. With ``back``, the other way:
+    the marts dbt built in PostgreSQL into the working file, in one DuckDB transaction, where validation, the
+    published files, the report and the alerts read them."""
     from socialcx.core import postgres
     from socialcx.core.warehouse import open_warehouse
 
     with open_warehouse(settings.warehouse, retries=settings.lock_retries) as duck:
         pg = postgres.connect()
         try:
-            return postgres.copy_from_duckdb(duck, pg)
+            return postgres.copy_to_duckdb(pg, duck, "marts") if back else postgres.copy_from_duckdb(duck, pg)
         finally:
             pg.close()
 
@@ -38,6 +40,8 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
         if dbt_vars:
             args += ["--vars", json.dumps(dbt_vars)]
         result = dbt_invoke(args, settings)
+        if settings.target == "postgres":
+            info["mirrored_rows"] = sync_to_postgres(settings, back=True)
         statuses: dict[str, int] = {}
         for node in result.result.results:
             statuses[str(node.status)] = statuses.get(str(node.status), 0) + 1

@@ -124,3 +124,36 @@ def test_backfill_runs_reprocess_their_window_in_enrich_and_dbt(bag, run_type, c
     task = bag.dags["socialcx_pipeline"].get_task("transform.dbt_producer_watcher")  # the one `dbt build`
     rendered = task.render_template(task.vars, context)
     assert (rendered["backfill_start"], rendered["backfill_end"]) == (window or ("", ""))
+
+
+def test_on_postgres_the_dag_moves_data_around_dbt_and_maps_the_connection():
+    """SOCIALCX_TARGET=postgres: to_postgres before dbt, from_postgres after it, and dbt's profile from the Airflow
+    connection socialcx_warehouse (no secret in the DAG). Parsed in a subprocess: the DAG reads settings once."""
+    import json
+    import os
+    import subprocess
+
+    from tests.support import VENV_BIN
+
+    script = """
+import json
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=FOLDER)
+dag = bag.dags["socialcx_pipeline"]
+task = dag.get_task
+producer = task("transform.dbt_producer_watcher")
+print(json.dumps({"errors": list(bag.import_errors), "enrich": sorted(task("enrich").downstream_task_ids),
+                  "to": sorted(task("to_postgres").downstream_task_ids),
+                  "from_up": sorted(t for t in task("from_postgres").upstream_task_ids if t.endswith("_done")),
+                  "from": sorted(task("from_postgres").downstream_task_ids),
+                  "conn": producer.profile_config.profile_mapping.conn_id,
+                  "target": producer.profile_config.target_name}))
+""".replace("FOLDER", repr(str(ROOT / "dags")))
+    env = {**os.environ, "SOCIALCX_TARGET": "postgres", "SOCIALCX_POSTGRES_URL": ""}
+    out = subprocess.run([str(VENV_BIN / "python"), "-c", script], env=env, capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    graph = json.loads(out.strip().splitlines()[-1])
+    assert graph["errors"] == []
+    assert graph["enrich"] == ["to_postgres"] and graph["to"] == ["transform.dbt_producer_watcher"]
+    assert graph["from_up"] == ["transform.dbt_producer_watcher_done"] and graph["from"] == ["validate"]
+    assert graph["conn"] == "socialcx_warehouse" and graph["target"] == "postgres"
