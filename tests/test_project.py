@@ -42,7 +42,7 @@ def test_ruff_with_airflow_rules_is_clean():
 
 
 COMPOSE_SECRETS = {"AIRFLOW_ADMIN_PASSWORD": "s3cret-admin", "AIRFLOW_JWT_SECRET": "0123456789abcdef0123",
-                   "POSTGRES_PASSWORD": "pg-pass-123"}
+                   "POSTGRES_PASSWORD": "pg-pass-123", "WAREHOUSE_PASSWORD": "wh-pass-456"}
 
 
 def _compose_env(**overrides: str) -> dict[str, str]:
@@ -65,7 +65,7 @@ def test_compose_file_is_valid():
     services = subprocess.run([*base, "config", "--services"], capture_output=True, text=True, cwd=ROOT,
                               check=True, env=env).stdout.split()
     assert {"postgres", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-            "airflow-triggerer"} <= set(services)
+            "airflow-triggerer", "airflow-worker", "redis", "warehouse-db"} <= set(services)
     config = yaml.safe_load(subprocess.run([*base, "config"], capture_output=True, text=True, cwd=ROOT,
                                            check=True, env=env).stdout)
     services = config["services"]
@@ -74,6 +74,16 @@ def test_compose_file_is_valid():
     assert common["AIRFLOW__API_AUTH__JWT_SECRET"] == COMPOSE_SECRETS["AIRFLOW_JWT_SECRET"]
     assert ":pg-pass-123@" in common["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == "pg-pass-123"
+    # Celery: Redis as the broker, a worker service to scale; the warehouse is its own PostgreSQL, reached through
+    # the Airflow connection socialcx_warehouse
+    assert common["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert common["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
+    worker = services["airflow-worker"]
+    assert "celery worker" in (worker["command"] if isinstance(worker["command"], str) else " ".join(worker["command"]))
+    assert "container_name" not in worker  # `--scale airflow-worker=4` needs unnamed containers
+    assert services["warehouse-db"]["environment"]["POSTGRES_PASSWORD"] == "wh-pass-456"
+    assert common["AIRFLOW_CONN_SOCIALCX_WAREHOUSE"].endswith(":wh-pass-456@warehouse-db:5432/socialcx")
+    assert common["SOCIALCX_TARGET"] == "postgres"
     init = services["airflow-init"]
     assert init["environment"]["AIRFLOW_ADMIN_PASSWORD"] == "s3cret-admin"
     command = init["command"] if isinstance(init["command"], str) else " ".join(init["command"])
