@@ -26,7 +26,7 @@ export UV_PYTHON_DOWNLOADS ?= never
 POOL := socialcx_duckdb
 PIDS := $(AIRFLOW_HOME)/pids
 
-.PHONY: help setup run test test-fast lint format env-example dbt-manifest airflow-init up down docs bench clean
+.PHONY: help setup run test test-celery test-fast lint format env-example dbt-manifest airflow-init up down docs bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,11 @@ test: dbt-manifest ## run the test suite (unit and integration) and the linters
 	@bash scripts/ensure_postgres.sh > /dev/null  # Debian's PostgreSQL server for the PostgreSQL target's tests
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/pytest
+
+test-celery: dbt-manifest ## the DAG on real Celery workers, Redis and PostgreSQL (about ten minutes; .ci/run runs it)
+	@bash scripts/ensure_postgres.sh > /dev/null
+	@command -v redis-server > /dev/null || bash scripts/apt_install.sh "make test-celery" redis-server
+	$(VENV_BIN)/pytest -m celery tests/dags/test_celery.py
 
 test-fast: dbt-manifest ## run the unit tests only
 	$(VENV_BIN)/pytest -m "not integration"

@@ -68,6 +68,18 @@ def configured_url() -> PostgresURL:
     url = os.environ.get("SOCIALCX_POSTGRES_URL")
     if url:
         return parse_url(url)
+    # Airflow's connection from the environment, as Airflow itself reads it (a URI or JSON): readable in any
+    # process, a task's subprocesses too, without Airflow's database
+    defined = (os.environ.get("AIRFLOW_CONN_SOCIALCX_WAREHOUSE") or "").strip()
+    if defined.startswith("{"):
+        import json
+
+        fields = json.loads(defined)
+        return PostgresURL(host=fields.get("host") or "localhost", port=int(fields.get("port") or 5432),
+                           user=fields.get("login") or "", password=fields.get("password") or "",
+                           database=fields.get("schema") or "")
+    if defined:
+        return parse_url(defined)
     try:
         from airflow.sdk import Connection  # only where Airflow is installed and configured
 
