@@ -211,43 +211,53 @@ def _duck_type(pg_type: str) -> str:
         raise ValueError(f"no DuckDB type for PostgreSQL's {pg_type}") from None
 
 
-def copy_to_duckdb(pg, duck, schema: str, *, batch_rows: int = 50_000) -> dict[str, int]:
+def copy_to_duckdb(pg, duck, schema: str) -> dict[str, int]:
     """Mirror every table of a PostgreSQL schema into the same schema of the DuckDB warehouse (replacing its
-    tables), in one DuckDB transaction; rows per table. numeric becomes DOUBLE."""
-    import pandas as pd
+    tables), in one DuckDB transaction; rows per table. numeric becomes DOUBLE.
+
+    Each table leaves PostgreSQL by COPY as CSV (lists as JSON) into a private temporary file, which DuckDB reads
+    as text and casts column by column: no row passes through Python."""
+    import tempfile
 
     with pg.cursor() as cur:
         cur.execute("select table_name from information_schema.tables where table_schema = %s "
                     "and table_type = 'BASE TABLE' order by 1", [schema])
         tables = [name for (name,) in cur.fetchall()]
     copied: dict[str, int] = {}
-    duck.execute("begin transaction")
-    try:
-        duck.execute(f"create schema if not exists {quote_ident(schema)}")
-        for table in tables:
-            qualified = quote_table(f"{schema}.{table}")
-            with pg.cursor() as cur:
-                columns = [(name, _duck_type(kind)) for name, kind in _columns_raw(cur, schema, table)]
-            duck.execute(f"drop table if exists {qualified}")
-            duck.execute(f"create table {qualified} ("
-                         + ", ".join(f"{quote_ident(name)} {kind}" for name, kind in columns) + ")")
-            names = [name for name, _ in columns]
-            select = ", ".join(quote_ident(name) for name in names)
-            total = 0
-            with pg.cursor(name="socialcx_mirror") as cur:  # server-side: batches, not the table in memory
-                cur.itersize = batch_rows
-                cur.execute(f"select {select} from {qualified}")
-                while rows := cur.fetchmany(batch_rows):
-                    frame = pd.DataFrame.from_records(rows, columns=names)  # noqa: F841 - read by DuckDB below
-                    duck.execute(f"insert into {qualified} select {select} from frame")
-                    total += len(rows)
-            copied[f"{schema}.{table}"] = total
-        duck.execute("commit")
-    except BaseException:
-        duck.execute("rollback")
-        raise
+    with tempfile.TemporaryDirectory(prefix="socialcx-mirror-") as folder:  # mode 700: the rows are private
+        duck.execute("begin transaction")
+        try:
+            duck.execute(f"create schema if not exists {quote_ident(schema)}")
+            for table in tables:
+                qualified = quote_table(f"{schema}.{table}")
+                with pg.cursor() as cur:
+                    columns = [(name, kind, _duck_type(kind)) for name, kind in _columns_raw(cur, schema, table)]
+                    path = f"{folder}/{table}.csv"
+                    select = ", ".join(f"to_json({quote_ident(name)})" if kind.endswith("[]") else quote_ident(name)
+                                       for name, kind, _ in columns)
+                    with open(path, "w", encoding="utf-8") as out:
+                        cur.copy_expert(f"copy (select {select} from {qualified}) to stdout "
+                                        "with (format csv, null '\\N')", out)
+                duck.execute(f"drop table if exists {qualified}")
+                duck.execute(f"create table {qualified} ("
+                             + ", ".join(f"{quote_ident(name)} {duck_kind}" for name, _, duck_kind in columns) + ")")
+                casts = ", ".join(f"cast(cast(c{i} as JSON) as {duck_kind})" if duck_kind.endswith("[]")
+                                  else f"cast(c{i} as {duck_kind})" for i, (_, _, duck_kind) in enumerate(columns))
+                duck.execute(f"insert into {qualified} select {casts} from read_csv(?, header = false, "
+                             "all_varchar = true, nullstr = '\\N', quote = '\"', escape = '\"', "
+                             "auto_detect = false, columns = " + _varchar_columns(len(columns)) + ")", [path])
+                copied[f"{schema}.{table}"] = duck.execute(f"select count(*) from {qualified}").fetchall()[0][0]
+            duck.execute("commit")
+        except BaseException:
+            duck.execute("rollback")
+            raise
     pg.commit()
     return copied
+
+
+def _varchar_columns(count: int) -> str:
+    """read_csv's columns: c0..cN, all text (names of this module, never data)."""
+    return "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(count)) + "}"
 
 
 def _columns_raw(cur, schema: str, table: str) -> list[tuple[str, str]]:
@@ -259,9 +269,11 @@ def _columns_raw(cur, schema: str, table: str) -> list[tuple[str, str]]:
     return cur.fetchall()
 
 
-def compact(pg, schemas: Iterable[str] = ("raw", "enriched", "intermediate", "marts", "published")) -> int:
+def compact(pg, schemas: Iterable[str] = ("raw", "enriched", "intermediate", "marts", "published")) -> dict[str, object]:
     """Rewrite every table of ``schemas`` (VACUUM FULL): deleted rows (an erasure's) leave dead tuples whose bytes
-    stay in the table's files until rewritten. Runs outside a transaction, as VACUUM must; tables rewritten."""
+    stay in the table's files until rewritten. ANALYZE recomputes the planner's statistics, whose samples
+    (pg_statistic's most common values and histograms) held the same values; a superuser also rewrites
+    pg_statistic, so no old version of those samples is left either. Runs outside a transaction, as VACUUM must."""
     from psycopg2 import sql
 
     pg.commit()
@@ -272,7 +284,12 @@ def compact(pg, schemas: Iterable[str] = ("raw", "enriched", "intermediate", "ma
                         "where table_type = 'BASE TABLE' and table_schema = any(%s) order by 1, 2", [list(schemas)])
             tables = cur.fetchall()
             for schema, table in tables:
-                cur.execute(sql.SQL("vacuum full {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+                cur.execute(sql.SQL("vacuum (full, analyze) {}.{}").format(sql.Identifier(schema),
+                                                                          sql.Identifier(table)))
+            cur.execute("select rolsuper from pg_roles where rolname = current_user")
+            superuser = bool(cur.fetchone()[0])
+            if superuser:
+                cur.execute("vacuum full pg_catalog.pg_statistic")
     finally:
         pg.autocommit = previous
-    return len(tables)
+    return {"tables_rewritten": len(tables), "statistics_rewritten": superuser}

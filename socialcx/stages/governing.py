@@ -80,7 +80,7 @@ def forget(*, author: str | None = None, post: str | None = None, emails: list[s
 
         pg = postgres.connect()
         try:
-            info["postgres_tables_rewritten"] = postgres.compact(pg)
+            info["postgres_compacted"] = postgres.compact(pg)
         finally:
             pg.close()
     return {"run_id": run_id, **info, "republished": published.get("published_at")}

@@ -26,6 +26,7 @@ from tests.support.postgres_server import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.celery]
 POSTS, SEED = 400, 3
+IGNORED = ("changed_at",)
 
 
 def _redis_server() -> str:
@@ -120,7 +121,9 @@ def test_celery_worker_runs_the_dag_on_postgres(postgres_server, tmp_path):
             _stop(process)
     # every task ran, each sent through Celery (the broker's task id is the executor's id for it)
     assert len(ran) > 100
-    assert all(state == "success" and celery_id for state, celery_id, _ in ran.values())
+    missing = {task: (state, celery_id) for task, (state, celery_id, _) in ran.items()
+               if not (state == "success" and celery_id)}
+    assert not missing, missing
     assert "to_postgres" in ran and "from_postgres" in ran
 
     # what BI reads in PostgreSQL is what DuckDB builds from the same world
@@ -142,13 +145,14 @@ def test_celery_worker_runs_the_dag_on_postgres(postgres_server, tmp_path):
         for key, value in old.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     pg = postgres.connect(postgres.parse_url(warehouse_url))
-    with duckdb.connect(duck_env["SOCIALCX_WAREHOUSE"], read_only=True) as duck:
+    with duckdb.connect(duck_env["SOCIALCX_WAREHOUSE"]) as duck:  # this process built it: same configuration
         tables = parity.table_names(duck, "marts", postgres=False)
         assert tables == parity.table_names(pg, "published", postgres=True)
         different = {}
         for table in tables:
-            difference = parity.compare_table(parity.rows(duck, "marts", table, postgres=False),
-                                              parity.rows(pg, "published", table, postgres=True))
+            # changed_at is when a row's posts were loaded: two builds, two clocks
+            difference = parity.compare_table(parity.rows(duck, "marts", table, postgres=False, ignore=IGNORED),
+                                              parity.rows(pg, "published", table, postgres=True, ignore=IGNORED))
             if difference:
                 different[table] = difference
     pg.close()
@@ -166,8 +170,10 @@ def _task_executors(meta) -> dict[str, tuple[str, str, str]]:
     con = postgres.connect(meta)
     try:
         with con.cursor() as cur:
+            # an EmptyOperator (cosmos' "done" marker) is completed by the scheduler itself, never sent anywhere
             cur.execute("select task_id, state, coalesce(external_executor_id, ''), coalesce(hostname, '') "
-                        "from task_instance where dag_id = 'socialcx_pipeline'")
+                        "from task_instance where dag_id = 'socialcx_pipeline' "
+                        "and coalesce(operator, '') <> 'EmptyOperator'")
             rows = cur.fetchall()
     finally:
         con.close()

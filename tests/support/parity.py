@@ -60,7 +60,8 @@ def table_names(con, schema: str, *, postgres: bool) -> list[str]:
     return [r[0] for r in con.execute(sql, [schema]).fetchall()]
 
 
-def rows(con, schema: str, table: str, *, postgres: bool) -> tuple[list[str], list[tuple]]:
+def rows(con, schema: str, table: str, *, postgres: bool, ignore: tuple[str, ...] = ()) -> tuple[list[str], list[tuple]]:
+    """A table's column names and its rows, normalised and sorted; columns in ``ignore`` left out."""
     sql = f"select * from {quote_ident(schema)}.{quote_ident(table)}"
     if postgres:
         with con.cursor() as cur:
@@ -71,7 +72,9 @@ def rows(con, schema: str, table: str, *, postgres: bool) -> tuple[list[str], li
         result = con.execute(sql)
         names = [d[0] for d in result.description]
         fetched = result.fetchall()
-    normalised = [tuple(_norm(v) for v in row) for row in fetched]
+    keep = [i for i, name in enumerate(names) if name not in ignore]
+    names = [names[i] for i in keep]
+    normalised = [tuple(_norm(row[i]) for i in keep) for row in fetched]
     normalised.sort(key=lambda row: tuple(_sort_key(v) for v in row))
     return names, normalised
 
