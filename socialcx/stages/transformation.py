@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from socialcx.core.settings import Settings, get_settings
 from socialcx.stages.dbt import dbt_invoke
@@ -32,7 +33,10 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
     run_id = run_id or new_run_id()
     with recorded(settings, run_id, "transform") as info:
         if settings.target == "postgres":
+            started = time.perf_counter()
             info["synced_rows"] = sync_to_postgres(settings)
+            info["sync_seconds"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
         # unit tests check the models' logic, not the data: `make test` runs them, the hourly build need not
         args = ["build", "--exclude-resource-type", "unit_test"] + (["--select", select] if select else [])
         if full_refresh:  # incremental models rebuilt from scratch (the repair for a bad row they kept)
@@ -40,8 +44,11 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
         if dbt_vars:
             args += ["--vars", json.dumps(dbt_vars)]
         result = dbt_invoke(args, settings)
+        info["dbt_seconds"] = round(time.perf_counter() - started, 2)
         if settings.target == "postgres":
+            started = time.perf_counter()
             info["mirrored_rows"] = sync_to_postgres(settings, back=True)
+            info["mirror_seconds"] = round(time.perf_counter() - started, 2)
         statuses: dict[str, int] = {}
         for node in result.result.results:
             statuses[str(node.status)] = statuses.get(str(node.status), 0) + 1
