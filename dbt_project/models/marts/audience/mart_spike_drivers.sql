@@ -5,6 +5,8 @@
     the day's negative posts against those days, by the log-odds ratio with an informative Dirichlet prior
     (Monroe, Colaresi and Quinn 2008, "Fightin' Words"), as a z-score. One row per driver.
 #}
+{{ config(pre_hook=without_nested_loops()) }}
+
 with negative_posts as (
     select brand, created_date, post_id, coalesce(primary_category, 'uncategorised') as category, text_redacted
     from {{ ref('fct_posts') }}
