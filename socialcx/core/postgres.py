@@ -64,7 +64,16 @@ def parse_url(url: str) -> PostgresURL:
 
 
 def configured_url() -> PostgresURL:
-    """The warehouse's PostgreSQL: ``SOCIALCX_POSTGRES_URL``, else the Airflow connection ``socialcx_warehouse``."""
+    """The warehouse's PostgreSQL: ``SOCIALCX_POSTGRES_URL``, else the Airflow connection ``socialcx_warehouse``.
+    Its password is masked in socialcx's logs and errors (and Airflow's task logs) from then on."""
+    from socialcx.core.logs import register_secret
+
+    url = _configured_url()
+    register_secret(url.password)
+    return url
+
+
+def _configured_url() -> PostgresURL:
     url = os.environ.get("SOCIALCX_POSTGRES_URL")
     if url:
         return parse_url(url)

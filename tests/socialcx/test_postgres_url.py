@@ -39,3 +39,14 @@ def test_an_unknown_target_is_refused(monkeypatch):
     monkeypatch.setenv("SOCIALCX_TARGET", "snowflake")
     with pytest.raises(ValueError, match="SOCIALCX_TARGET='snowflake' is not one of duckdb, postgres"):
         Settings()
+
+
+def test_the_password_is_masked_once_read(monkeypatch):
+    from socialcx.core.logs import scrub
+
+    monkeypatch.delenv("SOCIALCX_POSTGRES_URL", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SOCIALCX_WAREHOUSE", json.dumps(
+        {"conn_type": "postgres", "host": "pg", "login": "bi", "password": "pw-kept-out-of-logs", "schema": "wh"}))
+    postgres.configured_url()
+    monkeypatch.delenv("AIRFLOW_CONN_SOCIALCX_WAREHOUSE")  # masked although no variable holds it any more
+    assert "pw-kept-out-of-logs" not in scrub("connect failed for bi:pw-kept-out-of-logs@pg")
