@@ -110,16 +110,20 @@ unconfigured as (
 ),
 
 resolved as (
+    -- the same columns, named, on both sides of the union
     select
-        *,
+        brand, brand_name, industry, competitors, timezone_name, business_open_hour, business_close_hour,
+        business_days, holidays, sla_minutes,
         true as is_configured,
         'configured' as hours_source
     from configured
 
     union all
 
-    -- the same columns in the same order (stg_raw__brands' and unconfigured's)
-    select * from unconfigured
+    select
+        brand, brand_name, industry, competitors, timezone_name, business_open_hour, business_close_hour,
+        business_days, holidays, sla_minutes, is_configured, hours_source
+    from unconfigured
 ),
 
 final as (
