@@ -1,4 +1,5 @@
-"""The PostgreSQL target: its connection settings, and moving a DuckDB warehouse's tables into it.
+"""The PostgreSQL target: its connection settings, the copies between the working DuckDB file and PostgreSQL
+(raw and enriched in, the marts back), and compaction after an erasure.
 
 ``SOCIALCX_TARGET=postgres`` points the pipeline at a PostgreSQL database named by ``SOCIALCX_POSTGRES_URL``
 (``postgresql://user:password@host:port/database``) or by the Airflow connection ``socialcx_warehouse``.
