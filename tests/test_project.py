@@ -48,7 +48,8 @@ COMPOSE_SECRETS = {"AIRFLOW_ADMIN_PASSWORD": "s3cret-admin", "AIRFLOW_JWT_SECRET
 def _compose_env(**overrides: str) -> dict[str, str]:
     import os
 
-    env = {k: v for k, v in os.environ.items() if k not in COMPOSE_SECRETS}
+    # compose's own defaults, not what this process set (dbt's runner exports SOCIALCX_TARGET, for one)
+    env = {k: v for k, v in os.environ.items() if k not in COMPOSE_SECRETS and not k.startswith("SOCIALCX_")}
     return {**env, **overrides}
 
 
