@@ -43,28 +43,8 @@ def _rows(path, table) -> pd.DataFrame:
 def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
     settings = _copy(built, tmp_path, "incremental", monkeypatch)
     with duckdb.connect(str(settings.warehouse)) as con:
-        newest = con.execute("select max(created_at) from raw.posts").fetchall()[0][0]
-        unanswered = con.execute("""
-            select p.post_id, p.brands_mentioned[1], p.author_id from raw.posts p
-            join marts.fct_conversations c on c.root_post_id = p.post_id
-            where not c.is_responded and c.is_actionable order by c.first_inbound_at desc limit 2
-        """).fetchall()
-        edited = con.execute("select post_id, text from raw.posts where is_inbound order by post_id limit 1").fetchall()[0]
-        deleted = con.execute("select post_id from raw.posts where is_inbound and parent_post_id is not null "
-                              "order by post_id desc limit 1").fetchall()[0][0]
         before = con.execute("select count(*) filter (where is_responded) from marts.fct_conversations").fetchall()[0][0]
-        assert len(unanswered) == 2
-        rows = [{"post_id": f"late-{root}", "parent_post_id": root, "author_id": brand, "author_handle": brand,
-                 "is_inbound": False, "created_at": newest, "text": f"@{author} Sorry for the wait, we're on it ^JK",
-                 "conversation_id": root} for root, brand, author in unanswered]
-        current = con.execute("select * exclude (updated_at, ingested_at, run_id) from raw.posts "
-                              "where post_id in (?, ?)", [edited[0], deleted]).df()
-        current.loc[current["post_id"] == edited[0], "text"] = edited[1] + " UPDATE: still waiting, not happy"
-        current.loc[current["post_id"] == deleted, "is_deleted"] = True
-        con.execute("begin transaction")
-        load_posts(con, pd.concat([pd.DataFrame(rows), current.drop(columns=["source"])], ignore_index=True),
-                   "sample", "late")
-        con.execute("commit")
+    deleted = late_changes(settings)
     stages.enrich(settings=settings)
     stages.transform(settings=settings)
     incremental = settings.warehouse
@@ -82,6 +62,34 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
     stages.dbt_invoke(["build", "--full-refresh"], Settings())
     for table in INTERMEDIATE + MARTS:
         pd.testing.assert_frame_equal(_rows(incremental, table), _rows(full, table), obj=table)
+
+
+def late_changes(settings: Settings) -> str:
+    """Into the working file: late brand replies to two unanswered conversations, an edited customer post and a
+    deleted reply (load_posts, as an extract merges). Returns the deleted post's id."""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        newest = con.execute("select max(created_at) from raw.posts").fetchall()[0][0]
+        unanswered = con.execute("""
+            select p.post_id, p.brands_mentioned[1], p.author_id from raw.posts p
+            join marts.fct_conversations c on c.root_post_id = p.post_id
+            where not c.is_responded and c.is_actionable order by c.first_inbound_at desc limit 2
+        """).fetchall()
+        edited = con.execute("select post_id, text from raw.posts where is_inbound order by post_id limit 1").fetchall()[0]
+        deleted = con.execute("select post_id from raw.posts where is_inbound and parent_post_id is not null "
+                              "order by post_id desc limit 1").fetchall()[0][0]
+        assert len(unanswered) == 2
+        rows = [{"post_id": f"late-{root}", "parent_post_id": root, "author_id": brand, "author_handle": brand,
+                 "is_inbound": False, "created_at": newest, "text": f"@{author} Sorry for the wait, we're on it ^JK",
+                 "conversation_id": root} for root, brand, author in unanswered]
+        current = con.execute("select * exclude (updated_at, ingested_at, run_id) from raw.posts "
+                              "where post_id in (?, ?)", [edited[0], deleted]).df()
+        current.loc[current["post_id"] == edited[0], "text"] = edited[1] + " UPDATE: still waiting, not happy"
+        current.loc[current["post_id"] == deleted, "is_deleted"] = True
+        con.execute("begin transaction")
+        load_posts(con, pd.concat([pd.DataFrame(rows), current.drop(columns=["source"])], ignore_index=True),
+                   "sample", "late")
+        con.execute("commit")
+    return deleted
 
 
 def _late_parent_and_deleted_root(settings: Settings) -> None:

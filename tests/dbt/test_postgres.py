@@ -7,13 +7,12 @@ sample world's extract and enrich wrote, and dbt builds the whole project there 
 from __future__ import annotations
 
 import duckdb
-import pandas as pd
 import pytest
 
-from extractors.load import load_posts
 from socialcx import stages
 from socialcx.core import postgres
 from socialcx.core.settings import Settings
+from tests.dbt.test_incremental import late_changes
 from tests.support import parity
 
 pytestmark = pytest.mark.integration
@@ -77,29 +76,7 @@ def test_incremental_run_on_postgres_equals_a_full_refresh(copy_built, postgres_
         before = cur.fetchone()[0]
     pg.close()
 
-    # late brand replies to two unanswered conversations, an edited post and a deleted one, in the working file
-    with duckdb.connect(str(settings.warehouse)) as con:
-        newest = con.execute("select max(created_at) from raw.posts").fetchall()[0][0]
-        unanswered = con.execute("""
-            select p.post_id, p.brands_mentioned[1], p.author_id from raw.posts p
-            join marts.fct_conversations c on c.root_post_id = p.post_id
-            where not c.is_responded and c.is_actionable order by c.first_inbound_at desc limit 2
-        """).fetchall()
-        edited = con.execute("select post_id, text from raw.posts where is_inbound order by post_id limit 1").fetchall()[0]
-        deleted = con.execute("select post_id from raw.posts where is_inbound and parent_post_id is not null "
-                              "order by post_id desc limit 1").fetchall()[0][0]
-        rows = [{"post_id": f"late-{root}", "parent_post_id": root, "author_id": brand, "author_handle": brand,
-                 "is_inbound": False, "created_at": newest, "text": f"@{author} Sorry for the wait, we're on it ^JK",
-                 "conversation_id": root} for root, brand, author in unanswered]
-        current = con.execute("select * exclude (updated_at, ingested_at, run_id) from raw.posts "
-                              "where post_id in (?, ?)", [edited[0], deleted]).df()
-        current.loc[current["post_id"] == edited[0], "text"] = edited[1] + " UPDATE: still waiting, not happy"
-        current.loc[current["post_id"] == deleted, "is_deleted"] = True
-        con.execute("begin transaction")
-        load_posts(con, pd.concat([pd.DataFrame(rows), current.drop(columns=["source"])], ignore_index=True),
-                   "sample", "late")
-        con.execute("commit")
-    assert len(unanswered) == 2
+    deleted = late_changes(settings)  # late replies, an edit and a deletion, in the working file
     stages.enrich(settings=settings)
     stages.transform(settings=settings)  # incremental on PostgreSQL
 

@@ -76,14 +76,7 @@ def test_readers_never_see_half_a_swap(postgres_target):
     """Two marts, both 1 row in one version and both 2 in the next: a query reading both while the schema is
     swapped 30 times sees (1, 1) or (2, 2), never one of each, never fails, and waits at most for a swap itself."""
     url = postgres.parse_url(postgres_target)
-    admin = postgres.connect(url)
-    with admin.cursor() as cur:
-        cur.execute("create schema marts; create schema marts_b")
-        for schema, rows in (("marts", 1), ("marts_b", 2)):
-            for table in ("a", "b"):
-                cur.execute(f"create table {schema}.{table} as select generate_series(1, {rows}) as x")
-    admin.commit()
-    publish_schema(admin, ["a", "b"], reader_role=None)
+    admin = _two_versions_published(url)
     seen, errors, waits, stop = set(), [], [], threading.Event()
 
     def read() -> None:
@@ -113,6 +106,19 @@ def test_readers_never_see_half_a_swap(postgres_target):
     assert max(waits) < 1.0  # a query arriving during a swap waits for it, milliseconds, not for the publish
 
 
+def _two_versions_published(url):
+    """Marts a and b with 1 row each in schema marts and 2 each in marts_b; marts published. An admin connection."""
+    admin = postgres.connect(url)
+    with admin.cursor() as cur:
+        cur.execute("create schema marts; create schema marts_b")
+        for schema, rows in (("marts", 1), ("marts_b", 2)):
+            for table in ("a", "b"):
+                cur.execute(f"create table {schema}.{table} as select generate_series(1, {rows}) as x")
+    admin.commit()
+    publish_schema(admin, ["a", "b"], reader_role=None)
+    return admin
+
+
 def _fetch(con, sql: str) -> tuple:
     with con.cursor() as cur:
         cur.execute(sql)
@@ -123,14 +129,7 @@ def test_a_reading_transaction_keeps_the_version_it_started_on(postgres_target):
     """A BI transaction reads published.a, a publish swaps in new data meanwhile, then it reads published.b: it
     sees the version it started on for both (the swap waits for it), and the next transaction sees the new one."""
     url = postgres.parse_url(postgres_target)
-    admin = postgres.connect(url)
-    with admin.cursor() as cur:
-        cur.execute("create schema marts; create schema marts_b")
-        for schema, rows in (("marts", 1), ("marts_b", 2)):
-            for table in ("a", "b"):
-                cur.execute(f"create table {schema}.{table} as select generate_series(1, {rows}) as x")
-    admin.commit()
-    publish_schema(admin, ["a", "b"], reader_role=None)
+    admin = _two_versions_published(url)
 
     reader = postgres.connect(url)
     first = _fetch(reader, "select count(*) from published.a")[0]  # the transaction stays open
