@@ -5,7 +5,11 @@ Social customer-service analytics, end to end, once per schedule interval:
 
 1. **extract_<source>** – one task per configured source (`SOCIALCX_SOURCES`, each in the source registry
    `socialcx/core/sources.py`), merged into `raw`.
-2. **enrich** – the spaCy pipeline annotates new or changed posts into `enriched.post_nlp`.
+2. **enrich** – the spaCy pipeline annotates new or changed posts into `enriched.post_nlp`. With
+   `SOCIALCX_TARGET=postgres` it is three steps: **enrich_plan** copies raw and enriched into PostgreSQL and queues
+   the pending posts there in chunks of `SOCIALCX_NLP_CHUNK_SIZE`; **enrich_chunk** is mapped over the chunks (one
+   task each, on whichever Celery worker is free, each chunk one PostgreSQL transaction); **enrich_collect** brings
+   the annotations into the working file, does the survey comments and brand topics, and copies enriched back.
 3. **transform** – dbt, through astronomer-cosmos in its watcher mode: one task (`dbt_producer_watcher`) runs one
    `dbt build` of every model and data test with dbt's threads, then one task per model and one per model's tests
    report what that build did, so a failure names the model or test that failed. A model's task that failed
@@ -20,7 +24,8 @@ Social customer-service analytics, end to end, once per schedule interval:
 8. **retain** – raw text older than `SOCIALCX_RAW_TEXT_RETENTION_DAYS` is replaced by its redacted text.
 
 Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
-writer per file. Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
+writer per file. On PostgreSQL the enrichment chunks and dbt's tasks do not open it, and run in `default_pool`.
+Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
 
 **Backfills.** `airflow backfill create --dag-id socialcx_pipeline --from-date 2026-10-01 --to-date 2026-10-07`
 (with the scheduler running, `make up`) re-processes each run's data interval: its posts are re-enriched and
@@ -41,6 +46,8 @@ from socialcx.core.settings import get_settings
 
 POOL = "socialcx_duckdb"
 settings = get_settings()
+# dbt builds in the DuckDB file, or in PostgreSQL, which takes many writers: the one-slot pool is DuckDB's only
+DBT_POOL = POOL if settings.target == "duckdb" else "default_pool"
 for _source in settings.sources:  # an unknown source fails the DAG's import, naming it and the known ones
     sources.get(_source)
 MANIFEST = settings.dbt_project_dir / "target" / "manifest.json"
@@ -104,14 +111,36 @@ def enrich() -> dict[str, object]:
         return stages.enrich(run_id=_run_id(), reprocess=reprocess_window(get_current_context()))
 
 
+# SOCIALCX_TARGET=postgres: enrichment is mapped over chunks of the pending posts, so that every Celery worker
+# annotates some of them; the chunks touch PostgreSQL only, and take no slot of the DuckDB pool
 @task(pool=POOL)
-def to_postgres() -> dict[str, int]:
-    """SOCIALCX_TARGET=postgres: what extract and enrich wrote goes into PostgreSQL, where dbt builds."""
+def enrich_plan() -> list[dict[str, object]]:
+    """raw and enriched into PostgreSQL, the pending posts queued there in chunks: one mapped task per chunk."""
+    from socialcx import stages
     from socialcx.core.logs import task_hygiene
-    from socialcx.stages.transformation import sync_to_postgres
 
     with task_hygiene():
-        return {"rows": sum(sync_to_postgres(get_settings()).values())}
+        plan = stages.enrich_plan(run_id=_run_id(), reprocess=reprocess_window(get_current_context()))
+        return [{"chunk": chunk, "model": plan["model"]} for chunk in plan["chunks"]]
+
+
+@task(retries=3)
+def enrich_chunk(job: dict[str, object]) -> dict[str, object]:
+    from socialcx import stages
+    from socialcx.core.logs import task_hygiene
+
+    with task_hygiene():
+        return stages.enrich_chunk(int(job["chunk"]), run_id=_run_id(), model=str(job["model"]))
+
+
+@task(pool=POOL, trigger_rule="none_failed")  # no chunk to map (nothing pending) skips the mapped task, not this
+def enrich_collect() -> dict[str, object]:
+    """The chunks' annotations into the working file; survey comments and brand topics; enriched into PostgreSQL."""
+    from socialcx import stages
+    from socialcx.core.logs import task_hygiene
+
+    with task_hygiene():
+        return stages.enrich_collect(run_id=_run_id())
 
 
 @task(pool=POOL)
@@ -217,7 +246,7 @@ def _producer_first(group) -> None:
     tasks = {member.task_id: member for member in group.iter_tasks()}
     producer = tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     for member in tasks.values():
-        member.pool = POOL  # the gate after the producer too: every task of the DAG shares the one slot
+        member.pool = DBT_POOL  # the gate after the producer too: on DuckDB every task of the DAG shares the one slot
         if member is not producer and not member.upstream_task_ids & tasks.keys():
             producer >> member
             member.trigger_rule = "all_done"
@@ -243,7 +272,13 @@ def socialcx_pipeline() -> None:
     from socialcx.stages import dbt_env
 
     extracts = [extract.override(task_id=f"extract_{source}")(source) for source in settings.sources]
-    enriched = enrich()
+    if settings.target == "postgres":
+        plan = enrich_plan()
+        enriched = enrich_chunk.expand(job=plan) >> enrich_collect()
+        extracts >> plan
+    else:
+        enriched = enrich()
+        extracts >> enriched
     transform = DbtTaskGroup(
         group_id="transform",
         project_config=ProjectConfig(
@@ -260,15 +295,15 @@ def socialcx_pipeline() -> None:
             setup_operator_args={"retries": 0, "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"]},
         ),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
-        operator_args={"pool": POOL, "install_deps": False, "emit_datasets": False, "vars": BACKFILL_VARS},
+        operator_args={"pool": DBT_POOL, "install_deps": False, "emit_datasets": False, "vars": BACKFILL_VARS},
     )
     _producer_first(transform)
     _watcher_pushes_only_what_its_tasks_read()
     published = publish()
     if settings.target == "postgres":
-        extracts >> enriched >> to_postgres() >> transform >> from_postgres() >> validate() >> published
+        enriched >> transform >> from_postgres() >> validate() >> published
     else:
-        extracts >> enriched >> transform >> validate() >> published
+        enriched >> transform >> validate() >> published
     published >> [report(), alert(), retain()]
 
 

@@ -33,7 +33,7 @@ from raw.posts_with_brand as p  -- the brand a post belongs to, as the marts att
 left join raw.brands as b
     on b.handle = p.brand
 left join enriched.post_nlp as e
-    on e.source = p.source and e.post_id = p.post_id and e.pipeline_version = ?
+    on e.source = p.source and e.post_id = p.post_id and e.pipeline_version = {version}
 -- pending: never enriched by this version, or its text changed since. A changed text moved updated_at past
 -- the enrichment, so the text is hashed only for those rows (hashing every text cost seconds at 1M posts)
 where (e.post_id is null
@@ -140,7 +140,8 @@ def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size
     version = pipeline_version(model)
     # the pending set once, numbered: re-running the anti-join (md5 of every text) per chunk cost a third
     # of the stage at 1M posts
-    con.execute(f"create or replace temp table _pending as select *, row_number() over () as n from ({PENDING})",
+    con.execute(f"create or replace temp table _pending as select *, row_number() over () as n from "
+               f"({PENDING.format(version='?')})",
                 [version])
     pending = scalar(con, "select count(*) from _pending")
     pending_comments = con.execute(PENDING_COMMENTS, [version]).df() if comments else None
@@ -187,6 +188,20 @@ class _Annotator:
         self.pool = None
 
 
+def _post_rows(frame: pd.DataFrame, annotations: pd.DataFrame, version: str, by_brand, topics_version: str
+               ) -> pd.DataFrame:
+    """enriched.post_nlp's rows for pending posts (``PENDING``'s columns) and their annotations: the brand topics
+    are matched here, as the rows are written."""
+    annotated = pd.concat([frame[["source", "post_id", "text_hash", "industry"]], annotations], axis=1)
+    annotated["pipeline_version"] = version
+    annotated["topics"] = pd.Series([topics_for(text, brand, by_brand) for text, brand
+                                     in zip(frame["text"], frame["brand"], strict=True)], dtype=object,
+                                    index=frame.index)
+    annotated["topics_version"] = topics_version
+    annotated["enriched_at"] = pd.Timestamp.now(tz="UTC")
+    return annotated
+
+
 def _enrich_pending(con, version: str, pending: int, chunk_size: int, annotator: _Annotator,
                     progress: Callable[[int, int], None] | None) -> int:
     # brand topics are matched here, in this process while the workers annotate, and written with the rest: an
@@ -202,12 +217,7 @@ def _enrich_pending(con, version: str, pending: int, chunk_size: int, annotator:
             in_flight.append((frame, annotator.submit(frame)))
             read += len(frame)
         frame, collect = in_flight.pop(0)
-        annotated = pd.concat([frame[["source", "post_id", "text_hash", "industry"]], collect()], axis=1)
-        annotated["pipeline_version"] = version
-        annotated["topics"] = pd.Series([topics_for(text, brand, by_brand) for text, brand
-                                         in zip(frame["text"], frame["brand"], strict=True)], dtype=object)
-        annotated["topics_version"] = topics_version
-        annotated["enriched_at"] = pd.Timestamp.now(tz="UTC")
+        annotated = _post_rows(frame, collect(), version, by_brand, topics_version)
         con.register("_nlp_in", annotated)
         try:
             with transaction(con):
@@ -256,3 +266,90 @@ def _write_comments(con: duckdb.DuckDBPyConnection, version: str, frame: pd.Data
     finally:
         con.unregister("_survey_nlp_in")
     return len(annotated)
+
+
+# On PostgreSQL (SOCIALCX_TARGET=postgres) the pending posts are cut into numbered chunks in a queue that every
+# worker reads: each chunk is one Airflow mapped task, on whichever Celery worker takes it, written in one
+# transaction. The queue holds what PENDING read (text, brand, industry), so a chunk reads only its own rows.
+QUEUE_DDL = """
+create schema if not exists ops;
+create table if not exists ops.enrich_queue (
+    run_id      text not null,
+    chunk       integer not null,
+    n           bigint not null,
+    source      text not null,
+    post_id     text not null,
+    text        text not null,
+    text_hash   text not null,
+    is_inbound  boolean,
+    industry    text not null,
+    brand       text,
+    done        boolean not null default false
+)
+"""
+
+
+def queue_chunks(pg, run_id: str, version: str, chunk_size: int) -> list[int]:
+    """PostgreSQL: number the posts pending for ``version`` into chunks of ``chunk_size`` under ``run_id`` (a queue
+    left by an earlier, failed run is dropped: its posts are pending again). Commits; the chunk numbers."""
+    with pg.cursor() as cur:
+        cur.execute(QUEUE_DDL)
+        cur.execute("truncate ops.enrich_queue")
+        cur.execute("insert into ops.enrich_queue (run_id, chunk, n, source, post_id, text, text_hash, is_inbound, "
+                    "industry, brand) "
+                    "select %s, (n - 1) / %s, n, source, post_id, text, text_hash, is_inbound, industry, brand "
+                    f"from (select *, row_number() over (order by source, post_id) as n "
+                    f"from ({PENDING.format(version='%s')}) as pending) as numbered",
+                    [run_id, chunk_size, version])
+        cur.execute("select distinct chunk from ops.enrich_queue where run_id = %s order by 1", [run_id])
+        chunks = [chunk for (chunk,) in cur.fetchall()]
+    pg.commit()
+    return chunks
+
+
+def enrich_chunk(pg, run_id: str, chunk: int, model: str = "default", batch_size: int = 2000) -> int:
+    """PostgreSQL: annotate one chunk of the queue into enriched.post_nlp, in one transaction that also marks the
+    chunk done. A chunk already done (a retried task) is left alone. The posts written."""
+    from socialcx.core.postgres import write_frame
+
+    version = pipeline_version(model)
+    with pg.cursor() as cur:
+        cur.execute("select source, post_id, text, text_hash, is_inbound, industry, brand from ops.enrich_queue "
+                    # locked: a second attempt of the same chunk (a worker presumed lost) waits, then finds it done
+                    "where run_id = %s and chunk = %s and not done order by n for update", [run_id, chunk])
+        frame = pd.DataFrame(cur.fetchall(), columns=["source", "post_id", "text", "text_hash", "is_inbound",
+                                                      "industry", "brand"])
+    if frame.empty:
+        pg.rollback()
+        return 0
+    by_brand, topics_version = load_topics()
+    nlp = load_pipeline(model)[0]
+    rows = _post_rows(frame, enrich_frame(nlp, frame, batch_size), version, by_brand, topics_version)
+    written = write_frame(pg, "enriched.post_nlp", rows, ["source", "post_id", "pipeline_version"])
+    with pg.cursor() as cur:
+        cur.execute("update ops.enrich_queue set done = true where run_id = %s and chunk = %s", [run_id, chunk])
+    failpoints.hit("enrich:chunk_before_commit")
+    pg.commit()
+    log.info("enriched chunk %d: %d posts", chunk, written)
+    return written
+
+
+def collect_chunks(pg, con: duckdb.DuckDBPyConnection, run_id: str, version: str) -> dict[str, int]:
+    """PostgreSQL to the working DuckDB file: the annotations the chunks of ``run_id`` wrote, in one DuckDB
+    transaction; then the run's queue is emptied. Chunks not done (a task that failed) stay pending: the next run
+    queues them again."""
+    from socialcx.core.postgres import copy_rows_to_duckdb
+
+    with pg.cursor() as cur:
+        cur.execute("select count(*) filter (where done), count(*) filter (where not done) from ops.enrich_queue "
+                    "where run_id = %s", [run_id])
+        done, left = cur.fetchone()
+    with transaction(con):
+        copied = copy_rows_to_duckdb(
+            pg, con, "enriched.post_nlp",
+            "pipeline_version = %s and (source, post_id) in "
+            "(select source, post_id from ops.enrich_queue where run_id = %s and done)", [version, run_id])
+    with pg.cursor() as cur:
+        cur.execute("delete from ops.enrich_queue where run_id = %s", [run_id])
+    pg.commit()
+    return {"enriched": int(done), "not_enriched": int(left), "copied": copied}

@@ -6,6 +6,7 @@ code runs) the first time it reaches ``<name>``. Unset, ``hit`` is a dictionary 
 
 - ``extract:before_commit``: a source's rows and cursor are written, the transaction is not committed;
 - ``enrich:after_chunk``: the first chunk of enrichments is committed, the rest is not done;
+- ``enrich:chunk_before_commit``: on PostgreSQL, a mapped chunk's annotations are written, not committed;
 - ``dbt:<model>``: dbt finished building ``<model>``, the models after it are not built.
 """
 

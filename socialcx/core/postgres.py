@@ -195,6 +195,49 @@ def copy_from_duckdb(duck, pg, schemas: Iterable[str] = ("raw", "enriched"), *, 
     return copied
 
 
+def write_frame(pg, table: str, frame, keys: list[str]) -> int:
+    """Write a data frame into a PostgreSQL table, replacing the rows with the same ``keys`` (delete, then insert,
+    through a temporary table filled by COPY), in the caller's transaction; the rows written. Lists become arrays,
+    NaN and missing values NULL."""
+    import math
+
+    if frame.empty:
+        return 0
+    columns = list(frame.columns)
+    target = quote_table(table)
+    names = ", ".join(quote_ident(c) for c in columns)
+    buffer = io.StringIO()
+    for row in frame.itertuples(index=False, name=None):
+        fields = []
+        for value in row:
+            if isinstance(value, list | tuple) or (hasattr(value, "tolist") and not isinstance(value, str | float)
+                                                    and getattr(value, "ndim", 0) == 1):
+                fields.append(_csv_field(_pg_array_literal(list(value))))
+            elif value is None or (isinstance(value, float) and math.isnan(value)) or _is_missing(value):
+                fields.append("")
+            else:
+                fields.append(_csv_field(value))
+        buffer.write(",".join(fields) + "\n")
+    buffer.seek(0)
+    with pg.cursor() as cur:
+        cur.execute(f"create temporary table _socialcx_in on commit drop as select {names} from {target} limit 0")
+        cur.copy_expert(f"copy _socialcx_in ({names}) from stdin with (format csv, null '')", buffer)
+        on = " and ".join(f"t.{quote_ident(k)} = i.{quote_ident(k)}" for k in keys)
+        cur.execute(f"delete from {target} as t using _socialcx_in as i where {on}")
+        cur.execute(f"insert into {target} ({names}) select {names} from _socialcx_in")
+        written = cur.rowcount
+        cur.execute("drop table _socialcx_in")
+    return written
+
+
+def _is_missing(value: object) -> bool:
+    """pandas' NA and NaT (and numpy's NaN) without importing pandas here."""
+    try:
+        return bool(value != value)  # noqa: PLR0124 - NaN and NaT are the values unequal to themselves
+    except (TypeError, ValueError):  # pd.NA refuses to be a bool
+        return True
+
+
 def _csv_field(value: object) -> str:
     """NULL as an empty unquoted field; every value quoted, so an empty string stays an empty string."""
     if value is None:
@@ -240,22 +283,11 @@ def copy_to_duckdb(pg, duck, schema: str) -> dict[str, int]:
             duck.execute(f"create schema if not exists {quote_ident(schema)}")
             for table in tables:
                 qualified = quote_table(f"{schema}.{table}")
-                with pg.cursor() as cur:
-                    columns = [(name, kind, _duck_type(kind)) for name, kind in _columns_raw(cur, schema, table)]
-                    path = f"{folder}/{table}.csv"
-                    select = ", ".join(f"to_json({quote_ident(name)})" if kind.endswith("[]") else quote_ident(name)
-                                       for name, kind, _ in columns)
-                    with open(path, "w", encoding="utf-8") as out:
-                        cur.copy_expert(f"copy (select {select} from {qualified}) to stdout "
-                                        "with (format csv, null '\\N')", out)
+                columns = _export_csv(pg, schema, table, f"{folder}/{table}.csv")
                 duck.execute(f"drop table if exists {qualified}")
                 duck.execute(f"create table {qualified} ("
-                             + ", ".join(f"{quote_ident(name)} {duck_kind}" for name, _, duck_kind in columns) + ")")
-                casts = ", ".join(f"cast(cast(c{i} as JSON) as {duck_kind})" if duck_kind.endswith("[]")
-                                  else f"cast(c{i} as {duck_kind})" for i, (_, _, duck_kind) in enumerate(columns))
-                duck.execute(f"insert into {qualified} select {casts} from read_csv(?, header = false, "
-                             "all_varchar = true, nullstr = '\\N', quote = '\"', escape = '\"', "
-                             "auto_detect = false, columns = " + _varchar_columns(len(columns)) + ")", [path])
+                             + ", ".join(f"{quote_ident(name)} {duck_kind}" for name, duck_kind in columns) + ")")
+                _import_csv(duck, qualified, columns, f"{folder}/{table}.csv", "insert into")
                 copied[f"{schema}.{table}"] = duck.execute(f"select count(*) from {qualified}").fetchall()[0][0]
             duck.execute("commit")
         except BaseException:
@@ -263,6 +295,48 @@ def copy_to_duckdb(pg, duck, schema: str) -> dict[str, int]:
             raise
     pg.commit()
     return copied
+
+
+def copy_rows_to_duckdb(pg, duck, table: str, where: str, params: list) -> int:
+    """The rows of a PostgreSQL table that ``where`` selects (SQL of the caller's code, values bound as
+    ``params``), written into the same DuckDB table by ``insert or replace`` (on its primary key), in the caller's
+    DuckDB transaction. Through a private CSV file, as :func:`copy_to_duckdb`; the rows written."""
+    import tempfile
+
+    schema, name = table.split(".")
+    with tempfile.TemporaryDirectory(prefix="socialcx-mirror-") as folder:
+        path = f"{folder}/{name}.csv"
+        columns = _export_csv(pg, schema, name, path, where=where, params=params)
+        return _import_csv(duck, quote_table(table), columns, path, "insert or replace into")
+
+
+def _export_csv(pg, schema: str, table: str, path: str, where: str = "", params: list | None = None
+                ) -> list[tuple[str, str]]:
+    """COPY a table's rows (those ``where`` selects) to a CSV file, lists as JSON; its columns and their DuckDB
+    types."""
+    with pg.cursor() as cur:
+        columns = [(name, kind) for name, kind in _columns_raw(cur, schema, table)]
+        select = ", ".join(f"to_json({quote_ident(name)})" if kind.endswith("[]") else quote_ident(name)
+                           for name, kind in columns)
+        query = f"select {select} from {quote_table(f'{schema}.{table}')} " + (f"where {where}" if where else "")
+        if params:
+            query = cur.mogrify(query, params).decode()
+        with open(path, "w", encoding="utf-8") as out:
+            cur.copy_expert(f"copy ({query}) to stdout with (format csv, null '\\N')", out)
+    return [(name, _duck_type(kind)) for name, kind in columns]
+
+
+def _import_csv(duck, qualified: str, columns: list[tuple[str, str]], path: str, verb: str) -> int:
+    """Read a CSV file of :func:`_export_csv` into a DuckDB table, casting each text column to its type; the rows
+    written."""
+    casts = ", ".join((f"cast(cast(c{i} as JSON) as {kind})" if kind.endswith("[]") else f"cast(c{i} as {kind})")
+                      + f" as {quote_ident(name)}" for i, (name, kind) in enumerate(columns))
+    if os.path.getsize(path) == 0:
+        return 0
+    return int(duck.execute(f"{verb} {qualified} by name select {casts} from read_csv(?, header = false, "
+                            "all_varchar = true, nullstr = '\\N', quote = '\"', escape = '\"', "
+                            "auto_detect = false, columns = " + _varchar_columns(len(columns)) + ")",
+                            [path]).fetchall()[0][0])
 
 
 def _varchar_columns(count: int) -> str:

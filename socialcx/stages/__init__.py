@@ -13,7 +13,7 @@ in XCom and the CLI prints. One module per job:
 
 from socialcx.serving.summary import summary
 from socialcx.stages.dbt import dbt_env, dbt_invoke, release_dbt_connections
-from socialcx.stages.enrichment import enrich
+from socialcx.stages.enrichment import enrich, enrich_chunk, enrich_collect, enrich_plan
 from socialcx.stages.extraction import extract
 from socialcx.stages.governing import ForgetIncomplete, forget, retain
 from socialcx.stages.orchestration import backfill, run_all
@@ -23,5 +23,5 @@ from socialcx.stages.transformation import transform
 from socialcx.stages.validation import validate
 
 __all__ = ["ForgetIncomplete", "StageError", "ValidationFailed", "alert", "backfill", "dbt_env", "dbt_invoke",
-           "enrich", "extract", "forget", "new_run_id", "parse_day", "publish", "release_dbt_connections", "report",
+           "enrich", "enrich_chunk", "enrich_collect", "enrich_plan", "extract", "forget", "new_run_id", "parse_day", "publish", "release_dbt_connections", "report",
            "retain", "run_all", "summary", "transform", "validate"]

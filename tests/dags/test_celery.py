@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -23,35 +21,17 @@ import pytest
 from socialcx.core import postgres
 from tests.support import ROOT, VENV_BIN, parity
 from tests.support.postgres_server import free_port
+from tests.support.redis_server import redis_command, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.celery]
-POSTS, SEED = 400, 3
+POSTS, SEED, CHUNK = 400, 3, 150
 IGNORED = ("changed_at",)
-
-
-def _redis_server() -> str:
-    found = shutil.which("redis-server")
-    if not found:
-        subprocess.run(["bash", str(ROOT / "scripts" / "apt_install.sh"), "the Celery test", "redis-server"],
-                       check=True, capture_output=True)
-        found = shutil.which("redis-server") or "/usr/bin/redis-server"
-    return found
 
 
 def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     handle = log.open("w")
     return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             cwd=ROOT, start_new_session=True)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _airflow(env: dict[str, str], *args: str) -> str:
@@ -89,12 +69,12 @@ def test_celery_worker_runs_the_dag_on_postgres(postgres_server, tmp_path):
         "SOCIALCX_REPORTS_DIR": str(tmp_path / "reports"),
         "SOCIALCX_SAMPLE_POSTS": str(POSTS),
         "SOCIALCX_SAMPLE_SEED": str(SEED),
+        "SOCIALCX_NLP_CHUNK_SIZE": str(CHUNK),  # three chunks: three mapped tasks share the worker's two slots
     }
     env.pop("SOCIALCX_POSTGRES_URL", None)  # the tasks find the warehouse through the Airflow connection
     logs = tmp_path / "logs"
     logs.mkdir()
-    processes = [_start([_redis_server(), "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                         "--appendonly", "no"], env, logs / "redis.log")]
+    processes = [_start(redis_command(redis_port, "the Celery test"), env, logs / "redis.log")]
     try:
         _airflow(env, "db", "migrate")
         _airflow(env, "pools", "set", "socialcx_duckdb", "1", "DuckDB writers")
@@ -118,13 +98,15 @@ def test_celery_worker_runs_the_dag_on_postgres(postgres_server, tmp_path):
         assert state == "success", {k: v for k, v in ran.items() if v[0] != "success"}
     finally:
         for process in reversed(processes):
-            _stop(process)
+            stop(process)
     # every task ran, each sent through Celery (the broker's task id is the executor's id for it)
     assert len(ran) > 100
     missing = {task: (state, celery_id) for task, (state, celery_id, _) in ran.items()
                if not (state == "success" and celery_id)}
     assert not missing, missing
-    assert "to_postgres" in ran and "from_postgres" in ran
+    assert {"enrich_plan", "enrich_collect", "from_postgres"} <= ran.keys()
+    chunks = {index: state for (task, index), state in _map_states(meta_url).items() if task == "enrich_chunk"}
+    assert chunks == {0: "success", 1: "success", 2: "success"}  # 301-450 pending posts: three chunks of 150
 
     # what BI reads in PostgreSQL is what DuckDB builds from the same world
     from socialcx import stages
@@ -163,6 +145,17 @@ def _json(out: str) -> list:
     """The JSON the CLI printed (Airflow may log lines before it)."""
     lines = [line for line in out.splitlines() if line.startswith(("[", "{"))]
     return json.loads(lines[-1]) if lines else []
+
+
+def _map_states(meta) -> dict[tuple[str, int], str]:
+    """(task_id, map_index) -> state of the run's task instances."""
+    con = postgres.connect(meta)
+    try:
+        with con.cursor() as cur:
+            cur.execute("select task_id, map_index, state from task_instance where dag_id = 'socialcx_pipeline'")
+            return {(task, index): state for task, index, state in cur.fetchall()}
+    finally:
+        con.close()
 
 
 def _task_executors(meta) -> dict[str, tuple[str, str, str]]:

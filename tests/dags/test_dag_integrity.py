@@ -127,8 +127,9 @@ def test_backfill_runs_reprocess_their_window_in_enrich_and_dbt(bag, run_type, c
 
 
 def test_on_postgres_the_dag_moves_data_around_dbt_and_maps_the_connection():
-    """SOCIALCX_TARGET=postgres: to_postgres before dbt, from_postgres after it, and dbt's profile from the Airflow
-    connection socialcx_warehouse (no secret in the DAG). Parsed in a subprocess: the DAG reads settings once."""
+    """SOCIALCX_TARGET=postgres: enrichment mapped over chunks (plan, chunk, collect) before dbt, from_postgres after
+    it, dbt's profile from the Airflow connection socialcx_warehouse (no secret in the DAG), and the one-slot DuckDB
+    pool only for tasks that open the DuckDB file. Parsed in a subprocess: the DAG reads settings once."""
     import json
     import os
     import subprocess
@@ -142,8 +143,13 @@ bag = DagBag(dag_folder=FOLDER)
 dag = bag.dags["socialcx_pipeline"]
 task = dag.get_task
 producer = task("transform.dbt_producer_watcher")
-print(json.dumps({"errors": list(bag.import_errors), "enrich": sorted(task("enrich").downstream_task_ids),
-                  "to": sorted(task("to_postgres").downstream_task_ids),
+print(json.dumps({"errors": list(bag.import_errors), "tasks": sorted(dag.task_dict),
+                  "plan": sorted(task("enrich_plan").downstream_task_ids),
+                  "mapped": type(task("enrich_chunk")).__name__,
+                  "chunk": sorted(task("enrich_chunk").downstream_task_ids),
+                  "collect": sorted(task("enrich_collect").downstream_task_ids),
+                  "collect_rule": getattr(task("enrich_collect").trigger_rule, "value", None),
+                  "pools": {t.task_id: t.pool for t in dag.tasks},
                   "from_up": sorted(t for t in task("from_postgres").upstream_task_ids if t.endswith("_done")),
                   "from": sorted(task("from_postgres").downstream_task_ids),
                   "conn": producer.profile_config.profile_mapping.conn_id,
@@ -154,6 +160,12 @@ print(json.dumps({"errors": list(bag.import_errors), "enrich": sorted(task("enri
                          check=True, cwd=ROOT).stdout
     graph = json.loads(out.strip().splitlines()[-1])
     assert graph["errors"] == []
-    assert graph["enrich"] == ["to_postgres"] and graph["to"] == ["transform.dbt_producer_watcher"]
+    assert "enrich" not in graph["tasks"] and "to_postgres" not in graph["tasks"]
+    assert graph["plan"] == ["enrich_chunk"] and graph["mapped"].endswith("MappedOperator")
+    assert graph["chunk"] == ["enrich_collect"] and graph["collect"] == ["transform.dbt_producer_watcher"]
+    assert graph["collect_rule"] == "none_failed"  # nothing pending: no chunk, collect still runs
+    duckdb_tasks = {t for t, pool in graph["pools"].items() if pool == "socialcx_duckdb"}
+    assert duckdb_tasks == {"enrich_plan", "enrich_collect", "from_postgres", "validate", "publish", "report",
+                            "alert", "retain"} | {t for t in graph["tasks"] if t.startswith("extract_")}
     assert graph["from_up"] == ["transform.dbt_producer_watcher_done"] and graph["from"] == ["validate"]
     assert graph["conn"] == "socialcx_warehouse" and graph["target"] == "postgres"

@@ -40,7 +40,7 @@ def test_an_airflow_task_logs_and_fails_without_secrets_or_e_mails(monkeypatch, 
 def test_every_dag_task_is_wrapped():
     source = (ROOT / "dags" / "socialcx_pipeline.py").read_text()
     tasks = source.count("@task(")
-    assert tasks == source.count("with task_hygiene():") == 9  # to_postgres and from_postgres too
+    assert tasks == source.count("with task_hygiene():") == 11  # enrich_plan, enrich_chunk, enrich_collect and from_postgres too
 
 
 def test_killing_the_enrich_stage_takes_its_workers_with_it(tmp_path):

@@ -105,3 +105,33 @@ def test_two_writers_at_once_neither_collides_nor_duplicates(tmp_path, reference
     outcomes = [p.communicate(timeout=600) for p in (first, second)]
     assert (first.returncode, second.returncode) == (0, 0), [err[-2000:] for _, err in outcomes]
     assert _sums(tmp_path / "wh" / "socialcx.duckdb") == reference
+
+
+def test_killed_while_dbt_builds_in_postgres_then_rerun_equals_duckdb(tmp_path, built, postgres_target):
+    """SOCIALCX_TARGET=postgres: the run is killed while dbt builds in PostgreSQL (after fct_posts); the re-run's
+    marts there equal the uninterrupted DuckDB build of the same world, row for row."""
+    from socialcx.core import postgres
+    from tests.support import parity
+
+    killed = _run(_env(tmp_path, SOCIALCX_FAILPOINT="dbt:fct_posts"))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    pg = postgres.connect(postgres.parse_url(postgres_target))
+    built_then = set(parity.table_names(pg, "marts", postgres=True))
+    pg.rollback()
+    assert "fct_posts" in built_then and "mart_sentiment" not in built_then  # dbt died half-way
+
+    finished = _run(_env(tmp_path))
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    settings, _ = built
+    with duckdb.connect(str(settings.warehouse)) as duck:  # the session's process built it: same configuration
+        tables = parity.table_names(duck, "marts", postgres=False)
+        assert tables == parity.table_names(pg, "marts", postgres=True) and len(tables) >= 37
+        different = {}
+        for table in tables:
+            # changed_at is when a row's posts were loaded: two runs, two clocks
+            difference = parity.compare_table(parity.rows(duck, "marts", table, postgres=False, ignore=("changed_at",)),
+                                              parity.rows(pg, "marts", table, postgres=True, ignore=("changed_at",)))
+            if difference:
+                different[table] = difference
+    pg.close()
+    assert not different, different
