@@ -95,6 +95,7 @@ bench: dbt-manifest ## benchmarks with same-run baselines (benchmarks/README.md)
 	$(VENV_BIN)/python benchmarks/extract.py --posts $${BENCH_POSTS:-100000}
 	$(VENV_BIN)/python benchmarks/freshness.py --posts $${BENCH_POSTS:-100000} --new $$(( $${BENCH_POSTS:-100000} / 1000 ))
 	$(VENV_BIN)/python benchmarks/postgres.py --posts $${BENCH_POSTS:-100000}
+	$(VENV_BIN)/python benchmarks/celery_enrich.py --posts $${BENCH_POSTS:-100000}
 
 clean: ## remove the warehouse, reports, Airflow home and dbt artefacts
 	rm -rf warehouse reports $(AIRFLOW_HOME) dbt_project/target dbt_project/logs

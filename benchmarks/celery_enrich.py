@@ -1,6 +1,6 @@
 """Enrichment spread over Celery workers on PostgreSQL: 1 worker against 2, with one process in the same run.
 
-    .venv/bin/python benchmarks/celery_enrich.py --posts 100000 [--chunks 8] [--json]
+    .venv/bin/python benchmarks/celery_enrich.py --posts 100000 [--chunks 4] [--json]
 
 What the DAG does on SOCIALCX_TARGET=postgres, with its Airflow parts taken away: `enrich_plan` queues the pending
 posts in PostgreSQL in chunks, and each chunk is one Celery task calling `socialcx.stages.enrich_chunk`, the
@@ -8,7 +8,7 @@ function the DAG's mapped task `enrich_chunk` calls. Real parts on loopback: a P
 packages, Debian's `redis-server` as the broker, and 1 or 2 `celery worker` processes of one slot each (one per
 machine, as `docker compose up --scale airflow-worker=N` would run them), acknowledging a task when it is done
 and taking one at a time, as Airflow configures Celery. Measured from the first chunk sent to the last one
-written, with the workers already started. In the same run, as the baseline: the same posts annotated by
+written, with the workers already started, each chunk in a fresh process as Airflow runs a task. In the same run, as the baseline: the same posts annotated by
 `nlp.enrich.enrich` on DuckDB in one process, and with its two local worker processes (`SOCIALCX_NLP_PROCESSES=2`).
 
 Airflow adds its own cost per task (a task process started by the worker, the scheduler's loop), a few seconds
@@ -36,20 +36,25 @@ from celery import Celery  # noqa: E402
 # the worker processes import this module (celery -A benchmarks.celery_enrich) and find the broker here
 app = Celery("socialcx_bench", broker=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/0"),
              backend=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/0"))
+# as Airflow's CeleryExecutor: acknowledged when done, one task taken at a time, and each task in a fresh process
+# (Airflow runs every task instance in a new process: a chunk pays its imports, the pipeline's load and the
+# rules' first compilation, as a mapped task does)
 app.conf.update(task_acks_late=True, worker_prefetch_multiplier=1, task_default_queue="enrich",
-                worker_hijack_root_logger=False)
+                worker_hijack_root_logger=False, worker_max_tasks_per_child=1)
 
 
-@app.task(name="enrich_chunk")
-def enrich_chunk(chunk: int, run_id: str, model: str) -> dict:
+@app.task(name="enrich_chunk", bind=True)
+def enrich_chunk(self, chunk: int, run_id: str, model: str) -> dict:
     from socialcx import stages
 
-    return stages.enrich_chunk(chunk, run_id=run_id, model=model)
+    started = time.perf_counter()
+    done = stages.enrich_chunk(chunk, run_id=run_id, model=model)
+    return {**done, "worker": self.request.hostname, "seconds": round(time.perf_counter() - started, 2)}
 
 
 @app.task(name="warm_up")
 def warm_up(model: str) -> bool:
-    """A worker's imports and the pipeline's first load (its rule automaton cached on disk), before the clock."""
+    """The rules' automaton compiled once and cached on disk, as a deployment's workers have it, before the clock."""
     from nlp.pipeline import load_pipeline
     from socialcx import stages  # noqa: F401
 
@@ -81,20 +86,24 @@ def through_celery(workers: int, env: dict[str, str], logs: Path, chunk_size: in
     started = _workers(workers, env, logs)
     warm, results = [], []
     try:
-        # each worker imports and loads the pipeline once before the clock starts
+        # each worker is up and the automaton cached before the clock starts
         warm = [warm_up.apply_async((plan["model"],), queue=f"warm{i}") for i in range(workers)]
         [result.get(timeout=600) for result in warm]
         t0 = time.perf_counter()
         results = [enrich_chunk.delay(chunk, run_id, plan["model"]) for chunk in plan["chunks"]]
-        written = sum(result.get(timeout=3600)["enriched"] for result in results)
+        done = [result.get(timeout=3600) for result in results]
         seconds = time.perf_counter() - t0
+        written = sum(d["enriched"] for d in done)
+        per_worker = {}
+        for d in done:
+            per_worker.setdefault(d["worker"].split("@")[0], []).append(d["seconds"])
     finally:
         del warm, results  # their handles unsubscribe from Redis when collected: while it still runs
         gc.collect()
         for worker in started:
             stop(worker, timeout=60)
     return {"workers": workers, "chunks": len(plan["chunks"]), "posts": written, "seconds": round(seconds, 2),
-            "posts_per_s": round(written / seconds)}
+            "posts_per_s": round(written / seconds), "chunk_seconds": per_worker}
 
 
 def in_one_process(warehouse: Path, processes: int) -> dict[str, float]:
@@ -116,7 +125,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--chunks", type=int, default=8, help="chunks the pending posts are cut into")
+    parser.add_argument("--chunks", type=int, default=4, help="chunks the pending posts are cut into")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     from tests.support.postgres_server import PostgresServer, free_port
@@ -153,7 +162,8 @@ def main() -> None:
     for row in local:
         print(f"  DuckDB, {row['processes']} local process(es): {row['seconds']:7.2f} s  {row['posts_per_s']:>7,} posts/s")
     for row in celery:
-        print(f"  PostgreSQL, {row['workers']} Celery worker(s):  {row['seconds']:7.2f} s  {row['posts_per_s']:>7,} posts/s")
+        print(f"  PostgreSQL, {row['workers']} Celery worker(s):  {row['seconds']:7.2f} s  {row['posts_per_s']:>7,} posts/s"
+              f"  (seconds of each chunk, by worker: {row['chunk_seconds']})")
     print(f"  speed-up from 1 to 2 Celery workers: {speedup:.2f}x")
     if args.json:
         print(json.dumps({"posts": pending, "chunks": celery[0]["chunks"], "local": local, "celery": celery,
