@@ -24,7 +24,9 @@ Social customer-service analytics, end to end, once per schedule interval:
 8. **retain** – raw text older than `SOCIALCX_RAW_TEXT_RETENTION_DAYS` is replaced by its redacted text.
 
 Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
-writer per file. On PostgreSQL the enrichment chunks and dbt's tasks do not open it, and run in `default_pool`.
+writer per file. Under the CeleryExecutor those tasks also go to the Celery queue `socialcx_duckdb`, which the one
+worker that holds the file serves. On PostgreSQL the enrichment chunks and dbt's tasks do not open it: they run in
+`default_pool`, on Airflow's default queue, on any worker.
 Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
 
 **Backfills.** `airflow backfill create --dag-id socialcx_pipeline --from-date 2026-10-01 --to-date 2026-10-07`
@@ -45,9 +47,12 @@ from socialcx.core import sources
 from socialcx.core.settings import get_settings
 
 POOL = "socialcx_duckdb"
+# the Celery queue of the tasks that open the working DuckDB file: served by the one worker that holds the file
+# (docker-compose.yml's airflow-worker-duckdb); the other workers take Airflow's default queue
+QUEUE = "socialcx_duckdb"
 settings = get_settings()
 # dbt builds in the DuckDB file, or in PostgreSQL, which takes many writers: the one-slot pool is DuckDB's only
-DBT_POOL = POOL if settings.target == "duckdb" else "default_pool"
+DBT_POOL, DBT_QUEUE = (POOL, QUEUE) if settings.target == "duckdb" else ("default_pool", "default")
 for _source in settings.sources:  # an unknown source fails the DAG's import, naming it and the known ones
     sources.get(_source)
 MANIFEST = settings.dbt_project_dir / "target" / "manifest.json"
@@ -93,7 +98,7 @@ BACKFILL_VARS = {
 }
 
 
-@task(pool=POOL)
+@task(pool=POOL, queue=QUEUE)
 def extract(source: str) -> dict[str, object]:
     from socialcx import stages
     from socialcx.core.logs import task_hygiene
@@ -102,7 +107,7 @@ def extract(source: str) -> dict[str, object]:
         return stages.extract(source, run_id=_run_id())
 
 
-@task(pool=POOL)
+@task(pool=POOL, queue=QUEUE)
 def enrich() -> dict[str, object]:
     from socialcx import stages
     from socialcx.core.logs import task_hygiene
@@ -113,7 +118,7 @@ def enrich() -> dict[str, object]:
 
 # SOCIALCX_TARGET=postgres: enrichment is mapped over chunks of the pending posts, so that every Celery worker
 # annotates some of them; the chunks touch PostgreSQL only, and take no slot of the DuckDB pool
-@task(pool=POOL)
+@task(pool=POOL, queue=QUEUE)
 def enrich_plan() -> list[dict[str, object]]:
     """raw and enriched into PostgreSQL, the pending posts queued there in chunks: one mapped task per chunk."""
     from socialcx import stages
@@ -133,7 +138,7 @@ def enrich_chunk(job: dict[str, object]) -> dict[str, object]:
         return stages.enrich_chunk(int(job["chunk"]), run_id=_run_id(), model=str(job["model"]))
 
 
-@task(pool=POOL, trigger_rule="none_failed")  # no chunk to map (nothing pending) skips the mapped task, not this
+@task(pool=POOL, queue=QUEUE, trigger_rule="none_failed")  # no chunk to map (nothing pending) skips the mapped task, not this
 def enrich_collect() -> dict[str, object]:
     """The chunks' annotations into the working file; survey comments and brand topics; enriched into PostgreSQL."""
     from socialcx import stages
@@ -143,7 +148,7 @@ def enrich_collect() -> dict[str, object]:
         return stages.enrich_collect(run_id=_run_id())
 
 
-@task(pool=POOL)
+@task(pool=POOL, queue=QUEUE)
 def from_postgres() -> dict[str, int]:
     """SOCIALCX_TARGET=postgres: the marts dbt built there, into the working file validation reads."""
     from socialcx.core.logs import task_hygiene
@@ -167,7 +172,7 @@ def _profile() -> ProfileConfig:
                          profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml")
 
 
-@task(pool=POOL)
+@task(pool=POOL, queue=QUEUE)
 def validate() -> dict[str, object]:
     from socialcx import stages
     from socialcx.core.logs import task_hygiene
@@ -176,7 +181,7 @@ def validate() -> dict[str, object]:
         return stages.validate(run_id=_run_id(), full=full_validation_asked(get_current_context()))
 
 
-@task(pool=POOL)
+@task(pool=POOL, queue=QUEUE)
 def publish() -> dict[str, object]:
     from socialcx import stages
     from socialcx.core.logs import task_hygiene
@@ -185,7 +190,7 @@ def publish() -> dict[str, object]:
         return stages.publish(run_id=_run_id())
 
 
-@task(pool=POOL)
+@task(pool=POOL, queue=QUEUE)
 def report() -> dict[str, object]:
     from socialcx import stages
     from socialcx.core.logs import task_hygiene
@@ -194,7 +199,7 @@ def report() -> dict[str, object]:
         return stages.report(run_id=_run_id())
 
 
-@task(pool=POOL)
+@task(pool=POOL, queue=QUEUE)
 def alert() -> dict[str, object]:
     from socialcx import stages
     from socialcx.core.logs import task_hygiene
@@ -203,7 +208,7 @@ def alert() -> dict[str, object]:
         return stages.alert(run_id=_run_id())
 
 
-@task(pool=POOL)
+@task(pool=POOL, queue=QUEUE)
 def retain() -> dict[str, object]:
     from socialcx import stages
     from socialcx.core.logs import task_hygiene
@@ -247,6 +252,7 @@ def _producer_first(group) -> None:
     producer = tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     for member in tasks.values():
         member.pool = DBT_POOL  # the gate after the producer too: on DuckDB every task of the DAG shares the one slot
+        member.queue = DBT_QUEUE
         if member is not producer and not member.upstream_task_ids & tasks.keys():
             producer >> member
             member.trigger_rule = "all_done"
@@ -295,7 +301,7 @@ def socialcx_pipeline() -> None:
             setup_operator_args={"retries": 0, "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"]},
         ),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
-        operator_args={"pool": DBT_POOL, "install_deps": False, "emit_datasets": False, "vars": BACKFILL_VARS},
+        operator_args={"pool": DBT_POOL, "queue": DBT_QUEUE, "install_deps": False, "emit_datasets": False, "vars": BACKFILL_VARS},
     )
     _producer_first(transform)
     _watcher_pushes_only_what_its_tasks_read()

@@ -79,21 +79,27 @@ def test_compose_file_is_valid():
     # the Airflow connection socialcx_warehouse
     assert common["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert common["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
-    worker = services["airflow-worker"]
-    assert "celery worker" in (worker["command"] if isinstance(worker["command"], str) else " ".join(worker["command"]))
-    assert "container_name" not in worker  # `--scale airflow-worker=4` needs unnamed containers
+
+    def command(service: str) -> str:
+        given = services[service]["command"]
+        return given if isinstance(given, str) else " ".join(given)
+
+    # the scaled workers take Airflow's default queue; one worker, beside the working DuckDB file, the queue of
+    # the tasks that open it (dags/socialcx_pipeline.py: QUEUE)
+    assert "celery worker --queues default" in command("airflow-worker")
+    assert "container_name" not in services["airflow-worker"]  # `--scale airflow-worker=4` needs unnamed containers
+    assert "celery worker --queues socialcx_duckdb" in command("airflow-worker-duckdb")
+    assert "/data/warehouse" in str(services["airflow-worker-duckdb"]["volumes"])
     assert services["warehouse-db"]["environment"]["POSTGRES_PASSWORD"] == "wh-pass-456"
     assert common["AIRFLOW_CONN_SOCIALCX_WAREHOUSE"].endswith(":wh-pass-456@warehouse-db:5432/socialcx")
     assert common["SOCIALCX_TARGET"] == "postgres"
     init = services["airflow-init"]
     assert init["environment"]["AIRFLOW_ADMIN_PASSWORD"] == "s3cret-admin"
-    command = init["command"] if isinstance(init["command"], str) else " ".join(init["command"])
-    assert "AIRFLOW_ADMIN_PASSWORD" in command
+    assert "AIRFLOW_ADMIN_PASSWORD" in command("airflow-init")
     assert common["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == "/opt/airflow/auth/passwords.json"
     # no log server listening on every interface
     for name in ("airflow-scheduler", "airflow-triggerer"):
-        command = services[name]["command"]
-        assert "--skip-serve-logs" in (command if isinstance(command, str) else " ".join(command))
+        assert "--skip-serve-logs" in command(name)
 
 
 @pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client on this machine")

@@ -81,8 +81,13 @@ def test_celery_worker_runs_the_dag_on_postgres(postgres_server, tmp_path):
         airflow = str(VENV_BIN / "airflow")
         for component in (["api-server", "--host", "127.0.0.1", "--port", str(api_port)],
                           ["scheduler", "--skip-serve-logs"], ["dag-processor"], ["triggerer", "--skip-serve-logs"],
-                          ["celery", "worker", "--concurrency", "2", "--skip-serve-logs"]):
-            processes.append(_start([airflow, *component], env, logs / f"{component[0]}-{component[-1]}.log"))
+                          # as docker-compose.yml: one worker beside the DuckDB file for its queue, one for the rest
+                          ["celery", "worker", "--concurrency", "1", "--queues", "socialcx_duckdb", "--celery-hostname",
+                           "duckdb@%h", "--skip-serve-logs"],
+                          ["celery", "worker", "--concurrency", "2", "--queues", "default", "--celery-hostname",
+                           "default@%h", "--skip-serve-logs"]):
+            name = "-".join(part for part in component[:4] if not part.startswith("-"))
+            processes.append(_start([airflow, *component], env, logs / f"{name}.log"))
         deadline = time.monotonic() + 120
         while "socialcx_pipeline" not in _airflow(env, "dags", "list", "-o", "json"):
             assert time.monotonic() < deadline, "the dag-processor did not parse the DAG"
@@ -105,8 +110,14 @@ def test_celery_worker_runs_the_dag_on_postgres(postgres_server, tmp_path):
                if not (state == "success" and celery_id)}
     assert not missing, missing
     assert {"enrich_plan", "enrich_collect", "from_postgres"} <= ran.keys()
-    chunks = {index: state for (task, index), state in _map_states(meta_url).items() if task == "enrich_chunk"}
+    states = _map_states(meta_url)
+    chunks = {index: state for (task, index), (state, _) in states.items() if task == "enrich_chunk"}
     assert chunks == {0: "success", 1: "success", 2: "success"}  # 301-450 pending posts: three chunks of 150
+    # the tasks that open the DuckDB file went to its worker's queue; the chunks and dbt's tasks to the other
+    queues = {task: queue for (task, _), (_, queue) in states.items()}
+    assert {queues[t] for t in ("enrich_plan", "enrich_collect", "from_postgres", "validate", "publish")} == \
+        {"socialcx_duckdb"}
+    assert {queues["enrich_chunk"], queues["transform.dbt_producer_watcher"]} == {"default"}
 
     # what BI reads in PostgreSQL is what DuckDB builds from the same world
     from socialcx import stages
@@ -147,13 +158,14 @@ def _json(out: str) -> list:
     return json.loads(lines[-1]) if lines else []
 
 
-def _map_states(meta) -> dict[tuple[str, int], str]:
-    """(task_id, map_index) -> state of the run's task instances."""
+def _map_states(meta) -> dict[tuple[str, int], tuple[str, str]]:
+    """(task_id, map_index) -> (state, Celery queue) of the run's task instances."""
     con = postgres.connect(meta)
     try:
         with con.cursor() as cur:
-            cur.execute("select task_id, map_index, state from task_instance where dag_id = 'socialcx_pipeline'")
-            return {(task, index): state for task, index, state in cur.fetchall()}
+            cur.execute("select task_id, map_index, state, queue from task_instance "
+                        "where dag_id = 'socialcx_pipeline'")
+            return {(task, index): (state, queue) for task, index, state, queue in cur.fetchall()}
     finally:
         con.close()
 

@@ -74,6 +74,8 @@ def test_the_watcher_pushes_only_what_its_tasks_read(bag):
 def test_every_duckdb_task_shares_the_one_slot_pool(bag):
     dag = bag.dags["socialcx_pipeline"]
     assert {t.pool for t in dag.tasks} == {"socialcx_duckdb"}
+    # under Celery, on the one worker that holds the file (docker-compose.yml: airflow-worker-duckdb)
+    assert {t.queue for t in dag.tasks} == {"socialcx_duckdb"}
 
 
 def test_schedule_retries_and_no_catchup(bag):
@@ -150,6 +152,7 @@ print(json.dumps({"errors": list(bag.import_errors), "tasks": sorted(dag.task_di
                   "collect": sorted(task("enrich_collect").downstream_task_ids),
                   "collect_rule": getattr(task("enrich_collect").trigger_rule, "value", None),
                   "pools": {t.task_id: t.pool for t in dag.tasks},
+                  "queues": {t.task_id: t.queue for t in dag.tasks},
                   "from_up": sorted(t for t in task("from_postgres").upstream_task_ids if t.endswith("_done")),
                   "from": sorted(task("from_postgres").downstream_task_ids),
                   "conn": producer.profile_config.profile_mapping.conn_id,
@@ -167,5 +170,8 @@ print(json.dumps({"errors": list(bag.import_errors), "tasks": sorted(dag.task_di
     duckdb_tasks = {t for t, pool in graph["pools"].items() if pool == "socialcx_duckdb"}
     assert duckdb_tasks == {"enrich_plan", "enrich_collect", "from_postgres", "validate", "publish", "report",
                             "alert", "retain"} | {t for t in graph["tasks"] if t.startswith("extract_")}
+    # and under Celery they go to the one worker beside the file; the chunks and dbt to any worker
+    assert {t for t, queue in graph["queues"].items() if queue == "socialcx_duckdb"} == duckdb_tasks
+    assert {queue for t, queue in graph["queues"].items() if t not in duckdb_tasks} == {"default"}
     assert graph["from_up"] == ["transform.dbt_producer_watcher_done"] and graph["from"] == ["validate"]
     assert graph["conn"] == "socialcx_warehouse" and graph["target"] == "postgres"
