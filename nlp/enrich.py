@@ -270,7 +270,9 @@ def _write_comments(con: duckdb.DuckDBPyConnection, version: str, frame: pd.Data
 
 # On PostgreSQL (SOCIALCX_TARGET=postgres) the pending posts are cut into numbered chunks in a queue that every
 # worker reads: each chunk is one Airflow mapped task, on whichever Celery worker takes it, written in one
-# transaction. The queue holds what PENDING read (text, brand, industry), so a chunk reads only its own rows.
+# transaction. The queue holds what PENDING read (text, brand, industry), so a chunk reads only its own rows. The
+# chunks write ops.enrich_results, not enriched.post_nlp: enriched in PostgreSQL is only ever a copy of the working
+# file's, which the copy keeps up to date by what changed (socialcx/core/postgres.py: copy_from_duckdb).
 QUEUE_DDL = """
 create schema if not exists ops;
 create table if not exists ops.enrich_queue (
@@ -291,9 +293,12 @@ create table if not exists ops.enrich_queue (
 
 def queue_chunks(pg, run_id: str, version: str, chunk_size: int) -> list[int]:
     """PostgreSQL: number the posts pending for ``version`` into chunks of ``chunk_size`` under ``run_id`` (a queue
-    left by an earlier, failed run is dropped: its posts are pending again). Commits; the chunk numbers."""
+    and results left by an earlier, failed run are dropped: its posts are pending again). Commits; the chunk
+    numbers."""
     with pg.cursor() as cur:
         cur.execute(QUEUE_DDL)
+        cur.execute("drop table if exists ops.enrich_results")
+        cur.execute("create table ops.enrich_results (like enriched.post_nlp)")
         cur.execute("truncate ops.enrich_queue")
         cur.execute("insert into ops.enrich_queue (run_id, chunk, n, source, post_id, text, text_hash, is_inbound, "
                     "industry, brand) "
@@ -308,8 +313,9 @@ def queue_chunks(pg, run_id: str, version: str, chunk_size: int) -> list[int]:
 
 
 def enrich_chunk(pg, run_id: str, chunk: int, model: str = "default", batch_size: int = 2000) -> int:
-    """PostgreSQL: annotate one chunk of the queue into enriched.post_nlp, in one transaction that also marks the
-    chunk done. A chunk already done (a retried task) is left alone. The posts written."""
+    """PostgreSQL: annotate one chunk of the queue into ops.enrich_results (enriched.post_nlp's columns), in one
+    transaction that also marks the chunk done. A chunk already done (a retried task) is left alone. The posts
+    written."""
     from socialcx.core.postgres import write_frame
 
     version = pipeline_version(model)
@@ -325,7 +331,7 @@ def enrich_chunk(pg, run_id: str, chunk: int, model: str = "default", batch_size
     by_brand, topics_version = load_topics()
     nlp = load_pipeline(model)[0]
     rows = _post_rows(frame, enrich_frame(nlp, frame, batch_size), version, by_brand, topics_version)
-    written = write_frame(pg, "enriched.post_nlp", rows, ["source", "post_id", "pipeline_version"])
+    written = write_frame(pg, "ops.enrich_results", rows, ["source", "post_id", "pipeline_version"])
     with pg.cursor() as cur:
         cur.execute("update ops.enrich_queue set done = true where run_id = %s and chunk = %s", [run_id, chunk])
     failpoints.hit("enrich:chunk_before_commit")
@@ -334,10 +340,10 @@ def enrich_chunk(pg, run_id: str, chunk: int, model: str = "default", batch_size
     return written
 
 
-def collect_chunks(pg, con: duckdb.DuckDBPyConnection, run_id: str, version: str) -> dict[str, int]:
-    """PostgreSQL to the working DuckDB file: the annotations the chunks of ``run_id`` wrote, in one DuckDB
-    transaction; then the run's queue is emptied. Chunks not done (a task that failed) stay pending: the next run
-    queues them again."""
+def collect_chunks(pg, con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """PostgreSQL to the working DuckDB file: the annotations the chunks of ``run_id`` wrote, into
+    enriched.post_nlp in one DuckDB transaction; then the run's queue and results are emptied. Chunks not done (a
+    task that failed) stay pending: the next run queues them again."""
     from socialcx.core.postgres import copy_rows_to_duckdb
 
     with pg.cursor() as cur:
@@ -345,11 +351,9 @@ def collect_chunks(pg, con: duckdb.DuckDBPyConnection, run_id: str, version: str
                     "where run_id = %s", [run_id])
         done, left = cur.fetchone()
     with transaction(con):
-        copied = copy_rows_to_duckdb(
-            pg, con, "enriched.post_nlp",
-            "pipeline_version = %s and (source, post_id) in "
-            "(select source, post_id from ops.enrich_queue where run_id = %s and done)", [version, run_id])
+        copied = copy_rows_to_duckdb(pg, con, "ops.enrich_results", "enriched.post_nlp")
     with pg.cursor() as cur:
         cur.execute("delete from ops.enrich_queue where run_id = %s", [run_id])
+        cur.execute("truncate ops.enrich_results")
     pg.commit()
     return {"enriched": int(done), "not_enriched": int(left), "copied": copied}

@@ -145,54 +145,171 @@ def _pg_array_literal(values: list | None) -> str | None:
 
 
 def copy_from_duckdb(duck, pg, schemas: Iterable[str] = ("raw", "enriched"), *, batch_rows: int = 100_000) -> dict[str, int]:
-    """Copy every base table of ``schemas`` from a DuckDB warehouse into PostgreSQL (replacing what is there), and
-    the view ``raw.posts_with_brand``. One transaction: PostgreSQL holds the old tables or the new ones. Returns
-    the rows copied per table."""
+    """Bring every base table of ``schemas`` in PostgreSQL up to date with the DuckDB warehouse, and the view
+    ``raw.posts_with_brand``. One PostgreSQL transaction: PostgreSQL holds the old rows or the new ones. Returns the
+    rows sent per table.
+
+    Only what changed since the last copy is sent. The working file keeps, per table with a primary key, the keys
+    and a hash of every row as PostgreSQL last received them (``ops."postgres_copy.<schema>.<table>"``): rows new
+    or changed since are deleted by key and copied again, rows gone are deleted. A table without a primary key is
+    copied whole when its checksum moved. The copy is whole (truncate and COPY) the first time, when a table's
+    columns change, and whenever the token PostgreSQL holds (``ops.copy_token``) is not the one the working file
+    wrote last (another database, a restored one, or a copy that committed in PostgreSQL but not here)."""
     from socialcx.core.ddl import POST_BRAND
 
     schemas = list(schemas)
     tables = duck.execute(
         "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE' "
         "and list_contains(?, table_schema) order by 1, 2", [schemas]).fetchall()
+    token = os.urandom(16).hex()
     copied: dict[str, int] = {}
+    states: list[tuple[str, str, list[str]]] = []
     with pg.cursor() as cur:
+        cur.execute("create schema if not exists ops; create table if not exists ops.copy_token (token text)")
+        cur.execute("select token from ops.copy_token")
+        theirs = [t for (t,) in cur.fetchall()]
+        trusted = len(theirs) == 1 and theirs[0] == _own_token(duck)
         for schema in schemas:
             cur.execute(f"create schema if not exists {quote_ident(schema)}")
         for schema, table in tables:
             columns = duck.execute(
                 "select column_name, data_type from information_schema.columns where table_schema = ? and "
                 "table_name = ? order by ordinal_position", [schema, table]).fetchall()
+            keys = _primary_key(duck, schema, table)
             qualified = quote_table(f"{schema}.{table}")
             wanted = [(name, _pg_type(kind)) for name, kind in columns]
-            if _columns(cur, schema, table) == wanted:
-                cur.execute(f"truncate {qualified}")  # the same columns: keep the table and what depends on it
+            same = _columns(cur, schema, table) == wanted
+            if same and trusted:
+                copied[f"{schema}.{table}"] = _copy_changes(duck, cur, schema, table, columns, keys, batch_rows)
             else:
-                # new or changed columns: dbt's staging views over it go too; the build that follows makes them
-                cur.execute(f"drop table if exists {qualified} cascade")
-                cur.execute(f"create table {qualified} ("
-                            + ", ".join(f"{quote_ident(name)} {kind}" for name, kind in wanted) + ")")
-            arrays = [i for i, (_, kind) in enumerate(columns) if kind.endswith("[]")]
-            result = duck.execute(f"select * from {qualified}")
-            total = 0
-            while rows := result.fetchmany(batch_rows):
-                buffer = io.StringIO()
-                for row in rows:
-                    values = list(row)
-                    for i in arrays:
-                        values[i] = _pg_array_literal(values[i])
-                    buffer.write(",".join(_csv_field(v) for v in values))
-                    buffer.write("\n")
-                buffer.seek(0)
-                cur.copy_expert(f"copy {qualified} from stdin with (format csv, null '')", buffer)
-                total += len(rows)
-            copied[f"{schema}.{table}"] = total
+                if same:
+                    cur.execute(f"truncate {qualified}")  # the same columns: keep the table and what depends on it
+                else:
+                    # new or changed columns: dbt's staging views over it go too; the build that follows makes them
+                    cur.execute(f"drop table if exists {qualified} cascade")
+                    cur.execute(f"create table {qualified} ("
+                                + ", ".join(f"{quote_ident(name)} {kind}" for name, kind in wanted) + ")")
+                copied[f"{schema}.{table}"] = _copy_rows(duck, cur, f"select * from {qualified}", [], qualified,
+                                                         columns, batch_rows)
+                if keys and not _has_primary_key(cur, schema, table):
+                    cur.execute(f"alter table {qualified} add primary key ("
+                                + ", ".join(quote_ident(k) for k in keys) + ")")
+            states.append((schema, table, keys))
         if "raw" in schemas:
             cur.execute("select 1 from information_schema.views where table_schema = 'raw' "
                         "and table_name = 'posts_with_brand'")
             if not cur.fetchall():
                 cur.execute(POST_BRAND.replace("create view if not exists", "create view"))
+        cur.execute("delete from ops.copy_token")
+        cur.execute("insert into ops.copy_token values (%s)", [token])
     pg.commit()
+    # what PostgreSQL now holds, in the working file; if this does not commit, the tokens differ and the next copy
+    # is whole
+    duck.execute("begin transaction")
+    try:
+        for schema, table, keys in states:
+            _remember(duck, schema, table, keys)
+        duck.execute("create table if not exists ops.postgres_copy_token (token varchar)")
+        duck.execute("delete from ops.postgres_copy_token")
+        duck.execute("insert into ops.postgres_copy_token values (?)", [token])
+        duck.execute("commit")
+    except BaseException:
+        duck.execute("rollback")
+        raise
     return copied
+
+
+def _own_token(duck) -> str | None:
+    exists = duck.execute("select count(*) from information_schema.tables where table_schema = 'ops' "
+                          "and table_name = 'postgres_copy_token'").fetchall()[0][0]
+    if not exists:
+        return None
+    rows = duck.execute("select token from ops.postgres_copy_token").fetchall()
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def _primary_key(duck, schema: str, table: str) -> list[str]:
+    rows = duck.execute("select constraint_column_names from duckdb_constraints() where schema_name = ? "
+                        "and table_name = ? and constraint_type = 'PRIMARY KEY'", [schema, table]).fetchall()
+    return list(rows[0][0]) if rows else []
+
+
+def _has_primary_key(cur, schema: str, table: str) -> bool:
+    cur.execute("select 1 from pg_constraint c join pg_class t on t.oid = c.conrelid join pg_namespace n "
+                "on n.oid = t.relnamespace where n.nspname = %s and t.relname = %s and c.contype = 'p'",
+                [schema, table])
+    return bool(cur.fetchall())
+
+
+def _state_table(schema: str, table: str) -> str:
+    """The working file's record of what PostgreSQL holds of ``schema.table`` (catalog names only)."""
+    return f"ops.{quote_ident(f'postgres_copy.{schema}.{table}')}"
+
+
+def _remember(duck, schema: str, table: str, keys: list[str]) -> None:
+    """Record the rows PostgreSQL now holds: per key the row's hash, or for a table without a key its checksum."""
+    qualified, state = quote_table(f"{schema}.{table}"), _state_table(schema, table)
+    if keys:
+        cols = ", ".join(quote_ident(k) for k in keys)
+        duck.execute(f"create or replace table {state} as select {cols}, hash(t) as row_hash from {qualified} as t")
+    else:
+        duck.execute(f"create or replace table {state} as select count(*) as row_count, "
+                     f"coalesce(sum(hash(t)::hugeint), 0) as checksum from {qualified} as t")
+
+
+def _copy_changes(duck, cur, schema: str, table: str, columns: list, keys: list[str], batch_rows: int) -> int:
+    """Send what changed in one table since PostgreSQL last received it; the rows sent."""
+    qualified, state = quote_table(f"{schema}.{table}"), _state_table(schema, table)
+    known = duck.execute("select count(*) from information_schema.tables where table_schema = 'ops' "
+                         "and table_name = ?", [f"postgres_copy.{schema}.{table}"]).fetchall()[0][0]
+    if not keys:
+        if known:
+            now = duck.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {qualified} as t").fetchone()
+            if duck.execute(f"select row_count, checksum from {state}").fetchone() == now:
+                return 0
+        cur.execute(f"truncate {qualified}")
+        return _copy_rows(duck, cur, f"select * from {qualified}", [], qualified, columns, batch_rows)
+    if not known:  # nothing recorded: PostgreSQL's rows cannot be matched to these, so all are sent again
+        cur.execute(f"truncate {qualified}")
+        return _copy_rows(duck, cur, f"select * from {qualified}", [], qualified, columns, batch_rows)
+    on = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
+    cols = ", ".join(quote_ident(k) for k in keys)
+    # keys whose row PostgreSQL must lose: changed since, gone, or new (in case a row of that key is there all the
+    # same); then the changed and new rows are sent
+    stale = (f"select {', '.join(f's.{quote_ident(k)}' for k in keys)} from {state} as s "
+             f"left join {qualified} as t on {on} where t.{quote_ident(keys[0])} is null or hash(t) <> s.row_hash "
+             f"union all select {', '.join(f't.{quote_ident(k)}' for k in keys)} from {qualified} as t "
+             f"left join {state} as s on {on} where s.row_hash is null")
+    key_columns = [(name, kind) for name, kind in columns if name in keys]
+    key_columns.sort(key=lambda c: keys.index(c[0]))
+    cur.execute(f"create temporary table _socialcx_stale on commit drop as select {cols} from {qualified} limit 0")
+    if _copy_rows(duck, cur, stale, [], "_socialcx_stale", key_columns, batch_rows):
+        match = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
+        cur.execute(f"delete from {qualified} as t using _socialcx_stale as s where {match}")
+    cur.execute("drop table _socialcx_stale")
+    fresh = (f"select t.* from {qualified} as t left join {state} as s on {on} "
+             f"where s.row_hash is null or hash(t) <> s.row_hash")
+    return _copy_rows(duck, cur, fresh, [], qualified, columns, batch_rows)
+
+
+def _copy_rows(duck, cur, select: str, params: list, target: str, columns: list, batch_rows: int) -> int:
+    """COPY the rows of a DuckDB query into a PostgreSQL table (lists as arrays); the rows sent."""
+    arrays = [i for i, (_, kind) in enumerate(columns) if kind.endswith("[]")]
+    result = duck.execute(select, params)
+    total = 0
+    while rows := result.fetchmany(batch_rows):
+        buffer = io.StringIO()
+        for row in rows:
+            values = list(row)
+            for i in arrays:
+                values[i] = _pg_array_literal(values[i])
+            buffer.write(",".join(_csv_field(v) for v in values))
+            buffer.write("\n")
+        buffer.seek(0)
+        names = ", ".join(quote_ident(name) for name, _ in columns)
+        cur.copy_expert(f"copy {target} ({names}) from stdin with (format csv, null '')", buffer)
+        total += len(rows)
+    return total
 
 
 def write_frame(pg, table: str, frame, keys: list[str]) -> int:
@@ -297,17 +414,18 @@ def copy_to_duckdb(pg, duck, schema: str) -> dict[str, int]:
     return copied
 
 
-def copy_rows_to_duckdb(pg, duck, table: str, where: str, params: list) -> int:
-    """The rows of a PostgreSQL table that ``where`` selects (SQL of the caller's code, values bound as
-    ``params``), written into the same DuckDB table by ``insert or replace`` (on its primary key), in the caller's
-    DuckDB transaction. Through a private CSV file, as :func:`copy_to_duckdb`; the rows written."""
+def copy_rows_to_duckdb(pg, duck, table: str, target: str, where: str = "", params: list | None = None) -> int:
+    """The rows of a PostgreSQL table (those ``where`` selects: SQL of the caller's code, values bound as
+    ``params``), written into the DuckDB table ``target`` by ``insert or replace`` (on its primary key, by column
+    name), in the caller's DuckDB transaction. Through a private CSV file, as :func:`copy_to_duckdb`; the rows
+    written."""
     import tempfile
 
     schema, name = table.split(".")
     with tempfile.TemporaryDirectory(prefix="socialcx-mirror-") as folder:
         path = f"{folder}/{name}.csv"
         columns = _export_csv(pg, schema, name, path, where=where, params=params)
-        return _import_csv(duck, quote_table(table), columns, path, "insert or replace into")
+        return _import_csv(duck, quote_table(target), columns, path, "insert or replace into")
 
 
 def _export_csv(pg, schema: str, table: str, path: str, where: str = "", params: list | None = None

@@ -102,7 +102,6 @@ def enrich_collect(*, run_id: str, settings: Settings | None = None,
     as `enrich` does them there, and enriched back into PostgreSQL for dbt."""
     from nlp.enrich import collect_chunks
     from nlp.enrich import enrich as enrich_posts
-    from nlp.pipeline import pipeline_version
     from nlp.registry import model_for_enrichment
     from nlp.topics import match_topics
     from socialcx.core import postgres
@@ -113,7 +112,7 @@ def enrich_collect(*, run_id: str, settings: Settings | None = None,
             model = model_for_enrichment(con, settings.nlp_model)
             pg = postgres.connect()
             try:
-                info.update(collect_chunks(pg, con, run_id, pipeline_version(model)))
+                info.update(collect_chunks(pg, con, run_id))
                 # what the chunks did not cover (nothing, unless posts arrived since the plan) and the survey
                 # comments, here
                 rest = enrich_posts(con, model=model,

@@ -68,7 +68,7 @@ def test_chunks_on_postgres_annotate_as_one_process_on_duckdb(settings_env, post
     # a worker killed before its chunk commits leaves nothing of it in PostgreSQL, and the chunk still to do
     killed = _chunk_in_a_process(0, "run-1", SOCIALCX_FAILPOINT="enrich:chunk_before_commit")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    assert _pg_rows(pg, "select count(*) from enriched.post_nlp") == [(0,)]
+    assert _pg_rows(pg, "select count(*) from ops.enrich_results") == [(0,)]
     assert _pg_rows(pg, "select count(*) from ops.enrich_queue where done") == [(0,)]
 
     # two attempts of one chunk at once (Airflow re-queued a task whose worker it presumed lost): one writes it, the
@@ -81,7 +81,7 @@ def test_chunks_on_postgres_annotate_as_one_process_on_duckdb(settings_env, post
     assert [d["enriched"] for d in done] == [0] + [n for _, n in queued[1:]]
     # a retried task (Airflow retries a chunk whose worker was lost after it committed) writes nothing again
     assert stages.enrich_chunk(chunks[-1], run_id="run-1", model=plan["model"], settings=settings)["enriched"] == 0
-    assert _pg_rows(pg, "select count(*), count(distinct (source, post_id)) from enriched.post_nlp") == \
+    assert _pg_rows(pg, "select count(*), count(distinct (source, post_id)) from ops.enrich_results") == \
         [(len(expected), len(expected))]
 
     collected = stages.enrich_collect(run_id="run-1", settings=settings)
@@ -89,10 +89,11 @@ def test_chunks_on_postgres_annotate_as_one_process_on_duckdb(settings_env, post
                                                                                           len(expected))
     assert collected["enriched_here"] == 0  # the chunks covered every pending post
     assert _annotations(settings.warehouse) == expected
-    # PostgreSQL holds the same annotations for dbt, and the queue is empty
+    # PostgreSQL holds the same annotations for dbt (copied from the working file), and the queue is empty
     assert sorted(_pg_rows(pg, f"select {COLUMNS} from enriched.post_nlp")) == sorted(
         tuple(list(v) if isinstance(v, list) else v for v in row) for row in expected)
-    assert _pg_rows(pg, "select count(*) from ops.enrich_queue") == [(0,)]
+    assert _pg_rows(pg, "select (select count(*) from ops.enrich_queue) + (select count(*) from ops.enrich_results)"
+                    ) == [(0,)]
     # nothing is pending now: the next plan has no chunk
     assert stages.enrich_plan(run_id="run-2", settings=settings)["chunks"] == []
     pg.close()
