@@ -9,8 +9,8 @@ each with 0.1% new posts (a file drop), the incremental case. Prints each stage'
 ratio; with --json a last line of JSON.
 
 On PostgreSQL, extract and enrich still write the working DuckDB file: their seconds are the same work on both.
-The transform stage is where the targets differ (copy in, dbt in PostgreSQL, marts copied back), and publish
-(the published schema swapped for BI).
+The transform stage is where the targets differ (copy in of what changed, dbt in PostgreSQL, marts copied back),
+and publish (the published schema swapped for BI).
 """
 
 from __future__ import annotations
