@@ -24,7 +24,8 @@ Social customer-service analytics, end to end, once per schedule interval:
 8. **retain** – raw text older than `SOCIALCX_RAW_TEXT_RETENTION_DAYS` is replaced by its redacted text.
 
 Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
-writer per file. Under the CeleryExecutor those tasks also go to the Celery queue `socialcx_duckdb`, which the one
+writer per file. The extracts are the exception: the sources fetch at the same time, with no lock held, and their
+short writes wait for the file's lock in turn. Under the CeleryExecutor those tasks also go to the Celery queue `socialcx_duckdb`, which the one
 worker that holds the file serves. On PostgreSQL the enrichment chunks and dbt's tasks do not open it: they run in
 `default_pool`, on Airflow's default queue, on any worker.
 Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
@@ -98,7 +99,9 @@ BACKFILL_VARS = {
 }
 
 
-@task(pool=POOL, queue=QUEUE)
+# not in the one-slot pool: the extracts of different sources fetch at the same time (network first, no lock held)
+# and take turns only for their short writes, waiting on the file's lock (SOCIALCX_LOCK_RETRIES)
+@task(queue=QUEUE)
 def extract(source: str) -> dict[str, object]:
     from socialcx import stages
     from socialcx.core.logs import task_hygiene

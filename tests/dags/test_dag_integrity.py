@@ -73,7 +73,10 @@ def test_the_watcher_pushes_only_what_its_tasks_read(bag):
 
 def test_every_duckdb_task_shares_the_one_slot_pool(bag):
     dag = bag.dags["socialcx_pipeline"]
-    assert {t.pool for t in dag.tasks} == {"socialcx_duckdb"}
+    extracts = {t.task_id for t in dag.tasks if t.task_id.startswith("extract_")}
+    assert extracts and {t.pool for t in dag.tasks if t.task_id not in extracts} == {"socialcx_duckdb"}
+    # the sources fetch at the same time; their writes wait for the file's lock in turn
+    assert {t.pool for t in dag.tasks if t.task_id in extracts} == {"default_pool"}
     # under Celery, on the one worker that holds the file (docker-compose.yml: airflow-worker-duckdb)
     assert {t.queue for t in dag.tasks} == {"socialcx_duckdb"}
 
@@ -169,8 +172,11 @@ print(json.dumps({"errors": list(bag.import_errors), "tasks": sorted(dag.task_di
     assert graph["collect_rule"] == "none_failed"  # nothing pending: no chunk, collect still runs
     duckdb_tasks = {t for t, pool in graph["pools"].items() if pool == "socialcx_duckdb"}
     assert duckdb_tasks == {"enrich_plan", "enrich_collect", "from_postgres", "validate", "publish", "report",
-                            "alert", "retain"} | {t for t in graph["tasks"] if t.startswith("extract_")}
+                            "alert", "retain"}
+    extracts = {t for t in graph["tasks"] if t.startswith("extract_")}
+    assert extracts and {graph["pools"][t] for t in extracts} == {"default_pool"}  # they fetch at the same time
     # and under Celery they go to the one worker beside the file; the chunks and dbt to any worker
+    duckdb_tasks |= extracts
     assert {t for t, queue in graph["queues"].items() if queue == "socialcx_duckdb"} == duckdb_tasks
     assert {queue for t, queue in graph["queues"].items() if t not in duckdb_tasks} == {"default"}
     assert graph["from_up"] == ["transform.dbt_producer_watcher_done"] and graph["from"] == ["validate"]

@@ -135,3 +135,26 @@ def test_killed_while_dbt_builds_in_postgres_then_rerun_equals_duckdb(tmp_path, 
                 different[table] = difference
     pg.close()
     assert not different, different
+
+
+def test_two_sources_extracting_at_once_both_land(tmp_path):
+    """The DAG's extracts share no pool (they fetch at the same time): two sources' extracts started together both
+    finish, each writing when the other has let go of the file, and every row read is accounted for."""
+    from tests.support import ROOT
+
+    env = _env(tmp_path)
+    commands = [[str(VENV_BIN / "socialcx"), "extract", "sample", "--posts", "1500", "--seed", "11"],
+                [str(VENV_BIN / "socialcx"), "extract", "file", str(ROOT / "tests" / "fixtures" / "file" / "twcs_small.csv")]]
+    started = [subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for c in commands]
+    outcomes = [p.communicate(timeout=600) for p in started]
+    assert [p.returncode for p in started] == [0, 0], [err[-2000:] for _, err in outcomes]
+    with duckdb.connect(str(tmp_path / "wh" / "socialcx.duckdb"), read_only=True) as con:
+        runs = con.execute("select stage, status, rows_read, rows_loaded, rows_quarantined from ops.runs "
+                           "order by stage").fetchall()
+        by_source = dict(con.execute("select source, count(*) from raw.posts group by 1").fetchall())
+    assert [(stage, status) for stage, status, *_ in runs] == [("extract_file", "success"),
+                                                                ("extract_sample", "success")]
+    for _, _, read, loaded, quarantined in runs:
+        assert read == loaded + quarantined and loaded > 0
+    assert by_source["sample"] > 1000 and by_source["file"] > 0  # both sources landed in raw.posts
