@@ -141,6 +141,18 @@ def connect(path: Path, *, read_only: bool = False, retries: int = 10, wait_seco
     raise AssertionError("unreachable")
 
 
+def open_published(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a published DuckDB file (what BI reads), in UTC; the caller closes it."""
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def scratch() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB, for reading files (Parquet) with SQL; it holds nothing of the warehouse."""
+    return duckdb.connect()
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {quote_ident(schema)}")

@@ -34,7 +34,7 @@ import duckdb
 
 from socialcx.core.erasure import HANDLE, NAME_PLACEHOLDER, PLACEHOLDER, WORD, Register, identifier_hash, normalise
 from socialcx.core.pii import email_hash
-from socialcx.core.warehouse import quote_ident, quote_table, scalar, transaction
+from socialcx.core.warehouse import connect, open_published, quote_ident, quote_table, scalar, scratch, transaction
 
 
 @dataclass
@@ -281,7 +281,7 @@ def still_published(published: Path, parquet_dir: Path, identifiers: list[str]) 
     regex = pattern.pattern.replace("(?<![\\w@.])", "(^|[^\\w@.])")  # RE2 has no look-behind
     regex = "(?i)" + regex.replace("(?![\\w])", "([^\\w]|$)")
     if published.exists():
-        with duckdb.connect(str(published), read_only=True) as con:
+        with open_published(published) as con:
             for (table,) in con.execute("select table_schema || '.' || table_name from information_schema.tables "
                                         "where table_schema = 'marts'").fetchall():
                 n = scalar(con, f"select count(*) from {quote_table(table)} as t "
@@ -289,7 +289,7 @@ def still_published(published: Path, parquet_dir: Path, identifiers: list[str]) 
                 if n:
                     found[str(published) + ":" + table] = int(n)
     for parquet in sorted(parquet_dir.glob("*.parquet")) if parquet_dir.is_dir() else []:
-        with duckdb.connect() as con:
+        with scratch() as con:
             n = scalar(con, "select count(*) from read_parquet(?) as t where regexp_matches(cast(t as varchar), ?)",
                        [str(parquet), regex])
         if n:
@@ -309,7 +309,7 @@ def compact(path: Path) -> dict[str, int]:
     fresh = path.with_name(f"{path.name}.compact-{os.getpid()}")
     fresh.unlink(missing_ok=True)
     before = path.stat().st_size
-    con = duckdb.connect(str(path))
+    con = connect(path)
     try:
         con.execute("checkpoint")
         name = scalar(con, "select current_database()")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
+from socialcx.core.warehouse import open_published
 
 # what each export holds: the mart, the column its date filter reads, its order
 EXPORTS = {
@@ -44,9 +44,8 @@ def export(published: Path, what: str, output: Path, *, brands: list[str] | None
         raise FileNotFoundError(f"no published marts at {published}: run `socialcx publish` (or `socialcx run`) "
                                 "before `socialcx export`")
     table, day_column, order = EXPORTS[what]
-    con = duckdb.connect(str(published), read_only=True)
+    con = open_published(published)  # in UTC: days are UTC days, as the marts' dates are
     try:
-        con.execute("set timezone = 'UTC'")  # days are UTC days, as the marts' dates are
         # (table, day_column and order come from EXPORTS above, never from the command line)
         query = (f"select * from {table} where (?::varchar[] is null or list_contains(?::varchar[], brand)) "
                  f"and (?::date is null or {day_column}::date >= ?::date) "

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from socialcx.core.warehouse import quote_ident
+from socialcx.core.warehouse import open_published, quote_ident
 
 # Each dataset: a query over the published marts (schema ``marts``). Week = ISO week starting Monday.
 DATASETS: dict[str, str] = {
@@ -358,7 +358,7 @@ def build_report(published: Path, out_dir: Path, *, run_id: str | None = None,
     if not published.exists():
         raise FileNotFoundError(f"no published marts at {published}: run `socialcx publish` (or `socialcx run`) "
                                 "before `socialcx report`")
-    con = duckdb.connect(str(published), read_only=True)
+    con = open_published(published)
     try:
         data = collect(con, forgotten)
     finally:

@@ -47,3 +47,23 @@ def test_serving_and_governance_stand_on_the_ground_floor_only(package):
     # the stages call them; they never call a stage back (the dbt runner included)
     upward = {(f, m) for f, m in imports(package) if not m.startswith(("socialcx.core", package.replace("/", ".")))}
     assert upward == set()
+
+
+def _connects(package: str) -> set[tuple[str, str]]:
+    """(file, call) for every ``duckdb.connect``/``psycopg2.connect`` call in ``package``."""
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id in ("duckdb", "psycopg2")):
+                found.add((str(path.relative_to(ROOT)), f"{node.func.value.id}.connect"))
+    return found
+
+
+def test_only_the_ground_floor_opens_a_database_connection():
+    # the working file, the published file, a scratch database and PostgreSQL: socialcx.core.warehouse and
+    # socialcx.core.postgres open them; everything else asks those
+    outside = {hit for package in PROJECT for hit in _connects(package) if not hit[0].startswith("socialcx/core/")}
+    assert outside == set()
+    assert ("socialcx/core/warehouse.py", "duckdb.connect") in _connects("socialcx/core")  # the check sees calls
+    assert ("socialcx/core/postgres.py", "psycopg2.connect") in _connects("socialcx/core")
