@@ -25,9 +25,9 @@ Social customer-service analytics, end to end, once per schedule interval:
 
 Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
 writer per file. The extracts are the exception: the sources fetch at the same time, with no lock held, and their
-short writes wait for the file's lock in turn. Under the CeleryExecutor those tasks also go to the Celery queue `socialcx_duckdb`, which the one
-worker that holds the file serves. On PostgreSQL the enrichment chunks and dbt's tasks do not open it: they run in
-`default_pool`, on Airflow's default queue, on any worker.
+short writes wait for the file's lock in turn. Under the CeleryExecutor all of them go to the Celery queue
+`socialcx_duckdb`, which the one worker that holds the file serves. On PostgreSQL the enrichment chunks and dbt's
+tasks do not open it: they run in `default_pool`, on Airflow's default queue, on any worker.
 Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
 
 **Backfills.** `airflow backfill create --dag-id socialcx_pipeline --from-date 2026-10-01 --to-date 2026-10-07`
@@ -141,7 +141,8 @@ def enrich_chunk(job: dict[str, object]) -> dict[str, object]:
         return stages.enrich_chunk(int(job["chunk"]), run_id=_run_id(), model=str(job["model"]))
 
 
-@task(pool=POOL, queue=QUEUE, trigger_rule="none_failed")  # no chunk to map (nothing pending) skips the mapped task, not this
+# none_failed: with nothing pending there is no chunk, and the mapped task is skipped; this still runs
+@task(pool=POOL, queue=QUEUE, trigger_rule="none_failed")
 def enrich_collect() -> dict[str, object]:
     """The chunks' annotations into the working file; survey comments and brand topics; enriched into PostgreSQL."""
     from socialcx import stages
@@ -304,7 +305,8 @@ def socialcx_pipeline() -> None:
             setup_operator_args={"retries": 0, "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"]},
         ),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
-        operator_args={"pool": DBT_POOL, "queue": DBT_QUEUE, "install_deps": False, "emit_datasets": False, "vars": BACKFILL_VARS},
+        operator_args={"pool": DBT_POOL, "queue": DBT_QUEUE, "install_deps": False, "emit_datasets": False,
+                       "vars": BACKFILL_VARS},
     )
     _producer_first(transform)
     _watcher_pushes_only_what_its_tasks_read()

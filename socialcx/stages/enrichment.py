@@ -55,9 +55,10 @@ def enrich(*, run_id: str | None = None, settings: Settings | None = None,
 
 # SOCIALCX_TARGET=postgres, in Airflow: enrichment as a mapped task over chunks of the pending posts, so that N
 # Celery workers annotate in parallel (dags/socialcx_pipeline.py). The working DuckDB file stays the home of raw
-# and enriched (extract writes it, validation and publishing read it): the plan copies it into PostgreSQL, the
-# chunks write their annotations there, and the collect step brings them back, with the survey comments and the
-# brand topics done as `enrich` does them, and copies enriched into PostgreSQL again for dbt.
+# and enriched (extract writes it, validation and publishing read it): the plan copies what changed into
+# PostgreSQL, the chunks write their annotations to PostgreSQL's ops.enrich_results, and the collect step brings
+# them into the working file, does the survey comments and the brand topics as `enrich` does, and copies what
+# changed in enriched into PostgreSQL for dbt.
 
 def enrich_plan(*, run_id: str | None = None, settings: Settings | None = None,
                 reprocess: tuple[str, str] | None = None) -> dict[str, object]:
