@@ -189,7 +189,7 @@ def copy_from_duckdb(duck, pg, schemas: Iterable[str] = ("raw", "enriched"), *, 
                     cur.execute(f"drop table if exists {qualified} cascade")
                     cur.execute(f"create table {qualified} ("
                                 + ", ".join(f"{quote_ident(name)} {kind}" for name, kind in wanted) + ")")
-                copied[f"{schema}.{table}"] = _copy_rows(duck, cur, f"select * from {qualified}", [], qualified,
+                copied[f"{schema}.{table}"] = _copy_rows(duck, cur, f"select * from {qualified}", qualified,
                                                          columns, batch_rows)
                 if keys and not _has_primary_key(cur, schema, table):
                     cur.execute(f"alter table {qualified} add primary key ("
@@ -268,10 +268,10 @@ def _copy_changes(duck, cur, schema: str, table: str, columns: list, keys: list[
             if duck.execute(f"select row_count, checksum from {state}").fetchone() == now:
                 return 0
         cur.execute(f"truncate {qualified}")
-        return _copy_rows(duck, cur, f"select * from {qualified}", [], qualified, columns, batch_rows)
+        return _copy_rows(duck, cur, f"select * from {qualified}", qualified, columns, batch_rows)
     if not known:  # nothing recorded: PostgreSQL's rows cannot be matched to these, so all are sent again
         cur.execute(f"truncate {qualified}")
-        return _copy_rows(duck, cur, f"select * from {qualified}", [], qualified, columns, batch_rows)
+        return _copy_rows(duck, cur, f"select * from {qualified}", qualified, columns, batch_rows)
     on = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
     cols = ", ".join(quote_ident(k) for k in keys)
     # keys whose row PostgreSQL must lose: changed since, gone, or new (in case a row of that key is there all the
@@ -283,19 +283,19 @@ def _copy_changes(duck, cur, schema: str, table: str, columns: list, keys: list[
     key_columns = [(name, kind) for name, kind in columns if name in keys]
     key_columns.sort(key=lambda c: keys.index(c[0]))
     cur.execute(f"create temporary table _socialcx_stale on commit drop as select {cols} from {qualified} limit 0")
-    if _copy_rows(duck, cur, stale, [], "_socialcx_stale", key_columns, batch_rows):
+    if _copy_rows(duck, cur, stale, "_socialcx_stale", key_columns, batch_rows):
         match = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
         cur.execute(f"delete from {qualified} as t using _socialcx_stale as s where {match}")
     cur.execute("drop table _socialcx_stale")
     fresh = (f"select t.* from {qualified} as t left join {state} as s on {on} "
              f"where s.row_hash is null or hash(t) <> s.row_hash")
-    return _copy_rows(duck, cur, fresh, [], qualified, columns, batch_rows)
+    return _copy_rows(duck, cur, fresh, qualified, columns, batch_rows)
 
 
-def _copy_rows(duck, cur, select: str, params: list, target: str, columns: list, batch_rows: int) -> int:
+def _copy_rows(duck, cur, select: str, target: str, columns: list, batch_rows: int) -> int:
     """COPY the rows of a DuckDB query into a PostgreSQL table (lists as arrays); the rows sent."""
     arrays = [i for i, (_, kind) in enumerate(columns) if kind.endswith("[]")]
-    result = duck.execute(select, params)
+    result = duck.execute(select)
     total = 0
     while rows := result.fetchmany(batch_rows):
         buffer = io.StringIO()
@@ -414,33 +414,28 @@ def copy_to_duckdb(pg, duck, schema: str) -> dict[str, int]:
     return copied
 
 
-def copy_rows_to_duckdb(pg, duck, table: str, target: str, where: str = "", params: list | None = None) -> int:
-    """The rows of a PostgreSQL table (those ``where`` selects: SQL of the caller's code, values bound as
-    ``params``), written into the DuckDB table ``target`` by ``insert or replace`` (on its primary key, by column
-    name), in the caller's DuckDB transaction. Through a private CSV file, as :func:`copy_to_duckdb`; the rows
-    written."""
+def copy_rows_to_duckdb(pg, duck, table: str, target: str) -> int:
+    """Every row of a PostgreSQL table, written into the DuckDB table ``target`` by ``insert or replace`` (on its
+    primary key, by column name), in the caller's DuckDB transaction. Through a private CSV file, as
+    :func:`copy_to_duckdb`; the rows written."""
     import tempfile
 
     schema, name = table.split(".")
     with tempfile.TemporaryDirectory(prefix="socialcx-mirror-") as folder:
         path = f"{folder}/{name}.csv"
-        columns = _export_csv(pg, schema, name, path, where=where, params=params)
+        columns = _export_csv(pg, schema, name, path)
         return _import_csv(duck, quote_table(target), columns, path, "insert or replace into")
 
 
-def _export_csv(pg, schema: str, table: str, path: str, where: str = "", params: list | None = None
-                ) -> list[tuple[str, str]]:
-    """COPY a table's rows (those ``where`` selects) to a CSV file, lists as JSON; its columns and their DuckDB
-    types."""
+def _export_csv(pg, schema: str, table: str, path: str) -> list[tuple[str, str]]:
+    """COPY a table's rows to a CSV file, lists as JSON; its columns and their DuckDB types."""
     with pg.cursor() as cur:
         columns = [(name, kind) for name, kind in _columns_raw(cur, schema, table)]
         select = ", ".join(f"to_json({quote_ident(name)})" if kind.endswith("[]") else quote_ident(name)
                            for name, kind in columns)
-        query = f"select {select} from {quote_table(f'{schema}.{table}')} " + (f"where {where}" if where else "")
-        if params:
-            query = cur.mogrify(query, params).decode()
         with open(path, "w", encoding="utf-8") as out:
-            cur.copy_expert(f"copy ({query}) to stdout with (format csv, null '\\N')", out)
+            cur.copy_expert(f"copy (select {select} from {quote_table(f'{schema}.{table}')}) to stdout "
+                            "with (format csv, null '\\N')", out)
     return [(name, _duck_type(kind)) for name, kind in columns]
 
 
