@@ -4,6 +4,10 @@
     where seed business_schedules gives the team its own, else the brand's), when it was
     escalated (unanswered past the rule's escalate-after time), whether the SLA was breached, and its age.
 #}
+{# no nested loops on PostgreSQL: the same join back to a business-time aggregate as int_conversations_business_time,
+   where PostgreSQL guessed 200 groups and looped over every pair (over 26 minutes at 1M posts; a hash join 44 s) #}
+{{ config(pre_hook=without_nested_loops()) }}
+
 with conversations as (
     select * from {{ ref('fct_conversations') }}
     where is_actionable

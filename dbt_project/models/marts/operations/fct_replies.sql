@@ -3,6 +3,10 @@
     business time), who signed it, and how it was written (a handoff request, templated, personalised).
     Definitions and their reasons: _operations__models.yml and DECISIONLOG.md.
 #}
+{# no nested loops on PostgreSQL: the same join back to a business-time aggregate as int_conversations_business_time,
+   where PostgreSQL guessed 200 groups and looped over every pair (over 26 minutes at 1M posts; a hash join 44 s) #}
+{{ config(pre_hook=without_nested_loops()) }}
+
 with posts as (
     select * from {{ ref('int_posts_threaded') }}
 ),

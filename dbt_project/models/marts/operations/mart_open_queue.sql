@@ -3,6 +3,10 @@
     brand (the customer posted last, within backlog_max_age_days), most urgent first, then the widest reach; the
     team is the one the escalation policies route the conversation to.
 #}
+{# no nested loops on PostgreSQL: the same join back to a business-time aggregate as int_conversations_business_time,
+   where PostgreSQL guessed 200 groups and looped over every pair (over 26 minutes at 1M posts; a hash join 44 s) #}
+{{ config(pre_hook=without_nested_loops()) }}
+
 with conversations as (
     select * from {{ ref('fct_conversations') }}
 ),
