@@ -1,7 +1,9 @@
 """The DAG on the CeleryExecutor, with real parts on loopback: Debian's redis-server as the broker, a real
 PostgreSQL for Airflow's metadata and another database for the warehouse (SOCIALCX_TARGET=postgres), Airflow's
-api-server, scheduler, dag-processor and triggerer, and one `airflow celery worker` process executing every task.
-The published marts must equal those of the same world built on DuckDB.
+api-server, scheduler, dag-processor and triggerer, and two `airflow celery worker` processes, as
+docker-compose.yml runs them: one serving the queue of the tasks that open the working DuckDB file, one the default
+queue (the mapped enrichment chunks and dbt's tasks). The published marts must equal those of the same world built
+on DuckDB.
 
 Marked ``celery``: it runs the whole DAG task by task (about ten minutes here), so `make test` leaves it out and
 `.ci/run` runs it after (`make test-celery`).
