@@ -219,10 +219,14 @@ def copy_from_duckdb(duck, pg, schemas: Iterable[str] = ("raw", "enriched"), *, 
     return copied
 
 
+def _in_ops(duck, table: str) -> bool:
+    """Does the working file's ``ops`` schema hold ``table``?"""
+    return bool(duck.execute("select count(*) from information_schema.tables where table_schema = 'ops' "
+                             "and table_name = ?", [table]).fetchall()[0][0])
+
+
 def _own_token(duck) -> str | None:
-    exists = duck.execute("select count(*) from information_schema.tables where table_schema = 'ops' "
-                          "and table_name = 'postgres_copy_token'").fetchall()[0][0]
-    if not exists:
+    if not _in_ops(duck, "postgres_copy_token"):
         return None
     rows = duck.execute("select token from ops.postgres_copy_token").fetchall()
     return rows[0][0] if len(rows) == 1 else None
@@ -260,16 +264,12 @@ def _remember(duck, schema: str, table: str, keys: list[str]) -> None:
 def _copy_changes(duck, cur, schema: str, table: str, columns: list, keys: list[str], batch_rows: int) -> int:
     """Send what changed in one table since PostgreSQL last received it; the rows sent."""
     qualified, state = quote_table(f"{schema}.{table}"), _state_table(schema, table)
-    known = duck.execute("select count(*) from information_schema.tables where table_schema = 'ops' "
-                         "and table_name = ?", [f"postgres_copy.{schema}.{table}"]).fetchall()[0][0]
-    if not keys:
-        if known:
-            now = duck.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {qualified} as t").fetchone()
-            if duck.execute(f"select row_count, checksum from {state}").fetchone() == now:
-                return 0
-        cur.execute(f"truncate {qualified}")
-        return _copy_rows(duck, cur, f"select * from {qualified}", qualified, columns, batch_rows)
-    if not known:  # nothing recorded: PostgreSQL's rows cannot be matched to these, so all are sent again
+    known = _in_ops(duck, f"postgres_copy.{schema}.{table}")
+    if known and not keys:
+        now = duck.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {qualified} as t").fetchone()
+        if duck.execute(f"select row_count, checksum from {state}").fetchone() == now:
+            return 0
+    if not known or not keys:  # nothing recorded, or no key to match rows by: the whole table is sent again
         cur.execute(f"truncate {qualified}")
         return _copy_rows(duck, cur, f"select * from {qualified}", qualified, columns, batch_rows)
     on = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
@@ -284,8 +284,7 @@ def _copy_changes(duck, cur, schema: str, table: str, columns: list, keys: list[
     key_columns.sort(key=lambda c: keys.index(c[0]))
     cur.execute(f"create temporary table _socialcx_stale on commit drop as select {cols} from {qualified} limit 0")
     if _copy_rows(duck, cur, stale, "_socialcx_stale", key_columns, batch_rows):
-        match = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
-        cur.execute(f"delete from {qualified} as t using _socialcx_stale as s where {match}")
+        cur.execute(f"delete from {qualified} as t using _socialcx_stale as s where {on}")
     cur.execute("drop table _socialcx_stale")
     fresh = (f"select t.* from {qualified} as t left join {state} as s on {on} "
              f"where s.row_hash is null or hash(t) <> s.row_hash")
@@ -404,8 +403,8 @@ def copy_to_duckdb(pg, duck, schema: str) -> dict[str, int]:
                 duck.execute(f"drop table if exists {qualified}")
                 duck.execute(f"create table {qualified} ("
                              + ", ".join(f"{quote_ident(name)} {duck_kind}" for name, duck_kind in columns) + ")")
-                _import_csv(duck, qualified, columns, f"{folder}/{table}.csv", "insert into")
-                copied[f"{schema}.{table}"] = duck.execute(f"select count(*) from {qualified}").fetchall()[0][0]
+                copied[f"{schema}.{table}"] = _import_csv(duck, qualified, columns, f"{folder}/{table}.csv",
+                                                          "insert into")
             duck.execute("commit")
         except BaseException:
             duck.execute("rollback")
