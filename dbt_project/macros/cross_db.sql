@@ -116,49 +116,6 @@
 {% macro default__int_series(first, last) -%}unnest(generate_series({{ first }}, {{ last }})){%- endmacro %}
 {% macro postgres__int_series(first, last) -%}generate_series({{ first }}, {{ last }}){%- endmacro %}
 
-{#
-    `relation` with one more column, `name`: the median of `value` over the rows of the same `partition_by` whose
-    `order_by` lies from `preceding` before the row's to `until` before it (intervals), among the rows where
-    `where` holds. DuckDB computes it as a window over a range frame; PostgreSQL has no ordered-set aggregate over
-    a window, so it gathers each frame's values with array_agg over the same frame and takes their median
-    (`key` identifies a row).
-#}
-{% macro rolling_median(relation, key, value, where, partition_by, order_by, preceding, until, name) -%}
-    {{ return(adapter.dispatch('rolling_median', 'socialcx')(relation, key, value, where, partition_by, order_by,
-                                                            preceding, until, name)) }}
-{%- endmacro %}
-{% macro default__rolling_median(relation, key, value, where, partition_by, order_by, preceding, until, name) -%}
-    select
-        *,
-        median({{ value }}) filter (where {{ where }}) over (
-            partition by {{ partition_by }} order by {{ order_by }}
-            range between interval '{{ preceding }}' preceding and interval '{{ until }}' preceding
-        ) as {{ name }}
-    from {{ relation }}
-{%- endmacro %}
-{% macro postgres__rolling_median(relation, key, value, where, partition_by, order_by, preceding, until, name) -%}
-    {#- the frame's values gathered by a window (PostgreSQL has array_agg over a range frame), their median taken
-        from the array: the same rows as the frame, without joining each row to every row of its frame -#}
-    select rows_.*, norms.{{ name }}
-    from {{ relation }} as rows_
-    inner join (
-        select
-            {{ key }},
-            (select percentile_cont(0.5) within group (order by frame_value)
-             from unnest(frame_values) as frame(frame_value)) as {{ name }}
-        from (
-            select
-                {{ key }},
-                array_agg({{ value }}) filter (where {{ where }} and {{ value }} is not null) over (
-                    partition by {{ partition_by }} order by {{ order_by }}
-                    range between interval '{{ preceding }}' preceding and interval '{{ until }}' preceding
-                ) as frame_values
-            from {{ relation }}
-        ) as framed
-    ) as norms
-        on rows_.{{ key }} = norms.{{ key }}
-{%- endmacro %}
-
 {# Every match of the pattern in the text, in order, as a list (RE2 in DuckDB; the pattern has no groups). #}
 {% macro regex_all(text, pattern) -%}{{ return(adapter.dispatch('regex_all', 'socialcx')(text, pattern)) }}{%- endmacro %}
 {% macro default__regex_all(text, pattern) -%}regexp_extract_all({{ text }}, {{ pattern }}){%- endmacro %}

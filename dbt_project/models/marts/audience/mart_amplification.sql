@@ -149,10 +149,35 @@ measured as (
         on conversations.conversation_id = reach.conversation_id
 ),
 
+-- the brand's recent norm for each day it had a conversation: the median growth of its complaints opened in the
+-- 28 days before that day. The day itself is left out, so a storm of complaints this morning does not raise the
+-- bar it is judged against this afternoon; and one norm a day is a join of each day to four weeks of complaints,
+-- which any engine runs (a frame per conversation was a median over every row's own frame: 5 minutes at 1M posts
+-- on PostgreSQL, which has no ordered-set aggregate over a window)
+days as (
+    select distinct brand, first_inbound_date from measured
+),
+
+norms as (
+    select
+        days.brand,
+        days.first_inbound_date,
+        {{ median('complaints.engagement_per_hour_unanswered') }} as brand_norm_engagement_per_hour
+    from days
+    inner join measured as complaints
+        on days.brand = complaints.brand
+        and complaints.first_inbound_date >= days.first_inbound_date - 28
+        and complaints.first_inbound_date < days.first_inbound_date
+    where complaints.is_negative_start and complaints.engagement_per_hour_unanswered is not null
+    group by days.brand, days.first_inbound_date
+),
+
 normed as (
-    -- the brand's recent norm: the median growth of its complaints opened in the previous 28 days
-    {{ rolling_median('measured', 'conversation_id', 'engagement_per_hour_unanswered', 'is_negative_start', 'brand',
-                      'first_inbound_at', '28 days', '1 second', 'brand_norm_engagement_per_hour') }}
+    select measured.*, norms.brand_norm_engagement_per_hour
+    from measured
+    left join norms
+        on measured.brand = norms.brand
+        and measured.first_inbound_date = norms.first_inbound_date
 ),
 
 final as (

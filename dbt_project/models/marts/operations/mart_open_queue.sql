@@ -35,13 +35,7 @@ open_conversations as (
     select
         conversations.*,
         aggregated.last_customer_at,
-        replies.last_reply_at,
-        -- the wait started with the first customer post after the brand's last reply (or the first post)
-        (
-            select min(posts.created_at) from posts
-            where posts.conversation_id = conversations.conversation_id
-              and (replies.last_reply_at is null or posts.created_at > replies.last_reply_at)
-        ) as waiting_since
+        replies.last_reply_at
     from conversations
     inner join aggregated
         on conversations.conversation_id = aggregated.conversation_id
@@ -55,10 +49,21 @@ open_conversations as (
       and aggregated.last_customer_at > as_of.as_of_at - {{ var('backlog_max_age_days') }} * interval '1 day'
 ),
 
+-- the wait started with the first customer post after the brand's last reply (or the first post); a join, not a
+-- subquery per conversation (PostgreSQL ran that as a scan of every customer post for each open conversation)
+waiting as (
+    select open_conversations.conversation_id, min(posts.created_at) as waiting_since
+    from open_conversations
+    inner join posts
+        on open_conversations.conversation_id = posts.conversation_id
+        and (open_conversations.last_reply_at is null or posts.created_at > open_conversations.last_reply_at)
+    group by open_conversations.conversation_id
+),
+
 spans as (
     select
         open_conversations.conversation_id,
-        open_conversations.waiting_since,
+        waiting.waiting_since,
         as_of.as_of_at,
         brands.timezone_name,
         brands.business_open_hour,
@@ -68,6 +73,8 @@ spans as (
         brands.brand,
         cast(null as varchar) as hours_team
     from open_conversations
+    left join waiting
+        on open_conversations.conversation_id = waiting.conversation_id
     cross join as_of
     inner join {{ ref('int_brands_resolved') }} as brands
         on open_conversations.brand = brands.brand
@@ -78,9 +85,11 @@ business as (
 ),
 
 last_posts as (
-    select conversation_id, {{ arg_max('text_redacted', 'created_at') }} as last_customer_post
+    select posts.conversation_id, {{ arg_max('posts.text_redacted', 'posts.created_at') }} as last_customer_post
     from posts
-    group by conversation_id
+    inner join open_conversations
+        on posts.conversation_id = open_conversations.conversation_id
+    group by posts.conversation_id
 ),
 
 final as (
@@ -94,14 +103,16 @@ final as (
         row_number() over (
             partition by open_conversations.brand
             order by case open_conversations.urgency when 'high' then 1 when 'medium' then 2 else 3 end,
-                     coalesce(amplification.reach_while_unanswered, 0) desc, open_conversations.waiting_since
+                     coalesce(amplification.reach_while_unanswered, 0) desc, waiting.waiting_since
         ) as priority,
-        open_conversations.waiting_since,
+        waiting.waiting_since,
         open_conversations.last_reply_at is not null as is_follow_up,
         coalesce(business.business_seconds, 0) / 60.0 as waiting_business_minutes,
         open_conversations.sla_target_minutes - coalesce(business.business_seconds, 0) / 60.0 as minutes_left_to_sla,
         last_posts.last_customer_post
     from open_conversations
+    left join waiting
+        on open_conversations.conversation_id = waiting.conversation_id
     left join business
         on open_conversations.conversation_id = business.span_key
     left join {{ ref('mart_amplification') }} as amplification
