@@ -5,7 +5,7 @@
     the day's negative posts against those days, by the log-odds ratio with an informative Dirichlet prior
     (Monroe, Colaresi and Quinn 2008, "Fightin' Words"), as a z-score. One row per driver.
 #}
-{{ config(pre_hook=without_nested_loops()) }}
+{{ config(pre_hook=without_nested_loops(merge_joins=false)) }}
 
 with negative_posts as (
     select brand, created_date, post_id, coalesce(primary_category, 'uncategorised') as category, text_redacted
@@ -27,21 +27,52 @@ days as (
     group by 1, 2
 ),
 
--- each day's negative posts and those of its baseline window
+-- each brand's negative posts counted per day and category; a day's window (the day and its baseline) sums the
+-- counts of its days. Joining every post to every window it falls in built 5M rows at 1M posts, most days being
+-- wildfire days there.
+daily_categories as (
+    select brand, created_date, category, count(*) as posts
+    from negative_posts
+    group by 1, 2, 3
+),
+
 windowed as (
-    select days.brand, days.activity_date, negative_posts.post_id, negative_posts.category, negative_posts.text_redacted,
-        negative_posts.created_date = days.activity_date as is_day
+    select
+        days.brand,
+        days.activity_date,
+        daily_categories.category,
+        cast(coalesce(sum(daily_categories.posts) filter (
+            where daily_categories.created_date = days.activity_date), 0) as bigint) as day_count,
+        cast(coalesce(sum(daily_categories.posts) filter (
+            where daily_categories.created_date < days.activity_date), 0) as bigint) as baseline_count
     from days
-    inner join negative_posts
-        on days.brand = negative_posts.brand
-        and negative_posts.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+    inner join daily_categories
+        on days.brand = daily_categories.brand
+        and daily_categories.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
             and days.activity_date
+    group by 1, 2, 3
 ),
 
 sizes as (
-    select brand, activity_date, count(*) filter (where is_day) as day_posts, count(*) filter (where not is_day) as baseline_posts
+    select
+        brand,
+        activity_date,
+        cast(sum(day_count) as bigint) as day_posts,
+        cast(sum(baseline_count) as bigint) as baseline_posts
     from windowed
     group by 1, 2
+),
+
+-- a category's example posts: the first three ids of the day's posts in it
+category_examples as (
+    select
+        negative_posts.brand,
+        negative_posts.created_date,
+        negative_posts.category,
+        ({{ list_agg('negative_posts.post_id', order_by='negative_posts.post_id') }})[1:3] as example_post_ids
+    from negative_posts
+    where (negative_posts.brand, negative_posts.created_date) in (select brand, activity_date from days)
+    group by 1, 2, 3
 ),
 
 -- categories: share of the day's negative posts against the baseline's, in percentage points
@@ -50,17 +81,19 @@ categories as (
         windowed.brand,
         windowed.activity_date,
         windowed.category as driver,
-        count(*) filter (where windowed.is_day) as day_count,
-        count(*) filter (where not windowed.is_day) as baseline_count,
-        cast(count(*) filter (where windowed.is_day) as double precision) / {{ any_value('sizes.day_posts') }} as day_share,
-        cast(count(*) filter (where not windowed.is_day) as double precision)
-            / nullif({{ any_value('sizes.baseline_posts') }}, 0) as baseline_share,
-        ({{ list_agg('windowed.post_id', order_by='windowed.post_id') }} filter (where windowed.is_day))[1:3] as example_post_ids
+        windowed.day_count,
+        windowed.baseline_count,
+        cast(windowed.day_count as double precision) / nullif(sizes.day_posts, 0) as day_share,
+        cast(windowed.baseline_count as double precision) / nullif(sizes.baseline_posts, 0) as baseline_share,
+        category_examples.example_post_ids
     from windowed
     inner join sizes
         on windowed.brand = sizes.brand
         and windowed.activity_date = sizes.activity_date
-    group by 1, 2, 3
+    left join category_examples
+        on windowed.brand = category_examples.brand
+        and windowed.activity_date = category_examples.created_date
+        and windowed.category = category_examples.category
 ),
 
 category_drivers as (
@@ -73,8 +106,10 @@ category_drivers as (
 ),
 
 -- terms: each negative post in some day's window is split into terms once, counted per brand and day, and the
--- days' counts summed over each window (splitting each post once per window it falls in cost 126 s at 1M posts)
-words as (
+-- days' counts summed over each window (splitting each post once per window it falls in cost 126 s at 1M posts).
+-- Materialized: ngrams reads the words eight times, and PostgreSQL, inlining a CTE read once, split the text
+-- with its regular expressions for each
+words as materialized (
     select brand, created_date, post_id, {{ term_words('text_redacted') }} as words
     from negative_posts
     where exists (

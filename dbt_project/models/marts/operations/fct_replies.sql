@@ -106,8 +106,10 @@ names as (
 
 -- templated replies: the brand's replies with handles, the customer's name, numbers and signatures masked,
 -- compared as sets of word 3-grams (shingles); a reply whose shingles overlap another reply's by a Jaccard index
--- of template_similarity (0.8) or more is templated
-unsigned as (
+-- of template_similarity (0.8) or more is templated. Materialized, as `named` below: the next step reads the text
+-- (and the pieces) several times, and PostgreSQL, inlining a CTE read once, ran its regular expressions for each
+-- (60 s of the model at 1M posts)
+unsigned as materialized (
     select
         replies.reply_key,
         replies.brand,
@@ -126,7 +128,7 @@ unsigned as (
 -- (one constant pattern; the pieces join back into the text): the name is said where a run of word characters is
 -- the name, which is what the pattern \bname\b finds. A pattern built from each row's name was compiled per row:
 -- 7 s of the model's 20 at 1M posts. Only a text that holds the name at all is cut.
-named as (
+named as materialized (
     select
         *,
         case
@@ -160,18 +162,21 @@ shingled as (
     group by brand, masked_text
 ),
 
-shingles as (
+-- each distinct text gets a number, so that the pairs below are joined, sorted and grouped on integers rather than
+-- on whole replies (grouping 5M rows by two texts was half of the model at 1M posts on PostgreSQL)
+shingles as materialized (
     select
         brand,
         masked_text,
         uses,
+        row_number() over (order by brand, masked_text) as text_id,
         {{ word_trigrams('words') }} as shingle_set
     from shingled
 ),
 
 -- materialized: its shingles are ranked for the prefixes and joined again to count what each pair shares
 exploded as materialized (
-    select brand, masked_text, {{ list_length('shingle_set') }} as shingle_count, unnest(shingle_set) as shingle
+    select brand, text_id, {{ list_length('shingle_set') }} as shingle_count, unnest(shingle_set) as shingle
     from shingles
 ),
 
@@ -187,53 +192,65 @@ shingle_frequency as (
 ranked_shingles as (
     select
         *,
-        row_number() over (partition by brand, masked_text order by texts_with_shingle, shingle) as shingle_rank
+        row_number() over (partition by text_id order by texts_with_shingle, shingle) as shingle_rank
     from shingle_frequency
 ),
 
 prefixes as (
     -- ceil(t * n - 1e-9): a float product just above a whole number (0.8 * 5) must not shorten the prefix
-    select brand, masked_text, shingle_count, shingle
+    select brand, text_id, shingle_count, shingle
     from ranked_shingles
     where shingle_rank <= shingle_count - ceil({{ var('template_similarity') }} * shingle_count - 1e-9) + 1
 ),
 
 candidates as (
-    select distinct a.brand, a.masked_text as a_text, b.masked_text as b_text
+    select distinct a.brand, a.text_id as a_id, b.text_id as b_id
     from prefixes as a
     inner join prefixes as b
         on a.brand = b.brand
         and a.shingle = b.shingle
-        and a.masked_text < b.masked_text
+        and a.text_id < b.text_id
     -- sizes too far apart cannot reach t: |small| >= t * |large|
     where least(a.shingle_count, b.shingle_count) >= {{ var('template_similarity') }} * greatest(a.shingle_count, b.shingle_count) - 1e-9
 ),
 
-pairs as (
-    select
-        a.brand,
-        a.masked_text as a_text,
-        b.masked_text as b_text,
-        count(*) as shared,
-        {{ any_value('a.shingle_count') }} as a_count,
-        {{ any_value('b.shingle_count') }} as b_count
+-- the candidates' shared shingles: each candidate with a's shingles first, then matched to b's (PostgreSQL, left to
+-- pick the order, joined every two texts sharing any shingle first: 68M rows at 1M posts)
+candidate_shingles as materialized (
+    select candidates.a_id, candidates.b_id, a.shingle, a.shingle_count as a_count
     from candidates
     inner join exploded as a
-        on candidates.brand = a.brand and candidates.a_text = a.masked_text
+        on candidates.a_id = a.text_id
+),
+
+pairs as (
+    select
+        candidate_shingles.a_id,
+        candidate_shingles.b_id,
+        count(*) as shared,
+        {{ any_value('candidate_shingles.a_count') }} as a_count,
+        {{ any_value('b.shingle_count') }} as b_count
+    from candidate_shingles
     inner join exploded as b
-        on candidates.brand = b.brand and candidates.b_text = b.masked_text
-        and a.shingle = b.shingle
-    group by a.brand, a.masked_text, b.masked_text
+        on candidate_shingles.b_id = b.text_id
+        and candidate_shingles.shingle = b.shingle
+    group by candidate_shingles.a_id, candidate_shingles.b_id
+),
+
+templated_ids as (
+    select a_id as text_id from pairs
+    where cast(shared as double precision) / (a_count + b_count - shared) >= {{ var('template_similarity') }}
+    union
+    select b_id from pairs
+    where cast(shared as double precision) / (a_count + b_count - shared) >= {{ var('template_similarity') }}
+    union
+    select text_id from shingles where uses >= 2
 ),
 
 templated_texts as (
-    select brand, a_text as masked_text from pairs
-    where cast(shared as double precision) / (a_count + b_count - shared) >= {{ var('template_similarity') }}
-    union
-    select brand, b_text from pairs
-    where cast(shared as double precision) / (a_count + b_count - shared) >= {{ var('template_similarity') }}
-    union
-    select brand, masked_text from shingles where uses >= 2
+    select shingles.brand, shingles.masked_text
+    from shingles
+    where shingles.text_id in (select text_id from templated_ids)
 ),
 
 final as (
