@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from socialcx.core.warehouse import quote_ident, quote_table
+from socialcx.core.warehouse import has_table, quote_ident, quote_table
 
 # DuckDB's column types and what PostgreSQL calls them (the pipeline's own tables use only these)
 _TYPES = {
@@ -219,14 +219,8 @@ def copy_from_duckdb(duck, pg, schemas: Iterable[str] = ("raw", "enriched"), *, 
     return copied
 
 
-def _in_ops(duck, table: str) -> bool:
-    """Does the working file's ``ops`` schema hold ``table``?"""
-    return bool(duck.execute("select count(*) from information_schema.tables where table_schema = 'ops' "
-                             "and table_name = ?", [table]).fetchall()[0][0])
-
-
 def _own_token(duck) -> str | None:
-    if not _in_ops(duck, "postgres_copy_token"):
+    if not has_table(duck, "ops", "postgres_copy_token"):
         return None
     rows = duck.execute("select token from ops.postgres_copy_token").fetchall()
     return rows[0][0] if len(rows) == 1 else None
@@ -264,7 +258,7 @@ def _remember(duck, schema: str, table: str, keys: list[str]) -> None:
 def _copy_changes(duck, cur, schema: str, table: str, columns: list, keys: list[str], batch_rows: int) -> int:
     """Send what changed in one table since PostgreSQL last received it; the rows sent."""
     qualified, state = quote_table(f"{schema}.{table}"), _state_table(schema, table)
-    known = _in_ops(duck, f"postgres_copy.{schema}.{table}")
+    known = has_table(duck, "ops", f"postgres_copy.{schema}.{table}")
     if known and not keys:
         now = duck.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {qualified} as t").fetchone()
         if duck.execute(f"select row_count, checksum from {state}").fetchone() == now:

@@ -189,6 +189,12 @@ def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
     return {name: scalar(con, f"select count(*) from {quote_ident(schema)}.{quote_ident(name)}") for (name,) in tables}
 
 
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Does the warehouse hold ``schema.table`` (a table or a view)?"""
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                            "and table_name = ?", [schema, table]).fetchall()[0][0])
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
     """The first value of a query. DuckDB 2.0 refuses new work while a result is unfinished, so fetch it all."""
     rows = con.execute(sql, params or []).fetchall()

@@ -34,7 +34,16 @@ import duckdb
 
 from socialcx.core.erasure import HANDLE, NAME_PLACEHOLDER, PLACEHOLDER, WORD, Register, identifier_hash, normalise
 from socialcx.core.pii import email_hash
-from socialcx.core.warehouse import connect, open_published, quote_ident, quote_table, scalar, scratch, transaction
+from socialcx.core.warehouse import (
+    connect,
+    has_table,
+    open_published,
+    quote_ident,
+    quote_table,
+    scalar,
+    scratch,
+    transaction,
+)
 
 
 @dataclass
@@ -224,8 +233,7 @@ def _redact_names(con: duckdb.DuckDBPyConnection, posts: str, params: list, iden
 def _redact_mentions(con: duckdb.DuckDBPyConnection, handles: set[str]) -> int:
     """Replace @handle in other people's posts (raw text, redacted text, alert messages); the posts changed."""
     changed = 0
-    has_alerts = scalar(con, "select count(*) from information_schema.tables "
-                             "where table_schema = 'ops' and table_name = 'alert_deliveries'")
+    has_alerts = has_table(con, "ops", "alert_deliveries")
     for handle in sorted(handles):
         pattern = rf"(?i)@{re.escape(handle.lstrip('@'))}\b"
         changed += _rows(con, "update raw.posts set text = regexp_replace(text, ?, ?, 'g'), updated_at = now() "
