@@ -10,6 +10,13 @@
     late parent moves them; a deleted parent drops them). ``changed`` names a CTE holding changed_posts();
     ``threaded_relation`` is int_posts_threaded unless given (int_posts_threaded passes its own last build).
 
+    affected_customers(): for the customer marts (mart_wallet_share, mart_retention, mart_roi), each CRM customer
+    something touched since the mark, with the first month it touched: a conversation of theirs changed (or opened
+    within lookback_days, as fct_conversations rebuilds those), an order of theirs loaded or changed, their CRM
+    record changed (every month: it may link or unlink conversations), or a post of theirs changed (every month: a
+    deleted or re-threaded post can take a conversation away, which leaves no changed conversation to find). A customer erased by `socialcx forget` has
+    no rows left to find; the models' post-hooks delete what was built from them.
+
     The calling model declares these refs in a `-- depends_on:` comment: refs inside is_incremental() are
     not seen when dbt parses the model.
 #}
@@ -44,4 +51,35 @@
     from {{ threaded_relation }} as threaded
     inner join {{ changed }}
         on threaded.source = {{ changed }}.source and threaded.parent_post_id = {{ changed }}.post_id
+{%- endmacro %}
+
+
+{% macro affected_customers() -%}
+    select customer_id, min(from_month) as from_month
+    from (
+        select customer_id, cast(date_trunc('month', first_inbound_at) as date) as from_month
+        from {{ ref('fct_conversations') }}
+        where customer_id is not null
+            and (
+                changed_at > {{ change_mark() }}
+                or first_inbound_at > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
+            )
+        union all
+        select customer_id, cast(date_trunc('month', ordered_at) as date)
+        from {{ ref('stg_raw__orders') }}
+        where updated_at > {{ change_mark() }}
+        union all
+        select customer_id, cast('1900-01-01' as date)
+        from {{ ref('stg_raw__customers') }}
+        where updated_at > {{ change_mark() }}
+        union all
+        -- the author of a post changed since: deleted, edited or threaded anew, it may have taken a conversation of
+        -- theirs away or moved it, which leaves no changed conversation behind (every month: it may be an old one)
+        select customers.customer_id, cast('1900-01-01' as date)
+        from {{ ref('stg_raw__posts') }} as posts
+        inner join {{ ref('stg_raw__customers') }} as customers
+            on lower(posts.author_handle) = lower(customers.social_handle)
+        where posts.updated_at > {{ change_mark() }}
+    ) as touched
+    group by customer_id
 {%- endmacro %}

@@ -7,13 +7,95 @@
     conversation with that brand whose window holds it (two conversations a week apart no longer both claim
     the same order). "Answered" means the same conversations in answered_contacts and revenue_after_answer:
     actionable and answered. Every assumption is a column, labelled assumed_*, from a documented dbt var.
+
+    Incremental per affected brand and month: the months of the conversations changed since the last build (or
+    opened within lookback_days, or of a customer whose CRM record changed), the months whose revenue window holds
+    an order loaded or changed since, and the months whose answered or recovered counts differ from what was built
+    (a conversation erased). Only their conversations are counted, and only the orders that can fall in their
+    windows are attributed. The post-hook deletes months left without conversations.
 #}
-with conversations as (
-    select * from {{ ref('fct_conversations') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['brand', 'activity_month'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('fct_conversations') }} as conversations where conversations.brand = built.brand and cast(date_trunc('month', conversations.first_inbound_at) as date) = built.activity_month)"
+    )
+}}
+
+-- depends_on: {{ ref('stg_raw__customers') }}, {{ ref('int_as_of') }}
+
+with
+{% if is_incremental() %}
+affected_months as (
+    select distinct brand, activity_month
+    from (
+        -- conversations changed, still moving (lookback), or of a customer whose CRM record changed
+        select brand, cast(date_trunc('month', first_inbound_at) as date) as activity_month
+        from {{ ref('fct_conversations') }}
+        where changed_at > {{ change_mark() }}
+            or first_inbound_at > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
+            or customer_id in (select customer_id from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }})
+        union all
+        -- an order loaded or changed: every month whose revenue window can hold it
+        select changed_orders.brand, cast(changed_orders.first_month + offsets.months * interval '1 month' as date)
+        from (
+            select
+                brand,
+                ordered_at,
+                date_trunc('month', ordered_at - {{ var('revenue_window_days') }} * interval '1 day') as first_month
+            from {{ ref('stg_raw__orders') }}
+            where updated_at > {{ change_mark() }}
+        ) as changed_orders
+        cross join (select {{ int_series('0', (var('revenue_window_days') // 28) + 1) }} as months) as offsets
+        where changed_orders.first_month + offsets.months * interval '1 month' <= changed_orders.ordered_at
+        union all
+        -- months whose answered or recovered conversations are not those counted (a conversation erased)
+        select coalesce(counted.brand, built.brand), coalesce(counted.activity_month, built.activity_month)
+        from (
+            select
+                brand,
+                cast(date_trunc('month', first_inbound_at) as date) as activity_month,
+                count(*) filter (where is_actionable and is_responded) as answered_contacts,
+                count(*) filter (where is_recovered) as recovered_conversations
+            from {{ ref('fct_conversations') }}
+            group by 1, 2
+        ) as counted
+        full outer join {{ this }} as built
+            on counted.brand = built.brand
+            and counted.activity_month = built.activity_month
+        where counted.answered_contacts is distinct from built.answered_contacts
+            or counted.recovered_conversations is distinct from built.recovered_conversations
+    ) as touched
+),
+
+reach as (
+    -- per brand, the first affected month: orders from it on, and the conversations whose windows can hold them
+    select brand, min(activity_month) as first_month
+    from affected_months
+    group by brand
+),
+
+{% endif %}
+conversations as (
+    select conversations.*
+    from {{ ref('fct_conversations') }} as conversations
+    {% if is_incremental() %}
+    inner join reach
+        on conversations.brand = reach.brand
+        and conversations.first_inbound_at >= reach.first_month - {{ var('revenue_window_days') }} * interval '1 day'
+    {% endif %}
 ),
 
 orders as (
-    select * from {{ ref('stg_raw__orders') }}
+    select orders.*
+    from {{ ref('stg_raw__orders') }} as orders
+    {% if is_incremental() %}
+    inner join reach
+        on orders.brand = reach.brand
+        and orders.ordered_at >= reach.first_month
+    {% endif %}
 ),
 
 answered as (
@@ -34,6 +116,7 @@ recovered as (
     select
         orders.order_id,
         {{ any_value('orders.amount') }} as amount,
+        max(orders.updated_at) as changed_at,
         {{ arg_max(qualifying ~ '.conversation_id', qualifying ~ '.first_inbound_at', qualifying ~ '.conversation_id') }} as conversation_id
     from orders
     inner join {{ qualifying }}
@@ -45,7 +128,9 @@ recovered as (
 ),
 
 revenue_after_{{ measure }} as (
-    select conversation_id, sum(amount) as revenue from {{ measure }}_attribution group by conversation_id
+    select conversation_id, sum(amount) as revenue, max(changed_at) as changed_at
+    from {{ measure }}_attribution
+    group by conversation_id
 ),
 
 {% endfor %}
@@ -59,12 +144,21 @@ monthly as (
         coalesce(sum(revenue_after_recovery.revenue), 0) as revenue_after_recovery,
         count(distinct conversations.customer_id) filter (where revenue_after_answer.revenue > 0)
             as answered_customers_retained,
-        coalesce(sum(revenue_after_answer.revenue), 0) as revenue_after_answer
+        coalesce(sum(revenue_after_answer.revenue), 0) as revenue_after_answer,
+        greatest(
+            max(conversations.changed_at),
+            coalesce(max(revenue_after_answer.changed_at), max(conversations.changed_at)),
+            coalesce(max(revenue_after_recovery.changed_at), max(conversations.changed_at))
+        ) as changed_at
     from conversations
     left join revenue_after_answer
         on conversations.conversation_id = revenue_after_answer.conversation_id
     left join revenue_after_recovery
         on conversations.conversation_id = revenue_after_recovery.conversation_id
+    {% if is_incremental() %}
+    where (conversations.brand, cast(date_trunc('month', conversations.first_inbound_at) as date))
+        in (select brand, activity_month from affected_months)
+    {% endif %}
     group by 1, 2
 ),
 
@@ -83,7 +177,8 @@ final as (
         -- the assumptions behind the figures above, on every row (dbt vars; see dbt_project.yml)
         {{ var('deflection_rate') }}::double precision as assumed_deflection_rate,
         {{ var('cost_per_call') }}::double precision as assumed_cost_per_call,
-        {{ var('revenue_window_days') }}::integer as assumed_revenue_window_days
+        {{ var('revenue_window_days') }}::integer as assumed_revenue_window_days,
+        changed_at
     from monthly
 )
 

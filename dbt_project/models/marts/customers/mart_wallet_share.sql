@@ -2,9 +2,39 @@
     Share of wallet per customer, month and brand, next to what the Wallet Allocation Rule predicts from
     the customer's satisfaction rank among the brands of the category they buy from that month
     (Keiningham et al., "The Wallet Allocation Rule", 2015): predicted share = (1 - rank / (n + 1)) * (2 / n).
+
+    Incremental per affected customer and month (macros/incremental_changes.sql, affected_customers()): a customer's
+    rows from the first month a change touched (a month's satisfaction is the running history up to it, so the
+    months after move too). Their spend is read for those months only, their conversations whole. The post-hook
+    deletes the rows of customers who have no orders left (erased by `socialcx forget`).
 #}
-with orders as (
-    select * from {{ ref('stg_raw__orders') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['customer_id', 'activity_month'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('stg_raw__orders') }} as orders where orders.customer_id = built.customer_id)"
+    )
+}}
+
+-- depends_on: {{ ref('stg_raw__customers') }}, {{ ref('stg_raw__posts') }}, {{ ref('int_as_of') }}
+
+with
+{% if is_incremental() %}
+affected as (
+    {{ affected_customers() }}
+),
+
+{% endif %}
+orders as (
+    select orders.*
+    from {{ ref('stg_raw__orders') }} as orders
+    {% if is_incremental() %}
+    inner join affected
+        on orders.customer_id = affected.customer_id
+        and orders.ordered_at >= affected.from_month
+    {% endif %}
 ),
 
 brands as (
@@ -14,6 +44,9 @@ brands as (
 conversations as (
     select * from {{ ref('fct_conversations') }}
     where customer_id is not null
+    {% if is_incremental() %}
+        and customer_id in (select customer_id from affected)
+    {% endif %}
 ),
 
 spend as (
@@ -22,7 +55,8 @@ spend as (
         date_trunc('month', orders.ordered_at)::date as activity_month,
         coalesce(orders.industry, brands.industry, 'generic') as category,
         orders.brand,
-        sum(orders.amount) as brand_spend
+        sum(orders.amount) as brand_spend,
+        max(orders.updated_at) as orders_changed_at
     from orders
     left join brands
         on orders.brand = brands.brand
@@ -39,6 +73,7 @@ conversation_months as (
         sum(score_sum) over history as score_sum,
         sum(score_count) over history as score_count,
         sum(conversations) over history as conversation_count,
+        max(changed_at) over history as conversations_changed_at,
         lead(conversation_month) over (partition by customer_id, brand order by conversation_month) as next_month
     from (
         select
@@ -47,7 +82,8 @@ conversation_months as (
             date_trunc('month', first_inbound_at)::date as conversation_month,
             sum(experience_score) as score_sum,
             count(experience_score) as score_count,
-            count(*) as conversations
+            count(*) as conversations,
+            max(changed_at) as changed_at
         from conversations
         group by 1, 2, 3
     ) as subquery
@@ -61,7 +97,8 @@ satisfaction as (
     select
         spend.*,
         coalesce(cast(history.score_sum as double precision) / nullif(history.score_count, 0), 0) as satisfaction_score,
-        coalesce(history.conversation_count, 0) as conversation_count
+        coalesce(history.conversation_count, 0) as conversation_count,
+        history.conversations_changed_at
     from spend
     left join conversation_months as history
         on spend.customer_id = history.customer_id
@@ -75,6 +112,7 @@ ranked as (
         *,
         sum(brand_spend) over customer_month as category_spend,
         count(*) over customer_month as brands_used,
+        max(orders_changed_at) over customer_month as month_orders_changed_at,
         -- tied brands share the average of the ranks they span, so predicted shares still add up to 1
         rank() over (partition by customer_id, activity_month, category order by satisfaction_score desc)
         + (count(*) over (partition by customer_id, activity_month, category, satisfaction_score) - 1) / 2.0
@@ -96,7 +134,9 @@ final as (
         satisfaction_score,
         conversation_count,
         satisfaction_rank,
-        (1 - cast(satisfaction_rank as double precision) / (brands_used + 1)) * (2.0 / brands_used) as war_predicted_share
+        (1 - cast(satisfaction_rank as double precision) / (brands_used + 1)) * (2.0 / brands_used) as war_predicted_share,
+        -- the newest change the row reads: the customer's orders of the month, their conversations up to it
+        greatest(month_orders_changed_at, coalesce(conversations_changed_at, month_orders_changed_at)) as changed_at
     from ranked
 )
 

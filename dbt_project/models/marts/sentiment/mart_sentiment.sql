@@ -1,3 +1,25 @@
+{#
+    Daily sentiment per brand, its baselines and spike flags, and its share of voice among its peers.
+
+    Incremental per affected brand-day. Every figure here follows from the daily counts (and the brands' settings),
+    so the counts are the test of what changed: the brand-days whose counts differ from the built ones (new posts,
+    edits, re-enrichment, deletions and erasure alike; a day that lost all its posts is deleted by the post-hook),
+    then the days whose figures read them: the same brand's next 28 days (the 7- and 28-day baselines) and, on the
+    same day, every brand that counts the changed one among its peers (share of voice). Counting is one pass over
+    fct_posts' inbound posts; only the affected brand-days are windowed and written. A change to a brand's
+    industry is caught (it is a column); a change to its competitors needs `socialcx transform --full-refresh
+    --select mart_sentiment+`.
+#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['brand', 'activity_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('fct_posts') }} as posts where posts.is_inbound and posts.sentiment_label is not null and posts.brand = built.brand and posts.created_date = built.activity_date)"
+    )
+}}
+
 with posts as (
     select * from {{ ref('fct_posts') }}
     where is_inbound and sentiment_label is not null
@@ -47,6 +69,44 @@ voice as (
     group by peers.brand, daily.activity_date
 ),
 
+{% if is_incremental() %}
+changed_days as (
+    -- brand-days whose counts (or industry) differ from what was built, including days that lost every post
+    select coalesce(daily.brand, built.brand) as brand, coalesce(daily.activity_date, built.activity_date) as activity_date
+    from daily
+    full outer join {{ this }} as built
+        on daily.brand = built.brand
+        and daily.activity_date = built.activity_date
+    where daily.brand is null
+        or built.brand is null
+        or daily.post_count <> built.post_count
+        or daily.positive_count <> built.positive_count
+        or daily.neutral_count <> built.neutral_count
+        or daily.negative_count <> built.negative_count
+        or daily.industry is distinct from built.industry
+),
+
+affected as (
+    -- the changed day and the 28 after it (their baselines read it) ...
+    select changed_days.brand, cast(changed_days.activity_date + offsets.days * interval '1 day' as date) as activity_date
+    from changed_days
+    cross join (select {{ int_series('0', '28') }} as days) as offsets
+    union
+    -- ... and the same day of every brand whose share of voice counts the changed brand
+    select peers.brand, changed_days.activity_date
+    from changed_days
+    inner join peers
+        on changed_days.brand = peers.peer_brand
+),
+
+reach as (
+    -- what the affected days' windows read: their brand's days from 28 days before the first of them
+    select brand, min(activity_date) - 28 as first_date
+    from affected
+    group by brand
+),
+
+{% endif %}
 scored as (
     select
         daily.*,
@@ -58,6 +118,11 @@ scored as (
     inner join voice
         on daily.brand = voice.brand
         and daily.activity_date = voice.activity_date
+    {% if is_incremental() %}
+    inner join reach
+        on daily.brand = reach.brand
+        and daily.activity_date >= reach.first_date
+    {% endif %}
 ),
 
 windowed as (
@@ -111,6 +176,9 @@ final as (
         ) as is_sentiment_dip,
         share_of_voice
     from windowed
+    {% if is_incremental() %}
+    where (brand, activity_date) in (select brand, activity_date from affected)
+    {% endif %}
 )
 
 select * from final

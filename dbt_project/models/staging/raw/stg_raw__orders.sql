@@ -11,7 +11,8 @@ renamed as (
         industry,
         ordered_at,
         cast(amount as double precision) as amount,
-        currency
+        currency,
+        updated_at
     from source
 )
 
