@@ -4,11 +4,31 @@
     posts rose most against the previous spike_driver_baseline_days, and the terms most over-represented among
     the day's negative posts against those days, by the log-odds ratio with an informative Dirichlet prior
     (Monroe, Colaresi and Quinn 2008, "Fightin' Words"), as a z-score. One row per driver.
+
+    Incremental per affected spike day (brand and date): the days whose window (the day and its baseline) holds a
+    post changed since the last build, the days that became spike or wildfire days or changed flags, and the days
+    whose window's negative post counts differ from what was built (a post deleted, erased or no longer negative
+    leaves no change behind). Counting posts per day is one pass; only the affected days' posts are split into
+    terms. A day rebuilt without drivers writes a placeholder row (driver_kind 'none') so that delete+insert
+    clears its old drivers; the post-hook deletes the placeholders, and the days that are no longer spike or
+    wildfire days.
 #}
-{{ config(pre_hook=without_nested_loops(merge_joins=false)) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['brand', 'activity_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook=without_nested_loops(merge_joins=false),
+        post_hook=[
+            "delete from {{ this }} where driver_kind = 'none'",
+            "delete from {{ this }} as built where not exists (select 1 from {{ ref('mart_sentiment') }} as sentiment where sentiment.is_negative_spike and sentiment.brand = built.brand and sentiment.activity_date = built.activity_date) and not exists (select 1 from {{ ref('mart_amplification_daily') }} as daily where daily.wildfire_count > 0 and daily.brand = built.brand and daily.activity_date = built.activity_date)"
+        ]
+    )
+}}
 
 with negative_posts as (
-    select brand, created_date, post_id, coalesce(primary_category, 'uncategorised') as category, text_redacted
+    select brand, created_date, post_id, coalesce(primary_category, 'uncategorised') as category, text_redacted, changed_at
     from {{ ref('fct_posts') }}
     where is_inbound and sentiment_label = 'negative'
 ),
@@ -31,10 +51,67 @@ days as (
 -- counts of its days. Joining every post to every window it falls in built 5M rows at 1M posts, most days being
 -- wildfire days there.
 daily_categories as (
-    select brand, created_date, category, count(*) as posts
+    select brand, created_date, category, count(*) as posts, max(changed_at) as changed_at
     from negative_posts
     group by 1, 2, 3
 ),
+
+-- every spike day's negative posts, on the day and in its baseline, and the newest change among them
+sizes as (
+    select
+        days.brand,
+        days.activity_date,
+        cast(coalesce(sum(daily_categories.posts) filter (
+            where daily_categories.created_date = days.activity_date), 0) as bigint) as day_posts,
+        cast(coalesce(sum(daily_categories.posts) filter (
+            where daily_categories.created_date < days.activity_date), 0) as bigint) as baseline_posts,
+        max(daily_categories.changed_at) as changed_at
+    from days
+    inner join daily_categories
+        on days.brand = daily_categories.brand
+        and daily_categories.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+            and days.activity_date
+    group by 1, 2
+),
+
+{% if is_incremental() %}
+built_days as (
+    select distinct brand, activity_date, is_negative_spike, is_wildfire_day, day_posts, baseline_posts
+    from {{ this }}
+),
+
+scope as (
+    -- days whose window holds a post changed since the last build (any post: one no longer negative counts)
+    select days.brand, days.activity_date, days.is_negative_spike, days.is_wildfire_day
+    from days
+    where exists (
+        select 1 from {{ ref('fct_posts') }} as changed
+        where changed.changed_at > {{ change_mark() }}
+          and changed.brand = days.brand
+          and changed.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+              and days.activity_date
+    )
+    union
+    -- days new or with other flags, and days whose window's counts are not those built
+    select days.brand, days.activity_date, days.is_negative_spike, days.is_wildfire_day
+    from days
+    left join sizes
+        on days.brand = sizes.brand
+        and days.activity_date = sizes.activity_date
+    left join built_days
+        on days.brand = built_days.brand
+        and days.activity_date = built_days.activity_date
+    where built_days.brand is null
+        or built_days.is_negative_spike <> days.is_negative_spike
+        or built_days.is_wildfire_day <> days.is_wildfire_day
+        or built_days.day_posts is distinct from sizes.day_posts
+        or built_days.baseline_posts is distinct from sizes.baseline_posts
+),
+{% else %}
+scope as (
+    select * from days
+),
+{% endif %}
 
 windowed as (
     select
@@ -45,22 +122,12 @@ windowed as (
             where daily_categories.created_date = days.activity_date), 0) as bigint) as day_count,
         cast(coalesce(sum(daily_categories.posts) filter (
             where daily_categories.created_date < days.activity_date), 0) as bigint) as baseline_count
-    from days
+    from scope as days
     inner join daily_categories
         on days.brand = daily_categories.brand
         and daily_categories.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
             and days.activity_date
     group by 1, 2, 3
-),
-
-sizes as (
-    select
-        brand,
-        activity_date,
-        cast(sum(day_count) as bigint) as day_posts,
-        cast(sum(baseline_count) as bigint) as baseline_posts
-    from windowed
-    group by 1, 2
 ),
 
 -- a category's example posts: the first three ids of the day's posts in it
@@ -71,7 +138,7 @@ category_examples as (
         negative_posts.category,
         ({{ list_agg('negative_posts.post_id', order_by='negative_posts.post_id') }})[1:3] as example_post_ids
     from negative_posts
-    where (negative_posts.brand, negative_posts.created_date) in (select brand, activity_date from days)
+    where (negative_posts.brand, negative_posts.created_date) in (select brand, activity_date from scope)
     group by 1, 2, 3
 ),
 
@@ -113,7 +180,7 @@ words as materialized (
     select brand, created_date, post_id, {{ term_words('text_redacted') }} as words
     from negative_posts
     where exists (
-        select 1 from days
+        select 1 from scope as days
         where days.brand = negative_posts.brand
           and negative_posts.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
               and days.activity_date
@@ -149,7 +216,7 @@ term_counts as (
             ), 0)::bigint as baseline_count
         from daily_terms
     ) as counted
-    where (counted.brand, counted.activity_date) in (select brand, activity_date from days)
+    where (counted.brand, counted.activity_date) in (select brand, activity_date from scope)
 ),
 
 -- n_i, n_j: every term's posts on the day and in its baseline, the terms not on the day included
@@ -159,7 +226,7 @@ window_totals as (
         days.activity_date,
         coalesce(sum(daily.term_total) filter (where daily.created_date = days.activity_date), 0) as day_total,
         coalesce(sum(daily.term_total) filter (where daily.created_date < days.activity_date), 0) as baseline_total
-    from days
+    from scope as days
     inner join (
         select brand, created_date, sum(term_count) as term_total from daily_terms group by 1, 2
     ) as daily
@@ -278,14 +345,15 @@ final as (
         ranked.baseline_share,
         ranked.share_change_pts,
         ranked.log_odds_z,
-        coalesce(ranked.example_post_ids, term_examples.example_post_ids) as example_post_ids
+        coalesce(ranked.example_post_ids, term_examples.example_post_ids) as example_post_ids,
+        sizes.changed_at
     from ranked
     left join term_examples
         on ranked.driver_kind = 'term'
         and ranked.brand = term_examples.brand
         and ranked.activity_date = term_examples.created_date
         and ranked.driver = term_examples.term
-    inner join days
+    inner join scope as days
         on ranked.brand = days.brand
         and ranked.activity_date = days.activity_date
     inner join sizes
@@ -295,3 +363,12 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+union all
+-- a placeholder for each rebuilt day, so that delete+insert clears a day left without drivers (the post-hook
+-- deletes the placeholders)
+select
+    scope.brand, scope.activity_date, scope.is_negative_spike, scope.is_wildfire_day, 'none', 0, '', 0, 0, 0, 0,
+    null, null, null, null, null, null
+from scope
+{% endif %}
