@@ -3,10 +3,25 @@
     team, with its due time (the rule's SLA in business minutes from the first customer post, in the team's hours
     where seed business_schedules gives the team its own, else the brand's), when it was
     escalated (unanswered past the rule's escalate-after time), whether the SLA was breached, and its age.
+
+    Incremental per conversation: a run rewrites the conversations that are new, were still open at the last build
+    (their age, breach and escalation move with time), got their first reply, or are routed otherwise (team, rule,
+    SLA, first post). Routing every conversation is one pass; the business-hours due times, the costly part, are
+    computed only for conversations routed anew: the others keep theirs (due_at, escalate_due_at). New business
+    hours or policies: `socialcx transform --full-refresh --select fct_escalations+`.
 #}
 {# no nested loops on PostgreSQL: the same join back to a business-time aggregate as int_conversations_business_time,
    where PostgreSQL guessed 200 groups and looped over every pair (over 26 minutes at 1M posts; a hash join 44 s) #}
-{{ config(pre_hook=without_nested_loops()) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook=without_nested_loops(),
+        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('fct_conversations') }} as conversations where conversations.is_actionable and conversations.conversation_id = built.conversation_id)"
+    )
+}}
 
 with conversations as (
     select * from {{ ref('fct_conversations') }}
@@ -71,6 +86,37 @@ routed as (
         and matches.preference = 1
 ),
 
+{%- set same_route -%}
+    built.brand = routed.brand
+    and built.team = routed.team
+    and built.rule_brand is not distinct from routed.rule_brand
+    and built.rule_order is not distinct from routed.rule_order
+    and built.policy_sla_minutes is not distinct from routed.policy_sla_minutes
+    and built.first_inbound_at = routed.first_inbound_at
+{%- endset %}
+-- the conversations this run writes, with the due times they keep (null: computed below)
+scope as (
+    {% if is_incremental() %}
+    select
+        routed.*,
+        case when {{ same_route }} then built.due_at end as known_due_at,
+        case when {{ same_route }} then built.escalate_due_at end as known_escalate_due_at
+    from routed
+    left join {{ this }} as built
+        on routed.conversation_id = built.conversation_id
+    where built.conversation_id is null
+        or built.is_open
+        or built.first_response_at is distinct from routed.first_response_at
+        or not ({{ same_route }})
+    {% else %}
+    select
+        routed.*,
+        case when false then routed.first_inbound_at end as known_due_at,
+        case when false then routed.first_inbound_at end as known_escalate_due_at
+    from routed
+    {% endif %}
+),
+
 team_hours as (
     -- the teams with hours of their own (seed business_schedules); others work their brand's
     select distinct brand, team from {{ ref('int_business_schedules') }} where team is not null
@@ -83,12 +129,13 @@ spans as (
         routed.policy_sla_minutes * 60 as target_seconds,
         brands.timezone_name, brands.business_open_hour, brands.business_close_hour, brands.business_days,
         brands.holidays, brands.brand, team_hours.team as hours_team
-    from routed
+    from scope as routed
     inner join {{ ref('int_brands_resolved') }} as brands
         on routed.brand = brands.brand
     left join team_hours
         on routed.brand = team_hours.brand
         and routed.team = team_hours.team
+    where routed.known_due_at is null
     union all
     select
         routed.conversation_id || '|escalate',
@@ -96,16 +143,29 @@ spans as (
         routed.escalate_after_minutes * 60,
         brands.timezone_name, brands.business_open_hour, brands.business_close_hour, brands.business_days,
         brands.holidays, brands.brand, team_hours.team
-    from routed
+    from scope as routed
     inner join {{ ref('int_brands_resolved') }} as brands
         on routed.brand = brands.brand
     left join team_hours
         on routed.brand = team_hours.brand
         and routed.team = team_hours.team
+    where routed.known_escalate_due_at is null
 ),
 
 due as (
     {{ business_due_at('spans', 'span_key', 'first_inbound_at', 'target_seconds') }}
+),
+
+timed as (
+    select
+        scope.*,
+        coalesce(scope.known_due_at, due_at.due_at) as due_at,
+        coalesce(scope.known_escalate_due_at, escalate_at.due_at) as escalate_due_at
+    from scope
+    left join due as due_at
+        on due_at.span_key = scope.conversation_id || '|due'
+    left join due as escalate_at
+        on escalate_at.span_key = scope.conversation_id || '|escalate'
 ),
 
 final as (
@@ -117,22 +177,20 @@ final as (
         routed.rule_order,
         routed.policy_sla_minutes,
         routed.first_inbound_at,
-        due_at.due_at,
+        routed.due_at,
         routed.first_response_at,
         -- escalated: still unanswered when the escalate-after time came (and that time has come)
         case
-            when escalate_at.due_at <= coalesce(routed.first_response_at, as_of.as_of_at) then escalate_at.due_at
+            when routed.escalate_due_at <= coalesce(routed.first_response_at, as_of.as_of_at) then routed.escalate_due_at
         end as escalated_at,
-        coalesce(routed.first_response_at, as_of.as_of_at) > due_at.due_at as is_breached,
+        coalesce(routed.first_response_at, as_of.as_of_at) > routed.due_at as is_breached,
         not routed.is_responded as is_open,
         {{ dbt.datediff('routed.first_inbound_at', 'coalesce(routed.first_response_at, as_of.as_of_at)', 'second') }} / 3600.0
-            as age_hours
-    from routed
+            as age_hours,
+        -- when the rule's escalate-after time comes (or came), answered or not
+        routed.escalate_due_at
+    from timed as routed
     cross join as_of
-    left join due as due_at
-        on due_at.span_key = routed.conversation_id || '|due'
-    left join due as escalate_at
-        on escalate_at.span_key = routed.conversation_id || '|escalate'
 )
 
 select * from final
