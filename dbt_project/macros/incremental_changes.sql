@@ -10,12 +10,13 @@
     late parent moves them; a deleted parent drops them). ``changed`` names a CTE holding changed_posts();
     ``threaded_relation`` is int_posts_threaded unless given (int_posts_threaded passes its own last build).
 
-    affected_customers(): for the customer marts (mart_wallet_share, mart_retention, mart_roi), each CRM customer
-    something touched since the mark, with the first month it touched: a conversation of theirs changed (or opened
-    within lookback_days, as fct_conversations rebuilds those), an order of theirs loaded or changed, their CRM
-    record changed (every month: it may link or unlink conversations), or a post of theirs changed (every month: a
-    deleted or re-threaded post can take a conversation away, which leaves no changed conversation to find). A customer erased by `socialcx forget` has
-    no rows left to find; the models' post-hooks delete what was built from them.
+    affected_customers(): for mart_wallet_share, each CRM customer something touched since the mark, with the first
+    month it touched: a conversation of theirs changed (or opened within lookback_days, as fct_conversations
+    rebuilds those), an order of theirs loaded or changed, their CRM record changed (every month: it may link or
+    unlink conversations), or a post of theirs changed (every month: a deleted or re-threaded post can take a
+    conversation away, which leaves no changed conversation to find). A customer erased by `socialcx forget` has
+    no rows left to find; the model's post-hook deletes what was built from them. (mart_retention and mart_roi
+    read changes at their own grain: a cohort, a brand-month.)
 
     The calling model declares these refs in a `-- depends_on:` comment: refs inside is_incremental() are
     not seen when dbt parses the model.
