@@ -18,6 +18,10 @@
     no rows left to find; the model's post-hook deletes what was built from them. (mart_retention and mart_roi
     read changes at their own grain: a cohort, a brand-month.)
 
+    within_lookback(column): the rule for what still moves with time: `column` (a conversation's first post) within
+    lookback_days of the data's as-of time. changed_customers(): the CRM customers whose record changed since the
+    mark.
+
     The calling model declares these refs in a `-- depends_on:` comment: refs inside is_incremental() are
     not seen when dbt parses the model.
 #}
@@ -63,7 +67,7 @@
         where customer_id is not null
             and (
                 changed_at > {{ change_mark() }}
-                or first_inbound_at > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
+                or {{ within_lookback('first_inbound_at') }}
             )
         union all
         select customer_id, cast(date_trunc('month', ordered_at) as date)
@@ -71,8 +75,7 @@
         where updated_at > {{ change_mark() }}
         union all
         select customer_id, cast('1900-01-01' as date)
-        from {{ ref('stg_raw__customers') }}
-        where updated_at > {{ change_mark() }}
+        from ({{ changed_customers() }}) as changed
         union all
         -- the author of a post changed since: deleted, edited or threaded anew, it may have taken a conversation of
         -- theirs away or moved it, which leaves no changed conversation behind (every month: it may be an old one)
@@ -83,4 +86,12 @@
         where posts.updated_at > {{ change_mark() }}
     ) as touched
     group by customer_id
+{%- endmacro %}
+
+{% macro within_lookback(column) -%}
+    {{ column }} > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
+{%- endmacro %}
+
+{% macro changed_customers() -%}
+    select customer_id from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}
 {%- endmacro %}

@@ -33,11 +33,9 @@ affected as (
     {{ affected_conversations('changes') }}
     union
     -- a CRM customer added or changed since: the first name their replies may say
-    select facts.conversation_id
-    from {{ ref('fct_conversations') }} as facts
-    inner join {{ ref('stg_raw__customers') }} as customers
-        on facts.customer_id = customers.customer_id
-    where customers.updated_at > {{ change_mark() }}
+    select conversation_id
+    from {{ ref('fct_conversations') }}
+    where customer_id in ({{ changed_customers() }})
 ),
 
 {% endif %}

@@ -31,7 +31,7 @@ conversations as (
         or lower(customer_handle) in (
             select lower(social_handle) from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}
         )
-        or first_inbound_at > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
+        or {{ within_lookback('first_inbound_at') }}
         {% if var('backfill_start') %}
         -- a backfill rebuilds every conversation opened in its date range, changed or not
         or first_inbound_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'

@@ -85,11 +85,11 @@ affected_cohorts as (
     select brand, cohort_month
     from cohorts
     where first_contact_changed_at > {{ change_mark() }}
-        or first_contact_at > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
+        or {{ within_lookback('first_contact_at') }}
         or (customer_id, brand) in (
             select customer_id, brand from {{ ref('stg_raw__orders') }} where updated_at > {{ change_mark() }}
         )
-        or customer_id in (select customer_id from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }})
+        or customer_id in ({{ changed_customers() }})
     union
     -- the cohorts whose membership changed: their sizes differ from what was built (or they are new, or gone)
     select coalesce(sizes.brand, built.brand), coalesce(sizes.cohort_month, built.cohort_month)

@@ -35,8 +35,8 @@ affected_months as (
         select brand, cast(date_trunc('month', first_inbound_at) as date) as activity_month
         from {{ ref('fct_conversations') }}
         where changed_at > {{ change_mark() }}
-            or first_inbound_at > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
-            or customer_id in (select customer_id from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }})
+            or {{ within_lookback('first_inbound_at') }}
+            or customer_id in ({{ changed_customers() }})
         union all
         -- an order loaded or changed: every month whose revenue window can hold it
         select changed_orders.brand, cast(changed_orders.first_month + offsets.months * interval '1 month' as date)
