@@ -42,8 +42,7 @@ env-example: setup ## rewrite the sources' block of .env.example from the source
 	@$(VENV_BIN)/socialcx env-example --write .env.example
 
 dbt-manifest: setup ## parse the dbt project into dbt_project/target/manifest.json (cosmos renders the DAG from it)
-	@$(VENV_BIN)/python -m socialcx.stages write-sources  # the registry's sources, for dbt
-	@cd dbt_project && $(VENV_BIN)/dbt parse --profiles-dir . --quiet
+	@$(VENV_BIN)/python -m socialcx.stages parse  # the registry's sources file, then dbt parse with the pipeline's flags
 
 airflow-init: setup ## migrate the Airflow metadata DB and create the DuckDB pool (idempotent)
 	@mkdir -p $(AIRFLOW_HOME)

@@ -89,7 +89,8 @@ def full_validation_asked(context) -> bool | None:
     return True if _run_conf(context).get("full_validation") in (True, "true", "True", 1, "1") else None
 
 
-# the same rule for the dbt tasks, as templates cosmos renders into `dbt build --vars`
+# the same rule for the dbt tasks, as templates cosmos renders into `dbt build --vars`: outside a backfill they
+# render to socialcx.stages.dbt.PIPELINE_VARS, what every other dbt command passes, so dbt keeps its parse
 BACKFILL_VARS = {
     "backfill_start": "{{ params.get('backfill_start') or dag_run.conf.get('backfill_start') "
                       "or (data_interval_start | ds if dag_run.run_type == 'backfill' else '') }}",

@@ -1,4 +1,4 @@
-"""``python -m socialcx.stages (write-sources | source-freshness OUTPUT.json)``: see socialcx.stages.freshness."""
+"""``python -m socialcx.stages (write-sources | source-freshness OUTPUT.json | parse)``: see socialcx.stages.freshness."""
 
 import sys
 

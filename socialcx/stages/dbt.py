@@ -25,8 +25,25 @@ def dbt_env(settings: Settings, *, connection: bool = True) -> dict[str, str]:
     return env
 
 
-def run_dbt(args: list[str], settings: Settings) -> object:
-    """Run a dbt command in-process on the project's dbt project and profile; its result, failed or not."""
+# The vars every pipeline dbt command passes (a backfill fills them in), as the DAG's cosmos tasks pass them too
+# (dags/socialcx_pipeline.py, BACKFILL_VARS). dbt keeps its parse of the project between commands only while the
+# command line's vars, --profile and --target stay the same: one command without them re-parsed the whole project
+# (5-10 s) at every run, the producer's `dbt build` after the validate stage's `dbt source freshness`.
+PIPELINE_VARS = {"backfill_start": "", "backfill_end": ""}
+
+
+def pipeline_flags(settings: Settings, dbt_vars: dict[str, str] | None = None) -> list[str]:
+    """--profile, --target and --vars as every dbt command of the pipeline names them (cosmos' tasks included)."""
+    unknown = set(dbt_vars or {}) - set(PIPELINE_VARS)
+    if unknown:
+        raise ValueError(f"unknown dbt var(s) {sorted(unknown)}: the pipeline passes {sorted(PIPELINE_VARS)}")
+    return ["--profile", "socialcx", "--target", settings.target,
+            "--vars", json.dumps({**PIPELINE_VARS, **(dbt_vars or {})}, sort_keys=True)]
+
+
+def run_dbt(args: list[str], settings: Settings, dbt_vars: dict[str, str] | None = None) -> object:
+    """Run a dbt command in-process on the project's dbt project and profile, with the pipeline's vars
+    (``dbt_vars`` fills some in); its result, failed or not. ``parse`` leaves the warehouse alone."""
     from dbt.cli.main import dbtRunner
 
     from socialcx.stages.freshness import write_sources_file
@@ -39,9 +56,9 @@ def run_dbt(args: list[str], settings: Settings) -> object:
     # then share the same DuckDB instance instead of asking for the lock.
     # dbt records sys.argv as its invocation command in logs/ and target/: ours may name a person (forget)
     argv, sys.argv = sys.argv, ["dbt", *args]
-    command = [*args, "--project-dir", project, "--profiles-dir", project]
+    command = [*args, "--project-dir", project, "--profiles-dir", project, *pipeline_flags(settings, dbt_vars)]
     try:
-        if settings.target == "postgres":  # a server: no file lock to hold
+        if settings.target == "postgres" or args[:1] == ["parse"]:  # a server, or no query: no file lock to hold
             return dbtRunner(callbacks=[dbt_callback]).invoke(command)
         with open_warehouse(settings.warehouse, retries=settings.lock_retries):
             return dbtRunner(callbacks=[dbt_callback]).invoke(command)
@@ -49,10 +66,10 @@ def run_dbt(args: list[str], settings: Settings) -> object:
         sys.argv = argv
 
 
-def dbt_invoke(args: list[str], settings: Settings | None = None) -> object:
+def dbt_invoke(args: list[str], settings: Settings | None = None, dbt_vars: dict[str, str] | None = None) -> object:
     """Run a dbt command in-process; a failure raises StageError naming each failed node."""
     settings = settings or get_settings()
-    result = run_dbt(args, settings)
+    result = run_dbt(args, settings, dbt_vars)
     if not result.success:
         failed, incremental, changed_schema = [], set(), set()
         models = incremental_models(settings)

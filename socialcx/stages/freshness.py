@@ -6,7 +6,9 @@ line of YAML: its warn and error thresholds are the registry's defaults, which t
 (``{source: {warn: h, error: h}}``) overrides.
 
 ``python -m socialcx.stages source-freshness OUTPUT.json`` is the child process :func:`start_source_freshness`
-starts; ``python -m socialcx.stages write-sources`` only writes the sources file (``make dbt-manifest``).
+starts; ``python -m socialcx.stages write-sources`` only writes the sources file; ``python -m socialcx.stages parse``
+writes it and parses the project with the pipeline's dbt flags (``make dbt-manifest``), so the first run's dbt
+keeps that parse.
 """
 
 from __future__ import annotations
@@ -158,6 +160,10 @@ def main(argv: list[str]) -> None:
         write_sources_file(get_settings())
     elif argv[:1] == ["source-freshness"] and len(argv) == 2:
         Path(argv[1]).write_text(json.dumps(source_freshness(get_settings()), default=str), encoding="utf-8")
+    elif argv[:1] == ["parse"] and len(argv) == 1:
+        from socialcx.stages.dbt import dbt_invoke
+
+        dbt_invoke(["parse", "--quiet"])  # run_dbt writes the sources file first
     else:
-        raise SystemExit("usage: python -m socialcx.stages (write-sources | source-freshness OUTPUT.json)")
+        raise SystemExit("usage: python -m socialcx.stages (write-sources | source-freshness OUTPUT.json | parse)")
 

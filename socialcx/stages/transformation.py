@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from socialcx.core.settings import Settings, get_settings
@@ -41,9 +40,7 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
         args = ["build", "--exclude-resource-type", "unit_test"] + (["--select", select] if select else [])
         if full_refresh:  # incremental models rebuilt from scratch (the repair for a bad row they kept)
             args.append("--full-refresh")
-        if dbt_vars:
-            args += ["--vars", json.dumps(dbt_vars)]
-        result = dbt_invoke(args, settings)
+        result = dbt_invoke(args, settings, dbt_vars)
         info["dbt_seconds"] = round(time.perf_counter() - started, 2)
         if settings.target == "postgres":
             started = time.perf_counter()

@@ -129,6 +129,17 @@ def test_backfill_runs_reprocess_their_window_in_enrich_and_dbt(bag, run_type, c
     task = bag.dags["socialcx_pipeline"].get_task("transform.dbt_producer_watcher")  # the one `dbt build`
     rendered = task.render_template(task.vars, context)
     assert (rendered["backfill_start"], rendered["backfill_end"]) == (window or ("", ""))
+    # dbt keeps its parse of the project only while vars, --profile and --target stay the same: outside a
+    # backfill the producer passes exactly what `socialcx run`, validate's source freshness and `make dbt-manifest` do
+    from socialcx.core.settings import get_settings
+    from socialcx.stages.dbt import PIPELINE_VARS, pipeline_flags
+
+    assert set(rendered) == set(PIPELINE_VARS)
+    if window is None:
+        assert rendered == PIPELINE_VARS
+    flags = pipeline_flags(get_settings(), dict(rendered))
+    assert (task.profile_config.profile_name, task.profile_config.target_name) == (
+        flags[flags.index("--profile") + 1], flags[flags.index("--target") + 1])
 
 
 def test_on_postgres_the_dag_moves_data_around_dbt_and_maps_the_connection():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -72,6 +74,9 @@ def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_pa
     before = _counts(settings.warehouse)
     stages.run_all(settings=settings)
     assert _counts(settings.warehouse) == before
+    # dbt kept its parse of the project from the DAG's dbt commands (same vars, profile and target): nothing re-parsed
+    perf = json.loads((settings.dbt_project_dir / "target" / "perf_info.json").read_text(encoding="utf-8"))
+    assert perf["is_partial_parse_enabled"] and perf["parsed_path_count"] == 0
 
     # a dbt test that fails names itself: its task fails, what depends on it does not run, nothing is published
     published_version = (settings.publish_dir / "current").resolve()
