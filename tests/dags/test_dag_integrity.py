@@ -70,6 +70,31 @@ def test_the_watcher_pushes_only_what_its_tasks_read(bag):
     assert watcher._DBT_EVENT_ALLOWLIST == watcher._DBT_ERROR_EVENTS_TYPES | {"NodeFinished"}
     assert "NodeStart" not in watcher._DBT_EVENT_ALLOWLIST
 
+    class TaskInstance:  # records what the producer would push to Airflow
+        def __init__(self):
+            self.pushed = {}
+
+        def xcom_push(self, key, value):
+            self.pushed[key] = value
+
+    def event(name, resource_type, uid, status, message=None):
+        return {"info": {"name": name, "msg": message or ""},
+                "data": {"node_info": {"resource_type": resource_type, "unique_id": uid, "node_status": status},
+                         "run_result": {"message": message}}}
+
+    ti = TaskInstance()
+    for log in (event("NodeFinished", "test", "test.socialcx.not_null_x", "pass"),
+                event("RunResultFailure", "test", "test.socialcx.unique_x", "fail", "Got 2 results"),
+                event("NodeFinished", "model", "model.socialcx.ok", "success"),
+                event("NodeFinished", "seed", "seed.socialcx.agent_teams", "success"),
+                event("NodeStart", "model", "model.socialcx.broken", "started"),
+                event("NodeFinished", "model", "model.socialcx.broken", "error", "Binder Error: no column x"),
+                event("NodeFinished", "model", "model.socialcx.after_broken", "skipped")):
+        watcher._process_dbt_log_event(ti, log)
+    # only what a task reads: the events of the model that failed and of the one skipped, with dbt's message
+    assert set(ti.pushed) == {"model__socialcx__broken_dbt_event", "model__socialcx__after_broken_dbt_event"}
+    assert ti.pushed["model__socialcx__broken_dbt_event"]["msg"] == "Binder Error: no column x"
+
 
 def test_every_duckdb_task_shares_the_one_slot_pool(bag):
     dag = bag.dags["socialcx_pipeline"]
