@@ -218,3 +218,48 @@ def test_a_dropped_mart_leaves_a_carried_over_file(con, tmp_path):
         assert reader.execute("select table_name from information_schema.tables order by 1").fetchall() == [
             ("fct_conversations",), ("mart_service_performance",)]
     assert not (publish_dir / "parquet" / "mart_old.parquet").exists()
+
+
+def _published_rows(publish_dir, table: str) -> list[tuple]:
+    with duckdb.connect(str(publish_dir / "socialcx.duckdb"), read_only=True) as reader:
+        return sorted(reader.execute(f"select * from marts.{table}").fetchall(), key=repr)
+
+
+def test_a_mart_where_few_rows_changed_is_patched_in_the_copied_file(con, tmp_path):
+    """A 0.1% run changes a few rows of a large mart: the copy of the previous file is patched (rows deleted and
+    inserted), not written whole, and ends holding exactly the mart's rows, duplicates and NULLs included."""
+    publish_dir = tmp_path / "published"
+    con.execute("create table marts.fct_posts as select 'p' || i as post_key, i % 7 as brand_id, "
+                "case when i % 10 = 0 then null else i / 4 end as score from range(200) as r(i)")
+    con.execute("insert into marts.fct_posts values ('dup', 1, 0.5), ('dup', 1, 0.5), ('dup', 1, 0.5)")
+    _validate(con)
+    publish(con, publish_dir, "run1")
+    # an edit, a deletion, a new row, a NULL that became a value, and one copy fewer of a duplicated row
+    con.execute("update marts.fct_posts set score = 99 where post_key = 'p5'")
+    con.execute("delete from marts.fct_posts where post_key = 'p7'")
+    con.execute("insert into marts.fct_posts values ('p200', 3, 1.5)")
+    con.execute("update marts.fct_posts set score = 0 where post_key = 'p10'")
+    con.execute("delete from marts.fct_posts where rowid = (select min(rowid) from marts.fct_posts "
+                "where post_key = 'dup')")
+    _validate(con, "v2")
+    second = publish(con, publish_dir, "run2")
+    assert "fct_posts" in second["rewritten"]
+    # rows written: p5, p200, p10 and the two copies of 'dup' that remain (a changed count rewrites the value)
+    assert second["patched_rows"] == {"fct_posts": 5}
+    assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
+                                                                key=repr)
+    assert len(_published_rows(publish_dir, "fct_posts")) == 202
+    with duckdb.connect() as reader:  # the Parquet file is the mart too
+        assert reader.execute("select count(*) from read_parquet(?) where post_key = 'dup'",
+                              [str(publish_dir / "parquet" / "fct_posts.parquet")]).fetchall() == [(2,)]
+
+    # most rows changed, or a column's type changed: written whole
+    con.execute("update marts.fct_posts set brand_id = brand_id + 1")
+    _validate(con, "v3")
+    assert "fct_posts" not in publish(con, publish_dir, "run3")["patched_rows"]
+    con.execute("alter table marts.fct_posts alter score type varchar")
+    _validate(con, "v4")
+    fourth = publish(con, publish_dir, "run4")
+    assert "fct_posts" not in fourth["patched_rows"]
+    assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
+                                                                key=repr)
