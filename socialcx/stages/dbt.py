@@ -48,7 +48,8 @@ def run_dbt(args: list[str], settings: Settings, dbt_vars: dict[str, str] | None
 
     from socialcx.stages.freshness import write_sources_file
 
-    os.environ.update(dbt_env(settings))
+    parse_only = args[:1] == ["parse"]  # reads no data: no PostgreSQL connection needed, no file lock held
+    os.environ.update(dbt_env(settings, connection=not parse_only))
     write_sources_file(settings)  # the configured sources' freshness checks, from the registry
     project = str(settings.dbt_project_dir)
     # dbt-duckdb opens the file itself and does not retry a lock another process holds. Holding our own
@@ -58,7 +59,7 @@ def run_dbt(args: list[str], settings: Settings, dbt_vars: dict[str, str] | None
     argv, sys.argv = sys.argv, ["dbt", *args]
     command = [*args, "--project-dir", project, "--profiles-dir", project, *pipeline_flags(settings, dbt_vars)]
     try:
-        if settings.target == "postgres" or args[:1] == ["parse"]:  # a server, or no query: no file lock to hold
+        if settings.target == "postgres" or parse_only:  # a server, or no query: no file lock to hold
             return dbtRunner(callbacks=[dbt_callback]).invoke(command)
         with open_warehouse(settings.warehouse, retries=settings.lock_retries):
             return dbtRunner(callbacks=[dbt_callback]).invoke(command)
