@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 import pytest
 
@@ -21,7 +19,7 @@ def _counts(path):
                 for t in ("raw.posts", "enriched.post_nlp", "marts.fct_conversations", "marts.fct_posts")}
 
 
-def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_path):
+def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_path, caplog, capfd):
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
 
@@ -70,13 +68,16 @@ def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_pa
 
     # a second run of the same stages adds nothing
     from socialcx import stages
+    from socialcx.stages import dbt as dbt_stage
 
+    events: list[str] = []
+    callback = dbt_stage.dbt_callback
+    monkeypatch.setattr(dbt_stage, "dbt_callback", lambda event: (events.append(event.info.name), callback(event)))
     before = _counts(settings.warehouse)
     stages.run_all(settings=settings)
     assert _counts(settings.warehouse) == before
-    # dbt kept its parse of the project from the DAG's dbt commands (same vars, profile and target): nothing re-parsed
-    perf = json.loads((settings.dbt_project_dir / "target" / "perf_info.json").read_text(encoding="utf-8"))
-    assert perf["is_partial_parse_enabled"] and perf["parsed_path_count"] == 0
+    # dbt kept its parse of the project from the DAG's last dbt command (same vars, profile and target)
+    assert events.count("PartialParsingSkipParsing") >= 2 and "UnableToPartialParse" not in events
 
     # a dbt test that fails names itself: its task fails, what depends on it does not run, nothing is published
     published_version = (settings.publish_dir / "current").resolve()
@@ -86,8 +87,15 @@ def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_pa
     for task in dag.tasks:
         task.retries = 0  # a retry would re-run the failing test alone, a minute later, and fail again
     sync_bag_to_db(bag, "dags-folder", None)
+    caplog.clear()
+    capfd.readouterr()
     failed = dag.test()
     assert str(failed.state) == "failed"
+    # the producer's `dbt build` kept the parse `socialcx run`'s dbt commands left. It logs dbt's messages, to the
+    # task log: Airflow's structlog output here, or Python's logging, depending on how logging was set up before
+    out = capfd.readouterr()
+    dbt_says = out.out + out.err + "\n".join(r.getMessage() for r in caplog.records)
+    assert "Running with dbt" in dbt_says and "Unable to do partial parsing" not in dbt_says
     states = _states(failed.run_id)
     assert states["transform.stg_enriched__post_nlp.test"] == "failed"
     assert states["transform.stg_enriched__post_nlp.run"] == "success"  # the model built; its test failed
