@@ -225,23 +225,27 @@ def _patch(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
     if not current or current != _columns(con, con.execute("select current_database()").fetchone()[0], table):
         return None
     name = quote_ident(table)
+    # the mart's rows are hashed once: their counts give the delta, the patch's size and the check's side
+    con.execute(f"create or replace temp table publish_rows as "
+                f"select hash(m) as h, count(*) as n from marts.{name} as m group by h")
     con.execute(f"""
         create or replace temp table publish_delta as
-        with old as (select hash(o) as h, count(*) as n from published.marts.{name} as o group by h),
-             new as (select hash(m) as h, count(*) as n from marts.{name} as m group by h)
-        select coalesce(old.h, new.h) as h from old full outer join new on old.h = new.h
+        with old as (select hash(o) as h, count(*) as n from published.marts.{name} as o group by h)
+        select coalesce(old.h, new.h) as h, coalesce(new.n, 0) as n
+        from old full outer join publish_rows as new on old.h = new.h
         where old.n is distinct from new.n""")
-    total = scalar(con, f"select count(*) from marts.{name}")
-    changed = scalar(con, f"select count(*) from marts.{name} as m where hash(m) in (select h from publish_delta)")
+    total, changed = con.execute("select (select coalesce(sum(n), 0) from publish_rows), "
+                                 "(select coalesce(sum(n), 0) from publish_delta)").fetchone()
     if changed > PATCH_AT_MOST * max(total, 1):
         return None
     con.execute(f"delete from published.marts.{name} where rowid in (select rowid from published.marts.{name} as o "
                 "where hash(o) in (select h from publish_delta))")
     con.execute(f"insert into published.marts.{name} select * from marts.{name} as m "
-                "where hash(m) in (select h from publish_delta)")
-    con.execute("drop table publish_delta")
+                "where hash(m) in (select h from publish_delta where n > 0)")
     same = con.execute(f"select (select (count(*), coalesce(sum(hash(o)::hugeint), 0)) from published.marts.{name} as o) "
-                       f"= (select (count(*), coalesce(sum(hash(m)::hugeint), 0)) from marts.{name} as m)").fetchone()[0]
+                       "= (select (coalesce(sum(n), 0), coalesce(sum(h::hugeint * n), 0)) from publish_rows)").fetchone()[0]
+    con.execute("drop table publish_delta")
+    con.execute("drop table publish_rows")
     return changed if same else None
 
 
@@ -276,16 +280,13 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
             "select table_name from information_schema.tables where table_catalog = 'published' "
             "and table_schema = 'marts'").fetchall()]
         for table in held:
-            if table in reused or table not in tables:
+            if table in reused:
                 continue
-            rows = _patch(con, table)
+            rows = _patch(con, table) if table in tables else None  # a mart that is gone is dropped
             if rows is None:
                 con.execute(f"drop table published.marts.{quote_ident(table)}")
             else:
                 patched[table] = rows
-        for table in held:
-            if table not in tables:  # a mart that is gone
-                con.execute(f"drop table published.marts.{quote_ident(table)}")
         for table in tables:
             name = quote_ident(table)
             if table not in reused and table not in patched:
