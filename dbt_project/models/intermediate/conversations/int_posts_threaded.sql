@@ -119,6 +119,8 @@ tree as (
     where tree.depth < 500
 ),
 
+-- the posts' columns from the table, not the CTE: DuckDB then knows which side is small and hashes the tree (1,000
+-- posts of a 0.1% run), where it hashed every post of the CTE, text and all (4.3 s against 0.7 s at 1M posts)
 final as (
     select
         posts.*,
@@ -127,7 +129,7 @@ final as (
         tree.depth as reply_depth,
         tree.depth = 0 as is_root
     from tree
-    inner join posts
+    inner join {{ ref('int_posts_enriched') }} as posts
         on tree.source = posts.source
         and tree.post_id = posts.post_id
 )

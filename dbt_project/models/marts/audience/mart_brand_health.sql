@@ -14,10 +14,6 @@ sentiment as (
     select * from {{ ref('mart_sentiment') }}
 ),
 
-orders as (
-    select * from {{ ref('stg_raw__orders') }}
-),
-
 months as (
     select
         brand,
@@ -43,38 +39,14 @@ voice as (
 
 -- retention: of the customers who bought from the brand in the three months before the last three, the share who
 -- bought again in the last three (this month and the two before it); trailing windows only, so a month's figure
--- never changes when later orders arrive. Each month a customer bought in counts towards the months it is "before"
--- (3 to 5 months later) and "again" (the same month to 2 later): equal keys, where comparing every month with every
--- order month's range cost seconds at 1M posts
-buyer_months as (
-    select distinct brand, customer_id, date_trunc('month', ordered_at)::date as order_month
-    from orders
-),
-
-earlier as (
-    select distinct brand, customer_id, (order_month + (months_after * interval '1 month'))::date as activity_month
-    from buyer_months, (values (3), (4), (5)) as offsets(months_after)
-),
-
-later as (
-    select distinct brand, customer_id, (order_month + (months_after * interval '1 month'))::date as activity_month
-    from buyer_months, (values (0), (1), (2)) as offsets(months_after)
-),
-
+-- never changes when later orders arrive. Who counts is int_brand_buyer_retention's (incremental per customer).
 retention as (
     select
-        months.brand,
-        months.activity_month,
+        brand,
+        activity_month,
         count(*) as earlier_customers,
-        count(later.customer_id) as retained_customers
-    from months
-    inner join earlier
-        on months.brand = earlier.brand
-        and months.activity_month = earlier.activity_month
-    left join later
-        on earlier.brand = later.brand
-        and earlier.customer_id = later.customer_id
-        and earlier.activity_month = later.activity_month
+        count(*) filter (where bought_again) as retained_customers
+    from {{ ref('int_brand_buyer_retention') }}
     group by 1, 2
 ),
 
