@@ -7,8 +7,9 @@
 
     Incremental per customer: the rows of every customer whose orders were loaded or changed since the last build
     are computed again from all their orders; the post-hook deletes the rows of customers with no orders left
-    (erased by `socialcx forget`), matched against the distinct buyers as in mart_wallet_share. Recomputing every customer's months on each run cost 3-4 s at 1M posts (3.8M
-    orders), in mart_brand_health, however few orders had arrived.
+    (erased by `socialcx forget`), matched against the distinct buyers as in mart_wallet_share. Recomputing every
+    customer's months on each run cost 3-4 s at 1M posts (3.8M orders), in mart_brand_health, however few orders
+    had arrived.
 #}
 {{
     config(
@@ -58,7 +59,7 @@ final as (
         customer_id,
         activity_month,
         bought_again,
-        -- the newest order of the customer's this row reads: the mark the next incremental build starts from
+        -- the newest updated_at of the orders this row reads: the mark the next incremental build starts from
         changed_at
     from shifted
     where bought_before
