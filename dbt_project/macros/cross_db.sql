@@ -138,13 +138,14 @@
     ), '')
 {%- endmacro %}
 
-{# The distinct word 3-grams of a list of words ("a b c"), or the words joined when there are fewer than three. #}
+{# The distinct word 3-grams of a list of words ("a b c"), sorted, or the words joined when there are fewer than three.
+   Sorted: a set kept in a table (int_reply_texts) reads the same whichever run computed it. #}
 {% macro word_trigrams(words) -%}{{ return(adapter.dispatch('word_trigrams', 'socialcx')(words)) }}{%- endmacro %}
 {% macro default__word_trigrams(words) -%}
     case
         when len({{ words }}) < 3 then [array_to_string({{ words }}, ' ')]
-        else list_distinct([{{ words }}[i] || ' ' || {{ words }}[i + 1] || ' ' || {{ words }}[i + 2]
-                            for i in range(1, len({{ words }}) - 1)])
+        else list_sort(list_distinct([{{ words }}[i] || ' ' || {{ words }}[i + 1] || ' ' || {{ words }}[i + 2]
+                                      for i in range(1, len({{ words }}) - 1)]))
     end
 {%- endmacro %}
 {% macro postgres__word_trigrams(words) -%}
@@ -153,6 +154,7 @@
         else array(
             select distinct {{ words }}[i] || ' ' || {{ words }}[i + 1] || ' ' || {{ words }}[i + 2]
             from generate_series(1, cardinality({{ words }}) - 2) as i
+            order by 1
         )
     end
 {%- endmacro %}

@@ -95,3 +95,14 @@
 {% macro changed_customers() -%}
     select customer_id from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}
 {%- endmacro %}
+
+{#- The post-hook of the models built per CRM customer from their orders (mart_wallet_share,
+    int_brand_buyer_retention): a customer with no order left (erased by `socialcx forget`) leaves nothing to
+    rebuild, so what was built from them is deleted here. Matched against distinct buyers, not every order. -#}
+{% macro delete_customers_without_orders() -%}
+    delete from {{ this }} as built
+    where not exists (
+        select 1 from (select distinct customer_id from {{ ref('stg_raw__orders') }}) as buyers
+        where buyers.customer_id = built.customer_id
+    )
+{%- endmacro %}

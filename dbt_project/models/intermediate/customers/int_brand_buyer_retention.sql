@@ -17,7 +17,7 @@
         unique_key=['customer_id'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} as built where not exists (select 1 from (select distinct customer_id from {{ ref('stg_raw__orders') }}) as buyers where buyers.customer_id = built.customer_id)"
+        post_hook="{{ delete_customers_without_orders() }}"
     )
 }}
 
