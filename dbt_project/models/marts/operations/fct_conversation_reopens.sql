@@ -2,17 +2,60 @@
     Reopens and one-touch resolution, one row per conversation. A customer reopens a conversation when they post
     again after it was resolved, or after resolution_silence_hours without a word since the brand's last reply:
     each such return (the first customer post after a brand reply) counts once.
+
+    Incremental per conversation, by fct_conversations' rule (macros/incremental_changes.sql): the conversations a
+    change touches and all opened within lookback_days (their resolution still moves with time); the post-hook
+    deletes the rows of conversations that are gone. Everything a row reads is its own conversation's: its posts,
+    its resolution and the reply that answered its first reopening post (6.2 s every run at 5M posts, rebuilt whole).
 #}
-with posts as (
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('fct_conversations') }} as conversations where conversations.conversation_id = built.conversation_id)"
+    )
+}}
+
+-- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}, {{ ref('int_as_of') }}
+
+with
+{% if is_incremental() %}
+changes as (
+    {{ changed_posts() }}
+),
+
+affected as (
+    {{ affected_conversations('changes') }}
+    union
+    select conversation_id from {{ ref('fct_conversations') }}
+    where {{ within_lookback('first_inbound_at') }}
+        {% if var('backfill_start') %}
+        or first_inbound_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+        {% endif %}
+),
+
+{% endif %}
+posts as (
     select * from {{ ref('fct_posts') }}
+    {% if is_incremental() %}
+    where conversation_id in (select conversation_id from affected)
+    {% endif %}
 ),
 
 conversations as (
     select * from {{ ref('fct_conversations') }}
+    {% if is_incremental() %}
+    where conversation_id in (select conversation_id from affected)
+    {% endif %}
 ),
 
 replies as (
     select * from {{ ref('fct_replies') }}
+    {% if is_incremental() %}
+    where conversation_id in (select conversation_id from affected)
+    {% endif %}
 ),
 
 ordered as (
@@ -64,7 +107,8 @@ final as (
         replies.response_seconds as first_response_after_reopen_seconds,
         conversations.is_resolved
             and conversations.brand_reply_count = 1
-            and coalesce(first_reopens.reopen_count, 0) = 0 as is_one_touch_resolution
+            and coalesce(first_reopens.reopen_count, 0) = 0 as is_one_touch_resolution,
+        conversations.changed_at
     from conversations
     left join first_reopens
         on conversations.conversation_id = first_reopens.conversation_id
