@@ -106,3 +106,14 @@
         where buyers.customer_id = built.customer_id
     )
 {%- endmacro %}
+
+{#- The conversations whose replies int_replies and fct_replies rebuild: those a change touches (``changed`` names
+    a CTE holding changed_posts()), and those of a CRM customer added or changed since (the first name their
+    replies may say). -#}
+{% macro reply_conversations(changed='changes') -%}
+    {{ affected_conversations(changed) }}
+    union
+    select conversation_id
+    from {{ ref('fct_conversations') }}
+    where customer_id in ({{ changed_customers() }})
+{%- endmacro %}

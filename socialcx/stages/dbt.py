@@ -78,7 +78,7 @@ def dbt_invoke(args: list[str], settings: Settings | None = None, dbt_vars: dict
             if str(node.status) in ("error", "fail"):
                 failed.append(f"{node.node.resource_type} {node.node.name}: {node.message}")
                 if str(node.node.resource_type) == "model":
-                    if node.node.unique_id in models and "out of sync" in str(node.message):
+                    if node.node.unique_id in models and _built_by_an_older_version(str(node.message)):
                         changed_schema.add(models[node.node.unique_id])
                     continue
                 # a failing test: the incremental model it tests keeps the bad rows it found
@@ -99,6 +99,15 @@ def dbt_invoke(args: list[str], settings: Settings | None = None, dbt_vars: dict
                     "or re-process the affected days with `socialcx backfill --start YYYY-MM-DD --end YYYY-MM-DD`")
         raise StageError(f"dbt {args[0]} failed: {detail}{hint}")
     return result
+
+
+def _built_by_an_older_version(message: str) -> bool:
+    """An incremental model's table does not have the columns this version builds: dbt's on_schema_change check
+    ("out of sync"), or the incremental SQL reading its mark column (changed_at) from a table built before the model
+    had one (DuckDB: 'Referenced column "changed_at" not found'; PostgreSQL: 'column ... "changed_at" does not
+    exist')."""
+    return "out of sync" in message or ('"changed_at"' in message and ("not found" in message
+                                                                        or "does not exist" in message))
 
 
 def incremental_models(settings: Settings) -> dict[str, str]:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 EXPECTED_INCREMENTAL = {"int_conversations_aggregated", "int_conversations_business_time", "fct_conversations",
                         "mart_sentiment", "mart_retention", "mart_wallet_share", "mart_roi", "mart_spike_drivers", "fct_escalations", "int_replies"}
 # and the table marts that read them, as a check on what the incremental ones feed
-TABLES = ("fct_replies", "mart_service_performance", "mart_customer_recovery", "mart_wallet_share_brands", "mart_brand_health")
+TABLES = ("mart_agent_performance", "mart_service_performance", "mart_customer_recovery", "mart_wallet_share_brands", "mart_brand_health")
 
 
 def _incremental_models(settings: Settings) -> list[str]:
@@ -80,6 +80,21 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
         assert con.execute("select count(*) from marts.mart_wallet_share where customer_id = ?", [erased]).fetchall() == [(0,)]
     for table in models + list(TABLES):
         pd.testing.assert_frame_equal(_rows(incremental, table), _rows(full, table), obj=table)
+
+
+def test_a_table_built_before_the_model_kept_a_mark_names_the_repair(built, tmp_path, monkeypatch):
+    """Upgrading: fct_replies was a table without changed_at before it became incremental. The next build stops,
+    naming the model and the rebuild; the rebuild it names then works, and so does the next incremental build."""
+    settings = _copy(built, tmp_path, "upgrade", monkeypatch)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        replies = con.execute("select count(*) from marts.fct_replies").fetchall()[0][0]
+        con.execute("alter table marts.fct_replies drop column changed_at")
+    with pytest.raises(stages.StageError, match=r"socialcx transform --full-refresh --select fct_replies\+"):
+        stages.transform(settings=settings, select="fct_replies")
+    stages.transform(settings=settings, select="fct_replies+", full_refresh=True)
+    stages.transform(settings=settings, select="fct_replies")
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert con.execute("select count(*), count(changed_at) from marts.fct_replies").fetchall() == [(replies, replies)]
 
 
 def _orders_and_erasure(settings: Settings) -> str:

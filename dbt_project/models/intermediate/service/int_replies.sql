@@ -30,12 +30,7 @@ changes as (
 ),
 
 affected as (
-    {{ affected_conversations('changes') }}
-    union
-    -- a CRM customer added or changed since: the first name their replies may say
-    select conversation_id
-    from {{ ref('fct_conversations') }}
-    where customer_id in ({{ changed_customers() }})
+    {{ reply_conversations('changes') }}
 ),
 
 {% endif %}
