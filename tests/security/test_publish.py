@@ -257,6 +257,9 @@ def test_a_mart_where_few_rows_changed_is_patched_in_the_copied_file(con, tmp_pa
     con.execute("update marts.fct_posts set brand_id = brand_id + 1")
     _validate(con, "v3")
     assert "fct_posts" not in publish(con, publish_dir, "run3")["patched_rows"]
+    # the declined patch left none of its working tables behind
+    assert con.execute("select count(*) from duckdb_tables() where temporary and table_name like 'publish%'"
+                       ).fetchall() == [(0,)]
     con.execute("alter table marts.fct_posts alter score type varchar")
     _validate(con, "v4")
     fourth = publish(con, publish_dir, "run4")
