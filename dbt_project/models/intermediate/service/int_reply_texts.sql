@@ -27,7 +27,8 @@
 with current_texts as (
     select brand, masked_text, count(*) as uses
     from {{ ref('int_replies') }}
-    where masked_text is not null
+    -- a reply with no brand has no brand's templates to match (fct_replies: not templated)
+    where masked_text is not null and brand is not null
     group by brand, masked_text
 ),
 
