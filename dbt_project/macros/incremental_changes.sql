@@ -117,3 +117,17 @@
     from {{ ref('fct_conversations') }}
     where customer_id in ({{ changed_customers() }})
 {%- endmacro %}
+
+{#- A backfill's days (vars backfill_start, backfill_end; the end defaults to the start): ``column`` falls within
+    them. The vars come from the command line or an Airflow run's conf, so they are checked to be days before they
+    reach the SQL: anything but YYYY-MM-DD stops the build here, and nothing else is ever written into the query. -#}
+{% macro backfill_between(column) -%}
+    {%- set start = var('backfill_start') | string -%}
+    {%- set end = (var('backfill_end') or var('backfill_start')) | string -%}
+    {%- for day in [start, end] -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day) -%}
+            {{- exceptions.raise_compiler_error("the vars backfill_start and backfill_end must be days written YYYY-MM-DD, e.g. 2026-01-31") -}}
+        {%- endif -%}
+    {%- endfor -%}
+    cast({{ column }} as date) between cast('{{ start }}' as date) and cast('{{ end }}' as date)
+{%- endmacro %}

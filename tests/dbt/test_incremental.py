@@ -97,6 +97,19 @@ def test_a_table_built_before_the_model_kept_a_mark_names_the_repair(built, tmp_
         assert con.execute("select count(*), count(changed_at) from marts.fct_replies").fetchall() == [(replies, replies)]
 
 
+def test_a_backfill_day_that_is_not_a_day_never_reaches_the_sql(built, tmp_path, monkeypatch):
+    """The backfill vars come from the command line or an Airflow run's conf: a value that is not YYYY-MM-DD stops
+    the build before any SQL runs, and the rows stay as they were."""
+    settings = _copy(built, tmp_path, "hostile_backfill", monkeypatch)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        posts = con.execute("select count(*) from marts.fct_posts").fetchall()
+    hostile = {"backfill_start": "2026-01-01' or 1 = 1) or ('", "backfill_end": ""}
+    with pytest.raises(stages.StageError, match="must be days written YYYY-MM-DD"):
+        stages.transform(settings=settings, select="fct_posts", dbt_vars=hostile)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert con.execute("select count(*) from marts.fct_posts").fetchall() == posts
+
+
 def _orders_and_erasure(settings: Settings) -> str:
     """A third and a fourth incremental run: a CRM order changed and another one added (a month after the last: every
     retention cohort gains a month); then a customer with conversations and orders erased, as `socialcx forget`

@@ -41,7 +41,7 @@ affected as (
     union
     -- a backfill rebuilds every conversation with a post in its date range
     select conversation_id from {{ ref('int_posts_threaded') }}
-    where created_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+    where {{ backfill_between('created_at') }}
     {% endif %}
 ),
 

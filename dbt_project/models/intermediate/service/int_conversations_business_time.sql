@@ -31,8 +31,7 @@ with conversations as (
         or aggregated.conversation_id not in (select conversation_id from {{ this }})
         or aggregated.first_inbound_at > as_of.as_of_at - {{ var('lookback_days') }} * interval '1 day'
         {% if var('backfill_start') %}
-        or aggregated.first_inbound_at::date
-            between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+        or {{ backfill_between('aggregated.first_inbound_at') }}
         {% endif %}
     {% endif %}
 ),

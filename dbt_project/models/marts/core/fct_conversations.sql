@@ -34,7 +34,7 @@ conversations as (
         or {{ within_lookback('first_inbound_at') }}
         {% if var('backfill_start') %}
         -- a backfill rebuilds every conversation opened in its date range, changed or not
-        or first_inbound_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+        or {{ backfill_between('first_inbound_at') }}
         {% endif %}
     {% endif %}
 ),

@@ -50,7 +50,7 @@ rebuild as (
     -- a backfill (socialcx backfill, or an Airflow backfill run) rebuilds every post of its date range
     select source, post_id
     from {{ ref('int_posts_enriched') }}
-    where created_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+    where {{ backfill_between('created_at') }}
     {% endif %}
 ),
 

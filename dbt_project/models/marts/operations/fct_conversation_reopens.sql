@@ -32,7 +32,7 @@ affected as (
     select conversation_id from {{ ref('fct_conversations') }}
     where {{ within_lookback('first_inbound_at') }}
         {% if var('backfill_start') %}
-        or first_inbound_at::date between '{{ var("backfill_start") }}' and '{{ var("backfill_end") or var("backfill_start") }}'
+        or {{ backfill_between('first_inbound_at') }}
         {% endif %}
 ),
 
