@@ -92,6 +92,15 @@
     {{ column }} > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
 {%- endmacro %}
 
+{#- What fct_conversations (and fct_conversation_reopens, by its rule) rebuild whatever changed: a conversation
+    opened within lookback_days (``column``: its first post), and, in a backfill, every one opened in its days. -#}
+{% macro still_moving(column) -%}
+    {{ within_lookback(column) }}
+    {%- if var('backfill_start') %}
+        or {{ backfill_between(column) }}
+    {%- endif %}
+{%- endmacro %}
+
 {% macro changed_customers() -%}
     select customer_id from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}
 {%- endmacro %}

@@ -31,11 +31,8 @@ conversations as (
         or lower(customer_handle) in (
             select lower(social_handle) from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}
         )
-        or {{ within_lookback('first_inbound_at') }}
-        {% if var('backfill_start') %}
-        -- a backfill rebuilds every conversation opened in its date range, changed or not
-        or {{ backfill_between('first_inbound_at') }}
-        {% endif %}
+        -- and, in a backfill, every conversation opened in its date range, changed or not
+        or {{ still_moving('first_inbound_at') }}
     {% endif %}
 ),
 

@@ -30,10 +30,7 @@ affected as (
     {{ affected_conversations('changes') }}
     union
     select conversation_id from {{ ref('fct_conversations') }}
-    where {{ within_lookback('first_inbound_at') }}
-        {% if var('backfill_start') %}
-        or {{ backfill_between('first_inbound_at') }}
-        {% endif %}
+    where {{ still_moving('first_inbound_at') }}
 ),
 
 {% endif %}
