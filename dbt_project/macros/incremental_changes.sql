@@ -27,7 +27,7 @@
 #}
 
 {% macro change_mark() -%}
-    (select max(changed_at) from {{ this }}) - {{ var('change_margin_minutes') }} * interval '1 minute'
+    (select max(changed_at) from {{ this }}) - {{ number_var('change_margin_minutes') }} * interval '1 minute'
 {%- endmacro %}
 
 {% macro changed_posts() -%}
@@ -89,7 +89,7 @@
 {%- endmacro %}
 
 {% macro within_lookback(column) -%}
-    {{ column }} > (select as_of_at from {{ ref('int_as_of') }}) - {{ var('lookback_days') }} * interval '1 day'
+    {{ column }} > (select as_of_at from {{ ref('int_as_of') }}) - {{ number_var('lookback_days') }} * interval '1 day'
 {%- endmacro %}
 
 {#- What fct_conversations (and fct_conversation_reopens, by its rule) rebuild whatever changed: a conversation

@@ -110,6 +110,45 @@ def test_a_backfill_day_that_is_not_a_day_never_reaches_the_sql(built, tmp_path,
         assert con.execute("select count(*) from marts.fct_posts").fetchall() == posts
 
 
+
+def _dbt_with_vars(settings: Settings, select: str, dbt_vars: dict) -> str:
+    """`dbt build --select ... --vars ...` as an analyst runs it (the pipeline passes only the backfill vars):
+    "" when it succeeded, else what dbt said."""
+    from dbt.cli.main import dbtRunner
+
+    project = str(settings.dbt_project_dir)
+    result = dbtRunner().invoke(["build", "--select", select, "--exclude-resource-type", "unit_test",
+                                 "--project-dir", project, "--profiles-dir", project, "--profile", "socialcx",
+                                 "--target", "duckdb", "--vars", json.dumps(dbt_vars)])
+    if result.success:
+        return ""
+    return str(result.exception or "") + " ".join(str(r.message) for r in getattr(result.result, "results", []) or [])
+
+
+def test_settings_reach_the_sql_as_numbers_or_quoted_text(built, tmp_path, monkeypatch):
+    """Every dbt var the models write into their SQL is checked first (macros/vars.sql): a number that is not a
+    number stops the build naming it, a list of days must hold whole numbers, and a text (the default time zone)
+    goes in as a quoted literal, so a quote in it is data."""
+    settings = _copy(built, tmp_path, "hostile_vars", monkeypatch)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        sentiment = con.execute("select count(*), sum(negative_count) from marts.mart_sentiment").fetchall()
+        # one brand no longer configured, so it takes the default time zone (too few replies to infer hours from)
+        con.execute("delete from raw.brands where handle = (select min(handle) from raw.brands)")
+    assert "the var spike_k must be a number" in _dbt_with_vars(settings, "mart_sentiment",
+                                                                {"spike_k": "3) or (1 = 1"})
+    assert "default_business_days must be a list of whole numbers" in _dbt_with_vars(
+        settings, "int_brands_resolved", {"default_business_days": [1, "2]::integer[]) --"]})
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert con.execute("select count(*), sum(negative_count) from marts.mart_sentiment").fetchall() == sentiment
+    quoted = "Europe/x' || 'y"
+    assert _dbt_with_vars(settings, "int_brands_resolved",
+                          {"default_timezone": quoted, "hours_inference_min_replies": 10 ** 9}) == ""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        zones = con.execute("select timezone_name, hours_source, count(*) from intermediate.int_brands_resolved "
+                            "where not is_configured group by all").fetchall()
+    assert zones == [(quoted, "default", 1)]
+
+
 def _orders_and_erasure(settings: Settings) -> str:
     """A third and a fourth incremental run: a CRM order changed and another one added (a month after the last: every
     retention cohort gains a month); then a customer with conversations and orders erased, as `socialcx forget`

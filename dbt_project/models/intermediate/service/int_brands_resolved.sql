@@ -42,7 +42,7 @@ replies as (
 recent_replies as (
     select * from replies
     -- the last hours_inference_days, or the brand's last 200 replies where those days hold fewer
-    where created_at > newest_reply_at - {{ var('hours_inference_days') }} * interval '1 day' or recency <= 200
+    where created_at > newest_reply_at - {{ number_var('hours_inference_days') }} * interval '1 day' or recency <= 200
 ),
 
 by_hour as (
@@ -60,9 +60,9 @@ by_weekday as (
 staffed_hours as (
     select
         by_hour.brand,
-        min(by_hour.reply_hour) filter (where by_hour.replies >= totals.replies * {{ var('hours_inference_min_share') }})
+        min(by_hour.reply_hour) filter (where by_hour.replies >= totals.replies * {{ number_var('hours_inference_min_share') }})
             as open_hour,
-        max(by_hour.reply_hour) filter (where by_hour.replies >= totals.replies * {{ var('hours_inference_min_share') }}) + 1
+        max(by_hour.reply_hour) filter (where by_hour.replies >= totals.replies * {{ number_var('hours_inference_min_share') }}) + 1
             as close_hour,
         max(totals.replies) as replies
     from by_hour
@@ -87,7 +87,7 @@ inferred as (
     from staffed_hours
     inner join staffed_days
         on staffed_hours.brand = staffed_days.brand
-    where staffed_hours.replies >= {{ var('hours_inference_min_replies') }}
+    where staffed_hours.replies >= {{ number_var('hours_inference_min_replies') }}
 ),
 
 unconfigured as (
@@ -96,12 +96,12 @@ unconfigured as (
         unconfigured_seen.brand as brand_name,
         'generic' as industry,
         {{ empty_list('varchar') }} as competitors,
-        case when inferred.brand is not null then 'UTC' else '{{ var("default_timezone") }}' end as timezone_name,
-        coalesce(inferred.open_hour, {{ var("default_business_open_hour") }}) as business_open_hour,
-        coalesce(inferred.close_hour, {{ var("default_business_close_hour") }}) as business_close_hour,
-        coalesce(inferred.days, {{ int_list(var("default_business_days")) }}) as business_days,
+        case when inferred.brand is not null then 'UTC' else {{ sql_string(var("default_timezone")) }} end as timezone_name,
+        coalesce(inferred.open_hour, {{ number_var('default_business_open_hour') }}) as business_open_hour,
+        coalesce(inferred.close_hour, {{ number_var('default_business_close_hour') }}) as business_close_hour,
+        coalesce(inferred.days, {{ int_list_var("default_business_days") }}) as business_days,
         {{ empty_list('date') }} as holidays,
-        {{ var("default_sla_minutes") }} as sla_minutes,
+        {{ number_var('default_sla_minutes') }} as sla_minutes,
         false as is_configured,
         case when inferred.brand is not null then 'inferred' else 'default' end as hours_source
     from unconfigured_seen

@@ -29,7 +29,7 @@ with conversations as (
     {% if is_incremental() %}
     where aggregated.changed_at > {{ change_mark() }}
         or aggregated.conversation_id not in (select conversation_id from {{ this }})
-        or aggregated.first_inbound_at > as_of.as_of_at - {{ var('lookback_days') }} * interval '1 day'
+        or aggregated.first_inbound_at > as_of.as_of_at - {{ number_var('lookback_days') }} * interval '1 day'
         {% if var('backfill_start') %}
         or {{ backfill_between('aggregated.first_inbound_at') }}
         {% endif %}

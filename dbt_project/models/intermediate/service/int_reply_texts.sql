@@ -116,7 +116,7 @@ prefixes as (
     -- ceil(t * n - 1e-9): a float product just above a whole number (0.8 * 5) must not shorten the prefix
     select brand, text_id, shingle_count, is_searched, shingle, shingle_rank
     from ranked_shingles
-    where shingle_rank <= shingle_count - ceil({{ var('template_similarity') }} * shingle_count - 1e-9) + 1
+    where shingle_rank <= shingle_count - ceil({{ number_var('template_similarity') }} * shingle_count - 1e-9) + 1
 ),
 
 -- a searched text (a) against every other text (b); two searched texts once (a before b), turned both ways below
@@ -138,7 +138,7 @@ prefix_matches as (
         and (not b.is_searched or a.text_id < b.text_id)
         -- sizes too far apart cannot reach t: |small| >= t * |large|
         and least(a.shingle_count, b.shingle_count)
-            >= {{ var('template_similarity') }} * greatest(a.shingle_count, b.shingle_count) - 1e-9
+            >= {{ number_var('template_similarity') }} * greatest(a.shingle_count, b.shingle_count) - 1e-9
     group by a.text_id, b.text_id
 ),
 
@@ -149,7 +149,7 @@ candidates as (
     select a_id, b_id, a_count, b_count
     from prefix_matches
     where prefix_shared + least(a_count - a_last, b_count - b_last)
-        >= ceil({{ var('template_similarity') }} / (1 + {{ var('template_similarity') }}) * (a_count + b_count) - 1e-9)
+        >= ceil({{ number_var('template_similarity') }} / (1 + {{ number_var('template_similarity') }}) * (a_count + b_count) - 1e-9)
 ),
 
 -- the candidates' shared shingles: each candidate with a's shingles first, then matched to b's (PostgreSQL, left to
@@ -169,7 +169,7 @@ similar_pairs as (
         and candidate_shingles.shingle = b.shingle
     group by candidate_shingles.a_id, candidate_shingles.b_id, candidate_shingles.a_count, candidate_shingles.b_count
     having cast(count(*) as double precision) / (candidate_shingles.a_count + candidate_shingles.b_count - count(*))
-        >= {{ var('template_similarity') }}
+        >= {{ number_var('template_similarity') }}
 ),
 
 -- each pair from each side that counts it: the searched text's side, and the other's when it was searched too

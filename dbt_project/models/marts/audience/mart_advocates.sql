@@ -106,8 +106,8 @@ scored as (
         spend.order_count,
         (
             advocates.positive_post_count
-            + {{ var('advocate_praise_weight') }} * advocates.praise_after_reply_count
-            + {{ var('advocate_recovered_weight') }} * advocates.recovered_conversation_count
+            + {{ number_var('advocate_praise_weight') }} * advocates.praise_after_reply_count
+            + {{ number_var('advocate_recovered_weight') }} * advocates.recovered_conversation_count
         ) * (1 + log10(1 + coalesce(authors.followers_count, 0))) as advocate_score
     from advocates
     left join handles

@@ -185,12 +185,12 @@ final as (
         *,
         coalesce(
             is_negative_start and (
-                engagement_while_unanswered >= {{ var('wildfire_min_engagement') }}
-                or reach_while_unanswered >= {{ var('wildfire_min_reach') }}
+                engagement_while_unanswered >= {{ number_var('wildfire_min_engagement') }}
+                or reach_while_unanswered >= {{ number_var('wildfire_min_reach') }}
                 or (
-                    engagement_while_unanswered >= {{ var('wildfire_min_growth_engagement') }}
+                    engagement_while_unanswered >= {{ number_var('wildfire_min_growth_engagement') }}
                     and engagement_per_hour_unanswered
-                        > {{ var('wildfire_growth_factor') }} * brand_norm_engagement_per_hour
+                        > {{ number_var('wildfire_growth_factor') }} * brand_norm_engagement_per_hour
                 )
             ),
             false

@@ -69,7 +69,7 @@ sizes as (
     from days
     inner join daily_categories
         on days.brand = daily_categories.brand
-        and daily_categories.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+        and daily_categories.created_date between days.activity_date - {{ number_var('spike_driver_baseline_days') }}
             and days.activity_date
     group by 1, 2
 ),
@@ -88,7 +88,7 @@ scope as (
         select 1 from {{ ref('fct_posts') }} as changed
         where changed.changed_at > {{ change_mark() }}
           and changed.brand = days.brand
-          and changed.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+          and changed.created_date between days.activity_date - {{ number_var('spike_driver_baseline_days') }}
               and days.activity_date
     )
     union
@@ -125,7 +125,7 @@ windowed as (
     from scope as days
     inner join daily_categories
         on days.brand = daily_categories.brand
-        and daily_categories.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+        and daily_categories.created_date between days.activity_date - {{ number_var('spike_driver_baseline_days') }}
             and days.activity_date
     group by 1, 2, 3
 ),
@@ -182,7 +182,7 @@ words as materialized (
     where exists (
         select 1 from scope as days
         where days.brand = negative_posts.brand
-          and negative_posts.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+          and negative_posts.created_date between days.activity_date - {{ number_var('spike_driver_baseline_days') }}
               and days.activity_date
     )
 ),
@@ -211,7 +211,7 @@ term_counts as (
             term_count::bigint as day_count,
             coalesce(sum(term_count) over (
                 partition by brand, term order by created_date
-                range between {{ var('spike_driver_baseline_days') }} * interval '1 day' preceding
+                range between {{ number_var('spike_driver_baseline_days') }} * interval '1 day' preceding
                     and interval '1 day' preceding
             ), 0)::bigint as baseline_count
         from daily_terms
@@ -231,7 +231,7 @@ window_totals as (
         select brand, created_date, sum(term_count) as term_total from daily_terms group by 1, 2
     ) as daily
         on days.brand = daily.brand
-        and daily.created_date between days.activity_date - {{ var('spike_driver_baseline_days') }}
+        and daily.created_date between days.activity_date - {{ number_var('spike_driver_baseline_days') }}
             and days.activity_date
     group by 1, 2
 ),
@@ -243,7 +243,7 @@ totals as (
         term_counts.*,
         window_totals.day_total,
         window_totals.baseline_total,
-        cast({{ var('spike_driver_prior') }} * (term_counts.day_count + term_counts.baseline_count) as double precision)
+        cast({{ number_var('spike_driver_prior') }} * (term_counts.day_count + term_counts.baseline_count) as double precision)
             / (window_totals.day_total + window_totals.baseline_total) as alpha
     from term_counts
     inner join window_totals
@@ -254,8 +254,8 @@ totals as (
 log_odds as (
     select
         *,
-        ln((day_count + alpha) / (day_total + {{ var('spike_driver_prior') }} - day_count - alpha))
-        - ln((baseline_count + alpha) / (baseline_total + {{ var('spike_driver_prior') }} - baseline_count - alpha))
+        ln((day_count + alpha) / (day_total + {{ number_var('spike_driver_prior') }} - day_count - alpha))
+        - ln((baseline_count + alpha) / (baseline_total + {{ number_var('spike_driver_prior') }} - baseline_count - alpha))
             as delta,
         1.0 / (day_count + alpha) + 1.0 / (baseline_count + alpha) as delta_variance
     from totals
@@ -278,7 +278,7 @@ term_drivers as (
     inner join sizes
         on log_odds.brand = sizes.brand
         and log_odds.activity_date = sizes.activity_date
-    where log_odds.day_count >= {{ var('spike_driver_min_posts') }}
+    where log_odds.day_count >= {{ number_var('spike_driver_min_posts') }}
       and log_odds.delta > 0  -- over-represented on the day, not under
 ),
 
@@ -323,7 +323,7 @@ term_examples as (
     from post_terms
     where (post_terms.brand, post_terms.created_date, post_terms.term) in (
         select brand, activity_date, driver from ranked
-        where driver_kind = 'term' and driver_rank <= {{ var('spike_driver_terms') }}
+        where driver_kind = 'term' and driver_rank <= {{ number_var('spike_driver_terms') }}
     )
     group by 1, 2, 3
 ),
@@ -359,7 +359,7 @@ final as (
     inner join sizes
         on ranked.brand = sizes.brand
         and ranked.activity_date = sizes.activity_date
-    where ranked.driver_rank <= {{ var('spike_driver_terms') }}
+    where ranked.driver_rank <= {{ number_var('spike_driver_terms') }}
 )
 
 select * from final

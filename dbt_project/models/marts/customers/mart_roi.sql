@@ -44,11 +44,11 @@ affected_months as (
             select
                 brand,
                 ordered_at,
-                date_trunc('month', ordered_at - {{ var('revenue_window_days') }} * interval '1 day') as first_month
+                date_trunc('month', ordered_at - {{ number_var('revenue_window_days') }} * interval '1 day') as first_month
             from {{ ref('stg_raw__orders') }}
             where updated_at > {{ change_mark() }}
         ) as changed_orders
-        cross join (select {{ int_series('0', (var('revenue_window_days') // 28) + 1) }} as months) as offsets
+        cross join (select {{ int_series('0', ((number_var('revenue_window_days') | int) // 28) + 1) }} as months) as offsets
         where changed_orders.first_month + offsets.months * interval '1 month' <= changed_orders.ordered_at
         union all
         -- months whose answered or recovered conversations are not those counted (a conversation erased)
@@ -84,7 +84,7 @@ conversations as (
     {% if is_incremental() %}
     inner join reach
         on conversations.brand = reach.brand
-        and conversations.first_inbound_at >= reach.first_month - {{ var('revenue_window_days') }} * interval '1 day'
+        and conversations.first_inbound_at >= reach.first_month - {{ number_var('revenue_window_days') }} * interval '1 day'
     {% endif %}
 ),
 
@@ -123,7 +123,7 @@ recovered as (
         on orders.customer_id = {{ qualifying }}.customer_id
         and orders.brand = {{ qualifying }}.brand
         and orders.ordered_at > {{ qualifying }}.first_inbound_at
-        and orders.ordered_at <= {{ qualifying }}.first_inbound_at + {{ var('revenue_window_days') }} * interval '1 day'
+        and orders.ordered_at <= {{ qualifying }}.first_inbound_at + {{ number_var('revenue_window_days') }} * interval '1 day'
     group by orders.order_id
 ),
 
@@ -167,17 +167,17 @@ final as (
         brand,
         activity_month,
         answered_contacts,
-        answered_contacts * {{ var('deflection_rate') }} as deflected_contacts,
-        answered_contacts * {{ var('deflection_rate') }} * {{ var('cost_per_call') }} as call_cost_avoided,
+        answered_contacts * {{ number_var('deflection_rate') }} as deflected_contacts,
+        answered_contacts * {{ number_var('deflection_rate') }} * {{ number_var('cost_per_call') }} as call_cost_avoided,
         recovered_conversations,
         recovered_customers,
         revenue_after_recovery,
         answered_customers_retained,
         revenue_after_answer,
         -- the assumptions behind the figures above, on every row (dbt vars; see dbt_project.yml)
-        {{ var('deflection_rate') }}::double precision as assumed_deflection_rate,
-        {{ var('cost_per_call') }}::double precision as assumed_cost_per_call,
-        {{ var('revenue_window_days') }}::integer as assumed_revenue_window_days,
+        {{ number_var('deflection_rate') }}::double precision as assumed_deflection_rate,
+        {{ number_var('cost_per_call') }}::double precision as assumed_cost_per_call,
+        {{ number_var('revenue_window_days') }}::integer as assumed_revenue_window_days,
         changed_at
     from monthly
 )

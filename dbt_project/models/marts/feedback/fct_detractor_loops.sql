@@ -65,7 +65,7 @@ final as (
         -- exist, take precedence once the escalation marts define them)
         coalesce(contacted.followup_team, contacted.comment_category, 'unassigned') as team,
         contacted.comment_category,
-        contacted.responded_at + {{ var('detractor_contact_target_hours') }} * interval '1 hour' as contact_due_at,
+        contacted.responded_at + {{ number_var('detractor_contact_target_hours') }} * interval '1 hour' as contact_due_at,
         contacted.first_contact_at,
         contacted.contact_channel,
         contacted.closed_at,
@@ -76,10 +76,10 @@ final as (
         {{ dbt.datediff('contacted.responded_at', 'coalesce(contacted.closed_at, as_of.as_of_at)', 'second') }} / 3600.0
             as age_hours,
         coalesce(contacted.first_contact_at
-                 <= contacted.responded_at + {{ var('detractor_contact_target_hours') }} * interval '1 hour', false)
+                 <= contacted.responded_at + {{ number_var('detractor_contact_target_hours') }} * interval '1 hour', false)
             as is_contacted_within_sla,
         contacted.first_contact_at is null
-            and as_of.as_of_at > contacted.responded_at + {{ var('detractor_contact_target_hours') }} * interval '1 hour'
+            and as_of.as_of_at > contacted.responded_at + {{ number_var('detractor_contact_target_hours') }} * interval '1 hour'
             as is_past_target,
         case
             when contacted.closed_at is not null then null

@@ -71,7 +71,7 @@ linked as (
 {% set within_window %}
         and lower(conversations.brand) = lower(linked.brand)
         and conversations.first_inbound_at <= linked.responded_at
-        and conversations.first_inbound_at > linked.responded_at - {{ var('nps_social_window_days') }} * interval '1 day'
+        and conversations.first_inbound_at > linked.responded_at - {{ number_var('nps_social_window_days') }} * interval '1 day'
 {% endset %}
 social_conversations as (
     select linked.source, linked.response_id, conversations.conversation_id, conversations.service_experience,

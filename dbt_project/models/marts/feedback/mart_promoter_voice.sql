@@ -17,7 +17,7 @@ spoke as (
         on posts.author_id = promoters.author_id
         and lower(posts.brand) = lower(promoters.brand)
         and posts.created_at > promoters.responded_at
-        and posts.created_at <= promoters.responded_at + {{ var('promoter_voice_days') }} * interval '1 day'
+        and posts.created_at <= promoters.responded_at + {{ number_var('promoter_voice_days') }} * interval '1 day'
     group by 1, 2
 ),
 

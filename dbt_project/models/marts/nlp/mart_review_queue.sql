@@ -23,4 +23,4 @@ select
 from {{ ref('fct_posts') }} as posts
 where posts.is_inbound
     and posts.is_english
-    and posts.sentiment_confidence < {{ var('review_confidence_below', 0.6) }}
+    and posts.sentiment_confidence < {{ number_var('review_confidence_below', 0.6) }}

@@ -76,7 +76,7 @@ reopens as (
     from ordered
     where is_inbound
       and previous_is_inbound = false
-      and created_at > previous_reply_at + {{ var('resolution_silence_hours') }} * interval '1 hour'
+      and created_at > previous_reply_at + {{ number_var('resolution_silence_hours') }} * interval '1 hour'
     union
     -- the first customer post after the resolution (whoever posted last before it)
     select ordered.conversation_id, {{ arg_min('ordered.post_id', 'ordered.created_at') }}, min(ordered.created_at)

@@ -25,7 +25,7 @@ open_days as (
         cast({{ day_series(
             "cast(escalations.first_inbound_at::date as timestamp)",
             "cast(least(least(coalesce(escalations.first_response_at, as_of.as_of_at), as_of.as_of_at)::date, "
-                ~ "escalations.first_inbound_at::date + " ~ var('backlog_max_age_days') ~ ") as timestamp)"
+                ~ "escalations.first_inbound_at::date + " ~ number_var('backlog_max_age_days') ~ ") as timestamp)"
         ) }} as date) as activity_date,
         escalations.first_response_at
     from escalations
@@ -39,7 +39,7 @@ still_open as (
             / 3600.0 as age_hours
     from open_days
     where (first_response_at is null or first_response_at >= activity_date + interval '1 day')
-      and activity_date - first_inbound_at::date <= {{ var('backlog_max_age_days') }}
+      and activity_date - first_inbound_at::date <= {{ number_var('backlog_max_age_days') }}
 ),
 
 breaches as (

@@ -46,7 +46,7 @@ open_conversations as (
       and not aggregated.is_last_post_by_brand
       -- a customer's "thanks, sorted" is the last word, not a wait: resolved, unless they came back after it
       and not (conversations.is_resolved and aggregated.last_customer_at <= conversations.resolved_at)
-      and aggregated.last_customer_at > as_of.as_of_at - {{ var('backlog_max_age_days') }} * interval '1 day'
+      and aggregated.last_customer_at > as_of.as_of_at - {{ number_var('backlog_max_age_days') }} * interval '1 day'
 ),
 
 -- the wait started with the first customer post after the brand's last reply (or the first post); a join, not a

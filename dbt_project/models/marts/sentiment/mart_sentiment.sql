@@ -164,14 +164,14 @@ final as (
         -- a spike needs volume (spike_min_negatives) and a baseline (spike_min_baseline_days of the previous 7
         -- with posts): three negative posts on a quiet day, or a brand's first day, are not a spike
         coalesce(
-            negative_count >= {{ var('spike_min_negatives') }}
-            and baseline_days >= {{ var('spike_min_baseline_days') }}
-            and negative_count > negative_count_7d_mean + {{ var('spike_k') }} * negative_count_7d_sd,
+            negative_count >= {{ number_var('spike_min_negatives') }}
+            and baseline_days >= {{ number_var('spike_min_baseline_days') }}
+            and negative_count > negative_count_7d_mean + {{ number_var('spike_k') }} * negative_count_7d_sd,
             false
         ) as is_negative_spike,
         coalesce(
-            baseline_days >= {{ var('spike_min_baseline_days') }}
-            and net_sentiment < net_sentiment_7d_baseline - {{ var('spike_k') }} * net_sentiment_7d_sd,
+            baseline_days >= {{ number_var('spike_min_baseline_days') }}
+            and net_sentiment < net_sentiment_7d_baseline - {{ number_var('spike_k') }} * net_sentiment_7d_sd,
             false
         ) as is_sentiment_dip,
         share_of_voice

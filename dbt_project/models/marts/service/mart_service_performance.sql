@@ -55,7 +55,7 @@ backlog_days as (
         cast({{ day_series(
             "cast(first_inbound_date as timestamp)",
             "cast(least(coalesce(first_response_at, as_of_at)::date, first_inbound_date + "
-                ~ var('backlog_max_age_days') ~ ", (as_of_at - interval '1 day')::date) as timestamp)"
+                ~ number_var('backlog_max_age_days') ~ ", (as_of_at - interval '1 day')::date) as timestamp)"
         ) }} as date) as activity_date,
         first_inbound_at,
         first_response_at
@@ -83,7 +83,7 @@ backlog as (
         where (first_response_at is null or first_response_at >= activity_date + interval '1 day')
             and activity_date + interval '1 day' > first_inbound_at
     ) as subquery
-    where age_hours <= 24 * {{ var('backlog_max_age_days') }}
+    where age_hours <= 24 * {{ number_var('backlog_max_age_days') }}
     group by 1, 2, 3, 4, 5
 ),
 

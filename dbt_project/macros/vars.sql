@@ -1,0 +1,30 @@
+{#
+    Settings as they reach the SQL. A var comes from dbt_project.yml, `--vars` on the command line or an Airflow
+    run's conf, and is written into the query text, so it is checked first: a number must be a number (a string,
+    even "7", stops the build naming the var), a list of integers holds integers, a text goes in as a quoted
+    literal (sql_string). Nothing else a var holds is ever written into the SQL.
+#}
+{% macro number(value, name) -%}
+    {%- if value is boolean or value is not number -%}
+        {{- exceptions.raise_compiler_error("the var " ~ name ~ " must be a number (it is " ~ (value | string | truncate(40)) ~ "): set it in dbt_project.yml or --vars without quotes, e.g. " ~ name ~ ": 7") -}}
+    {%- endif -%}
+    {{- value -}}
+{%- endmacro %}
+
+{% macro number_var(name, default=none) -%}
+    {{- number(var(name, default), name) -}}
+{%- endmacro %}
+
+{#- a list of integers (days of the week): each checked, then written as the engine's integer array -#}
+{% macro int_list_var(name) -%}
+    {%- set values = var(name) -%}
+    {%- if values is string or values is not iterable -%}
+        {{- exceptions.raise_compiler_error("the var " ~ name ~ " must be a list of whole numbers, e.g. " ~ name ~ ": [1, 2, 3, 4, 5]") -}}
+    {%- endif -%}
+    {%- for value in values -%}
+        {%- if value is boolean or value is not integer -%}
+            {{- exceptions.raise_compiler_error("the var " ~ name ~ " must be a list of whole numbers, e.g. " ~ name ~ ": [1, 2, 3, 4, 5]") -}}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- int_list(values | list) -}}
+{%- endmacro %}
