@@ -332,10 +332,11 @@ def record_metrics(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: 
                              **{c: frame[c].map(_count).astype("Int64") if c in frame else pd.array([None] * len(frame), dtype="Int64")
                                 for c in METRIC_FIELDS[1:]}}).drop_duplicates("post_id", keep="last")
     con.register("observed_metrics", observed)
+    now = utcnow()
     try:
         return int(con.execute("""
             insert into raw.post_metrics
-            select ?, o.post_id, ?, o.like_count, o.repost_count, o.reply_count, o.quote_count, ?
+            select ?, o.post_id, ?, o.like_count, o.repost_count, o.reply_count, o.quote_count, ?, ?
             from observed_metrics as o
             semi join raw.posts as p on p.source = ? and p.post_id = o.post_id
             where not exists (
@@ -347,7 +348,7 @@ def record_metrics(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: 
                   and last.repost_count is not distinct from o.repost_count
                   and last.reply_count is not distinct from o.reply_count
                   and last.quote_count is not distinct from o.quote_count
-            )""", [source, utcnow(), run_id, source, source]).fetchall()[0][0])
+            )""", [source, now, run_id, now, source, source]).fetchall()[0][0])
     finally:
         con.unregister("observed_metrics")
 
@@ -366,9 +367,9 @@ def record_metric_history(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, s
         before = scalar(con, "select count(*) from raw.post_metrics where source = ?", [source])
         con.execute("""
             insert or ignore into raw.post_metrics
-            select ?, o.post_id, o.observed_at, o.like_count, o.repost_count, o.reply_count, o.quote_count, ?
+            select ?, o.post_id, o.observed_at, o.like_count, o.repost_count, o.reply_count, o.quote_count, ?, ?
             from observed_history as o
-            semi join raw.posts as p on p.source = ? and p.post_id = o.post_id""", [source, run_id, source])
+            semi join raw.posts as p on p.source = ? and p.post_id = o.post_id""", [source, run_id, utcnow(), source])
         return int(scalar(con, "select count(*) from raw.post_metrics where source = ?", [source]) - before)
     finally:
         con.unregister("observed_history")
@@ -397,9 +398,9 @@ def record_shares(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source: s
         before = scalar(con, "select count(*) from raw.post_shares where source = ?", [source])
         con.execute("""
             insert or ignore into raw.post_shares
-            select ?, s.post_id, s.author_id, s.kind, s.shared_at, ?
+            select ?, s.post_id, s.author_id, s.kind, s.shared_at, ?, ?
             from observed_shares as s
-            semi join raw.posts as p on p.source = ? and p.post_id = s.post_id""", [source, run_id, source])
+            semi join raw.posts as p on p.source = ? and p.post_id = s.post_id""", [source, run_id, utcnow(), source])
         return int(scalar(con, "select count(*) from raw.post_shares where source = ?", [source]) - before)
     finally:
         con.unregister("observed_shares")

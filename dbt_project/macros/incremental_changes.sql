@@ -116,6 +116,17 @@
     )
 {%- endmacro %}
 
+{#- The post-hook of the marts built per conversation from fct_conversations (fct_conversation_reopens,
+    mart_amplification): a conversation gone from it (its posts deleted, or re-threaded under another) leaves
+    nothing to rebuild, so its row is deleted here. -#}
+{% macro delete_conversations_gone() -%}
+    delete from {{ this }} as built
+    where not exists (
+        select 1 from {{ ref('fct_conversations') }} as conversations
+        where conversations.conversation_id = built.conversation_id
+    )
+{%- endmacro %}
+
 {#- The conversations whose replies int_replies and fct_replies rebuild: those a change touches (``changed`` names
     a CTE holding changed_posts()), and those of a CRM customer added or changed since (the first name their
     replies may say). -#}

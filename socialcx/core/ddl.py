@@ -146,6 +146,10 @@ create table if not exists raw.post_shares (
     run_id              varchar not null,
     primary key (source, post_id, author_id, kind)
 );
+-- when each observation and share was loaded: the incremental marts that read them (mart_amplification) find
+-- what a run brought for old posts by it; null for rows loaded before the column existed
+alter table raw.post_metrics add column if not exists loaded_at timestamptz;
+alter table raw.post_shares add column if not exists loaded_at timestamptz;
 """
 
 # Which brand a post belongs to, defined once: an inbound post belongs to the first brand it mentions, a

@@ -125,7 +125,10 @@ def forget_author(con: duckdb.DuckDBPyConnection, author: str, emails: list[str]
         _touch_neighbours(con, posts, [people, people])
         con.execute(f"delete from raw.text_expired where (source, post_id) in ({posts})", [people, people])
         con.execute(f"delete from raw.post_metrics where (source, post_id) in ({posts})", [people, people])
-        # the shares of their posts, and their own reposts and quotes of others' posts
+        # the shares of their posts, and their own reposts and quotes of others' posts; those posts' reach changes,
+        # so they are marked changed for the incremental marts (mart_amplification) to find, as neighbours are
+        con.execute("update raw.posts set updated_at = now() where (source, post_id) in "
+                    "(select source, post_id from raw.post_shares where list_contains(?, lower(author_id)))", [people])
         con.execute(f"delete from raw.post_shares where (source, post_id) in ({posts}) "
                     "or list_contains(?, lower(author_id))", [people, people, people])
         erasure.posts = _rows(con, f"delete from raw.posts where {by_person}", [people, people])

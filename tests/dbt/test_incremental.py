@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from extractors.load import load_posts
+from extractors.load import load_authors, load_posts, record_metric_history, record_shares
 from socialcx import stages
 from socialcx.core.settings import Settings
 from socialcx.governance.privacy import forget_author
@@ -62,6 +62,7 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
     stages.transform(settings=settings)
     incremental = settings.warehouse
     _late_parent_and_deleted_root(settings)
+    _late_engagement(settings)
 
     with duckdb.connect(str(incremental)) as con:
         con.execute("checkpoint")
@@ -147,6 +148,40 @@ def test_settings_reach_the_sql_as_numbers_or_quoted_text(built, tmp_path, monke
         zones = con.execute("select timezone_name, hours_source, count(*) from intermediate.int_brands_resolved "
                             "where not is_configured group by all").fetchall()
     assert zones == [(quoted, "default", 1)]
+
+
+def _late_engagement(settings: Settings) -> None:
+    """One more incremental run that brings no post: the oldest complaint's engagement observed within its first
+    half hour (a network's history, loaded now), a new share of it, and the audience of a person who shared
+    another post grows. The complaint becomes a wildfire, and the norms of its brand's next 28 days move."""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        source, post, conversation, opened = con.execute("""
+            select c.source, c.root_post_id, c.conversation_id, c.first_inbound_at
+            from marts.fct_conversations c where c.is_negative_start
+            order by c.first_inbound_at, c.conversation_id limit 1""").fetchall()[0]
+        sharer = con.execute("select s.author_id from raw.post_shares s join raw.authors a "
+                             "on a.source = s.source and a.author_id = s.author_id "
+                             "where s.source = ? and s.post_id <> ? order by s.post_id, s.author_id limit 1",
+                             [source, post]).fetchall()[0][0]
+        before = con.execute("select is_wildfire, changed_at from marts.mart_amplification where conversation_id = ?",
+                             [conversation]).fetchall()
+        con.execute("begin transaction")
+        assert record_metric_history(con, pd.DataFrame([{
+            "post_id": post, "observed_at": opened + timedelta(minutes=17), "like_count": 5000, "repost_count": 900,
+            "reply_count": 10, "quote_count": 100}]), source, "late") == 1
+        assert record_shares(con, pd.DataFrame([{"post_id": post, "author_id": sharer, "kind": "quote",
+                                                 "shared_at": opened + timedelta(minutes=12)}]), source, "late") == 1
+        followers = con.execute("select followers_count from raw.authors where source = ? and author_id = ?",
+                                [source, sharer]).fetchall()[0][0]
+        load_authors(con, pd.DataFrame([{"author_id": sharer, "followers_count": (followers or 0) + 250_000}]),
+                     source, "late")
+        con.execute("commit")
+    stages.transform(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        after = con.execute("select is_wildfire, changed_at from marts.mart_amplification where conversation_id = ?",
+                            [conversation]).fetchall()
+    assert before[0][0] is False and after[0][0] is True, (before, after)
+    assert after[0][1] > before[0][1]  # the mark moved with what was loaded
 
 
 def _orders_and_erasure(settings: Settings) -> str:

@@ -2,15 +2,112 @@
     How far each conversation carried: its author's audience, the engagement it gathered, who shared it, how
     much of that happened before the brand's first reply, and whether it became a wildfire. One row per
     conversation. Definitions and their reasons: _audience__models.yml and DECISIONLOG.md.
+
+    Incremental per conversation. A run finds the conversations something touched since the newest changed_at
+    built (less change_margin_minutes): a post of theirs changed (affected_conversations), what this model reads of
+    fct_conversations differs from what it built (new, answered, linked to a CRM customer...), engagement was
+    observed or a share loaded for one of their posts, or the customer or a sharer has a new audience. A
+    conversation's wildfire verdict depends on its brand's complaints of the norm_days before its day, so every
+    conversation of the brand opened on a touched day or in the norm_days after it is rebuilt too, from the
+    complaints of the norm_days before that. New thresholds (the wildfire vars):
+    `socialcx transform --full-refresh --select mart_amplification+`.
 #}
-with conversations as (
-    select * from {{ ref('fct_conversations') }}
+{%- set norm_days = 28 -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_conversations_gone() }}"
+    )
+}}
+
+-- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}
+
+with
+{% if is_incremental() %}
+changes as (
+    {{ changed_posts() }}
+),
+
+touched as (
+    {{ affected_conversations('changes') }}
+    union
+    -- new, or what this model reads of the conversation changed (its first reply, its CRM customer, its start)
+    select conversations.conversation_id
+    from {{ ref('fct_conversations') }} as conversations
+    left join {{ this }} as built
+        on conversations.conversation_id = built.conversation_id
+    where built.conversation_id is null
+        {%- for column in ['brand', 'source', 'customer_id', 'customer_author_id', 'first_inbound_at',
+                           'first_inbound_date', 'first_response_at', 'is_responded', 'is_negative_start',
+                           'first_customer_sentiment', 'primary_category'] %}
+        or conversations.{{ column }} is distinct from built.{{ column }}
+        {%- endfor %}
+    union
+    -- engagement observed, or a share loaded, since: for any customer post, however old
+    {%- for loaded in ['stg_raw__post_metrics', 'stg_raw__post_shares'] %}
+    select posts.conversation_id
+    from {{ ref(loaded) }} as loaded
+    inner join {{ ref('fct_posts') }} as posts
+        on loaded.source = posts.source and loaded.post_id = posts.post_id
+    where posts.is_inbound and loaded.loaded_at > {{ change_mark() }}
+    union
+    {%- endfor %}
+    -- a new audience: the customer's conversations, and those whose posts the person shared
+    select conversations.conversation_id
+    from {{ ref('fct_conversations') }} as conversations
+    inner join {{ ref('stg_raw__authors') }} as authors
+        on conversations.source = authors.source and conversations.customer_author_id = authors.author_id
+    where authors.updated_at > {{ change_mark() }}
+    union
+    select posts.conversation_id
+    from {{ ref('stg_raw__post_shares') }} as shares
+    inner join {{ ref('stg_raw__authors') }} as authors
+        on shares.source = authors.source and shares.sharer_author_id = authors.author_id
+    inner join {{ ref('fct_posts') }} as posts
+        on shares.source = posts.source and shares.post_id = posts.post_id
+    where authors.updated_at > {{ change_mark() }}
+),
+
+-- the brand and day of each touched conversation, as built and as it is now, and of each built one that is gone:
+-- each moves the norm of the norm_days after it
+touched_days as (
+    select brand, first_inbound_date as touched_date
+    from {{ ref('fct_conversations') }}
+    where conversation_id in (select conversation_id from touched)
+    union
+    select brand, first_inbound_date
+    from {{ this }} as built
+    where built.conversation_id in (select conversation_id from touched)
+        or not exists (
+            select 1 from {{ ref('fct_conversations') }} as conversations
+            where conversations.conversation_id = built.conversation_id
+        )
+),
+
+{% endif %}
+conversations as (
+    select * from {{ ref('fct_conversations') }} as conversations
+    {% if is_incremental() %}
+    -- the conversations rebuilt and the complaints their norms read: the norm_days either side of a touched day
+    where exists (
+        select 1 from touched_days
+        where touched_days.brand = conversations.brand
+            and conversations.first_inbound_date between touched_days.touched_date - {{ norm_days }}
+                and touched_days.touched_date + {{ norm_days }}
+    )
+    {% endif %}
 ),
 
 customer_posts as (
     select source, post_id, conversation_id, like_count, repost_count
     from {{ ref('fct_posts') }}
     where is_inbound
+    {% if is_incremental() %}
+        and conversation_id in (select conversation_id from conversations)
+    {% endif %}
 ),
 
 authors as (
@@ -41,7 +138,8 @@ post_engagement as (
         coalesce(
             {{ arg_max('metrics.engagement_count', 'metrics.observed_at') }},
             {{ any_value('coalesce(customer_posts.like_count, 0) + coalesce(customer_posts.repost_count, 0)') }}
-        ) as engagement_count
+        ) as engagement_count,
+        max(metrics.loaded_at) as loaded_at
     from customer_posts
     left join metrics
         on customer_posts.source = metrics.source
@@ -53,7 +151,8 @@ engagement as (
     select
         conversation_id,
         sum(engagement_count) as engagement_count,
-        sum(observed_engagement) as observed_engagement
+        sum(observed_engagement) as observed_engagement,
+        max(loaded_at) as loaded_at
     from post_engagement
     group by conversation_id
 ),
@@ -83,7 +182,8 @@ sharers as (
         shares.conversation_id,
         shares.sharer_author_id,
         min(shares.shared_at) as first_shared_at,
-        {{ any_value('authors.followers_count') }} as followers_count
+        {{ any_value('authors.followers_count') }} as followers_count,
+        greatest(max(shares.loaded_at), max(authors.updated_at)) as changed_at
     from shares
     left join authors
         on shares.source = authors.source
@@ -98,7 +198,8 @@ reach as (
         coalesce(sum(sharers.followers_count), 0) as sharer_followers,
         coalesce(sum(sharers.followers_count) filter (
             where conversations.first_response_at is null or sharers.first_shared_at < conversations.first_response_at
-        ), 0) as sharer_followers_unanswered
+        ), 0) as sharer_followers_unanswered,
+        max(sharers.changed_at) as changed_at
     from sharers
     inner join conversations
         on sharers.conversation_id = conversations.conversation_id
@@ -136,7 +237,10 @@ measured as (
         -- after the post is not extrapolated into a wildfire)
         unanswered.engagement_count / greatest(
             {{ dbt.datediff('conversations.first_inbound_at', 'unanswered.observed_at', 'second') }} / 3600.0, 1.0
-        ) as engagement_per_hour_unanswered
+        ) as engagement_per_hour_unanswered,
+        -- when anything this row is built from last changed (the conversation, an observation or share loaded, an
+        -- audience described): the incremental run's mark
+        greatest(conversations.changed_at, engagement.loaded_at, reach.changed_at, authors.updated_at) as changed_at
     from conversations
     left join authors
         on conversations.source = authors.source
@@ -166,7 +270,7 @@ norms as (
     from days
     inner join measured as complaints
         on days.brand = complaints.brand
-        and complaints.first_inbound_date >= days.first_inbound_date - 28
+        and complaints.first_inbound_date >= days.first_inbound_date - {{ norm_days }}
         and complaints.first_inbound_date < days.first_inbound_date
     where complaints.is_negative_start and complaints.engagement_per_hour_unanswered is not null
     group by days.brand, days.first_inbound_date
@@ -199,3 +303,13 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+-- what is rebuilt: the brand's conversations opened on a touched day or in the norm_days after it (those before it
+-- were read only for their norms)
+where exists (
+    select 1 from touched_days
+    where touched_days.brand = final.brand
+        and final.first_inbound_date between touched_days.touched_date
+            and touched_days.touched_date + {{ norm_days }}
+)
+{% endif %}

@@ -14,7 +14,7 @@
         unique_key='conversation_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('fct_conversations') }} as conversations where conversations.conversation_id = built.conversation_id)"
+        post_hook="{{ delete_conversations_gone() }}"
     )
 }}
 

@@ -8,7 +8,8 @@ renamed as (
         post_id,
         author_id as sharer_author_id,
         kind as share_kind,
-        shared_at
+        shared_at,
+        loaded_at
     from source
 )
 
