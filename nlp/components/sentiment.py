@@ -12,6 +12,7 @@ from spacy.tokens import Doc
 
 from nlp.components.base import DEFAULT_LANGUAGE, NOISE, RULES_DIR, _compile, load_yaml, state
 from nlp.components.prefilter import Prefilter
+from nlp.components.vader_compound import Compound
 
 ELONGATION = re.compile(r"(\w)\1{2,}")
 SHOUTED = re.compile(r"\b[A-Z]{4,}\b")  # a word in capitals (4+ letters, so not most acronyms) intensifies
@@ -53,6 +54,7 @@ class Sentiment:
                            for lang, families in self.patterns.items()}
         self._subsets: dict[tuple[str, str, tuple[int, ...]], re.Pattern[str]] = {}
         self.vader = vader_analyzer()
+        self.compound = Compound(self.vader)  # VADER's compound score, exactly, with less work
         self.vader_weight = vader_weight
         self.negative_below = negative_below
         self.positive_above = positive_above
@@ -69,7 +71,7 @@ class Sentiment:
         clean = ELONGATION.sub(r"\1\1", NOISE.sub(" ", text))
         lower = clean.lower()
         hits = self._hits(lang, lower)
-        compound = self.vader.polarity_scores(clean)["compound"] if lang == "en" else 0.0
+        compound = self.compound(clean) if lang == "en" else 0.0
         sarcastic = hits["sarcasm"] > 0
         if sarcastic:  # the praise words are ironic: neither VADER's positive reading nor thanks count
             compound = min(compound, 0.0)
