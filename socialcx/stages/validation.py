@@ -3,6 +3,8 @@ the marts that publish may publish."""
 
 from __future__ import annotations
 
+import threading
+
 from socialcx.core.settings import Settings, get_settings
 from socialcx.core.warehouse import open_warehouse
 from socialcx.stages.freshness import start_source_freshness
@@ -17,23 +19,42 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None,
     every row when no full validation passed within ``SOCIALCX_FULL_VALIDATION_HOURS``, else what changed."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
+    from socialcx.serving.publish import fingerprint, record_fingerprint
+
     with recorded(settings, run_id, "validate") as info:
         freshness_checks = start_source_freshness(settings)
-        import great_expectations  # noqa: F401  (imported while dbt runs in the child)
-
-        from expectations.checkpoints import private_tempdir, run_validations
-        from socialcx.serving.publish import record_fingerprint
+        # Great Expectations takes 5-7 s to import, all of it Python: it imports in a thread while dbt's freshness
+        # check runs in the child and this thread fingerprints the marts (DuckDB, which lets go of the GIL)
+        importing = threading.Thread(target=_import_great_expectations, name="import-great-expectations",
+                                     daemon=True)
+        importing.start()
 
         freshness = freshness_checks()
-        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con, private_tempdir():
-            outcome = run_validations(con, run_id, docs_dir=settings.reports_dir / "data_docs",
-                                      extra_checks=freshness, full=full,
-                                      full_after_hours=settings.full_validation_hours)
-            if outcome.success:  # what publish may publish: exactly these marts, byte for byte
-                record_fingerprint(con, run_id)
+        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            # what publish may publish: exactly these marts, byte for byte (the suites write only to ops, and this
+            # connection holds the file: nothing else writes in between)
+            marts = fingerprint(con)
+            importing.join()
+            from expectations.checkpoints import private_tempdir, run_validations
+
+            with private_tempdir():
+                outcome = run_validations(con, run_id, docs_dir=settings.reports_dir / "data_docs",
+                                          extra_checks=freshness, full=full,
+                                          full_after_hours=settings.full_validation_hours)
+            if outcome.success:
+                record_fingerprint(con, run_id, marts)
         info.update(outcome.as_dict())
         if not outcome.success:
             names = "; ".join(f"{f['suite']}: {f['expectation']}({f['column']}) observed {f['observed']}"
                               for f in outcome.failures)
             raise ValidationFailed(f"{len(outcome.failures)} critical check(s) failed, nothing will be published: {names}")
     return {"run_id": run_id, **info}
+
+
+def _import_great_expectations() -> None:
+    """Import GX ahead of the suites. A failure here (an import the main thread holds half-done) is not one: the
+    suites import it again, and that import says what is wrong."""
+    try:
+        import great_expectations  # noqa: F401
+    except Exception:  # the suites import it again and report it
+        pass
