@@ -15,16 +15,22 @@
     {{- number(var(name, default), name) -}}
 {%- endmacro %}
 
-{#- a list of integers (days of the week): each checked, then written as the engine's integer array -#}
+{#- a list of integers (days of the week): checked, then written as the engine's integer array -#}
 {% macro int_list_var(name) -%}
     {%- set values = var(name) -%}
-    {%- if values is string or values is not iterable -%}
+    {%- if values is string or values is not iterable or values | select('boolean') | list
+           or values | reject('integer') | list -%}
         {{- exceptions.raise_compiler_error("the var " ~ name ~ " must be a list of whole numbers, e.g. " ~ name ~ ": [1, 2, 3, 4, 5]") -}}
     {%- endif -%}
-    {%- for value in values -%}
-        {%- if value is boolean or value is not integer -%}
-            {{- exceptions.raise_compiler_error("the var " ~ name ~ " must be a list of whole numbers, e.g. " ~ name ~ ": [1, 2, 3, 4, 5]") -}}
-        {%- endif -%}
-    {%- endfor -%}
     {{- int_list(values | list) -}}
+{%- endmacro %}
+
+{#- a mapping of names to numbers (brand health's weights), each value checked once: the dict itself is returned,
+    so the model reads its values as before -#}
+{% macro number_dict_var(name) -%}
+    {%- set values = var(name) -%}
+    {%- for key, value in values.items() -%}
+        {%- do number(value, name ~ '.' ~ key) -%}
+    {%- endfor -%}
+    {{- return(values) -}}
 {%- endmacro %}

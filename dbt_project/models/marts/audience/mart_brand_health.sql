@@ -4,8 +4,8 @@
     the same 0-100 scale next to the index; the weights are vars (reputation_weights, loyalty_weights). A
     component with no data that month is left out and the others' weights are rescaled.
 #}
-{%- set rep = var('reputation_weights') -%}
-{%- set loy = var('loyalty_weights') -%}
+{%- set rep = number_dict_var('reputation_weights') -%}
+{%- set loy = number_dict_var('loyalty_weights') -%}
 with daily as (
     select * from {{ ref('mart_amplification_daily') }}
 ),
@@ -117,23 +117,23 @@ final as (
         scored.activity_month + interval '1 month' > (select as_of_at from {{ ref('int_as_of') }})::date
             as is_partial_month,
         (
-            coalesce({{ number(rep['sentiment'], 'reputation_weights.sentiment') }} * sentiment_score, 0)
-            + coalesce({{ number(rep['share_of_voice'], 'reputation_weights.share_of_voice') }} * share_of_voice_score, 0)
-            + coalesce({{ number(rep['wildfires'], 'reputation_weights.wildfires') }} * wildfire_score, 0)
+            coalesce({{ rep['sentiment'] }} * sentiment_score, 0)
+            + coalesce({{ rep['share_of_voice'] }} * share_of_voice_score, 0)
+            + coalesce({{ rep['wildfires'] }} * wildfire_score, 0)
         ) / nullif(
-            case when sentiment_score is null then 0 else {{ number(rep['sentiment'], 'reputation_weights.sentiment') }} end
-            + case when share_of_voice_score is null then 0 else {{ number(rep['share_of_voice'], 'reputation_weights.share_of_voice') }} end
-            + case when wildfire_score is null then 0 else {{ number(rep['wildfires'], 'reputation_weights.wildfires') }} end,
+            case when sentiment_score is null then 0 else {{ rep['sentiment'] }} end
+            + case when share_of_voice_score is null then 0 else {{ rep['share_of_voice'] }} end
+            + case when wildfire_score is null then 0 else {{ rep['wildfires'] }} end,
             0
         ) as reputation_index,
         (
-            coalesce({{ number(loy['retention'], 'loyalty_weights.retention') }} * retention_score, 0)
-            + coalesce({{ number(loy['wallet_share'], 'loyalty_weights.wallet_share') }} * wallet_share_score, 0)
-            + coalesce({{ number(loy['recovery'], 'loyalty_weights.recovery') }} * recovery_score, 0)
+            coalesce({{ loy['retention'] }} * retention_score, 0)
+            + coalesce({{ loy['wallet_share'] }} * wallet_share_score, 0)
+            + coalesce({{ loy['recovery'] }} * recovery_score, 0)
         ) / nullif(
-            case when retention_score is null then 0 else {{ number(loy['retention'], 'loyalty_weights.retention') }} end
-            + case when wallet_share_score is null then 0 else {{ number(loy['wallet_share'], 'loyalty_weights.wallet_share') }} end
-            + case when recovery_score is null then 0 else {{ number(loy['recovery'], 'loyalty_weights.recovery') }} end,
+            case when retention_score is null then 0 else {{ loy['retention'] }} end
+            + case when wallet_share_score is null then 0 else {{ loy['wallet_share'] }} end
+            + case when recovery_score is null then 0 else {{ loy['recovery'] }} end,
             0
         ) as loyalty_index
     from scored
