@@ -33,7 +33,7 @@ help: ## list the targets
 
 $(VENV_BIN)/socialcx: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode  # as the image (UV_COMPILE_BYTECODE): no process compiles a library again
 	@touch $@
 
 setup: $(VENV_BIN)/socialcx ## install uv (if missing) and the locked Python environment in .venv
