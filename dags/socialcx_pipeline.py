@@ -265,6 +265,65 @@ def _watcher_pushes_only_what_its_tasks_read() -> None:
     watcher._process_dbt_log_event = push_read_events
 
 
+# dbt events the producer's callback reads below debug level: each node's end (its status), errors, the versions
+_READ_DEBUG_EVENTS = frozenset({"NodeFinished", "MainReportVersion", "AdapterRegistered"})
+
+
+def _watcher_reads_only_what_it_shows() -> None:
+    """Two more cosmos defaults that cost each run seconds of Airflow's API, for nothing a task shows.
+
+    - The producer turns every dbt event into JSON and parses it back (``MessageToJson`` in its callback), debug
+      events included: each SQL statement, connection and cache step, thousands a build. Its parser reads a node's
+      end (``NodeFinished``, debug level), errors and the version lines; the task log shows INFO and above. The
+      callback now sees the events at INFO and above, those three and the errors; the rest never reach it.
+    - Each model's and each test group's task, when the producer reported success, makes six calls to Airflow's
+      API: the producer's state, its version lines (logged at debug level), the status, the compiled SQL, the
+      rendered template, the model's dbt events (never pushed for a success, see above). The first, second and last
+      are read only on a retry, when no status came or when the node did not succeed. On a first try that
+      succeeded the task now reads the status and the compiled SQL and writes its rendered template: three calls,
+      each about 30 ms under `airflow dags test`, times the 109 tasks. Anything else (a retry, no status, a failure,
+      a skip) goes through cosmos' own poke, as before.
+
+    Module settings of the pinned cosmos, as above: an upgrade that drops a name leaves cosmos' defaults;
+    tests/dags/test_dag_integrity.py then fails.
+    """
+    import cosmos.dbt.runner as dbt_runner
+    from cosmos.operators._watcher import base as watcher
+    from cosmos.operators._watcher.state import is_dbt_node_status_success
+
+    run_command = dbt_runner.run_command
+    if not getattr(run_command, "socialcx_events_read", False):
+        read = _READ_DEBUG_EVENTS | getattr(watcher, "_DBT_ERROR_EVENTS_TYPES", frozenset())
+
+        def run_command_reading_events(command, env, cwd, callbacks=None, **kwargs):
+            def reading(callback):
+                def read_event(event) -> None:
+                    if event.info.level != "debug" or event.info.name in read:
+                        callback(event)
+                return read_event
+            return run_command(command, env, cwd, callbacks=[reading(c) for c in callbacks or []] or callbacks,
+                               **kwargs)
+
+        run_command_reading_events.socialcx_events_read = True
+        dbt_runner.run_command = run_command_reading_events
+
+    poke = watcher.BaseConsumerSensor.poke
+    if getattr(poke, "socialcx_lean", False):
+        return
+
+    def lean_poke(self, context) -> bool:
+        ti = context["ti"]
+        if ti.try_number == 1:
+            status = self._get_node_status(ti, context)
+            if is_dbt_node_status_success(status):
+                self._cache_compiled_sql(ti, context)
+                return True
+        return poke(self, context)
+
+    lean_poke.socialcx_lean = True
+    watcher.BaseConsumerSensor.poke = lean_poke
+
+
 def _producer_first(group) -> None:
     """The watcher's per-model tasks read what the producer's one `dbt build` reported, so they start after it.
 
@@ -322,7 +381,9 @@ def socialcx_pipeline() -> None:
             invocation_mode=InvocationMode.DBT_RUNNER,
             # one `dbt build` is not retried whole: a model task that failed re-runs its model alone on retry.
             # Unit tests check the SQL, not the data: `make test` runs them, a pipeline run does not (as `socialcx run`)
-            setup_operator_args={"retries": 0, "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"]},
+            # dbt's debug log file goes to the copy of the project cosmos deletes after the build: not written
+            setup_operator_args={"retries": 0, "dbt_cmd_flags": ["--exclude-resource-type", "unit_test",
+                                                                 "--log-level-file", "none"]},
         ),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
         operator_args={"pool": DBT_POOL, "queue": DBT_QUEUE, "install_deps": False, "emit_datasets": False,
@@ -330,6 +391,7 @@ def socialcx_pipeline() -> None:
     )
     _producer_first(transform)
     _watcher_pushes_only_what_its_tasks_read()
+    _watcher_reads_only_what_it_shows()
     published = publish()
     if settings.target == "postgres":
         enriched >> transform >> from_postgres() >> validate() >> published

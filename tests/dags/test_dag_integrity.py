@@ -42,6 +42,8 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
     producer = task("transform.dbt_producer_watcher")
     assert type(producer).__name__ == "DbtProducerWatcherOperator"
     assert "--exclude-resource-type" in producer.dbt_cmd_flags  # unit tests run in `make test`, not on data
+    # dbt's debug log would go to the project's copy cosmos deletes after the build
+    assert producer.dbt_cmd_flags[producer.dbt_cmd_flags.index("--log-level-file") + 1] == "none"
     for model in models:
         assert type(task(_run(dag, model))).__name__ == "DbtRunWatcherOperator"
     assert "transform.fct_conversations.test" in ids
@@ -94,6 +96,76 @@ def test_the_watcher_pushes_only_what_its_tasks_read(bag):
     # only what a task reads: the events of the model that failed and of the one skipped, with dbt's message
     assert set(ti.pushed) == {"model__socialcx__broken_dbt_event", "model__socialcx__after_broken_dbt_event"}
     assert ti.pushed["model__socialcx__broken_dbt_event"]["msg"] == "Binder Error: no column x"
+
+
+def test_the_producer_reads_no_debug_event_it_does_not_use(bag, monkeypatch):
+    from types import SimpleNamespace
+
+    import cosmos.dbt.runner as dbt_runner
+
+    assert bag.dags["socialcx_pipeline"]
+    events = [SimpleNamespace(info=SimpleNamespace(level=level, name=name)) for level, name in (
+        ("debug", "SQLQuery"), ("debug", "ConnectionUsed"), ("debug", "NodeFinished"), ("info", "LogModelResult"),
+        ("info", "MainReportVersion"), ("debug", "AdapterRegistered"), ("error", "RunResultError"),
+        ("debug", "CatchableExceptionOnRun"), ("warn", "FreshnessCheckComplete"))]
+    seen = []
+
+    class Runner:  # stands for dbt's runner: fires the events through the callbacks it was given
+        def __init__(self, callbacks):
+            self.callbacks = callbacks
+
+        def invoke(self, args):
+            for event in events:
+                for callback in self.callbacks:
+                    callback(event)
+            return "result"
+
+    monkeypatch.setattr(dbt_runner, "get_runner", lambda callbacks=None: Runner(callbacks or []))
+    monkeypatch.setattr(dbt_runner, "_cleanup_dbt_adapters", lambda: None)
+    assert dbt_runner.run_command(["dbt", "build"], {}, str(ROOT), callbacks=[seen.append]) == "result"
+    assert [event.info.name for event in seen] == ["NodeFinished", "LogModelResult", "MainReportVersion",
+                                                   "AdapterRegistered", "RunResultError", "CatchableExceptionOnRun",
+                                                   "FreshnessCheckComplete"]
+
+
+class _TaskInstance:
+    """What a consumer task reads of the producer's XComs, and in which order."""
+
+    def __init__(self, values: dict, try_number: int = 1):
+        self.values, self.try_number, self.map_index, self.pulled = values, try_number, -1, []
+
+    def xcom_pull(self, task_ids=None, key=None, **kwargs):
+        self.pulled.append(key)
+        return self.values.get(key)
+
+
+def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
+    from airflow.exceptions import AirflowException
+
+    dag = bag.dags["socialcx_pipeline"]
+    task = dag.get_task("transform.fct_posts.run")
+    status, sql = "model__socialcx__fct_posts_status", "model__socialcx__fct_posts_compiled_sql"
+    ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}, sql: "select 1 as posts"})
+    assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
+    assert ti.pulled == [status, sql] and task.compiled_sql == "select 1 as posts"
+
+    tests = dag.get_task("transform.fct_posts.test")
+    ti = _TaskInstance({"model__socialcx__fct_posts_tests_status": "pass"})
+    assert tests.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
+    assert ti.pulled == ["model__socialcx__fct_posts_tests_status", sql]
+
+    # a model that failed goes through cosmos' own poke: the producer's state, its events, the error
+    asked = []
+    monkeypatch.setattr(type(task), "_get_producer_task_status", lambda self, context: asked.append(1) or "failed")
+    ti = _TaskInstance({status: {"status": "error", "outlet_uris": []}})
+    with pytest.raises(AirflowException, match="finished with status 'error'"):
+        task.poke({"ti": ti, "task_instance": ti, "run_id": "r"})
+    assert asked == [1] and "model__socialcx__fct_posts_dbt_event" in ti.pulled
+    # so does a retry, which re-runs the model alone once the producer is done
+    reran = []
+    monkeypatch.setattr(type(task), "_fallback_to_non_watcher_run", lambda self, n, context: reran.append(n) or True)
+    ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}}, try_number=2)
+    assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True and reran == [2]
 
 
 def test_every_duckdb_task_shares_the_one_slot_pool(bag):
