@@ -385,8 +385,12 @@ def socialcx_pipeline() -> None:
             setup_operator_args={"retries": 0, "dbt_cmd_flags": ["--exclude-resource-type", "unit_test",
                                                                  "--log-level-file", "none"]},
         ),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
-        operator_args={"pool": DBT_POOL, "queue": DBT_QUEUE, "install_deps": False, "emit_datasets": False,
+        # no Airflow asset per model: no DAG here is scheduled on one, and each would cost every model's task an
+        # asset event (the DuckDB file's path in its URI). cosmos reads this from RenderConfig only (operator_args'
+        # emit_datasets is overridden by it)
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH,
+                                   emit_datasets=False),
+        operator_args={"pool": DBT_POOL, "queue": DBT_QUEUE, "install_deps": False,
                        "vars": BACKFILL_VARS},
     )
     _producer_first(transform)

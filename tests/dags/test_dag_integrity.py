@@ -46,6 +46,8 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
     assert producer.dbt_cmd_flags[producer.dbt_cmd_flags.index("--log-level-file") + 1] == "none"
     for model in models:
         assert type(task(_run(dag, model))).__name__ == "DbtRunWatcherOperator"
+        assert task(_run(dag, model)).emit_datasets is False  # no asset event per model
+    assert producer._should_generate_model_uris is False
     assert "transform.fct_conversations.test" in ids
     # the models' tasks start once the producer is done, whatever its outcome: a failed model fails its own task
     root = task("transform.stg_raw__posts.run")
