@@ -280,9 +280,10 @@ def _watcher_reads_only_what_it_shows() -> None:
       API: the producer's state, its version lines (logged at debug level), the status, the compiled SQL, the
       rendered template, the model's dbt events (never pushed for a success, see above). The first, second and last
       are read only on a retry, when no status came or when the node did not succeed. On a first try that
-      succeeded the task now reads the status and the compiled SQL and writes its rendered template: three calls,
-      each about 30 ms under `airflow dags test`, times the 109 tasks. Anything else (a retry, no status, a failure,
-      a skip) goes through cosmos' own poke, as before.
+      succeeded a model's task now reads the status and the compiled SQL and writes its rendered template: three
+      calls, each about 30 ms under `airflow dags test`. A test group's task reads its status only: cosmos showed it
+      the model's SQL, which its model's task shows, and writing it cost a second rendered-template write. Anything
+      else (a retry, no status, a failure, a skip) goes through cosmos' own poke, as before.
 
     Module settings of the pinned cosmos, as above: an upgrade that drops a name leaves cosmos' defaults;
     tests/dags/test_dag_integrity.py then fails.
@@ -316,7 +317,8 @@ def _watcher_reads_only_what_it_shows() -> None:
         if ti.try_number == 1:
             status = self._get_node_status(ti, context)
             if is_dbt_node_status_success(status):
-                self._cache_compiled_sql(ti, context)
+                if not self.is_test_sensor:  # cosmos shows a test group the model's SQL, not its tests'
+                    self._cache_compiled_sql(ti, context)
                 return True
         return poke(self, context)
 
