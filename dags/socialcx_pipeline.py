@@ -280,10 +280,11 @@ def _watcher_reads_only_what_it_shows() -> None:
       API: the producer's state, its version lines (logged at debug level), the status, the compiled SQL, the
       rendered template, the model's dbt events (never pushed for a success, see above). The first, second and last
       are read only on a retry, when no status came or when the node did not succeed. On a first try that
-      succeeded a model's task now reads the status and the compiled SQL and writes its rendered template: three
-      calls, each about 30 ms under `airflow dags test`. A test group's task reads its status only: cosmos showed it
-      the model's SQL, which its model's task shows, and writing it cost a second rendered-template write. Anything
-      else (a retry, no status, a failure, a skip) goes through cosmos' own poke, as before.
+      succeeded a task now reads the status: one call (each is about 30 ms under `airflow dags test`). A model's
+      compiled SQL is a template of its task (`_producer_first`), rendered with the task's other fields before it
+      runs, so the rendered template is written once, not again after the task. A test group's task no longer shows
+      its model's SQL, which the model's task shows. Anything else (a retry, no status, a failure, a skip) goes
+      through cosmos' own poke, as before.
 
     Module settings of the pinned cosmos, as above: an upgrade that drops a name leaves cosmos' defaults;
     tests/dags/test_dag_integrity.py then fails.
@@ -316,9 +317,7 @@ def _watcher_reads_only_what_it_shows() -> None:
         ti = context["ti"]
         if ti.try_number == 1:
             status = self._get_node_status(ti, context)
-            if is_dbt_node_status_success(status):
-                if not self.is_test_sensor:  # cosmos shows a test group the model's SQL, not its tests'
-                    self._cache_compiled_sql(ti, context)
+            if is_dbt_node_status_success(status):  # the SQL is rendered already: _producer_first's template
                 return True
         return poke(self, context)
 
@@ -333,6 +332,8 @@ def _producer_first(group) -> None:
     test`, a one-slot pool) a task that waits for a producer that cannot start never ends. They start once it is
     done, whether it succeeded or not (`all_done`): a model that failed fails its own task.
     """
+    from cosmos.operators._watcher.state import get_compiled_sql_xcom_key
+
     tasks = {member.task_id: member for member in group.iter_tasks()}
     producer = tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     for member in tasks.values():
@@ -341,6 +342,12 @@ def _producer_first(group) -> None:
         if member is not producer and not member.upstream_task_ids & tasks.keys():
             producer >> member
             member.trigger_rule = "all_done"
+        node = getattr(member, "model_unique_id", None) or ""
+        if node.startswith("model.") and not getattr(member, "is_test_sensor", True):
+            # the model's compiled SQL, as the producer pushed it, rendered with the task's other template fields
+            # (the ids are the manifest's: letters, digits and underscores)
+            member.compiled_sql = (f"{{{{ ti.xcom_pull(task_ids='{producer.task_id}', "
+                                   f"key='{get_compiled_sql_xcom_key(node)}') or '' }}}}")
 
 
 @dag(

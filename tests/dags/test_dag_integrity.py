@@ -149,12 +149,15 @@ def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
     status, sql = "model__socialcx__fct_posts_status", "model__socialcx__fct_posts_compiled_sql"
     ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}, sql: "select 1 as posts"})
     assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
-    assert ti.pulled == [status, sql] and task.compiled_sql == "select 1 as posts"
+    assert ti.pulled == [status]
+    # the SQL is a template of the task, rendered before it runs: one rendered-template write
+    assert task.render_template(task.compiled_sql, {"ti": ti}) == "select 1 as posts" and ti.pulled[-1] == sql
+    assert task.render_template(task.compiled_sql, {"ti": _TaskInstance({})}) == ""  # none pushed: empty
 
     tests = dag.get_task("transform.fct_posts.test")
     ti = _TaskInstance({"model__socialcx__fct_posts_tests_status": "pass"})
     assert tests.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
-    assert ti.pulled == ["model__socialcx__fct_posts_tests_status"]  # the model's SQL is its model task's
+    assert ti.pulled == ["model__socialcx__fct_posts_tests_status"] and tests.compiled_sql == ""
 
     # a model that failed goes through cosmos' own poke: the producer's state, its events, the error
     asked = []
