@@ -325,6 +325,12 @@ def _watcher_reads_only_what_it_shows() -> None:
     watcher.BaseConsumerSensor.poke = lean_poke
 
 
+# A model's compiled SQL as the producer pushed it (cosmos' key: the node's id, dots as "__", then
+# "_compiled_sql"), read through the task's own attributes: no id is written into the template
+MODEL_SQL = ("{{ ti.xcom_pull(task_ids=task.producer_task_id, "
+             "key=task.model_unique_id | replace('.', '__') ~ '_compiled_sql') or '' }}")
+
+
 def _producer_first(group) -> None:
     """The watcher's per-model tasks read what the producer's one `dbt build` reported, so they start after it.
 
@@ -332,8 +338,6 @@ def _producer_first(group) -> None:
     test`, a one-slot pool) a task that waits for a producer that cannot start never ends. They start once it is
     done, whether it succeeded or not (`all_done`): a model that failed fails its own task.
     """
-    from cosmos.operators._watcher.state import get_compiled_sql_xcom_key
-
     tasks = {member.task_id: member for member in group.iter_tasks()}
     producer = tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     for member in tasks.values():
@@ -344,10 +348,8 @@ def _producer_first(group) -> None:
             member.trigger_rule = "all_done"
         node = getattr(member, "model_unique_id", None) or ""
         if node.startswith("model.") and not getattr(member, "is_test_sensor", True):
-            # the model's compiled SQL, as the producer pushed it, rendered with the task's other template fields
-            # (the ids are the manifest's: letters, digits and underscores)
-            member.compiled_sql = (f"{{{{ ti.xcom_pull(task_ids='{producer.task_id}', "
-                                   f"key='{get_compiled_sql_xcom_key(node)}') or '' }}}}")
+            member.compiled_sql = MODEL_SQL  # rendered with the task's other template fields, before it runs
+
 
 
 @dag(

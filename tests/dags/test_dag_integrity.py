@@ -143,16 +143,18 @@ class _TaskInstance:
 
 def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
     from airflow.exceptions import AirflowException
+    from cosmos.operators._watcher.state import get_compiled_sql_xcom_key
 
     dag = bag.dags["socialcx_pipeline"]
     task = dag.get_task("transform.fct_posts.run")
-    status, sql = "model__socialcx__fct_posts_status", "model__socialcx__fct_posts_compiled_sql"
+    status, sql = "model__socialcx__fct_posts_status", get_compiled_sql_xcom_key("model.socialcx.fct_posts")
     ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}, sql: "select 1 as posts"})
     assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
     assert ti.pulled == [status]
     # the SQL is a template of the task, rendered before it runs: one rendered-template write
-    assert task.render_template(task.compiled_sql, {"ti": ti}) == "select 1 as posts" and ti.pulled[-1] == sql
-    assert task.render_template(task.compiled_sql, {"ti": _TaskInstance({})}) == ""  # none pushed: empty
+    assert task.render_template(task.compiled_sql, {"ti": ti, "task": task}) == "select 1 as posts"
+    assert ti.pulled[-1] == sql
+    assert task.render_template(task.compiled_sql, {"ti": _TaskInstance({}), "task": task}) == ""  # none pushed
 
     tests = dag.get_task("transform.fct_posts.test")
     ti = _TaskInstance({"model__socialcx__fct_posts_tests_status": "pass"})
