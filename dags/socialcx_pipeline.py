@@ -265,7 +265,7 @@ def _watcher_pushes_only_what_its_tasks_read() -> None:
     watcher._process_dbt_log_event = push_read_events
 
 
-# dbt events the producer's callback reads below debug level: each node's end (its status), errors, the versions
+# the debug-level dbt events the producer's callback still sees: each node's end (its status) and the version lines
 _READ_DEBUG_EVENTS = frozenset({"NodeFinished", "MainReportVersion", "AdapterRegistered"})
 
 
