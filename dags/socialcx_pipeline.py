@@ -297,12 +297,13 @@ def _watcher_reads_only_what_it_shows() -> None:
     if not getattr(run_command, "socialcx_events_read", False):
         read = _READ_DEBUG_EVENTS | getattr(watcher, "_DBT_ERROR_EVENTS_TYPES", frozenset())
 
+        def reading(callback):
+            def read_event(event) -> None:
+                if event.info.level != "debug" or event.info.name in read:
+                    callback(event)
+            return read_event
+
         def run_command_reading_events(command, env, cwd, callbacks=None, **kwargs):
-            def reading(callback):
-                def read_event(event) -> None:
-                    if event.info.level != "debug" or event.info.name in read:
-                        callback(event)
-                return read_event
             return run_command(command, env, cwd, callbacks=[reading(c) for c in callbacks or []] or callbacks,
                                **kwargs)
 
