@@ -25,10 +25,13 @@
     {{- int_list(values | list) -}}
 {%- endmacro %}
 
-{#- a mapping of names to numbers (brand health's weights), each value checked once: the dict itself is returned,
-    so the model reads its values as before -#}
+{#- a mapping of names to numbers (brand health's weights): the mapping and each value checked once, the dict itself
+    returned, so the model reads its values as before -#}
 {% macro number_dict_var(name) -%}
     {%- set values = var(name) -%}
+    {%- if values is not mapping -%}
+        {{- exceptions.raise_compiler_error("the var " ~ name ~ " must be a mapping of names to numbers (it is " ~ (values | string | truncate(40)) ~ "): set it in dbt_project.yml as in the shipped file, e.g. loyalty_weights: {retention: 0.4, wallet_share: 0.3, recovery: 0.3}") -}}
+    {%- endif -%}
     {%- for key, value in values.items() -%}
         {%- do number(value, name ~ '.' ~ key) -%}
     {%- endfor -%}

@@ -19,7 +19,8 @@ from socialcx.governance.privacy import forget_author
 pytestmark = pytest.mark.integration
 # what the issue (23) asks to be incremental, at the least; the test compares every incremental model it finds
 EXPECTED_INCREMENTAL = {"int_conversations_aggregated", "int_conversations_business_time", "fct_conversations",
-                        "mart_sentiment", "mart_retention", "mart_wallet_share", "mart_roi", "mart_spike_drivers", "fct_escalations", "int_replies"}
+                        "mart_sentiment", "mart_retention", "mart_wallet_share", "mart_roi", "mart_spike_drivers", "fct_escalations", "int_replies",
+                        "fct_survey_responses"}
 # and the table marts that read them, as a check on what the incremental ones feed
 TABLES = ("mart_agent_performance", "mart_service_performance", "mart_customer_recovery", "mart_wallet_share_brands", "mart_brand_health")
 
@@ -49,7 +50,7 @@ def _rows(path, table) -> pd.DataFrame:
         frame = con.execute(f"select {', '.join(columns)} from {schema}.{table}").df()  # changed_at: when, not what
     for column in frame.columns:  # lists (categories) as text, so rows can be sorted and compared
         if frame[column].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any():
-            frame[column] = frame[column].map(lambda v: None if v is None else ",".join(map(str, v)))
+            frame[column] = frame[column].map(lambda v: None if v is None or v is pd.NA else ",".join(map(str, v)))
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
@@ -69,6 +70,7 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
         after = con.execute("select count(*) filter (where is_responded) from marts.fct_conversations").fetchall()[0][0]
         assert after == before + 2  # the late replies were picked up
         assert con.execute("select count(*) from marts.fct_posts where post_id = ?", [deleted]).fetchall() == [(0,)]
+    _survey_changes(settings)
     erased = _orders_and_erasure(settings)
     full = tmp_path / "full" / "socialcx.duckdb"
     full.parent.mkdir()
@@ -129,7 +131,8 @@ def _dbt_with_vars(settings: Settings, select: str, dbt_vars: dict) -> str:
 def test_settings_reach_the_sql_as_numbers_or_quoted_text(built, tmp_path, monkeypatch):
     """Every dbt var the models write into their SQL is checked first (macros/vars.sql): a number that is not a
     number stops the build naming it, a list of days must hold whole numbers, and a text (the default time zone)
-    goes in as a quoted literal, so a quote in it is data."""
+    goes in as a quoted literal, so a quote in it is data. A mapping of weights must be a mapping (a list stops the
+    build naming the var, not with Jinja's own error)."""
     settings = _copy(built, tmp_path, "hostile_vars", monkeypatch)
     with duckdb.connect(str(settings.warehouse)) as con:
         sentiment = con.execute("select count(*), sum(negative_count) from marts.mart_sentiment").fetchall()
@@ -137,6 +140,8 @@ def test_settings_reach_the_sql_as_numbers_or_quoted_text(built, tmp_path, monke
         con.execute("delete from raw.brands where handle = (select min(handle) from raw.brands)")
     assert "the var spike_k must be a number" in _dbt_with_vars(settings, "mart_sentiment",
                                                                 {"spike_k": "3) or (1 = 1"})
+    assert "the var loyalty_weights must be a mapping of names to numbers (it is [0.4, 0.3, 0.3])" in _dbt_with_vars(
+        settings, "mart_brand_health", {"loyalty_weights": [0.4, 0.3, 0.3]})
     assert "default_business_days must be a list of whole numbers" in _dbt_with_vars(
         settings, "int_brands_resolved", {"default_business_days": [1, "2]::integer[]) --"]})
     with duckdb.connect(str(settings.warehouse)) as con:
@@ -182,6 +187,36 @@ def _late_engagement(settings: Settings) -> None:
                             [conversation]).fetchall()
     assert before[0][0] is False and after[0][0] is True, (before, after)
     assert after[0][1] > before[0][1]  # the mark moved with what was loaded
+
+
+def _survey_changes(settings: Settings) -> None:
+    """One more incremental run: a respondent answers again, a day after their last answer (their last answer gains
+    a next score), and a CRM customer matched to an answer by their handle changes it (the answer loses that match).
+    Both rows of fct_survey_responses change; the comparison with a full refresh checks every other row."""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        last = con.execute("""
+            select source, response_id, respondent_key from marts.fct_survey_responses
+            where respondent_key like 'customer:%' and next_score is null
+            order by responded_at desc, response_id limit 1""").fetchall()[0]
+        matched = con.execute("""
+            select response_key, customer_id from marts.fct_survey_responses
+            where customer_matched_by = 'social_handle' and response_key <> ? order by response_key limit 1""",
+                              [f"{last[0]}:{last[1]}"]).fetchall()[0]
+        con.execute("""insert into raw.survey_responses select * replace ('again-' || response_id as response_id,
+                       10 as score, responded_at + interval 1 day as responded_at, 'again' as content_hash,
+                       now() as ingested_at, 'late' as run_id)
+                       from raw.survey_responses where source = ? and response_id = ?""", [last[0], last[1]])
+        con.execute("update raw.customers set social_handle = social_handle || '_renamed', updated_at = now() "
+                    "where customer_id = ?", [matched[1]])
+    stages.transform(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert con.execute("select next_score from marts.fct_survey_responses where source = ? and response_id = ?",
+                           [last[0], last[1]]).fetchall() == [(10,)]
+        assert con.execute("select count(*) from marts.fct_survey_responses where respondent_key = ?",
+                           [last[2]]).fetchall()[0][0] >= 2
+        rematched = con.execute("select customer_id, customer_matched_by from marts.fct_survey_responses "
+                                "where response_key = ?", [matched[0]]).fetchall()[0]
+        assert rematched != (matched[1], "social_handle"), rematched
 
 
 def _orders_and_erasure(settings: Settings) -> str:

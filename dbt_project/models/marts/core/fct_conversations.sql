@@ -27,9 +27,13 @@ conversations as (
     -- conversations a change touches (macros/incremental_changes.sql), and all opened within the lookback
     -- window (their resolution and SLA still move with time); older ones are settled
     where conversation_id in (select conversation_id from affected)
-        -- a CRM customer added or changed since: their conversations gain (or change) their customer_id
+        -- a CRM customer added or changed since: the conversations of their handle gain (or change) their
+        -- customer_id, and those built under their old handle lose it
         or lower(customer_handle) in (
             select lower(social_handle) from {{ ref('stg_raw__customers') }} where updated_at > {{ change_mark() }}
+        )
+        or conversation_id in (
+            select conversation_id from {{ this }} where customer_id in ({{ changed_customers() }})
         )
         -- and, in a backfill, every conversation opened in its date range, changed or not
         or {{ still_moving('first_inbound_at') }}
