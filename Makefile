@@ -14,6 +14,9 @@ export AIRFLOW_HOME ?= $(ROOT)/airflow_home
 export AIRFLOW__CORE__DAGS_FOLDER ?= $(ROOT)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export AIRFLOW__CORE__PARALLELISM ?= 4
+# the scheduler's sleep after a loop that found nothing to do (Airflow's default 1 s): a run's tasks follow one
+# another through the one-slot pool, and each waited up to that long to be scheduled (benchmarks/README.md)
+export AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME ?= 0.2
 export AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE ?= True
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
 export AIRFLOW__API__HOST ?= 127.0.0.1

@@ -16,6 +16,10 @@ one among them reaches the alert channel, through Airflow and through `socialcx 
    Slack-compatible webhook on 127.0.0.1 received the urgent post's alert. Stage by stage: Airflow's task
    instances (the dbt models' tasks summed as ``transform``).
 4. The same drop again, through ``socialcx run`` with the file source (every stage in one process): same figures.
+5. With ``--scheduler``, the same drop again through Airflow as deployed (``make up``): api-server, scheduler and
+   dag-processor on loopback, each task in its own process (LocalExecutor), the scheduler's settings from the
+   environment as the Makefile exports them. The run starts when the DAG is unpaused (``@once``); its figures run
+   from the drop to the run's end. `airflow dags test` runs every task in one process, one after the other.
 
 ``--json`` ends the output with one line of JSON:
 ``{"posts", "new_posts", "airflow_run_s", "direct_run_s", "drop_to_published_s", "drop_to_alert_s", ...}``.
@@ -163,6 +167,83 @@ def airflow_stages(airflow_home: Path) -> tuple[str, dict[str, float]]:
     return run_id, {stage: stop - begin for stage, (begin, stop) in spans.items()}
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _api(port: int, method: str, path: str, body: dict | None = None) -> dict:
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def scheduled_run(env: dict[str, str], tmp: Path, drop_now) -> tuple[float, str, Path]:
+    """One run of the DAG as a deployment runs it (``make up``): Airflow's api-server, scheduler and dag-processor
+    on loopback, the LocalExecutor starting each task in its own process, SQLite metadata in a home of its own.
+    ``drop_now()`` drops the posts once the DAG is parsed; the run starts when the DAG is unpaused (schedule
+    ``@once``, through the REST API). Returns the seconds from the drop to the run's end, the run's id and the
+    Airflow home."""
+    home = tmp / "airflow-scheduler"
+    port = _free_port()
+    env = {**env, "AIRFLOW_HOME": str(home), "SOCIALCX_SCHEDULE": "@once",
+           "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(port),
+           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+           "AIRFLOW__API_AUTH__JWT_SECRET": os.urandom(16).hex(),
+           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",  # loopback only, for this one run
+           "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
+           # as the Makefile and docker-compose.yml set it (the scheduler's sleep when a loop found nothing to do)
+           "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": env.get("AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME",
+                                                                    "0.2")}
+    home.mkdir(parents=True)
+    for command in (["db", "migrate"], ["pools", "set", "socialcx_duckdb", "1", "bench"]):
+        subprocess.run([str(VENV / "airflow"), *command], env=env, capture_output=True, check=True)
+    processes = []
+    try:
+        for component in (["api-server", "--host", "127.0.0.1", "--port", str(port)],
+                          ["scheduler", "--skip-serve-logs"], ["dag-processor"]):
+            log = (home / f"{component[0]}.log").open("w")
+            processes.append(subprocess.Popen([str(VENV / "airflow"), *component], env=env, cwd=ROOT, stdout=log,
+                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                              start_new_session=True))
+        deadline = time.monotonic() + 180
+        while True:  # the api-server answers and the dag-processor has parsed the DAG
+            try:
+                _api(port, "GET", "dags/socialcx_pipeline")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the DAG was not parsed in 180 s: see {home}") from None
+                time.sleep(1)
+        dropped = drop_now()
+        _api(port, "PATCH", "dags/socialcx_pipeline", {"is_paused": False})
+        while True:
+            runs = _api(port, "GET", "dags/socialcx_pipeline/dagRuns")["dag_runs"]
+            if runs and runs[0]["state"] in ("success", "failed"):
+                break
+            if time.monotonic() > deadline + 1800:
+                raise SystemExit(f"the scheduled run did not end in 30 minutes: see {home}")
+            time.sleep(0.5)
+        seconds = time.time() - dropped
+        if runs[0]["state"] != "success":
+            raise SystemExit(f"the scheduled run failed: see the task logs under {home}")
+        return seconds, runs[0]["dag_run_id"], home
+    finally:
+        for process in processes:
+            try:
+                os.killpg(process.pid, 15)
+                process.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(process.pid, 9)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=1_000_000)
@@ -172,6 +253,8 @@ def main() -> None:
     parser.add_argument("--warehouse", type=Path, help="copy this warehouse instead of building one")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark's folder and say where")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
+    parser.add_argument("--scheduler", action="store_true",
+                        help="a third drop through a running scheduler, as deployed (each task its own process)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="socialcx-fresh-"))
@@ -226,17 +309,36 @@ def main() -> None:
               "drop_to_alert_s": (webhook.first(urgent) or float("nan")) - dropped,
               "stages": direct_stages(warehouse, direct_id)}
 
+    scheduled = None
+    if args.scheduler:
+        urgent = ""
+
+        def drop_now() -> float:
+            nonlocal urgent
+            urgent = drop(tmp / "drop", warehouse, args.new, args.seed + 13, f"sched{tag}")
+            return time.time()
+
+        run_s, run_id, home = scheduled_run(files, tmp, drop_now)
+        dropped = time.time() - run_s
+        scheduled = {"run_s": run_s, "drop_to_published_s": finished(warehouse, run_id, "publish") - dropped,
+                     "drop_to_alert_s": (webhook.first(urgent) or float("nan")) - dropped,
+                     "stages": airflow_stages(home)[1]}
+
     print(f"\nsocialcx freshness benchmark: {args.new:,} new posts into {args.posts:,}, {os.cpu_count()} cores")
     if build_seconds is not None:
         print(f"(warehouse built in {build_seconds:,.0f} s)")
-    print(f"\n{'stage':<14}{'airflow s':>10}{'direct s':>10}")
+    columns = {"airflow s": air, "direct s": direct, **({"scheduler s": scheduled} if scheduled else {})}
+    print(f"\n{'stage':<14}" + "".join(f"{name:>12}" for name in columns))
     for stage in STAGES:
-        print(f"{stage:<14}{air['stages'].get(stage, float('nan')):>10.1f}"
-              f"{direct['stages'].get(stage, float('nan')):>10.1f}")
-    print(f"{'whole run':<14}{air['run_s']:>10.1f}{direct['run_s']:>10.1f}   (process start to exit)")
-    print(f"{'drop->publish':<14}{air['drop_to_published_s']:>10.1f}{direct['drop_to_published_s']:>10.1f}")
-    print(f"{'drop->alert':<14}{air['drop_to_alert_s']:>10.1f}{direct['drop_to_alert_s']:>10.1f}")
+        print(f"{stage:<14}" + "".join(f"{c['stages'].get(stage, float('nan')):>12.1f}" for c in columns.values()))
+    for label, key in (("whole run", "run_s"), ("drop->publish", "drop_to_published_s"),
+                       ("drop->alert", "drop_to_alert_s")):
+        print(f"{label:<14}" + "".join(f"{c[key]:>12.1f}" for c in columns.values()))
+    print("(whole run: `airflow dags test` and `socialcx run` from process start to exit; the scheduler's from the "
+          "drop to the run's end)")
     print(f"\nairflow / socialcx run: {air['run_s'] / direct['run_s']:.2f}x")
+    if scheduled:
+        print(f"scheduler / socialcx run: {scheduled['run_s'] / direct['run_s']:.2f}x")
     if args.keep:
         print(f"kept in {tmp}")
     else:
@@ -250,7 +352,12 @@ def main() -> None:
                           "direct_drop_to_published_s": round(direct["drop_to_published_s"], 2),
                           "direct_drop_to_alert_s": round(direct["drop_to_alert_s"], 2),
                           "airflow_stages_s": {k: round(v, 2) for k, v in air["stages"].items()},
-                          "direct_stages_s": {k: round(v, 2) for k, v in direct["stages"].items()}}))
+                          "direct_stages_s": {k: round(v, 2) for k, v in direct["stages"].items()},
+                          **({"scheduler_run_s": round(scheduled["run_s"], 2),
+                              "scheduler_drop_to_published_s": round(scheduled["drop_to_published_s"], 2),
+                              "scheduler_drop_to_alert_s": round(scheduled["drop_to_alert_s"], 2),
+                              "scheduler_stages_s": {k: round(v, 2) for k, v in scheduled["stages"].items()}}
+                             if scheduled else {})}))
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ Social customer-service analytics, end to end, once per schedule interval:
    task each, on whichever Celery worker is free, each chunk one PostgreSQL transaction); **enrich_collect** brings
    the annotations into the working file, does the survey comments and brand topics, and copies enriched back.
 3. **transform** – dbt, through astronomer-cosmos in its watcher mode: one task (`dbt_producer_watcher`) runs one
-   `dbt build` of every model and data test with dbt's threads, then one task per model and one per model's tests
-   report what that build did, so a failure names the model or test that failed. A model's task that failed
-   re-runs that model alone when it is retried.
+   `dbt build` of every model and data test with dbt's threads, then one task per model reports what that build
+   did for the model and the data tests on it, so a failure names the model (and its tests). A model's task that
+   failed builds that model alone, and runs its tests, when it is retried.
 4. **validate** – Great Expectations suites on raw, enriched and marts, on the partitions whose rows changed
    since they passed, and on every row once a day (`SOCIALCX_FULL_VALIDATION_HOURS`) or when a manual run sets
    the param `full_validation`; a critical failure fails the task and nothing is published.
@@ -276,15 +276,15 @@ def _watcher_reads_only_what_it_shows() -> None:
       events included: each SQL statement, connection and cache step, thousands a build. Its parser reads a node's
       end (``NodeFinished``, debug level), errors and the version lines; the task log shows INFO and above. The
       callback now sees the events at INFO and above, those three and the errors; the rest never reach it.
-    - Each model's and each test group's task, when the producer reported success, makes six calls to Airflow's
+    - Each model's task, when the producer reported success, makes six calls to Airflow's
       API: the producer's state, its version lines (logged at debug level), the status, the compiled SQL, the
       rendered template, the model's dbt events (never pushed for a success, see above). The first, second and last
       are read only on a retry, when no status came or when the node did not succeed. On a first try that
-      succeeded a task now reads the status: one call (each is about 30 ms under `airflow dags test`). A model's
-      compiled SQL is a template of its task (`_producer_first`), rendered with the task's other fields before it
-      runs, so the rendered template is written once, not again after the task. A test group's task no longer shows
-      its model's SQL, which the model's task shows. Anything else (a retry, no status, a failure, a skip) goes
-      through cosmos' own poke, as before.
+      succeeded a task now reads the status, and its tests' verdict when it has tests (`_tests_in_model_tasks`):
+      one or two calls (each is about 30 ms under `airflow dags test`). A model's compiled SQL is a template of its
+      task (`_producer_first`), rendered with the task's other fields before it runs, so the rendered template is
+      written once, not again after the task. Anything else (a retry, no status, a failure, a skip) goes through
+      cosmos' own poke, as before.
 
     Module settings of the pinned cosmos, as above: an upgrade that drops a name leaves cosmos' defaults;
     tests/dags/test_dag_integrity.py then fails.
@@ -319,11 +319,68 @@ def _watcher_reads_only_what_it_shows() -> None:
         if ti.try_number == 1:
             status = self._get_node_status(ti, context)
             if is_dbt_node_status_success(status):  # the SQL is rendered already: _producer_first's template
+                _its_tests_passed(self, ti)
                 return True
         return poke(self, context)
 
     lean_poke.socialcx_lean = True
     watcher.BaseConsumerSensor.poke = lean_poke
+
+
+def _its_tests_passed(task, ti) -> None:
+    """A model's task succeeds when the model was built and every data test on it passed (`_tests_in_model_tasks`):
+    one more read of what the producer pushed, the tests' verdict, for a model that has tests."""
+    tests = getattr(task, "socialcx_tests", ())
+    if not tests:
+        return
+    from airflow.exceptions import AirflowException
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+    from cosmos.operators._watcher.state import get_xcom_val, is_dbt_node_status_success
+
+    verdict = get_xcom_val(ti, task.producer_task_id, get_tests_status_xcom_key(task.model_unique_id))
+    if is_dbt_node_status_success(verdict):
+        return
+    what = "a data test on it failed" if verdict is not None else "its data tests reported no result"
+    names = ", ".join(sorted(test.split(".")[2] for test in tests))
+    raise AirflowException(
+        f"dbt built '{task.model_unique_id}', but {what}; the log of '{task.producer_task_id}' names the test, and "
+        f"the models after it were not built. Its tests: {names}. A retry builds the model and runs its tests again.")
+
+
+def _tests_in_model_tasks(group) -> None:
+    """Each model's task reports the model and the data tests on it: one task per model, not two.
+
+    cosmos renders a task per model and, with TestBehavior.AFTER_EACH, another per model's tests: 48 of the 109
+    tasks that report what the producer's one `dbt build` did. Under a scheduler each costs a process and a turn of
+    the one-slot pool (about 1.2 s a task, measured), under `airflow dags test` about 110 ms; under the watcher the
+    tests' task only reads a verdict the producer pushed. cosmos' TestBehavior.BUILD, which folds them, is refused in
+    watcher mode. So the group renders no test task (TestBehavior.NONE), and here:
+
+    - the producer runs every data test again: cosmos limits its `dbt build` to models, seeds and snapshots under
+      TestBehavior.NONE (`--resource-type`), and those flags are removed. dbt still skips what follows a test that
+      failed, so a bad row never reaches the marts;
+    - a model's task reads its tests' verdict (`_its_tests_passed`) after its own status, and fails naming the model
+      and its tests when one failed;
+    - a retry of that task runs `dbt build --select <model>` (the model, then its tests), not `dbt run`.
+
+    A model with no data test reads its status only, as before.
+    """
+    tasks = {member.task_id: member for member in group.iter_tasks()}
+    producer = tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    flags, kept = list(producer.dbt_cmd_flags or []), []
+    while flags:
+        flag = flags.pop(0)
+        if flag == "--resource-type":
+            flags.pop(0)
+        else:
+            kept.append(flag)
+    producer.dbt_cmd_flags = kept
+    tests_per_node = producer.tests_per_model
+    for member in tasks.values():
+        tests = tests_per_node.get(getattr(member, "model_unique_id", None) or "")
+        if member is not producer and tests:
+            member.socialcx_tests = tuple(tests)
+            member.base_cmd = ["build"]
 
 
 # A model's compiled SQL as the producer pushed it (cosmos' key: the node's id, dots as "__", then
@@ -400,12 +457,13 @@ def socialcx_pipeline() -> None:
         # no Airflow asset per model: no DAG here is scheduled on one, and each would cost every model's task an
         # asset event (the DuckDB file's path in its URI). cosmos reads this from RenderConfig only (operator_args'
         # emit_datasets is overridden by it)
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH,
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.NONE,
                                    emit_datasets=False),
         operator_args={"pool": DBT_POOL, "queue": DBT_QUEUE, "install_deps": False,
                        "vars": BACKFILL_VARS},
     )
     _producer_first(transform)
+    _tests_in_model_tasks(transform)
     _watcher_pushes_only_what_its_tasks_read()
     _watcher_reads_only_what_it_shows()
     published = publish()

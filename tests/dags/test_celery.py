@@ -62,6 +62,7 @@ def test_celery_worker_runs_the_dag_on_postgres(postgres_server, tmp_path):
         "AIRFLOW__API_AUTH__JWT_SECRET": os.urandom(16).hex(),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",  # as docker-compose.yml
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW_CONN_SOCIALCX_WAREHOUSE": warehouse_url,
         "SOCIALCX_TARGET": "postgres",
@@ -107,7 +108,7 @@ def test_celery_worker_runs_the_dag_on_postgres(postgres_server, tmp_path):
         for process in reversed(processes):
             stop(process)
     # every task ran, each sent through Celery (the broker's task id is the executor's id for it)
-    assert len(ran) > 100
+    assert len(ran) > 60  # the stages, the producer, one task per model (58) and per seed
     missing = {task: (state, celery_id) for task, (state, celery_id, _) in ran.items()
                if not (state == "success" and celery_id)}
     assert not missing, missing

@@ -20,8 +20,8 @@ def test_no_import_errors(bag):
 
 
 def _run(dag, model: str) -> str:
-    """The task that reports a model: `<model>.run` in the model's group when it has tests, else `<model>_run`."""
-    return next(t for t in (f"transform.{model}.run", f"transform.{model}_run") if t in dag.task_ids)
+    """The task that reports a model and the data tests on it."""
+    return f"transform.{model}_run"
 
 
 def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
@@ -36,7 +36,7 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
               "mart_closed_loop", "mart_promoter_voice"}
     assert {"extract_sample", "enrich", "validate", "publish", "report", "alert", "retain"} <= ids
     task = dag.get_task
-    # one `dbt build` (the watcher's producer), then one task per model and one per model's tests, in dbt's order
+    # one `dbt build` (the watcher's producer), then one task per model (and its data tests), in dbt's order
     assert task("extract_sample").downstream_task_ids == {"enrich"}
     assert task("enrich").downstream_task_ids == {"transform.dbt_producer_watcher"}
     producer = task("transform.dbt_producer_watcher")
@@ -48,17 +48,27 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
         assert type(task(_run(dag, model))).__name__ == "DbtRunWatcherOperator"
         assert task(_run(dag, model)).emit_datasets is False  # no asset event per model
     assert producer._should_generate_model_uris is False
-    assert "transform.fct_conversations.test" in ids
+    # a model's data tests are reported by the model's own task: no task of its own (_tests_in_model_tasks)
+    assert not [t for t in ids if t.endswith(".test") or ".run" in t]
+    assert len([t for t in dag.tasks if t.task_id.startswith("transform.") and t is not producer]) == 62
+    # ... and the producer's `dbt build` runs them: no --resource-type limits it to models, seeds and snapshots
+    assert "--resource-type" not in producer.dbt_cmd_flags
+    assert set(producer.tests_per_model["model.socialcx.fct_conversations"]) == set(
+        task(_run(dag, "fct_conversations")).socialcx_tests)
+    assert "test.socialcx.unique_fct_conversations_conversation_id" in {
+        t.rsplit(".", 1)[0] for t in task(_run(dag, "fct_conversations")).socialcx_tests}
+    assert task(_run(dag, "fct_conversations")).base_cmd == ["build"]  # a retry builds it and runs its tests
+    assert getattr(task(_run(dag, "stg_raw__survey_responses")), "socialcx_tests", ()) == ()  # it has none
+    assert task(_run(dag, "stg_raw__survey_responses")).base_cmd == ["run"]
     # the models' tasks start once the producer is done, whatever its outcome: a failed model fails its own task
-    root = task("transform.stg_raw__posts.run")
+    root = task(_run(dag, "stg_raw__posts"))
     assert root.upstream_task_ids == {"transform.dbt_producer_watcher"} and root.trigger_rule == "all_done"
-    assert "transform.int_posts_enriched.test" in task("transform.int_posts_threaded.run").upstream_task_ids
-    assert "transform.fct_conversations.run" in task("transform.int_conversations_business_time.test").downstream_task_ids
-    assert "transform.mart_spike_drivers.run" in task("transform.mart_sentiment.test").downstream_task_ids
+    assert _run(dag, "int_posts_enriched") in task(_run(dag, "int_posts_threaded")).upstream_task_ids
+    assert _run(dag, "fct_conversations") in task(_run(dag, "int_conversations_business_time")).downstream_task_ids
+    assert _run(dag, "mart_spike_drivers") in task(_run(dag, "mart_sentiment")).downstream_task_ids
     # cosmos links the group's leaves to what follows it
-    assert task("validate").upstream_task_ids >= {"transform.mart_service_performance.test",
-                                                  "transform.mart_brand_health.test",
-                                                  "transform.mart_spike_drivers.test",
+    assert task("validate").upstream_task_ids >= {_run(dag, "mart_service_performance"),
+                                                  _run(dag, "mart_brand_health"), _run(dag, "mart_spike_drivers"),
                                                   "transform.dbt_producer_watcher_done"}
     assert task("validate").downstream_task_ids == {"publish"}
     assert task("publish").downstream_task_ids == {"report", "alert", "retain"}
@@ -146,20 +156,29 @@ def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
     from cosmos.operators._watcher.state import get_compiled_sql_xcom_key
 
     dag = bag.dags["socialcx_pipeline"]
-    task = dag.get_task("transform.fct_posts.run")
+    task = dag.get_task("transform.fct_posts_run")
     status, sql = "model__socialcx__fct_posts_status", get_compiled_sql_xcom_key("model.socialcx.fct_posts")
-    ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}, sql: "select 1 as posts"})
+    tests = "model__socialcx__fct_posts_tests_status"  # the verdict of its data tests, pushed by the producer
+    ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}, tests: "pass", sql: "select 1 as posts"})
     assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
-    assert ti.pulled == [status]
+    assert ti.pulled == [status, tests]
     # the SQL is a template of the task, rendered before it runs: one rendered-template write
     assert task.render_template(task.compiled_sql, {"ti": ti, "task": task}) == "select 1 as posts"
     assert ti.pulled[-1] == sql
     assert task.render_template(task.compiled_sql, {"ti": _TaskInstance({}), "task": task}) == ""  # none pushed
+    # a model with no data test reads its status only
+    bare = dag.get_task("transform.stg_raw__survey_responses_run")
+    ti = _TaskInstance({"model__socialcx__stg_raw__survey_responses_status": {"status": "success", "outlet_uris": []}})
+    assert bare.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
+    assert ti.pulled == ["model__socialcx__stg_raw__survey_responses_status"]
 
-    tests = dag.get_task("transform.fct_posts.test")
-    ti = _TaskInstance({"model__socialcx__fct_posts_tests_status": "pass"})
-    assert tests.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
-    assert ti.pulled == ["model__socialcx__fct_posts_tests_status"] and tests.compiled_sql == ""
+    # built, but a data test on it failed (or none reported): the model's task fails, naming the model and its tests
+    for verdict, says in (("fail", "a data test on it failed"), (None, "its data tests reported no result")):
+        ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}, tests: verdict})
+        with pytest.raises(AirflowException, match=says) as failure:
+            task.poke({"ti": ti, "task_instance": ti, "run_id": "r"})
+        assert "'model.socialcx.fct_posts'" in str(failure.value)
+        assert "unique_fct_posts_post_key" in str(failure.value) and "dbt_producer_watcher" in str(failure.value)
 
     # a model that failed goes through cosmos' own poke: the producer's state, its events, the error
     asked = []
@@ -168,11 +187,13 @@ def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
     with pytest.raises(AirflowException, match="finished with status 'error'"):
         task.poke({"ti": ti, "task_instance": ti, "run_id": "r"})
     assert asked == [1] and "model__socialcx__fct_posts_dbt_event" in ti.pulled
-    # so does a retry, which re-runs the model alone once the producer is done
+    # so does a retry, which builds the model alone once the producer is done, and runs its data tests again
     reran = []
-    monkeypatch.setattr(type(task), "_fallback_to_non_watcher_run", lambda self, n, context: reran.append(n) or True)
+    monkeypatch.setattr(type(task), "build_and_run_cmd",
+                        lambda self, context, cmd_flags=None: reran.append((self.base_cmd, cmd_flags)))
     ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}}, try_number=2)
-    assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True and reran == [2]
+    assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
+    assert reran == [(["build"], ["--select", "fct_posts"])]
 
 
 def test_every_duckdb_task_shares_the_one_slot_pool(bag):

@@ -97,12 +97,14 @@ def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_pa
     dbt_says = out.out + out.err + "\n".join(r.getMessage() for r in caplog.records)
     assert "Running with dbt" in dbt_says and "Unable to do partial parsing" not in dbt_says
     states = _states(failed.run_id)
-    assert states["transform.stg_enriched__post_nlp.test"] == "failed"
-    assert states["transform.stg_enriched__post_nlp.run"] == "success"  # the model built; its test failed
+    # the model built, its test failed: the model's task fails (it reports the model and the tests on it)
+    assert states["transform.stg_enriched__post_nlp_run"] == "failed"
+    assert "dbt built 'model.socialcx.stg_enriched__post_nlp', but a data test on it failed" in dbt_says
+    assert "accepted_values_stg_enriched__post_nlp_sentiment_label" in dbt_says
     assert states["transform.dbt_producer_watcher"] == "failed"  # the one `dbt build` exits non-zero
-    assert states["transform.stg_raw__posts.test"] == "success"  # unrelated models and tests report success
-    assert states["transform.int_posts_enriched.run"] == "upstream_failed"
-    assert states["transform.fct_conversations.run"] == "upstream_failed"
+    assert states["transform.stg_raw__posts_run"] == "success"  # unrelated models and their tests report success
+    assert states["transform.int_posts_enriched_run"] == "upstream_failed"
+    assert states["transform.fct_conversations_run"] == "upstream_failed"
     assert {states[t] for t in ("validate", "publish", "report", "alert")} == {"upstream_failed"}
     assert (settings.publish_dir / "current").resolve() == published_version
 
