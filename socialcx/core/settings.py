@@ -87,7 +87,7 @@ class Settings:
     nlp_chunk_size: int = field(default_factory=lambda: _int("SOCIALCX_NLP_CHUNK_SIZE", 50_000))
     nlp_processes: int = field(default_factory=lambda: _int("SOCIALCX_NLP_PROCESSES", min(2, os.cpu_count() or 1)))
     lock_retries: int = field(default_factory=lambda: _int("SOCIALCX_LOCK_RETRIES", 10))
-    schedule: str = field(default_factory=lambda: os.environ.get("SOCIALCX_SCHEDULE", "@hourly"))
+    schedule: str = field(default_factory=lambda: os.environ.get("SOCIALCX_SCHEDULE", "*/5 * * * *"))
     # every run validates what changed; every suite on every row when the last full validation is older
     full_validation_hours: int = field(default_factory=lambda: _int("SOCIALCX_FULL_VALIDATION_HOURS", 24))
     earliest_post_date: str = field(default_factory=lambda: _date("SOCIALCX_EARLIEST_POST_DATE", "2006-01-01"))
