@@ -352,11 +352,12 @@ def _tests_in_model_tasks(group) -> None:
 
     cosmos renders a task per model and, with TestBehavior.AFTER_EACH, another per model's tests: 48 of the 109
     tasks that report what the producer's one `dbt build` did. Under a scheduler each costs a process and a turn of
-    the one-slot pool (about 1.2 s a task, measured), under `airflow dags test` about 110 ms; under the watcher the
-    tests' task only reads a verdict the producer pushed. cosmos' TestBehavior.BUILD, which folds them, is refused in
-    watcher mode. So the group renders no test task (TestBehavior.NONE), and here:
+    the one-slot pool (about 1.2 s a task with Airflow's default idle sleep, measured), under `airflow dags test`
+    about 110 ms; under the watcher the tests' task only reads a verdict the producer pushed. cosmos'
+    TestBehavior.BUILD, which folds them, is refused in watcher mode. So the group renders no test task
+    (TestBehavior.NONE), and here:
 
-    - the producer runs every data test again: cosmos limits its `dbt build` to models, seeds and snapshots under
+    - the producer's `dbt build` still runs every data test: cosmos limits it to models, seeds and snapshots under
       TestBehavior.NONE (`--resource-type`), and those flags are removed. dbt still skips what follows a test that
       failed, so a bad row never reaches the marts;
     - a model's task reads its tests' verdict (`_its_tests_passed`) after its own status, and fails naming the model
