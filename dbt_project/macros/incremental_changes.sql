@@ -129,13 +129,21 @@
 
 {#- The conversations whose replies int_replies and fct_replies rebuild: those a change touches (``changed`` names
     a CTE holding changed_posts()), and those of a CRM customer added or changed since (the first name their
-    replies may say). -#}
-{% macro reply_conversations(changed='changes') -%}
+    replies may say). ``built``, a relation with conversation_id and customer_id (int_replies' own rows), adds the
+    conversations built for such a customer: a changed handle takes the old handle's conversations away from them,
+    which fct_conversations' current ids no longer show. -#}
+{% macro reply_conversations(changed='changes', built=none) -%}
     {{ affected_conversations(changed) }}
     union
     select conversation_id
     from {{ ref('fct_conversations') }}
     where customer_id in ({{ changed_customers() }})
+    {%- if built is not none %}
+    union
+    select conversation_id
+    from {{ built }}
+    where customer_id in ({{ changed_customers() }})
+    {%- endif %}
 {%- endmacro %}
 
 {#- A backfill's days (vars backfill_start, backfill_end; the end defaults to the start): ``column`` falls within

@@ -70,6 +70,7 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
         after = con.execute("select count(*) filter (where is_responded) from marts.fct_conversations").fetchall()[0][0]
         assert after == before + 2  # the late replies were picked up
         assert con.execute("select count(*) from marts.fct_posts where post_id = ?", [deleted]).fetchall() == [(0,)]
+    _named_reply_then_renamed_handle(settings)
     _survey_changes(settings)
     erased = _orders_and_erasure(settings)
     full = tmp_path / "full" / "socialcx.duckdb"
@@ -187,6 +188,44 @@ def _late_engagement(settings: Settings) -> None:
                             [conversation]).fetchall()
     assert before[0][0] is False and after[0][0] is True, (before, after)
     assert after[0][1] > before[0][1]  # the mark moved with what was loaded
+
+
+def _named_reply_then_renamed_handle(settings: Settings) -> None:
+    """Two more incremental runs. A CRM customer matched to a conversation by their handle is renamed in the CRM
+    ("Marguerite", not the handle's first word) and the brand answers them by that name: the reply is personalised.
+    Then the customer's handle changes: the conversation is no longer theirs, and its reply is judged by the handle's
+    first word, as a full refresh judges it (int_replies rebuilds the replies it built for a changed customer)."""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        conversation, root, brand, customer, handle = con.execute("""
+            select c.conversation_id, c.root_post_id, c.brand, c.customer_id, a.customer_handle
+            from marts.fct_conversations c
+            join intermediate.int_conversations_aggregated a using (conversation_id)
+            where c.customer_id is not null and c.brand is not null and c.root_post_id is not null
+                and not exists (select 1 from marts.fct_survey_responses s where s.customer_id = c.customer_id)
+            order by c.conversation_id limit 1""").fetchall()[0]
+        newest = con.execute("select max(created_at) from raw.posts").fetchall()[0][0]
+        con.execute("update raw.customers set name = 'Marguerite Example', updated_at = now() "
+                    "where customer_id = ?", [customer])
+        con.execute("begin transaction")
+        load_posts(con, pd.DataFrame([{
+            "post_id": "named-reply", "parent_post_id": root, "author_id": brand, "author_handle": brand,
+            "is_inbound": False, "created_at": newest, "conversation_id": root,
+            "text": f"@{handle} Marguerite, thank you ^JK"}]), "sample", "late")
+        con.execute("commit")
+    stages.enrich(settings=settings)
+    stages.transform(settings=settings)
+    said = ("select r.conversation_id, r.is_personalized, f.is_personalized from intermediate.int_replies r "
+            "join marts.fct_replies f using (reply_key) where r.reply_post_id = 'named-reply'")
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert con.execute(said).fetchall() == [(conversation, True, True)]
+        con.execute("update raw.customers set social_handle = 'zz' || social_handle, updated_at = now() "
+                    "where customer_id = ?", [customer])
+    stages.transform(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert con.execute("select customer_id from marts.fct_conversations where conversation_id = ?",
+                           [conversation]).fetchall() == [(None,)]
+        # "Marguerite" is not the handle's first word, and the reply restates nothing the customer wrote
+        assert con.execute(said).fetchall() == [(conversation, False, False)]
 
 
 def _survey_changes(settings: Settings) -> None:

@@ -5,8 +5,9 @@
     (masked_text: handles, the customer's first name, numbers and the signature masked).
 
     Incremental per conversation, by the rule fct_conversations uses (macros/incremental_changes.sql): the
-    conversations a change touches, and those of a CRM customer changed since (their first name). Nothing here
-    depends on "now". A brand's new business hours: `socialcx transform --full-refresh --select int_replies+`.
+    conversations a change touches, those of a CRM customer changed since (their first name), and those built here
+    for such a customer (customer_id: a renamed handle takes the conversations of the old one away from them, and
+    their replies then look for the handle's first word). Nothing here depends on "now". A brand's new business hours: `socialcx transform --full-refresh --select int_replies+`.
 #}
 {# no nested loops on PostgreSQL: the same join back to a business-time aggregate as int_conversations_business_time,
    where PostgreSQL guessed 200 groups and looped over every pair (over 26 minutes at 1M posts; a hash join 44 s) #}
@@ -30,7 +31,7 @@ changes as (
 ),
 
 affected as (
-    {{ reply_conversations('changes') }}
+    {{ reply_conversations('changes', this) }}
 ),
 
 {% endif %}
@@ -133,6 +134,7 @@ business as (
 names as (
     select
         conversations.conversation_id,
+        facts.customer_id,
         lower(coalesce(
             nullif({{ regex_group('customers_crm.customer_name', "'^([A-Za-z]{3,})'") }}, ''),
             nullif({{ regex_group('conversations.customer_handle', "'^([A-Za-z]{3,})'") }}, '')
@@ -224,6 +226,8 @@ final as (
         coalesce(masked.says_name, false)
         or {{ shared_content_words('replies.text_redacted', 'replies.customer_text') }} >= 2 as is_personalized,
         masked.masked_text,
+        -- the CRM customer whose first name says_name looked for (none: the handle's first word)
+        names.customer_id,
         changed.changed_at
     from replies
     left join business
@@ -232,6 +236,8 @@ final as (
         on replies.reply_key = masked.reply_key
     left join changed
         on replies.conversation_id = changed.conversation_id
+    left join names
+        on replies.conversation_id = names.conversation_id
 )
 
 select * from final

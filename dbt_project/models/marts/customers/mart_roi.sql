@@ -10,8 +10,9 @@
 
     Incremental per affected brand and month: the months of the conversations changed since the last build (or
     opened within lookback_days, or of a customer whose CRM record changed), the months whose revenue window holds
-    an order loaded or changed since, and the months whose answered or recovered counts differ from what was built
-    (a conversation erased). Only their conversations are counted, and only the orders that can fall in their
+    an order loaded or changed since or an order of a customer whose CRM record changed, and the months whose
+    answered or recovered counts (conversations, customers) differ from what was built (a conversation erased; a
+    renamed handle's old conversations, which no longer name the customer). Only their conversations are counted, and only the orders that can fall in their
     windows are attributed. The post-hook deletes months left without conversations.
 #}
 {{
@@ -46,19 +47,24 @@ affected_months as (
                 ordered_at,
                 date_trunc('month', ordered_at - {{ number_var('revenue_window_days') }} * interval '1 day') as first_month
             from {{ ref('stg_raw__orders') }}
+            -- and every order of a customer whose CRM record changed: a changed handle moves conversations
+            -- (their qualifying windows) between the customer and nobody
             where updated_at > {{ change_mark() }}
+                or customer_id in ({{ changed_customers() }})
         ) as changed_orders
         cross join (select {{ int_series('0', ((number_var('revenue_window_days') | int) // 28) + 1) }} as months) as offsets
         where changed_orders.first_month + offsets.months * interval '1 month' <= changed_orders.ordered_at
         union all
-        -- months whose answered or recovered conversations are not those counted (a conversation erased)
+        -- months whose answered or recovered conversations, or recovered customers, are not those counted (a
+        -- conversation erased; a renamed handle's old conversations, which leave their customer)
         select coalesce(counted.brand, built.brand), coalesce(counted.activity_month, built.activity_month)
         from (
             select
                 brand,
                 cast(date_trunc('month', first_inbound_at) as date) as activity_month,
                 count(*) filter (where is_actionable and is_responded) as answered_contacts,
-                count(*) filter (where is_recovered) as recovered_conversations
+                count(*) filter (where is_recovered) as recovered_conversations,
+                count(distinct customer_id) filter (where is_recovered) as recovered_customers
             from {{ ref('fct_conversations') }}
             group by 1, 2
         ) as counted
@@ -67,6 +73,7 @@ affected_months as (
             and counted.activity_month = built.activity_month
         where counted.answered_contacts is distinct from built.answered_contacts
             or counted.recovered_conversations is distinct from built.recovered_conversations
+            or counted.recovered_customers is distinct from built.recovered_customers
     ) as touched
 ),
 

@@ -6,8 +6,9 @@
     Everything per reply comes from int_replies (incremental per conversation); whether its text is templated comes
     from int_reply_texts (incremental per text: a new reply can make an old one templated, so that is counted per
     text, not per conversation). Incremental: the replies of the conversations int_replies rebuilds (the same rule,
-    from this model's own mark), and every reply whose is_templated here is no longer its text's (a scan of the
-    table against int_replies and int_reply_texts: 0.7 s in all at 5M posts, against 2.1 s for rewriting it). The
+    from this model's own mark), and every reply whose is_templated here is no longer its text's or whose
+    is_personalized is no longer int_replies' (a scan of the table against int_replies and int_reply_texts: 0.7 s
+    in all at 5M posts, against 2.1 s for rewriting it). The
     post-hook deletes the replies int_replies no longer holds.
 #}
 {{
@@ -38,7 +39,8 @@ texts as (
 ),
 
 {% if is_incremental() %}
--- replies whose text became templated or stopped being so since they were written here
+-- replies whose text became templated or stopped being so since they were written here, and replies int_replies
+-- rebuilt outside the conversations above (a renamed customer's old conversations: whether they say the name)
 retemplated as (
     select built.reply_key
     from {{ this }} as built
@@ -48,6 +50,7 @@ retemplated as (
         on replies.brand = texts.brand
         and replies.masked_text = texts.masked_text
     where built.is_templated <> coalesce(texts.is_templated, false)
+        or built.is_personalized <> replies.is_personalized
 ),
 
 {% endif %}
