@@ -7,7 +7,8 @@
     Incremental per conversation, by the rule fct_conversations uses (macros/incremental_changes.sql): the
     conversations a change touches, those of a CRM customer changed since (their first name), and those built here
     for such a customer (customer_id: a renamed handle takes the conversations of the old one away from them, and
-    their replies then look for the handle's first word). Nothing here depends on "now". A brand's new business hours: `socialcx transform --full-refresh --select int_replies+`.
+    their replies then look for the handle's first word). Nothing here depends on "now". A brand's new business
+    hours: `socialcx transform --full-refresh --select int_replies+`.
 #}
 {# no nested loops on PostgreSQL: the same join back to a business-time aggregate as int_conversations_business_time,
    where PostgreSQL guessed 200 groups and looped over every pair (over 26 minutes at 1M posts; a hash join 44 s) #}

@@ -12,8 +12,9 @@
     opened within lookback_days, or of a customer whose CRM record changed), the months whose revenue window holds
     an order loaded or changed since or an order of a customer whose CRM record changed, and the months whose
     answered or recovered counts (conversations, customers) differ from what was built (a conversation erased; a
-    renamed handle's old conversations, which no longer name the customer). Only their conversations are counted, and only the orders that can fall in their
-    windows are attributed. The post-hook deletes months left without conversations.
+    renamed handle's old conversations, which no longer name the customer). Only their conversations are counted,
+    and only the orders that can fall in their windows are attributed. The post-hook deletes months left without
+    conversations.
 #}
 {{
     config(
