@@ -167,14 +167,6 @@ def airflow_stages(airflow_home: Path) -> tuple[str, dict[str, float]]:
     return run_id, {stage: stop - begin for stage, (begin, stop) in spans.items()}
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _api(port: int, method: str, path: str, body: dict | None = None) -> dict:
     import urllib.request
 
@@ -191,8 +183,11 @@ def scheduled_run(env: dict[str, str], tmp: Path, drop_now) -> tuple[float, str,
     ``drop_now()`` drops the posts once the DAG is parsed; the run starts when the DAG is unpaused (schedule
     ``@once``, through the REST API). Returns the seconds from the drop to the run's end, the run's id and the
     Airflow home."""
+    from tests.support.postgres_server import free_port
+    from tests.support.redis_server import stop  # SIGTERM to the process group, SIGKILL after 30 s
+
     home = tmp / "airflow-scheduler"
-    port = _free_port()
+    port = free_port()
     env = {**env, "AIRFLOW_HOME": str(home), "SOCIALCX_SCHEDULE": "@once",
            "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(port),
            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
@@ -237,11 +232,7 @@ def scheduled_run(env: dict[str, str], tmp: Path, drop_now) -> tuple[float, str,
         return seconds, runs[0]["dag_run_id"], home
     finally:
         for process in processes:
-            try:
-                os.killpg(process.pid, 15)
-                process.wait(timeout=30)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(process.pid, 9)
+            stop(process)
 
 
 def main() -> None:

@@ -347,6 +347,12 @@ def _its_tests_passed(task, ti) -> None:
         f"the models after it were not built. Its tests: {names}. A retry builds the model and runs its tests again.")
 
 
+def _members(group) -> tuple[dict, object]:
+    """The watcher group's tasks by id, and its producer (the one `dbt build`)."""
+    tasks = {member.task_id: member for member in group.iter_tasks()}
+    return tasks, tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+
+
 def _tests_in_model_tasks(group) -> None:
     """Each model's task reports the model and the data tests on it: one task per model, not two.
 
@@ -366,8 +372,7 @@ def _tests_in_model_tasks(group) -> None:
 
     A model with no data test reads its status only, as before.
     """
-    tasks = {member.task_id: member for member in group.iter_tasks()}
-    producer = tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    tasks, producer = _members(group)
     flags, kept = list(producer.dbt_cmd_flags or []), []
     while flags:
         flag = flags.pop(0)
@@ -397,8 +402,7 @@ def _producer_first(group) -> None:
     test`, a one-slot pool) a task that waits for a producer that cannot start never ends. They start once it is
     done, whether it succeeded or not (`all_done`): a model that failed fails its own task.
     """
-    tasks = {member.task_id: member for member in group.iter_tasks()}
-    producer = tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    tasks, producer = _members(group)
     for member in tasks.values():
         member.pool = DBT_POOL  # the gate after the producer too: on DuckDB every task of the DAG shares the one slot
         member.queue = DBT_QUEUE

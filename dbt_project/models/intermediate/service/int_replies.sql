@@ -156,6 +156,7 @@ unsigned as materialized (
     select
         replies.reply_key,
         replies.brand,
+        names.customer_id,
         names.first_name,
         regexp_replace(regexp_replace(
             lower({{ without_signature('replies.text_redacted') }}),
@@ -186,6 +187,7 @@ masked as materialized (
     select
         reply_key,
         brand,
+        customer_id,
         coalesce({{ list_has('pieces', 'first_name') }}, false) as says_name,
         case
             when {{ list_has('pieces', 'first_name') }}
@@ -228,7 +230,7 @@ final as (
         or {{ shared_content_words('replies.text_redacted', 'replies.customer_text') }} >= 2 as is_personalized,
         masked.masked_text,
         -- the CRM customer whose first name says_name looked for (none: the handle's first word)
-        names.customer_id,
+        masked.customer_id,
         changed.changed_at
     from replies
     left join business
@@ -237,8 +239,6 @@ final as (
         on replies.reply_key = masked.reply_key
     left join changed
         on replies.conversation_id = changed.conversation_id
-    left join names
-        on replies.conversation_id = names.conversation_id
 )
 
 select * from final
