@@ -207,7 +207,9 @@ def table_checksums(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], sk
                     ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent checksum of every table and view in ``schemas``: two warehouses with
     equal checksums hold the same rows. Columns in ``ignore`` are left out; floating-point values are rounded
-    to 9 significant places, since a sum's last bits depend on the order DuckDB's threads added it up in."""
+    to single precision (7 significant digits), since a sum's last bits depend on the order DuckDB's threads added it
+    up in. The cast costs half what rounding by log10 did (session 22: the marts' fingerprint at 1M posts, 0.6 s
+    against 1.3 s; publish takes it twice a run); beyond FLOAT's range a value is hashed as it is."""
     columns = con.execute(
         "select table_schema || '.' || table_name, column_name, data_type from information_schema.columns "
         "where list_contains(?, table_schema) order by table_schema, table_name, ordinal_position",
@@ -218,7 +220,7 @@ def table_checksums(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], sk
             continue
         quoted = quote_ident(column)
         if data_type in ("DOUBLE", "FLOAT", "REAL"):
-            quoted = f"round({quoted} / 10 ^ floor(log10(abs({quoted}) + 1e-300)), 9) * 10 ^ floor(log10(abs({quoted}) + 1e-300))"
+            quoted = f"case when abs({quoted}) < 1e38 then {quoted}::float else {quoted} end"
         selects.setdefault(table, []).append(quoted)
     sums = {}
     for table, select in selects.items():

@@ -94,8 +94,7 @@ def source_freshness(settings: Settings) -> list[dict[str, object]]:
     if not selected:
         return []
     # a stale source is a result here, not an error: the checks below judge it
-    result = run_dbt(["source", "freshness", "--output", str(settings.dbt_project_dir / "target" / "sources.json"),
-                      "--select", *[f"source:extracts.{s}" for s in selected]], settings)
+    result = run_dbt(["source", "freshness", "--select", *[f"source:extracts.{s}" for s in selected]], settings)
     checks = []
     for node in getattr(result.result, "results", None) or []:
         status = str(node.status)

@@ -87,8 +87,13 @@ def test_a_toy_source_is_extracted_checked_for_freshness_and_scheduled(toy):
     generated = (toy / "dbt_project" / "models" / "staging" / "raw" / "_extracts__sources.yml").read_text()
     assert "get(''toy'', {}).get(''warn'', 5)" in generated and "get(''toy'', {}).get(''error'', 9)" in generated
 
-    # the DAG: one extract task for the configured toy source, upstream of enrich
+    # the DAG, rendered from the manifest `make dbt-manifest` parses: one extract task for the configured toy
+    # source, upstream of enrich
     from airflow.dag_processing.dagbag import DagBag
+
+    from socialcx.stages.freshness import main as stages_main
+
+    stages_main(["parse"])
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert bag.import_errors == {}
