@@ -206,6 +206,41 @@ def test_every_duckdb_task_shares_the_one_slot_pool(bag):
     assert {t.queue for t in dag.tasks} == {"socialcx_duckdb"}
 
 
+def test_a_model_task_process_builds_its_own_operator_alone_and_the_same(bag, monkeypatch):
+    """Under a scheduler each task's process parses the DAG file; Airflow's parsing context names the task. A
+    model's or seed's process renders the group for that node alone (`_own_node`): its operator is the one the whole
+    render gives, as the scheduler serialised it (only the downstream tasks it does not build are missing), with the
+    attributes our code sets beside cosmos'."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.serialization.serialized_objects import OperatorSerialization
+
+    full = bag.dags["socialcx_pipeline"]
+    own_tasks = [t for t in full.task_ids if t.startswith("transform.") and t.endswith(("_run", "_seed"))]
+    assert len(own_tasks) == 61
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "socialcx_pipeline")
+
+    def serialised(task) -> dict:
+        fields = OperatorSerialization.serialize_operator(task)
+        fields.pop("downstream_task_ids", None)
+        return fields
+
+    for task_id in own_tasks:
+        monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_TASK_ID", task_id)
+        alone = DagBag(dag_folder=str(ROOT / "dags")).dags["socialcx_pipeline"]
+        assert [t for t in alone.task_ids if t.endswith(("_run", "_seed"))] == [task_id]
+        mine, whole = alone.get_task(task_id), full.get_task(task_id)
+        assert serialised(mine) == serialised(whole), task_id
+        for name in ("trigger_rule", "base_cmd", "socialcx_tests", "producer_task_id", "pool", "queue"):
+            assert getattr(mine, name, None) == getattr(whole, name, None), (task_id, name)
+    assert full.get_task("transform.fct_conversations_run").socialcx_tests  # compared above, not only empty
+    assert full.get_task("transform.stg_raw__posts_run").trigger_rule == "all_done"
+    assert full.get_task("transform.fct_conversations_run").trigger_rule == "all_success"
+    # the producer's process, and every other task's, render the whole group
+    for task_id in ("transform.dbt_producer_watcher", "transform.dbt_producer_watcher_done", "validate"):
+        monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_TASK_ID", task_id)
+        assert DagBag(dag_folder=str(ROOT / "dags")).dags["socialcx_pipeline"].task_ids == full.task_ids
+
+
 def test_schedule_retries_and_no_catchup(bag):
     dag = bag.dags["socialcx_pipeline"]
     assert dag.catchup is False
