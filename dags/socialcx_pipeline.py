@@ -413,8 +413,8 @@ def _producer_first(group, own_node: bool = False) -> None:
         member.queue = DBT_QUEUE
         # the node's own task, rendered alone, has none of the upstream tasks the whole group gives it: its
         # parents in dbt's graph say whether it has
-        node = nodes.get(getattr(member, "model_unique_id", None) or "")
-        built_after = [parent for parent in (node.depends_on if node else ()) if parent.startswith(BUILT)]
+        dbt_node = nodes.get(getattr(member, "model_unique_id", None) or "")
+        built_after = [parent for parent in (dbt_node.depends_on if dbt_node else ()) if parent.startswith(BUILT)]
         if member is not producer and not built_after and not member.upstream_task_ids & tasks.keys():
             producer >> member
             member.trigger_rule = "all_done"
@@ -434,9 +434,9 @@ def _own_node() -> list[str]:
     each with the full render), without the other 59. The producer's own process still renders everything."""
     from airflow.sdk import get_parsing_context
 
-    task_id = get_parsing_context().task_id or ""
-    group, _, name = task_id.partition(".")
-    if group != "transform" or name == PRODUCER_WATCHER_TASK_ID:
+    context = get_parsing_context()
+    group, _, name = (context.task_id or "").partition(".")
+    if context.dag_id != "socialcx_pipeline" or group != "transform" or name == PRODUCER_WATCHER_TASK_ID:
         return []
     for suffix in ("_run", "_seed"):
         if name.endswith(suffix):

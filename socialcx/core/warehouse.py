@@ -209,7 +209,7 @@ def table_checksums(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], sk
     equal checksums hold the same rows. Columns in ``ignore`` are left out; floating-point values are rounded
     to single precision (7 significant digits), since a sum's last bits depend on the order DuckDB's threads added it
     up in. The cast costs half what rounding by log10 did (session 22: the marts' fingerprint at 1M posts, 0.6 s
-    against 1.3 s; publish takes it twice a run); beyond FLOAT's range a value is hashed as it is."""
+    against 1.3 s; a run takes it twice, in validate and in publish); beyond FLOAT's range a value is hashed as it is."""
     columns = con.execute(
         "select table_schema || '.' || table_name, column_name, data_type from information_schema.columns "
         "where list_contains(?, table_schema) order by table_schema, table_name, ordinal_position",
