@@ -15,6 +15,10 @@ from nlp.components.base import DEFAULT_LANGUAGE, pattern, rule_packs, state
 from socialcx.core.pii import CARD, EMAIL, PHONE
 
 DIGITS = re.compile(r"\d")
+# What every match of EMAIL holds, under the same flags: a character of the local part right before "@" and one of
+# the domain right after. Posts hold "@" mostly in handles (" @brand"); EMAIL's search tries each word of such a
+# post, this one only the places around an "@" (5% of the pipeline's time on the sample world, session 23).
+EMAIL_AT = re.compile(r"[\w.+-]@[\w-]", re.IGNORECASE)
 
 
 def _luhn(digits: str) -> bool:
@@ -50,7 +54,7 @@ class PIIRedactor:
 
             text = pattern.sub(repl, text)
 
-        if "@" in text and "." in text:
+        if "." in text and EMAIL_AT.search(text):
             sub(EMAIL, "EMAIL")
         if DIGITS.search(text):  # cards, phones and references all hold digits; most posts have none
             sub(CARD, "CARD", lambda m: 13 <= len(re.sub(r"\D", "", m.group(0))) <= 19

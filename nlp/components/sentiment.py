@@ -27,6 +27,32 @@ def vader_analyzer() -> Any:
     return SentimentIntensityAnalyzer()
 
 
+
+def count_alternation(patterns: list[re.Pattern[str]], text: str) -> int | None:
+    """``len(re.findall(alternation, text))`` of the alternation of ``patterns``, in this order, without compiling
+    it; None if a match is empty (findall's rules for empty matches are its own: the caller runs the alternation).
+
+    An alternation's search takes the leftmost position where any alternative matches and, there, the first
+    alternative in order that matches; the next search starts where that match ends. Each pattern's own next match
+    is kept until the position passes it. The sentiment component once compiled the alternation of each set of
+    patterns the prefilter reported: 800 sets in 100k posts, 1.4 ms each, a tenth of a worker's time (session 23).
+    """
+    found = [p.search(text) for p in patterns]
+    count = pos = 0
+    while True:
+        best = None
+        for i, match in enumerate(found):
+            if match is not None and match.start() < pos:
+                match = found[i] = patterns[i].search(text, pos)
+            if match is not None and (best is None or match.start() < best.start()):
+                best = match
+        if best is None:
+            return count
+        if best.end() == best.start():
+            return None
+        count += 1
+        pos = best.end()
+
 class Sentiment:
     """VADER's lexicon as one feature, plus customer-service cues from ``rules/<lang>/sentiment.yml``.
 
@@ -49,10 +75,11 @@ class Sentiment:
         # the family's order (the same matches: a pattern that can match nowhere in the text changes no match)
         self.patterns = {lang: {name: list(pack[name]["patterns"]) for name in self.packs[lang]}
                          for lang, pack in rules.items()}
-        self.prefilters = {lang: Prefilter({(name, i): _compile([p]) for name, patterns in families.items()
-                                            for i, p in enumerate(patterns)})
-                           for lang, families in self.patterns.items()}
-        self._subsets: dict[tuple[str, str, tuple[int, ...]], re.Pattern[str]] = {}
+        self.singles = {lang: {name: [_compile([p]) for p in patterns] for name, patterns in families.items()}
+                        for lang, families in self.patterns.items()}
+        self.prefilters = {lang: Prefilter({(name, i): p for name, compiled in families.items()
+                                            for i, p in enumerate(compiled)})
+                           for lang, families in self.singles.items()}
         self.vader = vader_analyzer()
         self.compound = Compound(self.vader)  # VADER's compound score, exactly, with less work
         self.vader_weight = vader_weight
@@ -93,24 +120,22 @@ class Sentiment:
         return max(-1.0, min(1.0, score)), hits
 
     def _hits(self, lang: str, lower: str) -> dict[str, int]:
-        """Each family's number of matches in ``lower`` (``re.findall`` of its alternation)."""
+        """Each family's number of matches in ``lower``: ``len(re.findall)`` of its alternation, counted over the
+        patterns the scan reports (:func:`count_alternation`)."""
         chosen: dict[str, list[int]] = {}
         for name, i in self.prefilters[lang].candidates(lower):
             chosen.setdefault(name, []).append(i)
         hits = {}
+        singles = self.singles[lang]
         for name, (pattern, _) in self.packs[lang].items():
             indices = chosen.get(name)
             if not indices:
                 hits[name] = 0
-                continue
-            if len(indices) < len(self.patterns[lang][name]):
-                key = (lang, name, tuple(sorted(indices)))
-                pattern = self._subsets.get(key)
-                if pattern is None:
-                    if len(self._subsets) > 4096:  # a bound, never reached by real rule packs
-                        self._subsets.clear()
-                    pattern = self._subsets[key] = _compile([self.patterns[lang][name][i] for i in key[2]])
-            hits[name] = len(pattern.findall(lower))
+            elif len(indices) == 1:
+                hits[name] = len(singles[name][indices[0]].findall(lower))
+            else:
+                count = count_alternation([singles[name][i] for i in sorted(indices)], lower)
+                hits[name] = len(pattern.findall(lower)) if count is None else count
         return hits
 
     def __call__(self, doc: Doc) -> Doc:

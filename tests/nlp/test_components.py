@@ -90,6 +90,19 @@ def test_handles_hashtags_and_ordinary_numbers_are_not_pii(nlp):
     assert doc._.text_redacted == text and doc._.pii_kinds == []
 
 
+def test_the_email_hint_holds_for_every_address_the_email_pattern_finds():
+    """The redactor runs EMAIL only where EMAIL_AT matches: that must be so wherever EMAIL matches, case folding
+    included (the long s and the Kelvin sign fold to ASCII letters under re.IGNORECASE)."""
+    from nlp.components.pii import EMAIL_AT
+    from socialcx.core.pii import EMAIL
+
+    texts = ["jane.doe+care@example.co.uk", "ME@EXAMPLE.COM.", "a-b@c-d.io x", "_@_.de", "é@ü.de", "\u017f@\u212a.\u017f\u212a",
+             "x.y@z", "@brand.com hi", "mail: @x.io", "1@2.34", "see me@home.", "a@b.c", "+@-.xx"]
+    found = [t for t in texts if EMAIL.search(t)]
+    assert len(found) == 6 and all(EMAIL_AT.search(t) for t in found)
+    assert not EMAIL_AT.search("@SkyLarkAir thanks. @help.desk too")  # handles: EMAIL is not run at all
+
+
 def test_a_number_that_fails_the_luhn_check_is_not_a_card(nlp):
     assert nlp("ticket 4111 1111 1111 1112")._.pii_kinds != ["CARD"]
 
