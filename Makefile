@@ -17,6 +17,9 @@ export AIRFLOW__CORE__PARALLELISM ?= 4
 # the scheduler's sleep after a loop that found nothing to do (Airflow's default 1 s): a run's tasks follow one
 # another through the one-slot pool, and each waited up to that long to be scheduled (benchmarks/README.md)
 export AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME ?= 0.2
+# how long a task's supervisor waits between looks at its task process (Airflow's default 5 s): a task that had
+# finished often held its executor slot that long more, before the next task could start (benchmarks/README.md)
+export AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL ?= 1
 export AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE ?= True
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
 export AIRFLOW__API__HOST ?= 127.0.0.1

@@ -196,7 +196,9 @@ def scheduled_run(env: dict[str, str], tmp: Path, drop_now) -> tuple[float, str,
            "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
            # as the Makefile and docker-compose.yml set it (the scheduler's sleep when a loop found nothing to do)
            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": env.get("AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME",
-                                                                    "0.2")}
+                                                                    "0.2"),
+           # and as they set how long a task's supervisor waits between looks at its process
+           "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": env.get("AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL", "1")}
     home.mkdir(parents=True)
     for command in (["db", "migrate"], ["pools", "set", "socialcx_duckdb", "1", "bench"]):
         subprocess.run([str(VENV / "airflow"), *command], env=env, capture_output=True, check=True)
