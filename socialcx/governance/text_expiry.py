@@ -15,15 +15,21 @@ import duckdb
 
 from socialcx.core.warehouse import scalar, transaction
 
+# The posts not expired yet are found first, by key: joined first, every old post's text was hashed (md5) to match
+# its enrichment before the expired ones were dropped, 2.6-3.3 s a run at 5M posts against 1.6 s (session 23)
 EXPIRE = """
 create or replace temp table _expiring as
+with not_expired as (
+    select p.source, p.post_id, p.text
+    from raw.posts as p
+    where p.created_at < ?
+      and not exists (select 1 from raw.text_expired as x where x.source = p.source and x.post_id = p.post_id)
+)
 select p.source, p.post_id, e.text_redacted
-from raw.posts as p
+from not_expired as p
 inner join enriched.post_nlp as e
     on e.source = p.source and e.post_id = p.post_id and e.text_hash = md5(p.text)
-where p.created_at < ?
-  and e.text_redacted is not null and e.text_redacted <> ''
-  and not exists (select 1 from raw.text_expired as x where x.source = p.source and x.post_id = p.post_id)
+where e.text_redacted is not null and e.text_redacted <> ''
 qualify row_number() over (partition by p.source, p.post_id order by e.enriched_at desc) = 1
 """
 
