@@ -27,7 +27,6 @@ def vader_analyzer() -> Any:
     return SentimentIntensityAnalyzer()
 
 
-
 def count_alternation(patterns: list[re.Pattern[str]], text: str) -> int | None:
     """``len(re.findall(alternation, text))`` of the alternation of ``patterns``, in this order, without compiling
     it; None if a match is empty (findall's rules for empty matches are its own: the caller runs the alternation).
@@ -53,6 +52,7 @@ def count_alternation(patterns: list[re.Pattern[str]], text: str) -> int | None:
         count += 1
         pos = best.end()
 
+
 class Sentiment:
     """VADER's lexicon as one feature, plus customer-service cues from ``rules/<lang>/sentiment.yml``.
 
@@ -71,8 +71,9 @@ class Sentiment:
         rules = {lang: load_yaml(str(p)) for lang, p in files.items()}
         self.packs = {lang: self._cues(pack) for lang, pack in rules.items()}
         self.cues = self.packs[DEFAULT_LANGUAGE]
-        # one scan tells which of each family's patterns can match a post; only those run, as one alternation in
-        # the family's order (the same matches: a pattern that can match nowhere in the text changes no match)
+        # one scan tells which of each family's patterns can match a post; only those run, each compiled alone and
+        # counted as their alternation in the family's order would count (count_alternation: the same matches, since
+        # a pattern that can match nowhere in the text changes no match)
         self.patterns = {lang: {name: list(pack[name]["patterns"]) for name in self.packs[lang]}
                          for lang, pack in rules.items()}
         self.singles = {lang: {name: [_compile([p]) for p in patterns] for name, patterns in families.items()}
