@@ -25,8 +25,9 @@ Social customer-service analytics, end to end, once per schedule interval:
 
 Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
 writer per file. The extracts are the exception: the sources fetch at the same time, with no lock held, and their
-short writes wait for the file's lock in turn. Under the CeleryExecutor all of them go to the Celery queue
-`socialcx_duckdb`, which the one worker that holds the file serves. On PostgreSQL the enrichment chunks and dbt's
+short writes wait for the file's lock in turn. So are the models' tasks after dbt's one build: they read what it
+reported, several at a time, and one that runs dbt itself (a retry) waits for its turn at the file. Under the
+CeleryExecutor all of them go to the Celery queue `socialcx_duckdb`, which the one worker that holds the file serves. On PostgreSQL the enrichment chunks and dbt's
 tasks do not open it: they run in `default_pool`, on Airflow's default queue, on any worker.
 Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
 
@@ -327,6 +328,38 @@ def _watcher_reads_only_what_it_shows() -> None:
     watcher.BaseConsumerSensor.poke = lean_poke
 
 
+def _fallbacks_take_turns() -> None:
+    """A model's task that runs dbt itself waits for its turn at the DuckDB file, and holds the file while it runs.
+
+    The models' tasks only read what the producer pushed, so they run outside the one-slot pool, several at a time
+    (four at a time through a scheduler, as the executor's parallelism allows: 4 s less a run on the sample world,
+    benchmarks/README.md). A retry, or a task whose producer failed before it built anything, falls back to cosmos'
+    own run of its model with dbt in the task's process; two of them would open the file at once, and dbt-duckdb does
+    not wait for a lock. So each takes the machine's turn (`writer_turn`), then holds the file as `socialcx
+    transform` does (dbt's connections in the process share it), and lets it go before the turn passes on. On
+    PostgreSQL dbt does not open the file: nothing to wait for. Patched once per process, like the poke above.
+    """
+    from cosmos.operators._watcher import base as watcher
+
+    fallback = watcher.BaseConsumerSensor._fallback_to_non_watcher_run
+    if settings.target != "duckdb" or getattr(fallback, "socialcx_turns", False):
+        return
+
+    def in_turn(self, try_number: int, context) -> bool:
+        from socialcx.core.warehouse import open_warehouse, writer_turn
+        from socialcx.stages.dbt import release_dbt_connections
+
+        with writer_turn(settings.warehouse):
+            try:
+                with open_warehouse(settings.warehouse, retries=settings.lock_retries):
+                    return fallback(self, try_number, context)
+            finally:
+                release_dbt_connections()  # dbt-duckdb keeps the file open; the next in turn needs it
+
+    in_turn.socialcx_turns = True
+    watcher.BaseConsumerSensor._fallback_to_non_watcher_run = in_turn
+
+
 def _its_tests_passed(task, ti) -> None:
     """A model's task succeeds when the model was built and every data test on it passed (`_tests_in_model_tasks`):
     one more read of what the producer pushed, the tests' verdict, for a model that has tests."""
@@ -409,7 +442,9 @@ def _producer_first(group, own_node: bool = False) -> None:
     tasks, producer = _members(group)
     nodes = group.dbt_graph.nodes if own_node else {}  # every node of the project, when the group renders one
     for member in tasks.values():
-        member.pool = DBT_POOL  # the gate after the producer too: on DuckDB every task of the DAG shares the one slot
+        # the producer builds in the warehouse: on DuckDB it takes the one slot. The models' tasks read what it
+        # pushed, several at a time; one that runs dbt itself (a retry) waits for its turn (`_fallbacks_take_turns`)
+        member.pool = DBT_POOL if member is producer else "default_pool"
         member.queue = DBT_QUEUE
         # the node's own task, rendered alone, has none of the upstream tasks the whole group gives it: its
         # parents in dbt's graph say whether it has
@@ -501,6 +536,7 @@ def socialcx_pipeline() -> None:
     _tests_in_model_tasks(transform)
     _watcher_pushes_only_what_its_tasks_read()
     _watcher_reads_only_what_it_shows()
+    _fallbacks_take_turns()
     published = publish()
     if settings.target == "postgres":
         enriched >> transform >> from_postgres() >> validate() >> published

@@ -6,6 +6,7 @@ they give up, say which file is locked and what to do, instead of a bare ``IOExc
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import time
@@ -168,6 +169,25 @@ def open_warehouse(path: Path, *, retries: int = 10) -> Iterator[duckdb.DuckDBPy
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def writer_turn(path: Path) -> Iterator[None]:
+    """Wait for this machine's turn to write ``path`` among the writers that take turns: an exclusive ``flock`` on
+    ``<file>.turn`` beside it, held until the block ends (the kernel releases it if the process dies).
+
+    DuckDB's own lock refuses a second writer at once, and :func:`connect` retries for seconds; a writer that may
+    wait behind another for minutes (a model's task rebuilding its model with dbt, outside the one-slot pool) waits
+    here instead, then opens the file as usual."""
+    turn = path.with_name(f"{path.name}.turn")
+    turn.parent.mkdir(parents=True, exist_ok=True)
+    # never written; a link planted in its place is refused, not followed
+    fd = os.open(turn, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the file releases the lock
 
 
 @contextmanager

@@ -199,11 +199,54 @@ def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
 def test_every_duckdb_task_shares_the_one_slot_pool(bag):
     dag = bag.dags["socialcx_pipeline"]
     extracts = {t.task_id for t in dag.tasks if t.task_id.startswith("extract_")}
-    assert extracts and {t.pool for t in dag.tasks if t.task_id not in extracts} == {"socialcx_duckdb"}
+    # the models' tasks read what dbt's one build (the producer) pushed: several at a time, outside the pool
+    models = {t.task_id for t in dag.tasks if t.task_id.startswith("transform.")} - {"transform.dbt_producer_watcher"}
+    assert len(models) == 62 and dag.get_task("transform.dbt_producer_watcher").pool == "socialcx_duckdb"
+    assert extracts and {t.pool for t in dag.tasks if t.task_id not in extracts | models} == {"socialcx_duckdb"}
     # the sources fetch at the same time; their writes wait for the file's lock in turn
-    assert {t.pool for t in dag.tasks if t.task_id in extracts} == {"default_pool"}
+    assert {t.pool for t in dag.tasks if t.task_id in extracts | models} == {"default_pool"}
     # under Celery, on the one worker that holds the file (docker-compose.yml: airflow-worker-duckdb)
     assert {t.queue for t in dag.tasks} == {"socialcx_duckdb"}
+
+
+def test_a_model_task_that_runs_dbt_itself_waits_for_its_turn_and_holds_the_file(bag, monkeypatch):
+    """Two models' tasks retried at once: each falls back to running its model with dbt in its own process. One at a
+    time, and while one runs, the DuckDB file is its process's: another process cannot open it."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from socialcx.core.settings import get_settings
+
+    dag = bag.dags["socialcx_pipeline"]
+    first, second = dag.get_task("transform.fct_posts_run"), dag.get_task("transform.stg_raw__posts_run")
+    assert type(first) is type(second)
+    warehouse = str(get_settings().warehouse)
+    running, overlaps, refused = [], [], []
+
+    def build(self, context, cmd_flags=None):  # stands for cosmos' dbt run of the model
+        running.append(self.task_id)
+        overlaps.append(len(running))
+        other = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({warehouse!r})"],
+                               capture_output=True, text=True)
+        refused.append(other.returncode != 0 and "lock" in other.stderr.lower())
+        time.sleep(0.2)
+        running.remove(self.task_id)
+
+    monkeypatch.setattr(type(first), "build_and_run_cmd", build)
+    monkeypatch.setattr(type(first), "_get_producer_task_status", lambda self, context: "success")
+
+    def retry(task):
+        ti = _TaskInstance({}, try_number=2)
+        assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
+
+    threads = [threading.Thread(target=retry, args=(task,)) for task in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == [1, 1] and refused == [True, True]
 
 
 def test_a_model_task_process_builds_its_own_operator_alone_and_the_same(bag, monkeypatch):
