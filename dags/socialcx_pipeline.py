@@ -27,8 +27,9 @@ Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_d
 writer per file. The extracts are the exception: the sources fetch at the same time, with no lock held, and their
 short writes wait for the file's lock in turn. So are the models' tasks after dbt's one build: they read what it
 reported, several at a time, and one that runs dbt itself (a retry) waits for its turn at the file. Under the
-CeleryExecutor all of them go to the Celery queue `socialcx_duckdb`, which the one worker that holds the file serves. On PostgreSQL the enrichment chunks and dbt's
-tasks do not open it: they run in `default_pool`, on Airflow's default queue, on any worker.
+CeleryExecutor all of them go to the Celery queue `socialcx_duckdb`, which the one worker that holds the file
+serves. On PostgreSQL the enrichment chunks and dbt's tasks do not open it: they run in `default_pool`, on
+Airflow's default queue, on any worker.
 Tasks are thin; the work is in `socialcx.stages`, which `socialcx run` calls too.
 
 **Backfills.** `airflow backfill create --dag-id socialcx_pipeline --from-date 2026-10-01 --to-date 2026-10-07`
@@ -332,8 +333,8 @@ def _fallbacks_take_turns() -> None:
     """A model's task that runs dbt itself waits for its turn at the DuckDB file, and holds the file while it runs.
 
     The models' tasks only read what the producer pushed, so they run outside the one-slot pool, several at a time
-    (four at a time through a scheduler, as the executor's parallelism allows: 4 s less a run on the sample world,
-    benchmarks/README.md). A retry, or a task whose producer failed before it built anything, falls back to cosmos'
+    (as many as the executor's parallelism allows: a 0.1% run of 20k posts through a scheduler 42.6-44.1 s against
+    45.7-49.3 s in the one slot, benchmarks/README.md). A retry, or a task whose producer failed before it built anything, falls back to cosmos'
     own run of its model with dbt in the task's process; two of them would open the file at once, and dbt-duckdb does
     not wait for a lock. So each takes the machine's turn (`writer_turn`), then holds the file as `socialcx
     transform` does (dbt's connections in the process share it), and lets it go before the turn passes on. On
