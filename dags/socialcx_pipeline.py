@@ -447,6 +447,9 @@ def _producer_first(group, own_node: bool = False) -> None:
         # pushed, several at a time; one that runs dbt itself (a retry) waits for its turn (`_fallbacks_take_turns`)
         member.pool = DBT_POOL if member is producer else "default_pool"
         member.queue = DBT_QUEUE
+        # each template field rendered once: cosmos names `compiled_sql` twice among a model's task's fields, and
+        # rendered twice the model's SQL itself was read as a Jinja template (a `{#` in a string literal failed it)
+        member.template_fields = tuple(dict.fromkeys(member.template_fields))
         # the node's own task, rendered alone, has none of the upstream tasks the whole group gives it: its
         # parents in dbt's graph say whether it has
         dbt_node = nodes.get(getattr(member, "model_unique_id", None) or "")

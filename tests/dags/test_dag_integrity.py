@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 
 from tests.support import ROOT
@@ -194,6 +196,27 @@ def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
     ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}}, try_number=2)
     assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
     assert reran == [(["build"], ["--select", "fct_posts"])]
+
+
+def test_a_models_sql_is_rendered_once_and_shown_as_dbt_compiled_it(bag):
+    """Every template field of a model's task renders once. cosmos names `compiled_sql` twice among the sensor's
+    template fields; rendered twice, the model's SQL itself was read as a Jinja template: a `{#` or `{{` in one of
+    its string literals failed the task or changed the SQL the UI shows."""
+    import copy
+
+    from cosmos.operators._watcher.state import get_compiled_sql_xcom_key
+
+    dag = bag.dags["socialcx_pipeline"]
+    sql = "select '{{ brand }}' as literal, regexp_matches(text, '[{#]x') as braced, '{% raw %}' as tag"
+    for task_id in ("transform.fct_posts_run", "transform.stg_raw__survey_responses_run"):
+        task = copy.copy(dag.get_task(task_id))
+        assert len(task.template_fields) == len(set(task.template_fields)) and "compiled_sql" in task.template_fields
+        ti = _TaskInstance({get_compiled_sql_xcom_key(task.model_unique_id): sql})
+        run = types.SimpleNamespace(conf={}, run_type="manual")
+        task.render_template_fields({"ti": ti, "task": task, "params": {}, "dag_run": run,
+                                     "data_interval_start": None, "data_interval_end": None})
+        assert task.compiled_sql == sql and ti.pulled == [get_compiled_sql_xcom_key(task.model_unique_id)]
+        assert task.vars == {"backfill_start": "", "backfill_end": ""}  # the other templates rendered as before
 
 
 def test_every_duckdb_task_shares_the_one_slot_pool(bag):
