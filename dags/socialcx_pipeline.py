@@ -334,11 +334,12 @@ def _fallbacks_take_turns() -> None:
 
     The models' tasks only read what the producer pushed, so they run outside the one-slot pool, several at a time
     (as many as the executor's parallelism allows: a 0.1% run of 20k posts through a scheduler 42.6-44.1 s against
-    45.7-49.3 s in the one slot, benchmarks/README.md). A retry, or a task whose producer failed before it built anything, falls back to cosmos'
-    own run of its model with dbt in the task's process; two of them would open the file at once, and dbt-duckdb does
-    not wait for a lock. So each takes the machine's turn (`writer_turn`), then holds the file as `socialcx
-    transform` does (dbt's connections in the process share it), and lets it go before the turn passes on. On
-    PostgreSQL dbt does not open the file: nothing to wait for. Patched once per process, like the poke above.
+    45.7-49.3 s in the one slot, benchmarks/README.md). A retry, or a task whose producer failed before it built
+    anything, falls back to cosmos' own run of its model with dbt in the task's process; two of them would open the
+    file at once, and dbt-duckdb does not wait for a lock. So each takes the machine's turn (`writer_turn`), then
+    holds the file as `socialcx transform` does (dbt's connections in the process share it), and lets it go before
+    the turn passes on. On PostgreSQL dbt does not open the file: nothing to wait for. Patched once per process,
+    like the poke above.
     """
     from cosmos.operators._watcher import base as watcher
 

@@ -96,8 +96,9 @@ def test_the_email_hint_holds_for_every_address_the_email_pattern_finds():
     from nlp.components.pii import EMAIL_AT
     from socialcx.core.pii import EMAIL
 
-    texts = ["jane.doe+care@example.co.uk", "ME@EXAMPLE.COM.", "a-b@c-d.io x", "_@_.de", "é@ü.de", "\u017f@\u212a.\u017f\u212a",
-             "x.y@z", "@brand.com hi", "mail: @x.io", "1@2.34", "see me@home.", "a@b.c", "+@-.xx"]
+    texts = ["jane.doe+care@example.co.uk", "ME@EXAMPLE.COM.", "a-b@c-d.io x", "_@_.de", "é@ü.de",
+             "\u017f@\u212a.\u017f\u212a", "x.y@z", "@brand.com hi", "mail: @x.io", "1@2.34", "see me@home.", "a@b.c",
+             "+@-.xx"]
     found = [t for t in texts if EMAIL.search(t)]
     assert len(found) == 6 and all(EMAIL_AT.search(t) for t in found)
     assert not EMAIL_AT.search("@SkyLarkAir thanks. @help.desk too")  # handles: EMAIL is not run at all
