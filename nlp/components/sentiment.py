@@ -74,10 +74,8 @@ class Sentiment:
         # one scan tells which of each family's patterns can match a post; only those run, each compiled alone and
         # counted as their alternation in the family's order would count (count_alternation: the same matches, since
         # a pattern that can match nowhere in the text changes no match)
-        self.patterns = {lang: {name: list(pack[name]["patterns"]) for name in self.packs[lang]}
-                         for lang, pack in rules.items()}
-        self.singles = {lang: {name: [_compile([p]) for p in patterns] for name, patterns in families.items()}
-                        for lang, families in self.patterns.items()}
+        self.singles = {lang: {name: [_compile([p]) for p in pack[name]["patterns"]] for name in self.packs[lang]}
+                        for lang, pack in rules.items()}
         self.prefilters = {lang: Prefilter({(name, i): p for name, compiled in families.items()
                                             for i, p in enumerate(compiled)})
                            for lang, families in self.singles.items()}
