@@ -41,6 +41,14 @@ def pipeline_flags(settings: Settings, dbt_vars: dict[str, str] | None = None) -
             "--vars", json.dumps({**PIPELINE_VARS, **(dbt_vars or {})}, sort_keys=True)]
 
 
+def file_log_flags() -> list[str]:
+    """dbt's own log file (dbt_project/logs/dbt.log) at INFO: each node's start, end and timing, warnings, errors.
+    At DEBUG, dbt's default, it also holds every SQL statement, connection and cache step, a few MB a build,
+    formatted and written by the threads that build the models under one lock. ``DBT_LOG_LEVEL_FILE`` set in the
+    environment (``debug`` to see every statement) wins."""
+    return [] if os.environ.get("DBT_LOG_LEVEL_FILE") else ["--log-level-file", "info"]
+
+
 def run_dbt(args: list[str], settings: Settings, dbt_vars: dict[str, str] | None = None) -> object:
     """Run a dbt command in-process on the project's dbt project and profile, with the pipeline's vars
     (``dbt_vars`` fills some in); its result, failed or not. ``parse`` leaves the warehouse alone."""
@@ -62,8 +70,8 @@ def run_dbt(args: list[str], settings: Settings, dbt_vars: dict[str, str] | None
     # then share the same DuckDB instance instead of asking for the lock.
     # dbt records sys.argv as its invocation command in logs/ and target/: ours may name a person (forget)
     argv, sys.argv = sys.argv, ["dbt", *args]
-    command = [*args, *(["--no-write-json"] if quiet else []), "--project-dir", project, "--profiles-dir", project,
-               *pipeline_flags(settings, dbt_vars)]
+    command = [*args, *(["--no-write-json"] if quiet else []), *file_log_flags(), "--project-dir", project,
+               "--profiles-dir", project, *pipeline_flags(settings, dbt_vars)]
     try:
         if settings.target == "postgres" or parse_only:  # a server, or no query: no file lock to hold
             result = dbtRunner(callbacks=[dbt_callback]).invoke(command)

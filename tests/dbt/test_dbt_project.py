@@ -25,3 +25,23 @@ def test_schemas_are_named_exactly(built):
         schemas = {s for (s,) in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
     assert {"raw", "enriched", "staging", "intermediate", "marts", "ops"} <= schemas
     assert not any(s.startswith("main_") for s in schemas)
+
+
+@pytest.mark.parametrize("level", [None, "debug"])
+def test_dbts_log_file_holds_each_nodes_start_and_end_and_every_statement_only_when_asked(copy_built, tmp_path,
+                                                                                        monkeypatch, level):
+    """The pipeline's dbt commands write dbt's log file at INFO (a node's start, end, warnings and errors), not at
+    dbt's DEBUG default (every SQL statement and connection step as well); DBT_LOG_LEVEL_FILE set says otherwise."""
+    from socialcx import stages
+
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt-logs"))
+    if level:
+        monkeypatch.setenv("DBT_LOG_LEVEL_FILE", level)
+    else:
+        monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    stages.transform(select="stg_raw__brands", settings=copy_built)
+    log = (tmp_path / "dbt-logs" / "dbt.log").read_text()
+    assert "START sql view model staging.stg_raw__brands" in log
+    assert "OK created sql view model staging.stg_raw__brands" in log
+    statements = [line for line in log.splitlines() if 'create view "' in line.lower() or "create or replace view" in line.lower()]
+    assert bool(statements) == (level == "debug"), statements[:3]
