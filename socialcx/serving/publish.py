@@ -233,10 +233,11 @@ def _patch(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
     if not current or current != _columns(con, con.execute("select current_database()").fetchone()[0], table):
         return None
     name = quote_ident(table)
-    con.execute(f"create or replace temp table publish_new as select rowid as r, hash(m) as h from marts.{name} as m")
-    con.execute(f"create or replace temp table publish_old as select rowid as r, hash(o) as h "
-                f"from published.marts.{name} as o")
     try:
+        con.execute(f"create or replace temp table publish_new as select rowid as r, hash(m) as h "
+                    f"from marts.{name} as m")
+        con.execute(f"create or replace temp table publish_old as select rowid as r, hash(o) as h "
+                    f"from published.marts.{name} as o")
         con.execute("""
             create or replace temp table publish_delta as
             with new as (select h, count(*) as n from publish_new group by h),
@@ -255,9 +256,8 @@ def _patch(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
                                "(select r from publish_new where h in (select h from publish_delta where n > 0))"
                                ).fetchone()[0]
     finally:
-        con.execute("drop table if exists publish_delta")
-        con.execute("drop table publish_old")
-        con.execute("drop table publish_new")
+        for working in ("publish_delta", "publish_old", "publish_new"):  # none left behind, whatever failed
+            con.execute(f"drop table if exists {working}")
     return changed if (deleted, inserted) == (held, changed) else None
 
 

@@ -43,5 +43,6 @@ def test_dbts_log_file_holds_each_nodes_start_and_end_and_every_statement_only_w
     log = (tmp_path / "dbt-logs" / "dbt.log").read_text()
     assert "START sql view model staging.stg_raw__brands" in log
     assert "OK created sql view model staging.stg_raw__brands" in log
-    statements = [line for line in log.splitlines() if 'create view "' in line.lower() or "create or replace view" in line.lower()]
+    statements = [line for line in log.splitlines()
+                  if 'create view "' in line.lower() or "create or replace view" in line.lower()]
     assert bool(statements) == (level == "debug"), statements[:3]
