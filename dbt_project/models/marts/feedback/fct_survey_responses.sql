@@ -118,6 +118,15 @@ last_conversation as (
     group by 1, 2
 ),
 
+-- an e-mail digest's first answer, which names the person when nothing else does: grouped, not a window over every
+-- answer (whose partition of answers without a digest was one, sorted: 0.2-0.35 s of the model's 1.0 s at 1M posts)
+email_first as (
+    select email_hash, min(source || ':' || response_id) as first_response
+    from linked
+    where email_hash is not null
+    group by 1
+),
+
 final as (
     select
         linked.source || ':' || linked.response_id as response_key,
@@ -131,8 +140,7 @@ final as (
         -- digest (named by its first answer: the digest itself is never published), else the answer alone
         coalesce('customer:' || linked.customer_id, 'author:' || linked.author_id,
                  'handle:' || lower(linked.social_handle),
-                 case when linked.email_hash is not null then 'email-respondent:'
-                     || min(linked.source || ':' || linked.response_id) over (partition by linked.email_hash) end,
+                 'email-respondent:' || email_first.first_response,
                  'response:' || linked.response_id) as respondent_key,
         linked.score,
         case
@@ -157,6 +165,8 @@ final as (
     left join last_conversation
         on linked.source = last_conversation.source
         and linked.response_id = last_conversation.response_id
+    left join email_first
+        on linked.email_hash = email_first.email_hash
 ),
 
 sequenced as (
