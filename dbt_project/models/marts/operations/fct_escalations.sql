@@ -40,23 +40,26 @@ as_of as (
     select as_of_at from {{ ref('int_as_of') }}
 ),
 
--- every rule that applies, the brand's own before the '*' rules, in rule order: the first one wins
-matches as (
+-- each rule's place in the order a conversation's candidates are tried: its brand's own rules before the '*'
+-- rules, each by rule_order (then brand and team, so that two rules of one brand with the same rule_order are
+-- tried in the same order by every build). Among one conversation's candidates the lowest place wins
+ranked_rules as (
     select
-        conversations.conversation_id,
-        rules.team,
-        rules.rule_order,
-        rules.brand as rule_brand,
-        rules.sla_business_minutes,
-        rules.escalate_after_business_minutes,
+        rules.*,
         row_number() over (
-            partition by conversations.conversation_id
-            order by case when rules.brand = '*' then 1 else 0 end, rules.rule_order
-        ) as preference
+            order by case when rules.brand = '*' then 1 else 0 end, rules.rule_order, rules.brand, rules.team
+        ) as rule_rank
+    from rules
+),
+
+-- every rule that applies, and the first of them: the lowest place, grouped. A window numbering each
+-- conversation's rules sorted all of them (343k at 1M posts): 0.44-0.59 s against 0.22-0.25 s for the routing
+winning as (
+    select conversations.conversation_id, min(rules.rule_rank) as rule_rank
     from conversations
     left join reach
         on conversations.conversation_id = reach.conversation_id
-    inner join rules
+    inner join ranked_rules as rules
         on (rules.brand = conversations.brand or rules.brand = '*')
         and (rules.category is null or {{ list_has('conversations.categories', 'rules.category') }})
         and (rules.intent is null or rules.intent = conversations.intent)
@@ -69,6 +72,20 @@ matches as (
         )
         and (rules.language is null or rules.language = conversations.language)
         and (rules.min_reach is null or coalesce(reach.reach_while_unanswered, 0) >= rules.min_reach)
+    group by conversations.conversation_id
+),
+
+matches as (
+    select
+        winning.conversation_id,
+        rules.team,
+        rules.rule_order,
+        rules.brand as rule_brand,
+        rules.sla_business_minutes,
+        rules.escalate_after_business_minutes
+    from winning
+    inner join ranked_rules as rules
+        on winning.rule_rank = rules.rule_rank
 ),
 
 routed as (
@@ -83,7 +100,6 @@ routed as (
     from conversations
     left join matches
         on conversations.conversation_id = matches.conversation_id
-        and matches.preference = 1
 ),
 
 {%- set same_route -%}
