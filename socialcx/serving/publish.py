@@ -317,8 +317,8 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
             if table in reused:
                 _link_or_copy(previous / "parquet" / f"{table}.parquet", target)
             else:
-                # zstd at level 1, not its default 3: the four largest marts at 1M posts in 2.3-2.8 s against
-                # 2.8-3.1 s, for files 4% larger (fct_posts 34.6 MB against 33.2 MB); any Parquet reader reads both
+                # zstd at level 1, not its default 3: the 37 marts at 1M posts in 3.72-4.90 s against 4.30-5.37 s
+                # (six rounds alternated), for files 4% larger (fct_posts 34.6 MB against 33.2 MB); any reader reads both
                 con.execute(f"copy marts.{quote_ident(table)} to ? (format parquet, compression zstd, "
                             "compression_level 1)", [str(target)])
     finally:
