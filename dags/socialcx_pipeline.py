@@ -267,6 +267,110 @@ def _watcher_pushes_only_what_its_tasks_read() -> None:
     watcher._process_dbt_log_event = push_read_events
 
 
+# What the producer's one `dbt build` reported, in two XComs pushed once it has ended (`_producer_pushes_once`):
+# each node that succeeded and each model whose data tests passed, under cosmos' own keys (every model's task reads
+# it first), and each model's compiled SQL, under cosmos' own keys (the model's task's template)
+BUILT_KEY, COMPILED_SQL_KEY = "socialcx_built", "socialcx_compiled_sql"
+
+
+class _HeldPushes:
+    """The producer's task instance as cosmos' producer sees it during its `dbt build`: its XComs are held in
+    memory, not pushed one by one from dbt's threads. Everything else is the task instance's own."""
+
+    def __init__(self, ti) -> None:
+        import threading
+
+        object.__setattr__(self, "_ti", ti)
+        object.__setattr__(self, "_held", {})
+        object.__setattr__(self, "_lock", threading.Lock())
+
+    def __getattr__(self, name):
+        if name in ("_ti", "_held", "_lock"):  # not set yet (a copy): no recursion
+            raise AttributeError(name)
+        return getattr(self._ti, name)
+
+    def __setattr__(self, name, value) -> None:
+        setattr(self._ti, name, value)
+
+    def xcom_push(self, key: str, value, **kwargs) -> None:
+        with self._lock:
+            self._held[key] = value
+
+    def xcom_pull(self, task_ids=None, key: str = "return_value", **kwargs):
+        with self._lock:
+            if task_ids in (None, self._ti.task_id) and key in self._held:
+                return self._held[key]
+        return self._ti.xcom_pull(task_ids=task_ids, key=key, **kwargs)
+
+    def push(self) -> int:
+        """Push what was held: the successes and the compiled SQL in one XCom each, the rest (a failure, a skip,
+        a failed test's verdict, the events a failed model's task logs, cosmos' own keys) one by one under its own
+        key, where cosmos' poke reads it. Returns the number of pushes."""
+        from cosmos.operators._watcher.state import is_dbt_node_status_success
+
+        with self._lock:
+            held = dict(self._held)
+        built, sql, pushes = {}, {}, 0
+        for key, value in held.items():
+            if key.endswith("_compiled_sql"):
+                sql[key] = value
+            elif key.endswith("_tests_status") and is_dbt_node_status_success(value):
+                built[key] = value
+            elif (key.endswith("_status") and not key.endswith("_tests_status") and isinstance(value, dict)
+                  and is_dbt_node_status_success(value.get("status"))):
+                built[key] = value
+            else:
+                self._ti.xcom_push(key=key, value=value)
+                pushes += 1
+        self._ti.xcom_push(key=BUILT_KEY, value=built)
+        self._ti.xcom_push(key=COMPILED_SQL_KEY, value=sql)
+        return pushes + 2
+
+
+def _producer_pushes_once() -> None:
+    """The producer pushes what its `dbt build` reported once the build has ended, not node by node during it.
+
+    cosmos' producer pushes each node's status, each model's compiled SQL and each model's tests' verdict as dbt
+    reports them (170 XComs a build at 1M), so that a model's task watching beside the build can end as soon as its
+    model is built. Here the models' tasks start once the producer has ended (`_producer_first`), so nothing reads
+    a push before then. Each push is a call to Airflow's API that a dbt thread waits for, under a lock both threads
+    share, and that the API's process spends CPU on; on 2 cores that CPU is the build's. The producer now holds
+    them (`_HeldPushes`) and pushes, once dbt has ended, whatever the outcome:
+
+    - one XCom with every node that succeeded and every model whose data tests passed (`BUILT_KEY`), under cosmos'
+      own keys: a model's task reads it, and ends there when its model and tests passed (`lean_poke`);
+    - one XCom with every model's compiled SQL (`COMPILED_SQL_KEY`), its task's rendered template (`MODEL_SQL`);
+    - everything else under its own key, as cosmos pushed it: a failure, a skip, a failed test's verdict, a failed
+      model's events, cosmos' command flags and end mark. cosmos' poke reads those, for a model that did not
+      succeed and on a retry, as before.
+
+    A producer killed mid-build pushes nothing: each model's task then finds no status and a failed producer, and
+    runs its model itself (cosmos' fallback), as when the producer fails before dbt starts. Patched once per
+    process, like the other cosmos settings here.
+    """
+    from cosmos.operators.watcher import DbtProducerWatcherOperator
+
+    execute = DbtProducerWatcherOperator.execute
+    if getattr(execute, "socialcx_pushes_once", False):
+        return
+
+    def execute_pushing_once(self, context, **kwargs):
+        held = _HeldPushes(context["ti"])
+        try:
+            result = execute(self, {**context, "ti": held, "task_instance": held}, **kwargs)
+        except BaseException:
+            try:  # what dbt reported before it failed: the models' tasks read it; the build's error is the one raised
+                held.push()
+            except Exception:
+                self.log.exception("What dbt reported could not be pushed; each model's task will run its model")
+            raise
+        self.log.info("Pushed what dbt reported in %d XComs", held.push())
+        return result
+
+    execute_pushing_once.socialcx_pushes_once = True
+    DbtProducerWatcherOperator.execute = execute_pushing_once
+
+
 # the debug-level dbt events the producer's callback still sees: each node's end (its status) and the version lines
 _READ_DEBUG_EVENTS = frozenset({"NodeFinished", "MainReportVersion", "AdapterRegistered"})
 
@@ -282,8 +386,9 @@ def _watcher_reads_only_what_it_shows() -> None:
       API: the producer's state, its version lines (logged at debug level), the status, the compiled SQL, the
       rendered template, the model's dbt events (never pushed for a success, see above). The first, second and last
       are read only on a retry, when no status came or when the node did not succeed. On a first try that
-      succeeded a task now reads the status, and its tests' verdict when it has tests (`_tests_in_model_tasks`):
-      one or two calls (each is about 30 ms under `airflow dags test`). A model's compiled SQL is a template of its
+      succeeded a task now reads one XCom, every success of the build (`_producer_pushes_once`), which holds its
+      model's status and its tests' verdict when it has tests (`_tests_in_model_tasks`): one call (about 30 ms
+      under `airflow dags test`), two when a verdict is not a pass. A model's compiled SQL is a template of its
       task (`_producer_first`), rendered with the task's other fields before it runs, so the rendered template is
       written once, not again after the task. Anything else (a retry, no status, a failure, a skip) goes through
       cosmos' own poke, as before.
@@ -293,7 +398,7 @@ def _watcher_reads_only_what_it_shows() -> None:
     """
     import cosmos.dbt.runner as dbt_runner
     from cosmos.operators._watcher import base as watcher
-    from cosmos.operators._watcher.state import is_dbt_node_status_success
+    from cosmos.operators._watcher.state import get_status_xcom_key, get_xcom_val, is_dbt_node_status_success
 
     run_command = dbt_runner.run_command
     if not getattr(run_command, "socialcx_events_read", False):
@@ -319,9 +424,10 @@ def _watcher_reads_only_what_it_shows() -> None:
     def lean_poke(self, context) -> bool:
         ti = context["ti"]
         if ti.try_number == 1:
-            status = self._get_node_status(ti, context)
+            built = get_xcom_val(ti, self.producer_task_id, BUILT_KEY) or {}
+            status = (built.get(get_status_xcom_key(self.model_unique_id)) or {}).get("status")
             if is_dbt_node_status_success(status):  # the SQL is rendered already: _producer_first's template
-                _its_tests_passed(self, ti)
+                _its_tests_passed(self, ti, built)
                 return True
         return poke(self, context)
 
@@ -362,9 +468,10 @@ def _fallbacks_take_turns() -> None:
     watcher.BaseConsumerSensor._fallback_to_non_watcher_run = in_turn
 
 
-def _its_tests_passed(task, ti) -> None:
-    """A model's task succeeds when the model was built and every data test on it passed (`_tests_in_model_tasks`):
-    one more read of what the producer pushed, the tests' verdict, for a model that has tests."""
+def _its_tests_passed(task, ti, built: dict) -> None:
+    """A model's task succeeds when the model was built and every data test on it passed (`_tests_in_model_tasks`).
+    A passing verdict is in what the producer pushed as built (`_producer_pushes_once`); any other is read from its
+    own key."""
     tests = getattr(task, "socialcx_tests", ())
     if not tests:
         return
@@ -372,7 +479,11 @@ def _its_tests_passed(task, ti) -> None:
     from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
     from cosmos.operators._watcher.state import get_xcom_val, is_dbt_node_status_success
 
-    verdict = get_xcom_val(ti, task.producer_task_id, get_tests_status_xcom_key(task.model_unique_id))
+    key = get_tests_status_xcom_key(task.model_unique_id)
+    verdict = built.get(key)
+    if is_dbt_node_status_success(verdict):
+        return
+    verdict = get_xcom_val(ti, task.producer_task_id, key)
     if is_dbt_node_status_success(verdict):
         return
     what = "a data test on it failed" if verdict is not None else "its data tests reported no result"
@@ -424,10 +535,11 @@ def _tests_in_model_tasks(group) -> None:
             member.base_cmd = ["build"]
 
 
-# A model's compiled SQL as the producer pushed it (cosmos' key: the node's id, dots as "__", then
-# "_compiled_sql"), read through the task's own attributes: no id is written into the template
-MODEL_SQL = ("{{ ti.xcom_pull(task_ids=task.producer_task_id, "
-             "key=task.model_unique_id | replace('.', '__') ~ '_compiled_sql') or '' }}")
+# A model's compiled SQL as the producer pushed it, among every model's (`_producer_pushes_once`), under cosmos' key
+# (the node's id, dots as "__", then "_compiled_sql"), read through the task's own attributes: no id is written
+# into the template
+MODEL_SQL = ("{{ (ti.xcom_pull(task_ids=task.producer_task_id, key='" + COMPILED_SQL_KEY + "') or {})"
+             ".get(task.model_unique_id | replace('.', '__') ~ '_compiled_sql') or '' }}")
 
 
 BUILT = ("model.", "seed.", "snapshot.")  # the nodes a task of the group builds (its tests are in its task)
@@ -540,6 +652,7 @@ def socialcx_pipeline() -> None:
     _producer_first(transform, own_node=bool(own_node))
     _tests_in_model_tasks(transform)
     _watcher_pushes_only_what_its_tasks_read()
+    _producer_pushes_once()
     _watcher_reads_only_what_it_shows()
     _fallbacks_take_turns()
     published = publish()

@@ -142,6 +142,118 @@ def test_the_producer_reads_no_debug_event_it_does_not_use(bag, monkeypatch):
                                                    "FreshnessCheckComplete"]
 
 
+class _Recorder:
+    """The producer's task instance: what it pushed to Airflow, in order."""
+
+    task_id, dag_id, try_number, map_index = "transform.dbt_producer_watcher", "socialcx_pipeline", 1, -1
+
+    def __init__(self):
+        self.pushed: list[tuple[str, object]] = []
+
+    def xcom_push(self, key, value):
+        self.pushed.append((key, value))
+
+    def xcom_pull(self, task_ids=None, key=None, **kwargs):
+        return None
+
+
+def test_the_producer_pushes_what_dbt_reported_once_it_has_ended(bag, monkeypatch, tmp_path):
+    """cosmos' producer pushed each node's status, SQL and tests' verdict from dbt's threads as the build went, an API
+    call each. It now holds them and pushes once dbt has ended: every success in one XCom, every model's SQL in
+    another, and what did not succeed under cosmos' own keys, where cosmos' poke reads it. Then each model's task
+    reads one XCom: built, it ends; failed, its tests failed, or skipped, it fails as before."""
+    import json
+
+    from airflow.exceptions import AirflowException
+    from cosmos.operators import base as cosmos_base
+
+    dag = bag.dags["socialcx_pipeline"]
+    producer = dag.get_task("transform.dbt_producer_watcher")
+    BUILT_KEY, COMPILED_SQL_KEY = "socialcx_built", "socialcx_compiled_sql"
+    compiled = tmp_path / "target" / "compiled" / "socialcx" / "models"
+    for path, sql in (("marts/fct_posts.sql", "select 1 as posts"), ("marts/fct_conversations.sql", "select 2"),
+                      ("staging/stg_raw__posts.sql", "select 3")):
+        (compiled / path).parent.mkdir(parents=True, exist_ok=True)
+        (compiled / path).write_text(sql)
+
+    def line(name, uid="", resource="model", status="", path="", message=None):
+        node = {"unique_id": uid, "resource_type": resource, "node_status": status, "node_path": path} if uid else {}
+        return json.dumps({"info": {"name": name, "level": "debug", "msg": message or name, "ts": "t"},
+                           "data": {"node_info": node, "run_result": {"message": message}}})
+
+    fct_posts_tests = list(producer.tests_per_model["model.socialcx.fct_posts"])
+    failing, *passing = producer.tests_per_model["model.socialcx.fct_conversations"]
+    report = [line("MainReportVersion", message="Running with dbt=1.11"),
+              line("NodeFinished", "model.socialcx.stg_raw__posts", status="success", path="staging/stg_raw__posts.sql"),
+              line("NodeFinished", "model.socialcx.fct_posts", status="success", path="marts/fct_posts.sql"),
+              *(line("NodeFinished", test, "test", "pass") for test in fct_posts_tests),
+              line("NodeFinished", "model.socialcx.fct_conversations", status="success",
+                   path="marts/fct_conversations.sql"),
+              line("NodeFinished", failing, "test", "fail", message="Got 2 results"),
+              *(line("NodeFinished", test, "test", "pass") for test in passing),
+              line("NodeFinished", "model.socialcx.mart_nps", status="error", message="Binder Error: no column x")]
+    ti = _Recorder()
+    during = []
+
+    def build(self, context, **kwargs):  # stands for dbt's build: its events through the producer's own parser
+        parse = self._make_parse_callable()
+        for text in report:
+            parse(text, {"context": context, "project_dir": str(tmp_path)})
+        during.append(list(ti.pushed))
+        if kwargs.get("fail"):
+            raise RuntimeError("dbt ended badly")
+        return "built"
+
+    monkeypatch.setattr(cosmos_base.AbstractDbtBase, "execute", build)
+    context = {"ti": ti, "task_instance": ti, "run_id": "r", "dag_run": types.SimpleNamespace(conf={})}
+    assert producer.execute(context) == "built"
+    pushes = dict(ti.pushed)
+    assert during == [[]] and len(ti.pushed) == len(pushes)  # nothing reached Airflow while dbt ran; each key once
+    built = pushes[BUILT_KEY]
+    assert built == {"model__socialcx__stg_raw__posts_status": {"status": "success", "outlet_uris": []},
+                     "model__socialcx__fct_posts_status": {"status": "success", "outlet_uris": []},
+                     "model__socialcx__fct_posts_tests_status": "pass",
+                     "model__socialcx__fct_conversations_status": {"status": "success", "outlet_uris": []}}
+    assert pushes[COMPILED_SQL_KEY] == {"model__socialcx__stg_raw__posts_compiled_sql": "select 3",
+                                        "model__socialcx__fct_posts_compiled_sql": "select 1 as posts",
+                                        "model__socialcx__fct_conversations_compiled_sql": "select 2"}
+    # what did not succeed, under its own key: the failed model's status and events, the failed test's verdict
+    assert pushes["model__socialcx__mart_nps_status"] == {"status": "error", "outlet_uris": []}
+    assert pushes["model__socialcx__mart_nps_dbt_event"]["msg"] == "Binder Error: no column x"
+    assert pushes["model__socialcx__fct_conversations_tests_status"] == "fail"
+    assert pushes["task_status"] == "completed" and pushes["dbt_startup_events"][0]["msg"] == "Running with dbt=1.11"
+    assert len(ti.pushed) == 8  # with its command flags; cosmos pushed 13 for this build, one by one as dbt reported
+
+    # each model's task reads what was pushed: one read for a model built and tested, and its SQL as its template
+    def read(model):
+        task = dag.get_task(_run(dag, model))
+        consumer = _TaskInstance(pushes)
+        monkeypatch.setattr(type(task), "_get_producer_task_status", lambda self, context: "success")
+        return task, consumer, (lambda: task.poke({"ti": consumer, "task_instance": consumer, "run_id": "r"}))
+
+    task, consumer, poke = read("fct_posts")
+    assert poke() is True and consumer.pulled == [BUILT_KEY]
+    assert task.render_template(task.compiled_sql, {"ti": consumer, "task": task}) == "select 1 as posts"
+    _, consumer, poke = read("fct_conversations")  # built, but a data test on it failed
+    with pytest.raises(AirflowException, match="a data test on it failed"):
+        poke()
+    assert consumer.pulled == [BUILT_KEY, "model__socialcx__fct_conversations_tests_status"]
+    _, consumer, poke = read("mart_nps")  # failed: cosmos' own poke, its events in the task's log
+    with pytest.raises(AirflowException, match="finished with status 'error'"):
+        poke()
+    assert "model__socialcx__mart_nps_dbt_event" in consumer.pulled
+
+    # a build that fails still pushes what it reported, and fails the producer
+    ti.pushed.clear()
+    with pytest.raises(RuntimeError, match="dbt ended badly"):
+        producer.execute(context, fail=True)
+    assert dict(ti.pushed)[BUILT_KEY] == built and "model__socialcx__mart_nps_status" in dict(ti.pushed)
+    # and when Airflow's API refuses the pushes too, the build's own error is the one the producer fails with
+    monkeypatch.setattr(ti, "xcom_push", lambda key, value: (_ for _ in ()).throw(ConnectionError("API down")))
+    with pytest.raises(RuntimeError, match="dbt ended badly"):
+        producer.execute(context, fail=True)
+
+
 class _TaskInstance:
     """What a consumer task reads of the producer's XComs, and in which order."""
 
@@ -161,22 +273,25 @@ def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
     task = dag.get_task("transform.fct_posts_run")
     status, sql = "model__socialcx__fct_posts_status", get_compiled_sql_xcom_key("model.socialcx.fct_posts")
     tests = "model__socialcx__fct_posts_tests_status"  # the verdict of its data tests, pushed by the producer
-    ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}, tests: "pass", sql: "select 1 as posts"})
+    built, sqls = "socialcx_built", "socialcx_compiled_sql"  # the producer's two XComs of a build's successes
+    ti = _TaskInstance({built: {status: {"status": "success", "outlet_uris": []}, tests: "pass"},
+                        sqls: {sql: "select 1 as posts"}})
     assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
-    assert ti.pulled == [status, tests]
+    assert ti.pulled == [built]
     # the SQL is a template of the task, rendered before it runs: one rendered-template write
     assert task.render_template(task.compiled_sql, {"ti": ti, "task": task}) == "select 1 as posts"
-    assert ti.pulled[-1] == sql
+    assert ti.pulled[-1] == sqls
     assert task.render_template(task.compiled_sql, {"ti": _TaskInstance({}), "task": task}) == ""  # none pushed
-    # a model with no data test reads its status only
+    # a model with no data test reads the same one XCom
     bare = dag.get_task("transform.stg_raw__survey_responses_run")
-    ti = _TaskInstance({"model__socialcx__stg_raw__survey_responses_status": {"status": "success", "outlet_uris": []}})
+    ti = _TaskInstance({built: {"model__socialcx__stg_raw__survey_responses_status": {"status": "success",
+                                                                                      "outlet_uris": []}}})
     assert bare.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
-    assert ti.pulled == ["model__socialcx__stg_raw__survey_responses_status"]
+    assert ti.pulled == [built]
 
     # built, but a data test on it failed (or none reported): the model's task fails, naming the model and its tests
     for verdict, says in (("fail", "a data test on it failed"), (None, "its data tests reported no result")):
-        ti = _TaskInstance({status: {"status": "success", "outlet_uris": []}, tests: verdict})
+        ti = _TaskInstance({built: {status: {"status": "success", "outlet_uris": []}}, tests: verdict})
         with pytest.raises(AirflowException, match=says) as failure:
             task.poke({"ti": ti, "task_instance": ti, "run_id": "r"})
         assert "'model.socialcx.fct_posts'" in str(failure.value)
@@ -211,11 +326,11 @@ def test_a_models_sql_is_rendered_once_and_shown_as_dbt_compiled_it(bag):
     for task_id in ("transform.fct_posts_run", "transform.stg_raw__survey_responses_run"):
         task = copy.copy(dag.get_task(task_id))
         assert len(task.template_fields) == len(set(task.template_fields)) and "compiled_sql" in task.template_fields
-        ti = _TaskInstance({get_compiled_sql_xcom_key(task.model_unique_id): sql})
+        ti = _TaskInstance({"socialcx_compiled_sql": {get_compiled_sql_xcom_key(task.model_unique_id): sql}})
         run = types.SimpleNamespace(conf={}, run_type="manual")
         task.render_template_fields({"ti": ti, "task": task, "params": {}, "dag_run": run,
                                      "data_interval_start": None, "data_interval_end": None})
-        assert task.compiled_sql == sql and ti.pulled == [get_compiled_sql_xcom_key(task.model_unique_id)]
+        assert task.compiled_sql == sql and ti.pulled == ["socialcx_compiled_sql"]
         assert task.vars == {"backfill_start": "", "backfill_end": ""}  # the other templates rendered as before
 
 
