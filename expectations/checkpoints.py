@@ -163,8 +163,10 @@ def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path 
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    # dbt, run in the same process, resets logging to INFO; GX's start-up chatter is not for operators
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # dbt, run in the same process, resets logging to INFO; GX's start-up chatter is not for operators (one of its
+    # modules sets its own logger to INFO, to say where it put a temporary docs site)
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # logs need no bar per expectation

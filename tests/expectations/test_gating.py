@@ -132,8 +132,12 @@ def test_a_fresh_process_checks_freshness_in_a_child_while_it_imports_gx(copy_bu
     assert "dbt__source_freshness: fresher_than_error_after(sample)" in " ".join(run.stderr.split())
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute("update raw.extract_state set updated_at = updated_at + interval 3 day")
-    run = subprocess.run([str(VENV_BIN / "socialcx"), "validate"], capture_output=True, text=True, env=os.environ)
+    run = subprocess.run([str(VENV_BIN / "socialcx"), "-v", "validate"], capture_output=True, text=True,
+                         env=os.environ)
     assert run.returncode == 0, run.stderr[-2000:]
+    # logged at INFO, what an operator reads (an Airflow task's log): the suites, not GX's import-time registry
+    assert "suite raw__quarantine: True" in run.stderr
+    assert "Skipping registering function" not in run.stderr and "great_expectations" not in run.stderr
 
 
 def test_a_run_validates_what_changed_and_catches_a_row_edited_in_place(copy_built):
