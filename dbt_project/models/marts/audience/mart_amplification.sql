@@ -8,8 +8,9 @@
     fct_conversations differs from what it built (new, answered, linked to a CRM customer...), engagement was
     observed or a share loaded for one of their posts, or the customer or a sharer has a new audience. A
     conversation's wildfire verdict depends on its brand's complaints of the norm_days before its day, so every
-    conversation of the brand opened on a touched day or in the norm_days after it is rebuilt too, from the
-    complaints of the norm_days before that. New thresholds (the wildfire vars):
+    conversation of the brand opened on a touched day or in the norm_days after it is rebuilt too. Only those are
+    measured; the complaints of the norm_days before them that are not rebuilt are read as built (nothing touched
+    them, so their measures are what a rebuild would give). New thresholds (the wildfire vars):
     `socialcx transform --full-refresh --select mart_amplification+`.
 #}
 {%- set norm_days = 28 -%}
@@ -46,13 +47,16 @@ touched as (
         or conversations.{{ column }} is distinct from built.{{ column }}
         {%- endfor %}
     union
-    -- engagement observed, or a share loaded, since: for any customer post, however old
+    -- engagement observed, or a share loaded, since: for any customer post, however old (the few rows loaded are
+    -- looked up from the posts, not every customer post hashed to meet them)
     {%- for loaded in ['stg_raw__post_metrics', 'stg_raw__post_shares'] %}
     select posts.conversation_id
-    from {{ ref(loaded) }} as loaded
-    inner join {{ ref('fct_posts') }} as posts
-        on loaded.source = posts.source and loaded.post_id = posts.post_id
-    where posts.is_inbound and loaded.loaded_at > {{ change_mark() }}
+    from {{ ref('fct_posts') }} as posts
+    where posts.is_inbound and exists (
+        select 1 from {{ ref(loaded) }} as loaded
+        where loaded.source = posts.source and loaded.post_id = posts.post_id
+            and loaded.loaded_at > {{ change_mark() }}
+    )
     union
     {%- endfor %}
     -- a new audience: the customer's conversations, and those whose posts the person shared
@@ -91,11 +95,11 @@ touched_days as (
 conversations as (
     select * from {{ ref('fct_conversations') }} as conversations
     {% if is_incremental() %}
-    -- the conversations rebuilt and the complaints their norms read: the norm_days either side of a touched day
+    -- what is rebuilt: the brand's conversations opened on a touched day or in the norm_days after it
     where exists (
         select 1 from touched_days
         where touched_days.brand = conversations.brand
-            and conversations.first_inbound_date between touched_days.touched_date - {{ norm_days }}
+            and conversations.first_inbound_date between touched_days.touched_date
                 and touched_days.touched_date + {{ norm_days }}
     )
     {% endif %}
@@ -262,17 +266,41 @@ days as (
     select distinct brand, first_inbound_date from measured
 ),
 
+complaints as (
+    select brand, first_inbound_date, engagement_per_hour_unanswered
+    from measured
+    where is_negative_start and engagement_per_hour_unanswered is not null
+    {% if is_incremental() %}
+    union all
+    -- the complaints of the norm_days before a rebuilt day that this run does not rebuild, as built: a conversation
+    -- measured above is read from there, one gone from fct_conversations is left out (the post-hook deletes it)
+    select built.brand, built.first_inbound_date, built.engagement_per_hour_unanswered
+    from {{ this }} as built
+    where built.is_negative_start and built.engagement_per_hour_unanswered is not null
+        and exists (
+            select 1 from days
+            where days.brand = built.brand
+                and built.first_inbound_date >= days.first_inbound_date - {{ norm_days }}
+                and built.first_inbound_date < days.first_inbound_date
+        )
+        and not exists (select 1 from measured where measured.conversation_id = built.conversation_id)
+        and exists (
+            select 1 from {{ ref('fct_conversations') }} as conversations
+            where conversations.conversation_id = built.conversation_id
+        )
+    {% endif %}
+),
+
 norms as (
     select
         days.brand,
         days.first_inbound_date,
         {{ median('complaints.engagement_per_hour_unanswered') }} as brand_norm_engagement_per_hour
     from days
-    inner join measured as complaints
+    inner join complaints
         on days.brand = complaints.brand
         and complaints.first_inbound_date >= days.first_inbound_date - {{ norm_days }}
         and complaints.first_inbound_date < days.first_inbound_date
-    where complaints.is_negative_start and complaints.engagement_per_hour_unanswered is not null
     group by days.brand, days.first_inbound_date
 ),
 
@@ -303,13 +331,3 @@ final as (
 )
 
 select * from final
-{% if is_incremental() %}
--- what is rebuilt: the brand's conversations opened on a touched day or in the norm_days after it (those before it
--- were read only for their norms)
-where exists (
-    select 1 from touched_days
-    where touched_days.brand = final.brand
-        and final.first_inbound_date between touched_days.touched_date
-            and touched_days.touched_date + {{ norm_days }}
-)
-{% endif %}
