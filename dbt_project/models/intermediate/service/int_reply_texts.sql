@@ -109,23 +109,24 @@ shingle_frequency as (
 -- the searched texts' prefixes first: a text can pair with a searched one only if it has one of those shingles, so
 -- only such texts are ranked below (ranking every text's shingles was most of an incremental run's comparison:
 -- 2.5M shingles sorted twice at 5M posts, for the 1,000 texts a 0.1% run brings)
+{%- set ranked_rarest_first %}
+        row_number() over (
+            partition by exploded.text_id order by shingle_frequency.texts_with_shingle, exploded.shingle
+        ) as shingle_rank
+    from exploded
+    inner join shingle_frequency
+        on exploded.brand = shingle_frequency.brand and exploded.shingle = shingle_frequency.shingle
+{%- endset %}
+{#- ceil(t * n - 1e-9): a float product just above a whole number (0.8 * 5) must not shorten the prefix #}
+{%- set in_prefix = "shingle_rank <= shingle_count - ceil(" ~ number_var('template_similarity')
+                    ~ " * shingle_count - 1e-9) + 1" %}
 searched_prefix_shingles as (
     select distinct brand, shingle
     from (
-        select
-            exploded.brand,
-            exploded.shingle,
-            exploded.shingle_count,
-            row_number() over (
-                partition by exploded.text_id order by shingle_frequency.texts_with_shingle, exploded.shingle
-            ) as shingle_rank
-        from exploded
-        inner join shingle_frequency
-            on exploded.brand = shingle_frequency.brand and exploded.shingle = shingle_frequency.shingle
+        select exploded.brand, exploded.shingle, exploded.shingle_count, {{ ranked_rarest_first }}
         where exploded.is_searched
     ) as searched
-    -- ceil(t * n - 1e-9): a float product just above a whole number (0.8 * 5) must not shorten the prefix
-    where shingle_rank <= shingle_count - ceil({{ number_var('template_similarity') }} * shingle_count - 1e-9) + 1
+    where {{ in_prefix }}
 ),
 
 pairable as (
@@ -136,21 +137,14 @@ pairable as (
 ),
 
 ranked_shingles as (
-    select
-        exploded.*,
-        row_number() over (
-            partition by exploded.text_id order by shingle_frequency.texts_with_shingle, exploded.shingle
-        ) as shingle_rank
-    from exploded
-    inner join shingle_frequency
-        on exploded.brand = shingle_frequency.brand and exploded.shingle = shingle_frequency.shingle
+    select exploded.*, {{ ranked_rarest_first }}
     where exploded.text_id in (select text_id from pairable)
 ),
 
 prefixes as (
     select brand, text_id, shingle_count, is_searched, shingle, shingle_rank
     from ranked_shingles
-    where shingle_rank <= shingle_count - ceil({{ number_var('template_similarity') }} * shingle_count - 1e-9) + 1
+    where {{ in_prefix }}
 ),
 
 -- a searched text (a) against every other text (b); two searched texts once (a before b), turned both ways below
