@@ -61,6 +61,10 @@ customers as (
 changed as (
     select conversation_id, max(changed_at) as changed_at
     from {{ ref('int_posts_threaded') }}
+    {% if is_incremental() %}
+    -- of the conversations rebuilt: grouped whole, every post was hashed for the few a run rebuilds
+    where conversation_id in (select conversation_id from conversations)
+    {% endif %}
     group by conversation_id
 ),
 
