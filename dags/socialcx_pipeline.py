@@ -238,7 +238,7 @@ def _watcher_pushes_only_what_its_tasks_read() -> None:
       logs no more than its state says. Each push is a call to Airflow's API that the dbt thread waits for (about
       30 ms of the API's CPU under `airflow dags test`): 166 of the 328 pushes of a run. What is left: each node's
       status, each model's compiled SQL (its task's rendered template), and the events of a model that failed or
-      was skipped, whose task log then says why.
+      was skipped, whose task log then says why; all of it pushed once the build has ended (`_producer_pushes_once`).
 
     All are module settings of the pinned cosmos, so they hold for every DAG the process loads: another watcher
     DAG there would lose only its event logs of tests and of models that succeeded, and on a producer retry its
