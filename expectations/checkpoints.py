@@ -46,6 +46,14 @@ from socialcx.core.warehouse import scalar
 log = logging.getLogger(__name__)
 
 
+def quiet_great_expectations() -> None:
+    """GX's chatter, not for operators, out of the log at INFO: its API registry as it imports (about 200 "Skipping
+    registering function" lines) and where it put a temporary docs site (a module that sets its own logger to INFO
+    as it is imported, so this is called again after the import). GX's warnings and errors still show."""
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 
 @dataclass
 class ValidationOutcome:
@@ -163,10 +171,7 @@ def run_validations(con: duckdb.DuckDBPyConnection, run_id: str, docs_dir: Path 
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    # dbt, run in the same process, resets logging to INFO; GX's start-up chatter is not for operators (one of its
-    # modules sets its own logger to INFO, to say where it put a temporary docs site)
-    for name in ("great_expectations", "great_expectations.data_context.types.base"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_great_expectations()  # again: dbt, run in the same process, resets logging to INFO
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # logs need no bar per expectation

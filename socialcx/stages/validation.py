@@ -3,7 +3,6 @@ the marts that publish may publish."""
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from socialcx.core.settings import Settings, get_settings
@@ -55,9 +54,9 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None,
 def _import_great_expectations() -> None:
     """Import GX ahead of the suites. A failure here (an import the main thread holds half-done) is not one: the
     suites import it again, and that import says what is wrong."""
-    # GX logs its API registry as it imports, at INFO (about 200 "Skipping registering function" lines in every
-    # validate task's log): not for operators. Its warnings and errors still show
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    from expectations.checkpoints import quiet_great_expectations
+
+    quiet_great_expectations()  # before the import, which logs GX's API registry at INFO
     try:
         import great_expectations  # noqa: F401
     except Exception:  # the suites import it again and report it

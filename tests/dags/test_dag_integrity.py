@@ -77,6 +77,21 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
     assert all(task(t).downstream_task_ids == set() for t in ("report", "alert", "retain"))
 
 
+class _Recorder:
+    """The producer's task instance: what it pushed to Airflow, in order."""
+
+    task_id, dag_id, try_number, map_index = "transform.dbt_producer_watcher", "socialcx_pipeline", 1, -1
+
+    def __init__(self):
+        self.pushed: list[tuple[str, object]] = []
+
+    def xcom_push(self, key, value):
+        self.pushed.append((key, value))
+
+    def xcom_pull(self, task_ids=None, key=None, **kwargs):
+        return None
+
+
 def test_the_watcher_pushes_only_what_its_tasks_read(bag):
     from cosmos import settings as cosmos_settings
     from cosmos.operators._watcher import base as watcher
@@ -86,19 +101,12 @@ def test_the_watcher_pushes_only_what_its_tasks_read(bag):
     assert watcher._DBT_EVENT_ALLOWLIST == watcher._DBT_ERROR_EVENTS_TYPES | {"NodeFinished"}
     assert "NodeStart" not in watcher._DBT_EVENT_ALLOWLIST
 
-    class TaskInstance:  # records what the producer would push to Airflow
-        def __init__(self):
-            self.pushed = {}
-
-        def xcom_push(self, key, value):
-            self.pushed[key] = value
-
     def event(name, resource_type, uid, status, message=None):
         return {"info": {"name": name, "msg": message or ""},
                 "data": {"node_info": {"resource_type": resource_type, "unique_id": uid, "node_status": status},
                          "run_result": {"message": message}}}
 
-    ti = TaskInstance()
+    ti = _Recorder()
     for log in (event("NodeFinished", "test", "test.socialcx.not_null_x", "pass"),
                 event("RunResultFailure", "test", "test.socialcx.unique_x", "fail", "Got 2 results"),
                 event("NodeFinished", "model", "model.socialcx.ok", "success"),
@@ -108,8 +116,10 @@ def test_the_watcher_pushes_only_what_its_tasks_read(bag):
                 event("NodeFinished", "model", "model.socialcx.after_broken", "skipped")):
         watcher._process_dbt_log_event(ti, log)
     # only what a task reads: the events of the model that failed and of the one skipped, with dbt's message
-    assert set(ti.pushed) == {"model__socialcx__broken_dbt_event", "model__socialcx__after_broken_dbt_event"}
-    assert ti.pushed["model__socialcx__broken_dbt_event"]["msg"] == "Binder Error: no column x"
+    pushed = dict(ti.pushed)
+    assert len(ti.pushed) == 2 and set(pushed) == {"model__socialcx__broken_dbt_event",
+                                                   "model__socialcx__after_broken_dbt_event"}
+    assert pushed["model__socialcx__broken_dbt_event"]["msg"] == "Binder Error: no column x"
 
 
 def test_the_producer_reads_no_debug_event_it_does_not_use(bag, monkeypatch):
@@ -140,21 +150,6 @@ def test_the_producer_reads_no_debug_event_it_does_not_use(bag, monkeypatch):
     assert [event.info.name for event in seen] == ["NodeFinished", "LogModelResult", "MainReportVersion",
                                                    "AdapterRegistered", "RunResultError", "CatchableExceptionOnRun",
                                                    "FreshnessCheckComplete"]
-
-
-class _Recorder:
-    """The producer's task instance: what it pushed to Airflow, in order."""
-
-    task_id, dag_id, try_number, map_index = "transform.dbt_producer_watcher", "socialcx_pipeline", 1, -1
-
-    def __init__(self):
-        self.pushed: list[tuple[str, object]] = []
-
-    def xcom_push(self, key, value):
-        self.pushed.append((key, value))
-
-    def xcom_pull(self, task_ids=None, key=None, **kwargs):
-        return None
 
 
 def test_the_producer_pushes_what_dbt_reported_once_it_has_ended(bag, monkeypatch, tmp_path):
