@@ -266,3 +266,41 @@ def test_a_mart_where_few_rows_changed_is_patched_in_the_copied_file(con, tmp_pa
     assert "fct_posts" not in fourth["patched_rows"]
     assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
                                                                 key=repr)
+
+
+def test_a_patch_compares_only_the_days_whose_rows_changed(con, tmp_path):
+    """A mart with a date or timestamp column is fingerprinted per day of it; the next publish compares only the days
+    whose fingerprint differs from the current version's, on both sides, and still ends holding exactly the mart.
+    A version whose day fingerprints do not add up to what its file holds is not trusted: all rows are compared."""
+    publish_dir = tmp_path / "published"
+    # 40 posts a day over ten days, and two posts with no time
+    con.execute("create table marts.fct_posts as select 'p' || i as post_key, timestamp '2026-10-01 08:00' + "
+                "to_hours(24 * (i // 40)) + to_minutes(i % 40) as created_at, i % 3 as brand_id from range(400) as r(i)")
+    con.execute("insert into marts.fct_posts values ('n1', null, 1), ('n2', null, 2)")
+    _validate(con)
+    first = publish(con, publish_dir, "run1")
+    assert first["patched_days"] == {}
+    # one post edited on Oct 3, one gone on Oct 7, one new on Nov 1, and a post with no time edited
+    con.execute("update marts.fct_posts set brand_id = 9 where post_key = 'p85'")
+    con.execute("delete from marts.fct_posts where post_key = 'p250'")
+    con.execute("insert into marts.fct_posts values ('p400', timestamp '2026-11-01 09:00', 0)")
+    con.execute("update marts.fct_posts set brand_id = 7 where post_key = 'n2'")
+    _validate(con, "v2")
+    second = publish(con, publish_dir, "run2")
+    assert second["patched_days"] == {"fct_posts": 4}  # Oct 3, Oct 7, Nov 1 and the day None, of 11
+    assert second["patched_rows"] == {"fct_posts": 3}  # p85, p400, n2 written; p250 deleted
+    assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
+                                                                key=repr)
+    days = json.loads((publish_dir / "current" / "days.json").read_text())
+    assert days["marts"]["fct_posts"]["column"] == "created_at"
+    assert len(days["marts"]["fct_posts"]["days"]) == 12  # Oct 1-10, Nov 1 and None
+
+    # the current version's day fingerprints edited: they no longer add up to its file, so every row is compared
+    days["marts"]["fct_posts"]["days"][0][1] += 1
+    (publish_dir / "current" / "days.json").write_text(json.dumps(days))
+    con.execute("update marts.fct_posts set brand_id = 8 where post_key = 'p5'")
+    _validate(con, "v3")
+    third = publish(con, publish_dir, "run3")
+    assert third["patched_rows"] == {"fct_posts": 1} and third["patched_days"] == {}
+    assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
+                                                                key=repr)
