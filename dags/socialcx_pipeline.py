@@ -47,7 +47,7 @@ from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, 
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from socialcx.core import sources
-from socialcx.core.settings import get_settings
+from socialcx.core.settings import dbt_env, get_settings
 
 POOL = "socialcx_duckdb"
 # the Celery queue of the tasks that open the working DuckDB file: served by the one worker that holds the file
@@ -613,8 +613,6 @@ def _own_node() -> list[str]:
     },
 )
 def socialcx_pipeline() -> None:
-    from socialcx.stages import dbt_env
-
     extracts = [extract.override(task_id=f"extract_{source}")(source) for source in settings.sources]
     if settings.target == "postgres":
         plan = enrich_plan()

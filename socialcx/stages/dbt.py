@@ -7,23 +7,9 @@ import os
 import sys
 
 from socialcx.core.failpoints import dbt_callback
-from socialcx.core.settings import Settings, get_settings
+from socialcx.core.settings import Settings, dbt_env, get_settings
 from socialcx.core.warehouse import open_warehouse
 from socialcx.stages.runs import StageError
-
-
-def dbt_env(settings: Settings, *, connection: bool = True) -> dict[str, str]:
-    """Environment for dbt: the target, the warehouse as an absolute path (and, with ``connection``, PostgreSQL's
-    parts for profiles.yml; the DAG passes none: cosmos maps the Airflow connection when a task runs), no usage
-    statistics."""
-    env = {"SOCIALCX_TARGET": settings.target, "SOCIALCX_WAREHOUSE": str(settings.warehouse),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-    if settings.target == "postgres" and connection:
-        from socialcx.core.postgres import configured_url
-
-        env.update(configured_url().env())
-    return env
-
 
 # The vars every pipeline dbt command passes (a backfill fills them in), as the DAG's cosmos tasks pass them too
 # (dags/socialcx_pipeline.py, BACKFILL_VARS). dbt keeps its parse of the project between commands only while the
