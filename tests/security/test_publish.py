@@ -304,3 +304,13 @@ def test_a_patch_compares_only_the_days_whose_rows_changed(con, tmp_path):
     assert third["patched_rows"] == {"fct_posts": 1} and third["patched_days"] == {}
     assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
                                                                 key=repr)
+    # nor a file of another shape: a day cut short
+    days = json.loads((publish_dir / "current" / "days.json").read_text())
+    days["marts"]["fct_posts"]["days"][0] = days["marts"]["fct_posts"]["days"][0][:2]
+    (publish_dir / "current" / "days.json").write_text(json.dumps(days))
+    con.execute("update marts.fct_posts set brand_id = 7 where post_key = 'p6'")
+    _validate(con, "v4")
+    fourth = publish(con, publish_dir, "run4")
+    assert fourth["patched_rows"] == {"fct_posts": 1} and fourth["patched_days"] == {}
+    assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
+                                                                key=repr)
