@@ -417,7 +417,6 @@ def test_a_model_task_process_builds_its_own_operator_alone_and_the_same(bag, mo
         assert DagBag(dag_folder=str(ROOT / "dags")).dags["socialcx_pipeline"].task_ids == full.task_ids
 
 
-
 def test_a_model_task_process_imports_neither_duckdb_nor_the_stages():
     """A model's task only reads what the producer pushed: the process that runs it parses the DAG file without
     DuckDB or the pipeline's stages (0.2 s of each of the 61 model tasks' processes under a scheduler), in a fresh
@@ -438,6 +437,7 @@ def test_a_model_task_process_imports_neither_duckdb_nor_the_stages():
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
 
 def test_schedule_retries_and_no_catchup(bag):
     dag = bag.dags["socialcx_pipeline"]

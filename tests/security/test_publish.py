@@ -287,7 +287,7 @@ def test_a_patch_compares_only_the_days_whose_rows_changed(con, tmp_path):
     con.execute("update marts.fct_posts set brand_id = 7 where post_key = 'n2'")
     _validate(con, "v2")
     second = publish(con, publish_dir, "run2")
-    assert second["patched_days"] == {"fct_posts": 4}  # Oct 3, Oct 7, Nov 1 and the day None, of 11
+    assert second["patched_days"] == {"fct_posts": 4}  # Oct 3, Oct 7, Nov 1 and the day None, of the 12
     assert second["patched_rows"] == {"fct_posts": 3}  # p85, p400, n2 written; p250 deleted
     assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
                                                                 key=repr)
