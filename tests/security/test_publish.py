@@ -295,22 +295,24 @@ def test_a_patch_compares_only_the_days_whose_rows_changed(con, tmp_path):
     assert days["marts"]["fct_posts"]["column"] == "created_at"
     assert len(days["marts"]["fct_posts"]["days"]) == 12  # Oct 1-10, Nov 1 and None
 
-    # the current version's day fingerprints edited: they no longer add up to its file, so every row is compared
-    days["marts"]["fct_posts"]["days"][0][1] += 1
-    (publish_dir / "current" / "days.json").write_text(json.dumps(days))
-    con.execute("update marts.fct_posts set brand_id = 8 where post_key = 'p5'")
-    _validate(con, "v3")
-    third = publish(con, publish_dir, "run3")
-    assert third["patched_rows"] == {"fct_posts": 1} and third["patched_days"] == {}
-    assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
-                                                                key=repr)
-    # nor a file of another shape: a day cut short
-    days = json.loads((publish_dir / "current" / "days.json").read_text())
-    days["marts"]["fct_posts"]["days"][0] = days["marts"]["fct_posts"]["days"][0][:2]
-    (publish_dir / "current" / "days.json").write_text(json.dumps(days))
-    con.execute("update marts.fct_posts set brand_id = 7 where post_key = 'p6'")
-    _validate(con, "v4")
-    fourth = publish(con, publish_dir, "run4")
-    assert fourth["patched_rows"] == {"fct_posts": 1} and fourth["patched_days"] == {}
-    assert _published_rows(publish_dir, "fct_posts") == sorted(con.execute("select * from marts.fct_posts").fetchall(),
-                                                                key=repr)
+    def edited_then_published(edit, post_key: str, run: str) -> None:
+        """The current version's days.json edited, one post of Oct 1 changed: every row is compared."""
+        days = json.loads((publish_dir / "current" / "days.json").read_text())
+        edit(days["marts"]["fct_posts"]["days"])
+        (publish_dir / "current" / "days.json").write_text(json.dumps(days))
+        con.execute("update marts.fct_posts set brand_id = brand_id + 10 where post_key = ?", [post_key])
+        _validate(con, f"v{run}")
+        manifest = publish(con, publish_dir, f"run{run}")
+        assert manifest["patched_rows"] == {"fct_posts": 1} and manifest["patched_days"] == {}
+        assert _published_rows(publish_dir, "fct_posts") == sorted(
+            con.execute("select * from marts.fct_posts").fetchall(), key=repr)
+
+    def one_more_post(days: list) -> None:
+        days[0][1] += 1
+
+    def cut_short(days: list) -> None:
+        days[0] = days[0][:2]
+
+    # fingerprints that no longer add up to the current version's file are not trusted, nor a file of another shape
+    edited_then_published(one_more_post, "p5", "3")
+    edited_then_published(cut_short, "p6", "4")
