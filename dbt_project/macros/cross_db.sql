@@ -189,3 +189,30 @@
 {% macro postgres__without_nested_loops(merge_joins) -%}
     {{ return(["set local enable_nestloop = off"] + ([] if merge_joins else ["set local enable_mergejoin = off"])) }}
 {%- endmacro %}
+
+{#- the rows of test_unique_combination (tests/generic): DuckDB groups by a hash of the columns first -#}
+{% macro unique_combination_rows(model, columns) -%}
+    {{ return(adapter.dispatch('unique_combination_rows', 'socialcx')(model, columns)) }}
+{%- endmacro %}
+{% macro default__unique_combination_rows(model, columns) -%}
+{%- set listed = columns | join(', ') -%}
+with shared_hashes as (
+    select hash({{ listed }}) as row_hash
+    from {{ model }}
+    group by 1
+    having count(*) > 1
+)
+
+select {{ listed }}, count(*) as n
+from {{ model }}
+where hash({{ listed }}) in (select row_hash from shared_hashes)
+group by {{ listed }}
+having count(*) > 1
+{%- endmacro %}
+
+{% macro postgres__unique_combination_rows(model, columns) -%}
+select {{ columns | join(', ') }}, count(*) as n
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{%- endmacro %}

@@ -46,3 +46,30 @@ def test_dbts_log_file_holds_each_nodes_start_and_end_and_every_statement_only_w
     statements = [line for line in log.splitlines()
                   if 'create view "' in line.lower() or "create or replace view" in line.lower()]
     assert bool(statements) == (level == "debug"), statements[:3]
+
+
+def test_unique_combination_fails_on_each_combination_held_twice_nulls_included(copy_built):
+    """The uniqueness test groups by a hash first (tests/generic/test_unique_combination.sql); a duplicated
+    combination, one with a NULL among its columns, and an untouched table give the plain `group by`'s verdicts."""
+    import duckdb
+
+    from socialcx.stages import dbt_invoke
+    from socialcx.stages.runs import StageError
+
+    select = ["test", "--select", "test_name:unique_combination,mart_wallet_share"]
+    [only] = dbt_invoke(select, copy_built).result.results
+    assert (str(only.status), only.failures) == ("pass", 0)
+    with duckdb.connect(str(copy_built.warehouse)) as con:
+        rows = con.execute("select count(*) from marts.mart_wallet_share").fetchone()[0]
+        assert rows >= 3
+        con.execute("insert into marts.mart_wallet_share select * from marts.mart_wallet_share "
+                    "order by customer_id, activity_month, brand limit 1")
+        # two rows that differ from every other and from each other only by a NULL customer: one combination
+        con.execute("insert into marts.mart_wallet_share select * replace (null as customer_id) "
+                    "from marts.mart_wallet_share order by customer_id desc, activity_month, brand limit 1")
+        con.execute("insert into marts.mart_wallet_share select * replace (null as customer_id) "
+                    "from marts.mart_wallet_share where customer_id is not null "
+                    "order by customer_id desc, activity_month, brand limit 1")
+        assert con.execute("select count(*) from marts.mart_wallet_share").fetchone()[0] == rows + 3
+    with pytest.raises(StageError, match="unique_combination_mart_wallet_share.*Got 2 results"):
+        dbt_invoke(select, copy_built)
