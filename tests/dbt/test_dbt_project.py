@@ -64,7 +64,7 @@ def test_unique_combination_fails_on_each_combination_held_twice_nulls_included(
         assert rows >= 3
         con.execute("insert into marts.mart_wallet_share select * from marts.mart_wallet_share "
                     "order by customer_id, activity_month, brand limit 1")
-        # two rows that differ from every other and from each other only by a NULL customer: one combination
+        # the same row twice more with its customer NULL: the combination (NULL, month, brand) held twice
         con.execute("insert into marts.mart_wallet_share select * replace (null as customer_id) "
                     "from marts.mart_wallet_share order by customer_id desc, activity_month, brand limit 1")
         con.execute("insert into marts.mart_wallet_share select * replace (null as customer_id) "
