@@ -4,7 +4,7 @@
         unique_key='post_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where post_key not in (select source || ':' || post_id from {{ ref('int_posts_enriched') }})"
+        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('int_posts_enriched') }} as posts where posts.source = built.source and posts.post_id = built.post_id)"
     )
 }}
 
