@@ -267,6 +267,13 @@ create table if not exists ops.validated_marts (
     checksum        varchar not null,
     validated_at    timestamptz not null
 );
+-- the newest passing validation's fingerprint of each mart per day (publish's days.json), for publish to reuse
+-- while the file is as that validation left it (socialcx/serving/publish.py)
+create table if not exists ops.validated_days (
+    run_id          varchar not null,
+    record          varchar not null,      -- JSON: the time zone, and per mart its day column and days
+    validated_at    timestamptz not null
+);
 create table if not exists ops.validation_digests (
     suite           varchar not null,
     partition_key   varchar not null,

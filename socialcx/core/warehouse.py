@@ -85,6 +85,27 @@ def check_file(path: Path) -> None:
                                     f"number of {SECTOR:,}-byte sectors). {_restore_hint(path)}")
 
 
+def file_state(path: Path) -> list | None:
+    """What changes whenever the database in ``path`` does: the file's identity, size, modification and change
+    times, and its three headers; None while a write-ahead log is pending (the file alone is then not the database).
+
+    DuckDB writes a commit to ``<file>.wal`` and moves it into the file at a checkpoint, which writes a new database
+    header (its iteration count goes up). So two equal states, with no log pending at either, hold the same data:
+    nothing was committed in between. A write by anything else changes the change time, which no program can set
+    back. Opening, reading and closing the file change none of it (tests/security/test_publish.py)."""
+    import hashlib
+
+    if path.with_name(f"{path.name}.wal").exists():
+        return None
+    try:
+        with open(path, "rb") as file:
+            stat = os.fstat(file.fileno())
+            headers = hashlib.sha256(file.read(DUCKDB_HEADER_BYTES)).hexdigest()
+    except OSError:
+        return None
+    return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, headers]
+
+
 def quote_ident(name: str) -> str:
     """The one place an identifier is put into SQL: double-quoted, with embedded quotes doubled.
 

@@ -24,7 +24,8 @@ def publish(*, run_id: str | None = None, settings: Settings | None = None) -> d
                 scalar(con, "select count(*) from ops.erasure_requests where status = 'pending'")
                 or scalar(con, "select count(*) from ops.full_validations where run_id = ?", [validation_run]))
             try:
-                manifest = publish_marts(con, settings.publish_dir, run_id, rewrite_all=rewrite_all)
+                manifest = publish_marts(con, settings.publish_dir, run_id, rewrite_all=rewrite_all,
+                                         warehouse=settings.warehouse)
             except PublishRefused as exc:
                 raise StageError(str(exc)) from exc
             if settings.target == "postgres":

@@ -19,7 +19,7 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None,
     every row when no full validation passed within ``SOCIALCX_FULL_VALIDATION_HOURS``, else what changed."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
-    from socialcx.serving.publish import fingerprint, record_fingerprint
+    from socialcx.serving.publish import fingerprint, mark_validated, record_fingerprint
 
     with recorded(settings, run_id, "validate") as info:
         freshness_checks = start_source_freshness(settings)
@@ -33,7 +33,8 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None,
         with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
             # what publish may publish: exactly these marts, byte for byte (the suites write only to ops, and this
             # connection holds the file: nothing else writes in between)
-            marts = fingerprint(con)
+            days: dict = {}
+            marts = fingerprint(con, days)
             importing.join()
             from expectations.checkpoints import private_tempdir, run_validations
 
@@ -42,12 +43,18 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None,
                                           extra_checks=freshness, full=full,
                                           full_after_hours=settings.full_validation_hours)
             if outcome.success:
-                record_fingerprint(con, run_id, marts)
+                record_fingerprint(con, run_id, marts, days)
         info.update(outcome.as_dict())
         if not outcome.success:
             names = "; ".join(f"{f['suite']}: {f['expectation']}({f['column']}) observed {f['observed']}"
                               for f in outcome.failures)
             raise ValidationFailed(f"{len(outcome.failures)} critical check(s) failed, nothing will be published: {names}")
+    # the file as this validation leaves it, ops.runs written: publish reuses the fingerprint while it stays so. What
+    # is committed goes into the file first (dbt-duckdb may hold it open in this process, and then a close writes
+    # nothing; DuckDB removes the log once it is in)
+    with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+        con.execute("checkpoint")
+    mark_validated(settings.warehouse, run_id)
     return {"run_id": run_id, **info}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -65,6 +67,10 @@ def test_dag_runs_end_to_end_and_fills_the_marts(airflow_db, monkeypatch, tmp_pa
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_conversations").fetchall()[0][0] == len(roots)
     assert (settings.publish_dir / "parquet" / "fct_conversations.parquet").exists()
+    # publish took the fingerprint validate recorded: validate put what dbt-duckdb, holding the file open in this
+    # process, had committed into the file before marking its state, and nothing wrote in between
+    manifest = json.loads((settings.publish_dir / "manifest.json").read_text())
+    assert manifest["fingerprinted_by"] == "validation"
 
     # a second run of the same stages adds nothing
     from socialcx import stages

@@ -316,3 +316,62 @@ def test_a_patch_compares_only_the_days_whose_rows_changed(con, tmp_path):
     # fingerprints that no longer add up to the current version's file are not trusted, nor a file of another shape
     edited_then_published(one_more_post, "p5", "3")
     edited_then_published(cut_short, "p6", "4")
+
+
+def test_publish_takes_the_validated_fingerprint_only_while_the_file_is_as_validation_left_it(tmp_path):
+    """`socialcx validate` records the marts' fingerprint, per day too, and the file's state once it closed it;
+    publish then uses that fingerprint instead of hashing every mart again. Any write since (a mart edited, with
+    its modification time set back), a pending log, or another validation's mark: the marts are fingerprinted
+    again and compared, as always."""
+    from socialcx.core.warehouse import file_state, open_warehouse
+    from socialcx.serving.publish import _days_record, fingerprint, mark_validated
+
+    warehouse, publish_dir = tmp_path / "w.duckdb", tmp_path / "published"
+    with open_warehouse(warehouse) as con:
+        con.execute(MARTS)
+        con.execute("create table marts.fct_posts as select 'p' || i as post_key, timestamp '2026-10-01 08:00' + "
+                    "to_hours(i) as created_at from range(60) as r(i)")
+        _validate(con)
+    assert mark_validated(warehouse, "v1")
+
+    def published(run: str) -> dict:
+        with open_warehouse(warehouse) as con:
+            return publish(con, publish_dir, run, warehouse=warehouse)
+
+    first = published("run1")
+    assert first["fingerprinted_by"] == "validation" and first["validation_run_id"] == "v1"
+    assert first["tables"] == {"fct_conversations": 3, "fct_posts": 60, "mart_service_performance": 2}
+    with open_warehouse(warehouse) as con:  # what it took is what hashing the marts now gives
+        days: dict = {}
+        assert first["fingerprints"] == {t: list(f) for t, f in fingerprint(con, days).items()}
+        assert json.loads((publish_dir / "current" / "days.json").read_text()) == json.loads(
+            json.dumps(_days_record(con, days)))
+    assert len(json.loads((publish_dir / "current" / "days.json").read_text())["marts"]["fct_posts"]["days"]) == 3
+    assert published("run2")["fingerprinted_by"] == "validation"  # opening and reading leave the file as it was
+
+    # a mart edited by hand, its modification time set back: the change time still moved
+    before = os.stat(warehouse)
+    with open_warehouse(warehouse) as con:
+        con.execute("update marts.mart_service_performance set response_rate = 0.99 where brand = 'B'")
+    os.utime(warehouse, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(PublishRefused, match="the marts changed after validation v1 passed"):
+        published("run3")
+    assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.5)]
+
+    # validated again but the mark is another run's (a validation that failed to write it): hashed again
+    with open_warehouse(warehouse) as con:
+        _validate(con, "v2")
+    assert published("run4")["fingerprinted_by"] == "publish"
+    assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.99)]
+
+    # a commit still in the log: the file alone is not the database, so no state is taken from it
+    with open_warehouse(warehouse) as con:
+        _validate(con, "v3")
+    assert mark_validated(warehouse, "v3")
+    holder = duckdb.connect(str(warehouse))
+    holder.execute("update marts.fct_conversations set brand = 'C' where conversation_id = 'c1'")
+    assert file_state(warehouse) is None and not mark_validated(warehouse, "v3")
+    holder.close()
+    assert not (tmp_path / "w.duckdb.validated").exists()
+    with pytest.raises(PublishRefused, match=r"changed after validation v3 passed \(fct_conversations"):
+        published("run5")
