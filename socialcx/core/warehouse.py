@@ -92,18 +92,30 @@ def file_state(path: Path) -> list | None:
     DuckDB writes a commit to ``<file>.wal`` and moves it into the file at a checkpoint, which writes a new database
     header (its iteration count goes up). So two equal states, with no log pending at either, hold the same data:
     nothing was committed in between. A write by anything else changes the change time, which no program can set
-    back. Opening, reading and closing the file change none of it (tests/security/test_publish.py)."""
-    import hashlib
+    back. Opening, reading and closing the file change none of it (tests/security/test_publish.py).
 
-    if path.with_name(f"{path.name}.wal").exists():
-        return None
+    The headers are read by a child process (``head``): this process may hold the file open in DuckDB, and closing a
+    descriptor of it here would drop every lock this process holds on it, DuckDB's included (`open_in_this_process`)."""
+    import hashlib
+    import subprocess
+
+    wal = path.with_name(f"{path.name}.wal")
+
+    def stat() -> list:
+        found = os.stat(path)
+        return [found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns]
+
     try:
-        with open(path, "rb") as file:
-            stat = os.fstat(file.fileno())
-            headers = hashlib.sha256(file.read(DUCKDB_HEADER_BYTES)).hexdigest()
-    except OSError:
+        if wal.exists():
+            return None
+        before = stat()
+        headers = subprocess.run(["head", "-c", str(DUCKDB_HEADER_BYTES), "--", str(path)], capture_output=True,
+                                 check=True, timeout=60).stdout
+        if stat() != before or wal.exists() or len(headers) < DUCKDB_HEADER_BYTES:
+            return None
+    except (OSError, subprocess.SubprocessError):
         return None
-    return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, headers]
+    return [*before, hashlib.sha256(headers).hexdigest()]
 
 
 def quote_ident(name: str) -> str:

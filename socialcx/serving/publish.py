@@ -104,18 +104,20 @@ def _state_file(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.name}{VALIDATED_STATE}")
 
 
-def mark_validated(warehouse: Path, run_id: str) -> bool:
-    """Record the file's state as validation ``run_id`` left it; call once the file is closed. False when there is no
-    state to record (a log pending: the file is held open elsewhere in this process)."""
+def mark_validated(warehouse: Path, run_id: str, expected: list | None = None) -> list | None:
+    """Record the file's state as validation ``run_id`` leaves it, while the caller still holds it open (so nothing
+    else writes first); returns that state, or None when there is none (a log pending). Called again once the file is
+    closed, with the state ``expected``: the mark is removed unless the file is still in it."""
     state = file_state(warehouse)
     target = _state_file(warehouse)
-    if state is None:
+    if state is None or (expected is not None and state != expected):
         target.unlink(missing_ok=True)
-        return False
-    partial = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    partial.write_text(json.dumps({"validation_run_id": run_id, "file": state}), encoding="utf-8")
-    os.replace(partial, target)  # whole or absent
-    return True
+        return None
+    if expected is None:
+        partial = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        partial.write_text(json.dumps({"validation_run_id": run_id, "file": state}), encoding="utf-8")
+        os.replace(partial, target)  # whole or absent
+    return state
 
 
 def _unchanged_since(warehouse: Path | None, validation_run: str) -> bool:

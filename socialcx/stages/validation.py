@@ -4,6 +4,7 @@ the marts that publish may publish."""
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 
 from socialcx.core.settings import Settings, get_settings
 from socialcx.core.warehouse import open_warehouse
@@ -21,16 +22,21 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None,
     run_id = run_id or new_run_id()
     from socialcx.serving.publish import fingerprint, mark_validated, record_fingerprint
 
-    with recorded(settings, run_id, "validate") as info:
-        freshness_checks = start_source_freshness(settings)
-        # Great Expectations takes 5-7 s to import, all of it Python: it imports in a thread while dbt's freshness
-        # check runs in the child and this thread fingerprints the marts (DuckDB, which lets go of the GIL)
-        importing = threading.Thread(target=_import_great_expectations, name="import-great-expectations",
-                                     daemon=True)
-        importing.start()
+    # The connection that fingerprints the marts stays open until the file's state is marked (`mark_validated`):
+    # DuckDB's lock keeps every other process from writing in between, ops.runs' row included (`recorded` writes it
+    # through this same database). Publish then reuses the fingerprint while the file stays in that state.
+    with ExitStack() as holding:
+        with recorded(settings, run_id, "validate") as info:
+            freshness_checks = start_source_freshness(settings)
+            # Great Expectations takes 5-7 s to import, all of it Python: it imports in a thread while dbt's
+            # freshness check runs in the child and this thread fingerprints the marts (DuckDB, which lets go of
+            # the GIL)
+            importing = threading.Thread(target=_import_great_expectations, name="import-great-expectations",
+                                         daemon=True)
+            importing.start()
 
-        freshness = freshness_checks()
-        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            freshness = freshness_checks()  # the child has let go of the file
+            con = holding.enter_context(open_warehouse(settings.warehouse, retries=settings.lock_retries))
             # what publish may publish: exactly these marts, byte for byte (the suites write only to ops, and this
             # connection holds the file: nothing else writes in between)
             days: dict = {}
@@ -44,17 +50,18 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None,
                                           full_after_hours=settings.full_validation_hours)
             if outcome.success:
                 record_fingerprint(con, run_id, marts, days)
-        info.update(outcome.as_dict())
-        if not outcome.success:
-            names = "; ".join(f"{f['suite']}: {f['expectation']}({f['column']}) observed {f['observed']}"
-                              for f in outcome.failures)
-            raise ValidationFailed(f"{len(outcome.failures)} critical check(s) failed, nothing will be published: {names}")
-    # the file as this validation leaves it, ops.runs written: publish reuses the fingerprint while it stays so. What
-    # is committed goes into the file first (dbt-duckdb may hold it open in this process, and then a close writes
-    # nothing; DuckDB removes the log once it is in)
-    with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+            info.update(outcome.as_dict())
+            if not outcome.success:
+                names = "; ".join(f"{f['suite']}: {f['expectation']}({f['column']}) observed {f['observed']}"
+                                  for f in outcome.failures)
+                raise ValidationFailed(f"{len(outcome.failures)} critical check(s) failed, nothing will be "
+                                       f"published: {names}")
+        # what is committed goes into the file (DuckDB then removes its log), and its state is marked
         con.execute("checkpoint")
-    mark_validated(settings.warehouse, run_id)
+        marked = mark_validated(settings.warehouse, run_id)
+    # closed: a close that wrote (it should not) or a write since leaves no mark
+    if marked is not None:
+        mark_validated(settings.warehouse, run_id, expected=marked)
     return {"run_id": run_id, **info}
 
 

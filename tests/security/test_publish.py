@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -332,7 +334,13 @@ def test_publish_takes_the_validated_fingerprint_only_while_the_file_is_as_valid
         con.execute("create table marts.fct_posts as select 'p' || i as post_key, timestamp '2026-10-01 08:00' + "
                     "to_hours(i) as created_at from range(60) as r(i)")
         _validate(con)
-    assert mark_validated(warehouse, "v1")
+        con.execute("checkpoint")  # as the validate stage does: what it committed goes into the file
+        assert mark_validated(warehouse, "v1") == file_state(warehouse)  # while held: nothing else writes first
+        # reading the file's state from this process left DuckDB's lock in place: another process cannot write
+        other = subprocess.run([sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1])",
+                                str(warehouse)], capture_output=True, text=True)
+        assert other.returncode != 0 and "lock" in other.stderr.lower()
+    assert mark_validated(warehouse, "v1", expected=file_state(warehouse))  # closing the file wrote nothing
 
     def published(run: str) -> dict:
         with open_warehouse(warehouse) as con:
@@ -367,10 +375,12 @@ def test_publish_takes_the_validated_fingerprint_only_while_the_file_is_as_valid
     # a commit still in the log: the file alone is not the database, so no state is taken from it
     with open_warehouse(warehouse) as con:
         _validate(con, "v3")
-    assert mark_validated(warehouse, "v3")
+        con.execute("checkpoint")
+        marked = mark_validated(warehouse, "v3")
+    assert marked is not None
     holder = duckdb.connect(str(warehouse))
     holder.execute("update marts.fct_conversations set brand = 'C' where conversation_id = 'c1'")
-    assert file_state(warehouse) is None and not mark_validated(warehouse, "v3")
+    assert file_state(warehouse) is None and mark_validated(warehouse, "v3", expected=marked) is None
     holder.close()
     assert not (tmp_path / "w.duckdb.validated").exists()
     with pytest.raises(PublishRefused, match=r"changed after validation v3 passed \(fct_conversations"):
