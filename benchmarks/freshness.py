@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VENV = Path(sys.executable).parent
-STAGES = ["extract_file", "enrich", "transform", "validate", "publish", "report", "alert", "retain"]
+STAGES = ["extract_file", "enrich", "transform", "validate", "alert", "publish", "report", "retain"]
 URGENT_TEXT = "@{brand} your charger caught fire next to my kid's bed. This is dangerous, I am calling my lawyer"
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-STAGES = ["extract", "enrich", "transform", "validate", "publish", "report", "alert", "retain"]
+STAGES = ["extract", "enrich", "transform", "validate", "alert", "publish", "report", "retain"]
 
 CHILD = """
 import json, resource, sys, time

@@ -17,10 +17,11 @@ Social customer-service analytics, end to end, once per schedule interval:
 4. **validate** – Great Expectations suites on raw, enriched and marts, on the partitions whose rows changed
    since they passed, and on every row once a day (`SOCIALCX_FULL_VALIDATION_HOURS`) or when a manual run sets
    the param `full_validation`; a critical failure fails the task and nothing is published.
-5. **publish** – the marts, atomically, as a read-only DuckDB file and Parquet files for BI tools.
-6. **report** – `reports/latest/index.html`, the KPI report with charts, from the published marts.
-7. **alert** – negative-sentiment spikes, urgent posts unanswered (at once), negative posts unanswered past SLA, once per incident,
-   through the Airflow connections `socialcx_alerts_webhook` (Slack-compatible) and `socialcx_alerts_smtp`.
+5. **alert** – negative-sentiment spikes, urgent posts unanswered (at once), negative posts unanswered past SLA, once per incident,
+   through the Airflow connections `socialcx_alerts_webhook` (Slack-compatible) and `socialcx_alerts_smtp`. From
+   the validated marts, beside publish and ahead of it: an alert waits neither for publishing nor on it.
+6. **publish** – the marts, atomically, as a read-only DuckDB file and Parquet files for BI tools.
+7. **report** – `reports/latest/index.html`, the KPI report with charts, from the published marts.
 8. **retain** – raw text older than `SOCIALCX_RAW_TEXT_RETENTION_DAYS` is replaced by its redacted text.
 
 Every task that opens the DuckDB warehouse runs in the one-slot pool `socialcx_duckdb`: DuckDB allows one
@@ -206,7 +207,10 @@ def report() -> dict[str, object]:
         return stages.report(run_id=_run_id())
 
 
-@task(pool=POOL, queue=QUEUE)
+# right after validation, beside publish and ahead of it: what is urgent waits neither for the marts to be published
+# nor on publishing succeeding (it reads the validated marts). Both take the one slot: with weight 5 against
+# publish's 3 (itself, report, retain) the scheduler gives the alert the slot first
+@task(pool=POOL, queue=QUEUE, priority_weight=5)
 def alert() -> dict[str, object]:
     from socialcx import stages
     from socialcx.core.logs import task_hygiene
@@ -653,12 +657,13 @@ def socialcx_pipeline() -> None:
     _producer_pushes_once()
     _watcher_reads_only_what_it_shows()
     _fallbacks_take_turns()
-    published = publish()
+    validated, published = validate(), publish()
     if settings.target == "postgres":
-        enriched >> transform >> from_postgres() >> validate() >> published
+        enriched >> transform >> from_postgres() >> validated
     else:
-        enriched >> transform >> validate() >> published
-    published >> [report(), alert(), retain()]
+        enriched >> transform >> validated
+    validated >> [alert(), published]
+    published >> [report(), retain()]
 
 
 socialcx_pipeline()

@@ -133,6 +133,14 @@ def _unchanged_since(warehouse: Path | None, validation_run: str) -> bool:
             and marked.get("file") == state)
 
 
+def validated_state_holds(con: duckdb.DuckDBPyConnection, warehouse: Path) -> str | None:
+    """The latest validation run, when the file ``con`` holds is as that run left it (its marts are exactly what
+    it validated); else None. A stage that then writes only to ``ops`` before it marks the state again
+    (`mark_validated`, with this run) keeps publish from hashing the marts."""
+    validation_run, _ = latest_validation(con)
+    return validation_run if validation_run is not None and _unchanged_since(warehouse, validation_run) else None
+
+
 def _validated_days(con: duckdb.DuckDBPyConnection, run_id: str) -> dict | None:
     """The per-day fingerprint validation ``run_id`` recorded, if it recorded one in this connection's time zone."""
     rows = con.execute("select record from ops.validated_days where run_id = ?", [run_id]).fetchall()

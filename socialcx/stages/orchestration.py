@@ -50,7 +50,7 @@ def run_all(*, settings: Settings | None = None, run_id: str | None = None,
     dbt_vars = {"backfill_start": reprocess[0], "backfill_end": reprocess[1]} if reprocess else None
     steps += [("enrich", functools.partial(enrich, progress=enrich_progress, reprocess=reprocess)),
               ("transform", functools.partial(transform, dbt_vars=dbt_vars)),
-              ("validate", validate), ("publish", publish), ("report", report), ("alert", alert), ("retain", retain)]
+              ("validate", validate), ("alert", alert), ("publish", publish), ("report", report), ("retain", retain)]
     results = []
     for index, (name, step) in enumerate(steps):
         if on_stage:

@@ -3,6 +3,8 @@ from what was published, send new alerts, build the documentation site."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from socialcx.core.settings import Settings, get_settings
 from socialcx.core.warehouse import open_warehouse, scalar
 from socialcx.stages.runs import StageError, new_run_id, recorded
@@ -66,14 +68,28 @@ def report(*, run_id: str | None = None, settings: Settings | None = None) -> di
 
 def alert(*, run_id: str | None = None, settings: Settings | None = None) -> dict[str, object]:
     """Send new alerts (spikes with their drivers, spreading unanswered complaints, urgent or negative posts
-    unanswered past SLA) through the configured channels."""
+    unanswered past SLA) through the configured channels.
+
+    The alerts read the validated marts and run before publish (the DAG, `socialcx run`). They write only to ``ops``
+    (deliveries, ops.runs), so when the file was as the last validation left it (`validated_state_holds`), its state is
+    marked again once they are done, while the file is still held: publish then still takes validation's fingerprint."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
-    with recorded(settings, run_id, "alert") as info:
-        from socialcx.serving.alerts import send_new
+    from socialcx.serving.publish import mark_validated, validated_state_holds
 
-        with open_warehouse(settings.warehouse, retries=settings.lock_retries) as con:
+    validation_run = marked = None
+    with ExitStack() as holding:
+        with recorded(settings, run_id, "alert") as info:
+            from socialcx.serving.alerts import send_new
+
+            con = holding.enter_context(open_warehouse(settings.warehouse, retries=settings.lock_retries))
+            validation_run = validated_state_holds(con, settings.warehouse)
             info.update(send_new(con, settings, run_id))
+        if validation_run is not None:
+            con.execute("checkpoint")
+            marked = mark_validated(settings.warehouse, validation_run)
+    if marked is not None:  # closed: the mark stays only if the close wrote nothing and nothing wrote since
+        mark_validated(settings.warehouse, validation_run, expected=marked)
     return {"run_id": run_id, **info}
 
 

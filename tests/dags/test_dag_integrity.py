@@ -72,9 +72,11 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
     assert task("validate").upstream_task_ids >= {_run(dag, "mart_service_performance"),
                                                   _run(dag, "mart_brand_health"), _run(dag, "mart_spike_drivers"),
                                                   "transform.dbt_producer_watcher_done"}
-    assert task("validate").downstream_task_ids == {"publish"}
-    assert task("publish").downstream_task_ids == {"report", "alert", "retain"}
+    assert task("validate").downstream_task_ids == {"alert", "publish"}
+    assert task("publish").downstream_task_ids == {"report", "retain"}
     assert all(task(t).downstream_task_ids == set() for t in ("report", "alert", "retain"))
+    # the alert goes first when both wait for the one slot: a higher weight than publish and all after it
+    assert task("alert").priority_weight > len(task("publish").get_flat_relative_ids(upstream=False)) + 1
 
 
 class _Recorder:

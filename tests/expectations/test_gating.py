@@ -188,3 +188,22 @@ def test_every_row_is_validated_once_the_last_full_validation_is_a_day_old(copy_
     scope = result["scope"]["marts__fct_conversations"]
     assert scope["rows"] == scope["of_rows"] > 0
     assert stages.validate(settings=settings)["full"] is False  # the full one passed: a day until the next
+
+
+def test_the_alerts_between_validation_and_publish_keep_the_validated_state(copy_built):
+    """Validate marks the file's state; the alerts, after it and before publish, write only to ops and mark it again
+    while they hold the file, so publish still takes validation's fingerprint. A mart edited before the alerts ran:
+    nothing is carried over, and publish hashes the marts and refuses."""
+    settings = copy_built
+    stages.validate(settings=settings)
+    stages.alert(settings=settings)
+    assert stages.publish(settings=settings)["fingerprinted_by"] == "validation"
+
+    stages.validate(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("update marts.fct_conversations set first_response_seconds = first_response_seconds + 1 "
+                    "where conversation_id = (select min(conversation_id) from marts.fct_conversations "
+                    "where is_responded)")
+    stages.alert(settings=settings)
+    with pytest.raises(stages.StageError, match=r"the marts changed after validation \S+ passed \(fct_conversations:"):
+        stages.publish(settings=settings)
