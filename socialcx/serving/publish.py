@@ -31,6 +31,7 @@ erasure and after a full validation (daily), so a dropped table's old pages neve
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from datetime import UTC, date, datetime
@@ -39,6 +40,8 @@ from pathlib import Path
 import duckdb
 
 from socialcx.core.warehouse import file_state, quote_ident, table_checksums
+
+log = logging.getLogger(__name__)
 
 # DuckDB 2.0 writes a storage format 1.x readers cannot open; BI drivers often bundle DuckDB 1.x.
 # Writing the published file in the v1.2 format keeps it readable by DuckDB >= 1.2; Parquet serves the rest.
@@ -106,18 +109,40 @@ def _state_file(warehouse: Path) -> Path:
 
 def mark_validated(warehouse: Path, run_id: str, expected: list | None = None) -> list | None:
     """Record the file's state as validation ``run_id`` leaves it, while the caller still holds it open (so nothing
-    else writes first); returns that state, or None when there is none (a log pending). Called again once the file is
-    closed, with the state ``expected``: the mark is removed unless the file is still in it."""
+    else writes first); returns that state, or None when there is none (a log pending) or it cannot be written.
+    Called again once the file is closed, with the state ``expected``: the mark is removed unless the file is still
+    in it. The mark only spares publish a fingerprint: it never fails the stage that writes it."""
     state = file_state(warehouse)
     target = _state_file(warehouse)
-    if state is None or (expected is not None and state != expected):
-        target.unlink(missing_ok=True)
+    try:
+        if state is None or (expected is not None and state != expected):
+            target.unlink(missing_ok=True)
+            return None
+        if expected is None:
+            partial = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+            partial.write_text(json.dumps({"validation_run_id": run_id, "file": state}), encoding="utf-8")
+            os.replace(partial, target)  # whole or absent
+    except OSError as exc:
+        log.warning("the validated state of %s was not recorded (%s); publish will fingerprint the marts",
+                    warehouse, exc.__class__.__name__)
         return None
-    if expected is None:
-        partial = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-        partial.write_text(json.dumps({"validation_run_id": run_id, "file": state}), encoding="utf-8")
-        os.replace(partial, target)  # whole or absent
     return state
+
+
+def seal_validated(con: duckdb.DuckDBPyConnection, warehouse: Path, run_id: str) -> list | None:
+    """Move what is committed into the file (DuckDB then removes its log) and mark its state for validation
+    ``run_id`` (`mark_validated`), ``con`` still holding the file; None, and no mark, when either fails."""
+    try:
+        con.execute("checkpoint")
+    except duckdb.Error as exc:
+        log.warning("the validated state of %s was not recorded (checkpoint: %s); publish will fingerprint the marts",
+                    warehouse, exc.__class__.__name__)
+        try:
+            _state_file(warehouse).unlink(missing_ok=True)  # a mark left from before no longer holds
+        except OSError:
+            pass
+        return None
+    return mark_validated(warehouse, run_id)
 
 
 def _unchanged_since(warehouse: Path | None, validation_run: str) -> bool:

@@ -75,7 +75,7 @@ def alert(*, run_id: str | None = None, settings: Settings | None = None) -> dic
     marked again once they are done, while the file is still held: publish then still takes validation's fingerprint."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
-    from socialcx.serving.publish import mark_validated, validated_state_holds
+    from socialcx.serving.publish import mark_validated, seal_validated, validated_state_holds
 
     validation_run = marked = None
     with ExitStack() as holding:
@@ -86,8 +86,7 @@ def alert(*, run_id: str | None = None, settings: Settings | None = None) -> dic
             validation_run = validated_state_holds(con, settings.warehouse)
             info.update(send_new(con, settings, run_id))
         if validation_run is not None:
-            con.execute("checkpoint")
-            marked = mark_validated(settings.warehouse, validation_run)
+            marked = seal_validated(con, settings.warehouse, validation_run)
     if marked is not None:  # closed: the mark stays only if the close wrote nothing and nothing wrote since
         mark_validated(settings.warehouse, validation_run, expected=marked)
     return {"run_id": run_id, **info}

@@ -20,7 +20,7 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None,
     every row when no full validation passed within ``SOCIALCX_FULL_VALIDATION_HOURS``, else what changed."""
     settings = settings or get_settings()
     run_id = run_id or new_run_id()
-    from socialcx.serving.publish import fingerprint, mark_validated, record_fingerprint
+    from socialcx.serving.publish import fingerprint, mark_validated, record_fingerprint, seal_validated
 
     # The connection that fingerprints the marts stays open until the file's state is marked (`mark_validated`):
     # DuckDB's lock keeps every other process from writing in between, ops.runs' row included (`recorded` writes it
@@ -56,9 +56,7 @@ def validate(*, run_id: str | None = None, settings: Settings | None = None,
                                   for f in outcome.failures)
                 raise ValidationFailed(f"{len(outcome.failures)} critical check(s) failed, nothing will be "
                                        f"published: {names}")
-        # what is committed goes into the file (DuckDB then removes its log), and its state is marked
-        con.execute("checkpoint")
-        marked = mark_validated(settings.warehouse, run_id)
+        marked = seal_validated(con, settings.warehouse, run_id)  # still held: nothing else wrote in between
     # closed: a close that wrote (it should not) or a write since leaves no mark
     if marked is not None:
         mark_validated(settings.warehouse, run_id, expected=marked)
