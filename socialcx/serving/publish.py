@@ -22,9 +22,11 @@ the one the current version recorded is carried over: the new version starts fro
 file and hard-links the unchanged Parquet files (published files are never written in place, so a link is as good
 as a copy). In that copy a changed mart is patched: only its rows that differ are deleted and inserted (compared
 whole, by hash, then checked against the mart), unless a quarter of it changed or its columns did, when it is
-written whole; its Parquet file is written whole. A mart with a date or timestamp column is also fingerprinted per
-day of its first one (``days.json`` in each version): only the days whose fingerprint changed are compared, so a
-0.1% run hashes a day or two of a year of posts, not all of it. Every mart is written into a fresh file after an
+written whole. A mart with a date or timestamp column is also fingerprinted per day of its first one
+(``days.json`` in each version): only the days whose fingerprint changed are compared, so a 0.1% run hashes a day
+or two of a year of posts, not all of it. A large one's Parquet file holds its rows grouped by month of that day
+(`_write_by_month`): only the months whose days changed are written, the others' row groups are copied from the
+current version's file (``parquet_stitch``). Every mart is written into a fresh file after an
 erasure and after a full validation (daily), so a dropped table's old pages never outlive a forget or a day.
 """
 

@@ -152,6 +152,11 @@ def test_a_large_mart_is_published_by_month_and_a_change_writes_its_month_only(c
     assert _same_rows(con, parquet)
     assert read_footer(parquet).months() == ["2026-09", "2026-10", "2026-11", "2026-12", None]
 
+    # after an erasure or a full validation nothing is copied forward: every month is written from the mart
+    fourth = publish(con, publish_dir, "run4", rewrite_all=True)
+    assert fourth["parquet_months_written"] == {"fct_posts": ["2026-09", "2026-10", "2026-11", "2026-12", None]}
+    assert _same_rows(con, parquet)
+
 
 def test_a_file_whose_months_do_not_hold_the_mart_s_rows_is_written_again(con, tmp_path):
     """The current version's file is trusted only while each unchanged month holds as many rows as the mart does
