@@ -37,7 +37,7 @@ import logging
 import os
 import re
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -391,6 +391,25 @@ def _shapes(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tupl
     return shapes
 
 
+def _days_where(column: str, days: list[str | None]) -> tuple[str, list]:
+    """A filter on the rows of ``days`` (ISO dates; None: the rows with no ``column``) and its parameters. Each run of
+    consecutive days is one range of the column itself (``column >= day and column < day after``; DuckDB casts the
+    dates to the column's type in the session's time zone, as ``cast(column as date)`` would), which DuckDB checks
+    inside its scan: at 5M posts 0.2 s a side for fct_posts' one changed day, against 0.5-0.8 s for
+    ``list_contains(days, cast(column as date))`` on every row."""
+    quoted = quote_ident(column)
+    ranges: list[list[date]] = []
+    for day in sorted(date.fromisoformat(day) for day in days if day is not None):
+        if ranges and ranges[-1][1] == day:
+            ranges[-1][1] = day + timedelta(days=1)
+        else:
+            ranges.append([day, day + timedelta(days=1)])
+    terms = [f"(x.{quoted} >= ?::date and x.{quoted} < ?::date)" for _ in ranges]
+    if None in days:
+        terms.append(f"x.{quoted} is null")
+    return (" where " + " or ".join(terms)) if terms else " where false", [bound for pair in ranges for bound in pair]
+
+
 def _patch(con: duckdb.DuckDBPyConnection, table: str, total: int,
            days: tuple[str, list[str | None]] | None = None) -> int | None:
     """Bring ``published.marts.<table>`` (a copy of the previous version's, of the same columns) to the rows of
@@ -410,10 +429,7 @@ def _patch(con: duckdb.DuckDBPyConnection, table: str, total: int,
     name = quote_ident(table)
     where, params = "", []
     if days is not None:
-        column, keys = quote_ident(days[0]), days[1]
-        where = f" where list_contains(?::date[], cast(x.{column} as date))"
-        where += f" or x.{column} is null" if None in keys else ""
-        params = [[date.fromisoformat(day) for day in keys if day is not None]]
+        where, params = _days_where(days[0], days[1])
     try:
         con.execute(f"create or replace temp table publish_new as select rowid as r, hash(x) as h "
                     f"from marts.{name} as x{where}", params)

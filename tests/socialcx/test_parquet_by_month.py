@@ -187,3 +187,23 @@ def test_a_file_whose_months_do_not_hold_the_mart_s_rows_is_written_again(con, t
     assert _same_rows(con, parquet) and read_footer(parquet).months() is None
     manifest = json.loads((publish_dir / "manifest.json").read_text())
     assert manifest["parquet_months_written"] == {}
+
+
+@pytest.mark.parametrize("column_type", ["timestamptz", "timestamp", "date"])
+def test_the_days_a_patch_compares_are_the_rows_whose_date_is_one_of_them(column_type):
+    """The ranges a patch filters on (`_days_where`) keep exactly the rows whose ``cast(column as date)`` is one of
+    the days, in a time zone whose clocks move (New York, 1 November 2026), with no time kept as its own day."""
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'America/New_York'")
+        con.execute(f"create table t as select case when i % 97 = 0 then null else cast(timestamptz "
+                    f"'2026-10-28 00:00:00+00' + to_minutes(37 * i) as {column_type}) end as seen_at "
+                    "from range(600) as r(i)")
+        for days in (["2026-11-01"], ["2026-10-30", "2026-10-31", "2026-11-01", "2026-11-03"], [None],
+                     ["2026-11-02", None], ["2026-10-27"]):
+            where, params = publishing._days_where("seen_at", days)
+            picked = con.execute(f"select seen_at from t as x{where} order by all", params).fetchall()
+            wanted = con.execute("select seen_at from t where list_contains(?::date[], cast(seen_at as date)) "
+                                 "or (seen_at is null and ?) order by all",
+                                 [[d for d in days if d], None in days]).fetchall()
+            assert picked == wanted, (days, len(picked), len(wanted))
+            assert len(wanted) > 0 or days == ["2026-10-27"]
