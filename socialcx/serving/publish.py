@@ -490,8 +490,10 @@ def _write_by_month(con: duckdb.DuckDBPyConnection, table: str, total: int, targ
     from socialcx.serving.parquet_stitch import ParquetLayoutError, group_rows, read_footer, stitch
 
     days = (record.get("marts") or {}).get(table)
-    if total < PARQUET_BY_MONTH_FROM or not days:
-        return None
+    if total < PARQUET_BY_MONTH_FROM or not days or con.execute(
+            "select count(*) from information_schema.columns where table_catalog = current_database() "
+            "and table_schema = 'marts' and table_name = ? and column_name = ?", [table, MONTH_KEY]).fetchone()[0]:
+        return None  # small, no day column, or a column of the name the month's is given while it is written
     if record.get("time_zone") != con.execute("select current_setting('TimeZone')").fetchone()[0]:
         return None  # the months of the mart's days are counted in the time zone they were recorded in
     rows_now: dict[str | None, int] = {}
@@ -541,8 +543,10 @@ def _write_by_month(con: duckdb.DuckDBPyConnection, table: str, total: int, targ
                   for piece in pieces_by_month[key]]
         if not pieces or stitch(target, pieces) != total:
             raise ParquetLayoutError(f"the months of {table} do not add up to its {total} rows")
-    except (OSError, ParquetLayoutError) as exc:
-        log.warning("Parquet file of %s written whole: %s", table, exc)
+    except (OSError, ParquetLayoutError, duckdb.Error) as exc:
+        # DuckDB's message may quote a value of the mart: only its kind is logged
+        log.warning("Parquet file of %s written whole: %s", table,
+                    type(exc).__name__ if isinstance(exc, duckdb.Error) else exc)
         target.unlink(missing_ok=True)
         return None
     finally:
