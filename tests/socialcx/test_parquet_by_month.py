@@ -189,6 +189,16 @@ def test_a_file_whose_months_do_not_hold_the_mart_s_rows_is_written_again(con, t
     assert manifest["parquet_months_written"] == {}
 
 
+def test_a_mart_with_a_column_named_as_the_month_is_written_whole(con, tmp_path, caplog):
+    """The month of each row is a column while the file is written by month: a mart that has a column of that name
+    keeps its own, written whole, without trying the write by month first (which fails, and says so in the log)."""
+    con.execute(f"alter table marts.fct_posts add column {publishing.MONTH_KEY} varchar default 'its own'")
+    _validate(con, "v1")
+    assert publish(con, tmp_path / "published", "run1")["parquet_months_written"] == {}
+    assert _same_rows(con, tmp_path / "published" / "parquet" / "fct_posts.parquet")
+    assert "written whole" not in caplog.text
+
+
 @pytest.mark.parametrize("column_type", ["timestamptz", "timestamp", "date"])
 def test_the_days_a_patch_compares_are_the_rows_whose_date_is_one_of_them(column_type):
     """The ranges a patch filters on (`_days_where`) keep exactly the rows whose ``cast(column as date)`` is one of
