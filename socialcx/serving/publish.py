@@ -481,6 +481,15 @@ MONTH_KEY = "socialcx_month"
 _MONTH_FOLDER = re.compile(rf"^{MONTH_KEY}=(\d{{4}}-\d{{2}})$")
 
 
+def _month_days(month: str | None) -> list[str | None]:
+    """The days of a month ('YYYY-MM'; None: the rows with no day)."""
+    if month is None:
+        return [None]
+    first = date.fromisoformat(f"{month}-01")
+    after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return [(first + timedelta(days=n)).isoformat() for n in range((after - first).days)]
+
+
 def _write_by_month(con: duckdb.DuckDBPyConnection, table: str, total: int, target: Path, record: dict,
                     previous: Path | None, changed: tuple[str, list[str | None]] | None) -> list[str | None] | None:
     """Write ``table``'s Parquet file by month (`PARQUET_BY_MONTH_FROM`): the row groups of the months whose days are
@@ -521,11 +530,11 @@ def _write_by_month(con: duckdb.DuckDBPyConnection, table: str, total: int, targ
             else:
                 old_months = None
     parts = target.parent / f".{table}.months"
-    keys = sorted(m for m in fresh if m is not None)
-    where = f" where list_contains(?::varchar[], {month})" + (f" or x.{column} is null" if None in fresh else "")
+    # the months' rows by ranges of the day column, each month's first day to the next's (`_days_where`)
+    where, params = _days_where(days["column"], [day for m in fresh for day in _month_days(m)])
     try:
         if any(rows_now.get(m, 0) for m in fresh):
-            _write_whole(con, table, parts, where, [keys], month)
+            _write_whole(con, table, parts, where, params, month)
         pieces_by_month: dict[str | None, list] = {}
         for path in sorted(parts.glob("*/*.parquet")) if parts.is_dir() else []:
             name = path.parent.name

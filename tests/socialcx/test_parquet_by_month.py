@@ -217,3 +217,10 @@ def test_the_days_a_patch_compares_are_the_rows_whose_date_is_one_of_them(column
                                  [[d for d in days if d], None in days]).fetchall()
             assert picked == wanted, (days, len(picked), len(wanted))
             assert len(wanted) > 0 or days == ["2026-10-27"]
+
+
+def test_a_month_is_its_days():
+    """A month written by month is selected by its days: every day of it, leap years and year ends included."""
+    assert [len(publishing._month_days(month)) for month in ("2026-02", "2028-02", "2026-12", "2026-11")] == \
+        [28, 29, 31, 30]
+    assert publishing._month_days("2026-12")[-1] == "2026-12-31" and publishing._month_days(None) == [None]
