@@ -111,7 +111,8 @@ def con(tmp_path, monkeypatch):
     monkeypatch.setattr(publishing, "PARQUET_BY_MONTH_FROM", 100)
     with open_warehouse(tmp_path / "w.duckdb") as connection:
         connection.execute("create schema if not exists marts")
-        # 100 posts in each of September, October and November 2026, and 10 with no time
+        # a post every six hours from 1 September to 15 November 2026 (posts 0-118, 119-242 and 243-299), then the ten
+        # first post keys in text order (p0, p1, p10, p100-p106, all of September) left with no time
         connection.execute(f"create table marts.fct_posts as {_rows(300)}")
         connection.execute("update marts.fct_posts set created_at = null where post_key in "
                            "(select post_key from marts.fct_posts order by post_key limit 10)")
@@ -173,12 +174,16 @@ def test_a_file_whose_months_do_not_hold_the_mart_s_rows_is_written_again(con, t
     tampered = parquet.resolve().with_suffix(".tampered")
     stitch(tampered, [(held, index, swapped.get(month, month)) for index, month in enumerate(labels)])
     tampered.replace(parquet.resolve())
-    con.execute("delete from marts.fct_posts where post_key in ('p100', 'p101')")  # two September posts gone
-    con.execute("update marts.fct_posts set score = 3 where post_key = 'p250'")  # and a November post edited
+    con.execute("delete from marts.fct_posts where post_key in ('p298', 'p299')")  # two November posts gone
+    con.execute("update marts.fct_posts set score = 3 where post_key = 'p1'")  # and a post with no time edited
     _validate(con, "v2")
     second = publish(con, publish_dir, "run2")
     assert second["parquet_months_written"] == {"fct_posts": ["2026-09", "2026-10", "2026-11", None]}
     assert _same_rows(con, parquet)
+    with duckdb.connect() as reader:
+        assert reader.execute("select strftime(created_at, '%Y-%m'), count(*) from read_parquet(?) group by 1 "
+                              "order by 1", [str(parquet)]).fetchall() == [
+            ("2026-09", 109), ("2026-10", 124), ("2026-11", 55), (None, 10)]
 
     con.execute("update marts.fct_posts set score = coalesce(score, 0) + 1 where created_at < '2026-11-01'")
     _validate(con, "v3")
