@@ -67,9 +67,7 @@ class _Reader:
         return (n >> 1) ^ -(n & 1)
 
     def value(self, kind: int):
-        if kind in (_TRUE, _FALSE):  # a bool inside a list or map: one byte
-            return self.byte()
-        if kind == _BYTE:
+        if kind in (_TRUE, _FALSE, _BYTE):  # a byte; a bool inside a list or map is one too
             return self.byte()
         if kind in (_I16, _I32, _I64):
             return self.zigzag()

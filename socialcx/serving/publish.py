@@ -490,29 +490,33 @@ def _month_days(month: str | None) -> list[str | None]:
     return [(first + timedelta(days=n)).isoformat() for n in range((after - first).days)]
 
 
+def _month(day: str | None) -> str | None:
+    """The month ('YYYY-MM') of an ISO day; None for the rows with no day."""
+    return day[:7] if day else None
+
+
 def _write_by_month(con: duckdb.DuckDBPyConnection, table: str, total: int, target: Path, record: dict,
-                    previous: Path | None, changed: tuple[str, list[str | None]] | None) -> list[str | None] | None:
+                    previous: Path | None, changed: tuple[str, list[str | None]] | None,
+                    columns: set[str], time_zone: str) -> list[str | None] | None:
     """Write ``table``'s Parquet file by month (`PARQUET_BY_MONTH_FROM`): the row groups of the months whose days are
     unchanged copied from ``previous`` (the current version's file, when it is by month and holds as many rows in
-    each as the mart does now), the other months written from the mart. The months written, or None when the mart
-    is better written whole (nothing is written then)."""
+    each as the mart does now), the other months written from the mart. ``columns``: the mart's; ``time_zone``:
+    the connection's. The months written, or None when the mart is better written whole (nothing is written then)."""
     from socialcx.serving.parquet_stitch import ParquetLayoutError, group_rows, read_footer, stitch
 
     days = (record.get("marts") or {}).get(table)
-    if total < PARQUET_BY_MONTH_FROM or not days or con.execute(
-            "select count(*) from information_schema.columns where table_catalog = current_database() "
-            "and table_schema = 'marts' and table_name = ? and column_name = ?", [table, MONTH_KEY]).fetchone()[0]:
+    if total < PARQUET_BY_MONTH_FROM or not days or MONTH_KEY in columns:
         return None  # small, no day column, or a column of the name the month's is given while it is written
-    if record.get("time_zone") != con.execute("select current_setting('TimeZone')").fetchone()[0]:
+    if record.get("time_zone") != time_zone:
         return None  # the months of the mart's days are counted in the time zone they were recorded in
     rows_now: dict[str | None, int] = {}
     for day, count, _ in days["days"]:
-        rows_now[day[:7] if day else None] = rows_now.get(day[:7] if day else None, 0) + count
+        rows_now[_month(day)] = rows_now.get(_month(day), 0) + count
     column = quote_ident(days["column"])
     month = f"strftime(cast(x.{column} as date), '%Y-%m')"
     old, old_months, fresh = None, None, set(rows_now)
     if changed is not None and changed[0] == days["column"]:
-        changed_months = {day[:7] if day else None for day in changed[1]}
+        changed_months = {_month(day) for day in changed[1]}
         if sum(rows_now.get(m, 0) for m in changed_months) > total / 2:
             return None
         try:
@@ -620,6 +624,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
     # against 6.0 s in insertion order
     con.execute("set preserve_insertion_order = false")
     parquet_months: dict[str, list[str | None]] = {}  # of a mart written by month, the months written
+    time_zone = con.execute("select current_setting('TimeZone')").fetchone()[0]
     try:
         for table in tables:
             target = building / "parquet" / f"{table}.parquet"
@@ -628,7 +633,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
                 continue
             months = _write_by_month(con, table, counts[table], target, record,
                                      previous / "parquet" / f"{table}.parquet" if previous else None,
-                                     changed_days.get(table))
+                                     changed_days.get(table), {name for name, _ in shapes.get(table, ())}, time_zone)
             if months is not None:
                 parquet_months[table] = months
             else:
