@@ -159,3 +159,69 @@
     {%- endfor -%}
     cast({{ column }} as date) between cast('{{ start }}' as date) and cast('{{ end }}' as date)
 {%- endmacro %}
+
+{#- The days mart_service_performance rebuilds (its pre-hook writes them to a temporary table and deletes their rows).
+    A day's rows read the conversations opened that day and, for the backlog, those opened up to backlog_max_age_days
+    before it, so each conversation below names the day it opened and the backlog_max_age_days after:
+    - a conversation a change touched since the mark (changed_posts(), affected_conversations(): what
+      fct_conversations rebuilds), or one still moving with time (still_moving(): opened within lookback_days, and a
+      backfill's days);
+    - every conversation opened from backlog_max_age_days before the as-of time on: the backlog's last complete day
+      moves with it;
+    - a day whose count of conversations differs from the one built: a conversation deleted or moved to another day
+      leaves nothing to touch there.
+    Also every built day from backlog_max_age_days before the as-of time on (the as-of time moved back: days past it
+    lose their rows), and every day of a brand whose business hours' source is not the one built. -#}
+{% macro service_days() -%}
+    {%- set backlog_days = number_var('backlog_max_age_days') -%}
+    with changes as (
+        {{ changed_posts() }}
+    ),
+
+    touched as (
+        {{ affected_conversations('changes') }}
+    ),
+
+    as_of_day as (
+        select cast(as_of_at as date) as as_of_date from {{ ref('int_as_of') }}
+    ),
+
+    opened as (
+        select first_inbound_date as opened_date
+        from {{ ref('fct_conversations') }}
+        where conversation_id in (select conversation_id from touched)
+            or {{ still_moving('first_inbound_at') }}
+            or first_inbound_date >= (select as_of_date from as_of_day) - {{ backlog_days }} - 1
+        union
+        select coalesce(current_days.opened_date, built_days.opened_date)
+        from (
+            select first_inbound_date as opened_date, count(*) as conversations
+            from {{ ref('fct_conversations') }}
+            group by 1
+        ) as current_days
+        full outer join (
+            select activity_date as opened_date, sum(conversation_count) as conversations
+            from {{ this }}
+            group by 1
+        ) as built_days
+            on current_days.opened_date = built_days.opened_date
+        where current_days.conversations is distinct from built_days.conversations
+    ),
+
+    counted as (
+        select opened_date + cast(day_offset as integer) as activity_date
+        from opened
+        cross join (select {{ int_series(0, backlog_days) }} as day_offset) as offsets
+    )
+
+    select activity_date from counted
+    union
+    select activity_date from {{ this }}
+    where activity_date >= (select as_of_date from as_of_day) - {{ backlog_days }} - 1
+    union
+    select built.activity_date
+    from {{ this }} as built
+    inner join {{ ref('int_brands_resolved') }} as brands
+        on built.brand = brands.brand
+    where built.business_hours_source is distinct from brands.hours_source
+{%- endmacro %}

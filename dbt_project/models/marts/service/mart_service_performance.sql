@@ -1,5 +1,44 @@
+{#
+    Care-team performance per brand, day, source, category and language; the day is the one the conversation opened,
+    and the backlog counts it at the end of each day it waited unanswered (up to backlog_max_age_days).
+
+    Incremental per affected day. A day's figures read the conversations opened that day and, for the backlog, those
+    opened up to backlog_max_age_days before it; the pre-hook lists the days to rebuild, in a temporary table, and
+    deletes their rows (macros/incremental_changes.sql, service_days()). Those days: each day a conversation counts on
+    (the day it opened and the backlog_max_age_days after) when a change touched it (the rule fct_conversations
+    rebuilds by) or it still moves with time (opened within lookback_days; in a backfill, its days); the days whose
+    count of conversations is not the one built (a conversation deleted, or moved to another day); the days from
+    backlog_max_age_days before the as-of time on (its last complete day moves); and every day of a brand whose
+    business hours' source changed. The model then computes those days alone, from the conversations that count on
+    them, and appends them. changed_at is the newest change among the conversations a row counts (fct_conversations'
+    changed_at): the next build's mark. What changes no post (a brand's SLA or hours, a dbt var) needs a full refresh, as
+    for fct_conversations.
+#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %} drop table if exists _service_days {% endif %}",
+            "{% if is_incremental() %} create temp table _service_days as {{ service_days() }} {% endif %}",
+            "{% if is_incremental() %} delete from {{ this }} where activity_date in (select activity_date from _service_days) {% endif %}",
+        ]
+    )
+}}
+
+-- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}
+
 with fct_conversations as (
-    select * from {{ ref('fct_conversations') }}
+    select * from {{ ref('fct_conversations') }} as conversations
+    {% if is_incremental() %}
+    -- those that count on a day rebuilt: opened on it, or up to backlog_max_age_days before
+    where exists (
+        select 1 from _service_days as days
+        where days.activity_date >= conversations.first_inbound_date
+            and days.activity_date <= conversations.first_inbound_date + {{ number_var('backlog_max_age_days') }}
+    )
+    {% endif %}
 ),
 
 as_of as (
@@ -38,7 +77,8 @@ daily as (
         count(*) filter (where outcome = 'moved_to_private') as moved_to_private_count,
         count(*) filter (where outcome = 'unresolved') as unresolved_count,
         count(*) filter (where outcome = 'answered_no_confirmation') as answered_no_confirmation_count,
-        {{ median('resolution_seconds') }} filter (where is_actionable and is_resolved) as median_resolution_seconds
+        {{ median('resolution_seconds') }} filter (where is_actionable and is_resolved) as median_resolution_seconds,
+        max(changed_at) as changed_at
     from conversations
     group by 1, 2, 3, 4, 5
 ),
@@ -58,7 +98,8 @@ backlog_days as (
                 ~ number_var('backlog_max_age_days') ~ ", (as_of_at - interval '1 day')::date) as timestamp)"
         ) }} as date) as activity_date,
         first_inbound_at,
-        first_response_at
+        first_response_at,
+        changed_at
     from conversations
     where is_actionable
 ),
@@ -74,7 +115,8 @@ backlog as (
         count(*) filter (where age_hours < 1) as backlog_under_1h,
         count(*) filter (where age_hours >= 1 and age_hours < 4) as backlog_1h_to_4h,
         count(*) filter (where age_hours >= 4 and age_hours < 24) as backlog_4h_to_24h,
-        count(*) filter (where age_hours >= 24) as backlog_1d_to_7d
+        count(*) filter (where age_hours >= 24) as backlog_1d_to_7d,
+        max(changed_at) as changed_at
     from (
         select
             *,
@@ -122,7 +164,8 @@ joined as (
         coalesce(backlog.backlog_under_1h, 0) as backlog_under_1h,
         coalesce(backlog.backlog_1h_to_4h, 0) as backlog_1h_to_4h,
         coalesce(backlog.backlog_4h_to_24h, 0) as backlog_4h_to_24h,
-        coalesce(backlog.backlog_1d_to_7d, 0) as backlog_1d_to_7d
+        coalesce(backlog.backlog_1d_to_7d, 0) as backlog_1d_to_7d,
+        greatest(daily.changed_at, backlog.changed_at) as changed_at
     from daily
     full outer join backlog
         on daily.brand = backlog.brand
@@ -140,6 +183,9 @@ final as (
     from joined
     left join brands
         on joined.brand = brands.brand
+    {% if is_incremental() %}
+    where joined.activity_date in (select activity_date from _service_days)
+    {% endif %}
 )
 
 select * from final
