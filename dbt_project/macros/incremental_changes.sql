@@ -225,3 +225,53 @@
         on built.brand = brands.brand
     where built.business_hours_source is distinct from brands.hours_source
 {%- endmacro %}
+
+{#- The weeks mart_agent_performance rebuilds (its pre-hook writes them to a temporary table and deletes their rows).
+    A week's rows read its replies and the conversations they answered first:
+    - the weeks of the replies of every conversation a change touched since the mark (the rule fct_conversations
+      rebuilds by) or that still moves with time (still_moving());
+    - the weeks whose replies per brand and agent are not as many as built, nor their first responses, handoffs,
+      templated or personalised replies: a reply deleted or moved leaves nothing to touch there, and a new reply can
+      make an old text templated, a CRM name an old reply personal (fct_replies rewrites those, their changed_at
+      as it was). -#}
+{% macro agent_weeks() -%}
+    with changes as (
+        {{ changed_posts() }}
+    ),
+
+    touched as (
+        {{ affected_conversations('changes') }}
+        union
+        select conversation_id from {{ ref('fct_conversations') }} where {{ still_moving('first_inbound_at') }}
+    ),
+
+    current_weeks as (
+        select
+            brand,
+            coalesce(agent, '(unsigned)') as agent,
+            date_trunc('week', replied_at)::date as reply_week,
+            count(*) as reply_count,
+            count(*) filter (where is_first_response) as first_response_count,
+            count(*) filter (where is_handoff_request) as handoff_count,
+            count(*) filter (where is_templated) as templated_count,
+            count(*) filter (where is_personalized) as personalized_count
+        from {{ ref('fct_replies') }}
+        group by 1, 2, 3
+    )
+
+    select date_trunc('week', replied_at)::date as reply_week
+    from {{ ref('fct_replies') }}
+    where conversation_id in (select conversation_id from touched)
+    union
+    select coalesce(current_weeks.reply_week, built.reply_week)
+    from current_weeks
+    full outer join {{ this }} as built
+        on current_weeks.brand = built.brand
+        and current_weeks.agent = built.agent
+        and current_weeks.reply_week = built.reply_week
+    where current_weeks.reply_count is distinct from built.reply_count
+        or current_weeks.first_response_count is distinct from built.first_response_count
+        or current_weeks.handoff_count is distinct from built.handoff_count
+        or current_weeks.templated_count is distinct from built.templated_count
+        or current_weeks.personalized_count is distinct from built.personalized_count
+{%- endmacro %}
