@@ -287,8 +287,9 @@ def _orders_and_erasure(settings: Settings) -> str:
 
 
 def late_changes(settings: Settings) -> str:
-    """Into the working file: late brand replies to two unanswered conversations, an edited customer post and a
-    deleted reply (load_posts, as an extract merges). Returns the deleted post's id."""
+    """Into the working file: late brand replies to two unanswered conversations, an edited customer post, a
+    deleted reply and a customer's late thanks in an old answered conversation (load_posts, as an extract merges).
+    Returns the deleted post's id."""
     with duckdb.connect(str(settings.warehouse)) as con:
         newest = con.execute("select max(created_at) from raw.posts").fetchall()[0][0]
         unanswered = con.execute("""
