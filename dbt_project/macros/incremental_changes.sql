@@ -160,12 +160,24 @@
     cast({{ column }} as date) between cast('{{ start }}' as date) and cast('{{ end }}' as date)
 {%- endmacro %}
 
+{#- The conversations whose figures may have moved since the mark, by the rule fct_conversations rebuilds by, less
+    its CRM part: those a change touched (changed_posts(), affected_conversations()) and those still moving with time
+    (still_moving()). For the marts rebuilt per day or week from them (service_days(), agent_weeks()). -#}
+{% macro touched_or_moving_conversations() -%}
+    with changes as (
+        {{ changed_posts() }}
+    )
+
+    {{ affected_conversations('changes') }}
+    union
+    select conversation_id from {{ ref('fct_conversations') }} where {{ still_moving('first_inbound_at') }}
+{%- endmacro %}
+
 {#- The days mart_service_performance rebuilds (its pre-hook writes them to a temporary table and deletes their rows).
     A day's rows read the conversations opened that day and, for the backlog, those opened up to backlog_max_age_days
     before it, so each conversation below names the day it opened and the backlog_max_age_days after:
-    - a conversation a change touched since the mark (changed_posts(), affected_conversations(): what
-      fct_conversations rebuilds), or one still moving with time (still_moving(): opened within lookback_days, and a
-      backfill's days);
+    - a conversation a change touched since the mark, or one still moving with time (opened within lookback_days,
+      and a backfill's days): touched_or_moving_conversations();
     - every conversation opened from backlog_max_age_days before the as-of time on: the backlog's last complete day
       moves with it;
     - a day whose count of conversations differs from the one built: a conversation deleted or moved to another day
@@ -174,12 +186,8 @@
     lose their rows), and every day of a brand whose business hours' source is not the one built. -#}
 {% macro service_days() -%}
     {%- set backlog_days = number_var('backlog_max_age_days') -%}
-    with changes as (
-        {{ changed_posts() }}
-    ),
-
-    touched as (
-        {{ affected_conversations('changes') }}
+    with touched as (
+        {{ touched_or_moving_conversations() }}
     ),
 
     as_of_day as (
@@ -190,7 +198,6 @@
         select first_inbound_date as opened_date
         from {{ ref('fct_conversations') }}
         where conversation_id in (select conversation_id from touched)
-            or {{ still_moving('first_inbound_at') }}
             or first_inbound_date >= (select as_of_date from as_of_day) - {{ backlog_days }} - 1
         union
         select coalesce(current_days.opened_date, built_days.opened_date)
@@ -228,21 +235,15 @@
 
 {#- The weeks mart_agent_performance rebuilds (its pre-hook writes them to a temporary table and deletes their rows).
     A week's rows read its replies and the conversations they answered first:
-    - the weeks of the replies of every conversation a change touched since the mark (the rule fct_conversations
-      rebuilds by) or that still moves with time (still_moving());
+    - the weeks of the replies of every conversation a change touched since the mark or that still moves with time
+      (touched_or_moving_conversations());
     - the weeks whose replies per brand and agent are not as many as built, nor their first responses, handoffs,
       templated or personalised replies: a reply deleted or moved leaves nothing to touch there, and a new reply can
       make an old text templated, a CRM name an old reply personal (fct_replies rewrites those, their changed_at
       as it was). -#}
 {% macro agent_weeks() -%}
-    with changes as (
-        {{ changed_posts() }}
-    ),
-
-    touched as (
-        {{ affected_conversations('changes') }}
-        union
-        select conversation_id from {{ ref('fct_conversations') }} where {{ still_moving('first_inbound_at') }}
+    with touched as (
+        {{ touched_or_moving_conversations() }}
     ),
 
     current_weeks as (
