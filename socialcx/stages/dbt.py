@@ -93,9 +93,9 @@ def dbt_invoke(args: list[str], settings: Settings | None = None, dbt_vars: dict
         detail = "; ".join(failed) or str(result.exception)
         hint = ""
         if changed_schema:
-            names = " ".join(sorted(changed_schema))
-            hint = (f". The columns of {names} changed in this version of socialcx: rebuild with "
-                    f"`socialcx transform --full-refresh --select {names}+`")
+            names = sorted(changed_schema)
+            hint = (f". The columns of {' '.join(names)} changed in this version of socialcx: rebuild with "
+                    f"`socialcx transform --full-refresh --select {' '.join(name + '+' for name in names)}`")
         elif incremental:
             # an incremental model keeps a bad row until it is rebuilt: every later run would fail on it again
             names = " ".join(sorted(incremental))

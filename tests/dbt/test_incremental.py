@@ -4,6 +4,7 @@ erased customer, equals a full refresh."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import timedelta
 
@@ -90,16 +91,19 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
 
 
 def test_a_table_built_before_the_model_kept_a_mark_names_the_repair(built, tmp_path, monkeypatch):
-    """Upgrading: fct_replies was a table without changed_at before it became incremental. The next build stops,
-    naming the model and the rebuild; the rebuild it names then works, and so does the next incremental build."""
+    """Upgrading: fct_replies and mart_service_performance were tables without changed_at before they became
+    incremental. The next build stops, naming the models and the rebuild of each with what follows it; the rebuild
+    it names then works, and so does the next incremental build."""
     settings = _copy(built, tmp_path, "upgrade", monkeypatch)
     with duckdb.connect(str(settings.warehouse)) as con:
         replies = con.execute("select count(*) from marts.fct_replies").fetchall()[0][0]
         con.execute("alter table marts.fct_replies drop column changed_at")
-    with pytest.raises(stages.StageError, match=r"socialcx transform --full-refresh --select fct_replies\+"):
-        stages.transform(settings=settings, select="fct_replies")
-    stages.transform(settings=settings, select="fct_replies+", full_refresh=True)
-    stages.transform(settings=settings, select="fct_replies")
+        con.execute("alter table marts.mart_service_performance drop column changed_at")
+    repair = "socialcx transform --full-refresh --select fct_replies+ mart_service_performance+"
+    with pytest.raises(stages.StageError, match=re.escape(f"`{repair}`")):
+        stages.transform(settings=settings, select="fct_replies mart_service_performance")
+    stages.transform(settings=settings, select=repair.rpartition("--select ")[2], full_refresh=True)
+    stages.transform(settings=settings, select="fct_replies mart_service_performance")
     with duckdb.connect(str(settings.warehouse)) as con:
         assert con.execute("select count(*), count(changed_at) from marts.fct_replies").fetchall() == [(replies, replies)]
 
