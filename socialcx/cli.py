@@ -220,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "and redacted text, into enriched.post_nlp.")
     transform = commands.add_parser("transform", help="build the dbt models and run their tests",
                                     description="dbt build on the project in dbt_project/.")
-    transform.add_argument("--select", help="dbt selection, e.g. marts.fct_conversations+")
+    transform.add_argument("--select", nargs="+", metavar="SELECTOR",
+                           help="dbt selection, one or more, e.g. fct_replies+ mart_service_performance+")
     transform.add_argument("--full-refresh", action="store_true",
                            help="rebuild incremental models from scratch (repairs a bad row an incremental mart kept)")
     validate = commands.add_parser(
@@ -457,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "enrich":
             _print_result(stages.enrich(progress=_progress_enrich()))
         elif args.command == "transform":
-            _print_result(stages.transform(select=args.select, full_refresh=args.full_refresh))
+            _print_result(stages.transform(select=" ".join(args.select) if args.select else None, full_refresh=args.full_refresh))
         elif args.command == "validate":
             _print_result(stages.validate(full=args.full))
         elif args.command == "publish":
