@@ -46,6 +46,7 @@ def test_task_graph_is_extract_enrich_transform_validate_publish(bag):
     assert "--exclude-resource-type" in producer.dbt_cmd_flags  # unit tests run in `make test`, not on data
     # dbt's debug log would go to the project's copy cosmos deletes after the build
     assert producer.dbt_cmd_flags[producer.dbt_cmd_flags.index("--log-level-file") + 1] == "none"
+    assert "--no-write-json" in producer.dbt_cmd_flags  # nor its manifest and results, which nothing reads there
     for model in models:
         assert type(task(_run(dag, model))).__name__ == "DbtRunWatcherOperator"
         assert task(_run(dag, model)).emit_datasets is False  # no asset event per model
