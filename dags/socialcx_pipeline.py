@@ -359,9 +359,12 @@ def _producer_pushes_once() -> None:
         return
 
     def execute_pushing_once(self, context, **kwargs):
+        from socialcx.stages.runs import long_lived_frozen
+
         held = _HeldPushes(context["ti"])
         try:
-            result = execute(self, {**context, "ti": held, "task_instance": held}, **kwargs)
+            with long_lived_frozen():  # the garbage collector walks what the build makes, not all Airflow holds
+                result = execute(self, {**context, "ti": held, "task_instance": held}, **kwargs)
         except BaseException:
             try:  # what dbt reported before it failed: the models' tasks read it; the build's error is the one raised
                 held.push()

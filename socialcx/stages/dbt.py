@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -9,7 +10,7 @@ import sys
 from socialcx.core.failpoints import dbt_callback
 from socialcx.core.settings import Settings, dbt_env, get_settings
 from socialcx.core.warehouse import open_warehouse
-from socialcx.stages.runs import StageError
+from socialcx.stages.runs import StageError, long_lived_frozen
 
 # The vars every pipeline dbt command passes (a backfill fills them in), as the DAG's cosmos tasks pass them too
 # (dags/socialcx_pipeline.py, BACKFILL_VARS). dbt keeps its parse of the project between commands only while the
@@ -59,11 +60,12 @@ def run_dbt(args: list[str], settings: Settings, dbt_vars: dict[str, str] | None
     command = [*args, *(["--no-write-json"] if quiet else []), *file_log_flags(), "--project-dir", project,
                "--profiles-dir", project, *pipeline_flags(settings, dbt_vars)]
     try:
-        if settings.target == "postgres" or parse_only:  # a server, or no query: no file lock to hold
-            result = dbtRunner(callbacks=[dbt_callback]).invoke(command)
-        else:
-            with open_warehouse(settings.warehouse, retries=settings.lock_retries):
+        with long_lived_frozen():
+            if settings.target == "postgres" or parse_only:  # a server, or no query: no file lock to hold
                 result = dbtRunner(callbacks=[dbt_callback]).invoke(command)
+            else:
+                with open_warehouse(settings.warehouse, retries=settings.lock_retries):
+                    result = dbtRunner(callbacks=[dbt_callback]).invoke(command)
     finally:
         sys.argv = argv
     if args[:1] == ["build"] and hasattr(result.result, "write"):
@@ -132,8 +134,6 @@ def incremental_models(settings: Settings, results: list | tuple = ()) -> dict[s
 
 def release_dbt_connections() -> None:
     """Close the DuckDB connection dbt-duckdb keeps open in this process (it would hold the file's lock)."""
-    import gc
-
     if "dbt.adapters.duckdb.connections" not in sys.modules:
         return
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
