@@ -10,7 +10,7 @@ import sys
 from socialcx.core.failpoints import dbt_callback
 from socialcx.core.settings import Settings, dbt_env, get_settings
 from socialcx.core.warehouse import open_warehouse
-from socialcx.stages.runs import StageError, long_lived_frozen
+from socialcx.stages.runs import StageError
 
 # The vars every pipeline dbt command passes (a backfill fills them in), as the DAG's cosmos tasks pass them too
 # (dags/socialcx_pipeline.py, BACKFILL_VARS). dbt keeps its parse of the project between commands only while the
@@ -60,12 +60,11 @@ def run_dbt(args: list[str], settings: Settings, dbt_vars: dict[str, str] | None
     command = [*args, *(["--no-write-json"] if quiet else []), *file_log_flags(), "--project-dir", project,
                "--profiles-dir", project, *pipeline_flags(settings, dbt_vars)]
     try:
-        with long_lived_frozen():
-            if settings.target == "postgres" or parse_only:  # a server, or no query: no file lock to hold
+        if settings.target == "postgres" or parse_only:  # a server, or no query: no file lock to hold
+            result = dbtRunner(callbacks=[dbt_callback]).invoke(command)
+        else:
+            with open_warehouse(settings.warehouse, retries=settings.lock_retries):
                 result = dbtRunner(callbacks=[dbt_callback]).invoke(command)
-            else:
-                with open_warehouse(settings.warehouse, retries=settings.lock_retries):
-                    result = dbtRunner(callbacks=[dbt_callback]).invoke(command)
     finally:
         sys.argv = argv
     if args[:1] == ["build"] and hasattr(result.result, "write"):

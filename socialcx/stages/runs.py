@@ -34,7 +34,7 @@ def parse_day(value: str, name: str) -> str:
         raise StageError(f"{name} {value!r} is not a date: use YYYY-MM-DD, e.g. 2026-10-01") from exc
 
 
-_frozen = 0  # how many stages or builds are under way in this process: the outermost freezes and unfreezes
+_frozen = 0  # how many stages are under way in this process: the outermost freezes and unfreezes
 
 
 @contextmanager
