@@ -157,9 +157,10 @@ def test_the_producer_reads_no_debug_event_it_does_not_use(bag, monkeypatch):
 
 def test_the_producer_pushes_what_dbt_reported_once_it_has_ended(bag, monkeypatch, tmp_path):
     """cosmos' producer pushed each node's status, SQL and tests' verdict from dbt's threads as the build went, an API
-    call each. It now holds them and pushes once dbt has ended: every success in one XCom, every model's SQL in
-    another, and what did not succeed under cosmos' own keys, where cosmos' poke reads it. Then each model's task
-    reads one XCom: built, it ends; failed, its tests failed, or skipped, it fails as before."""
+    call each. It now holds them and pushes once dbt has ended: every success and every model's SQL in one XCom,
+    and what did not succeed under cosmos' own keys, where cosmos' poke reads it. Then each model's task reads that
+    one XCom, once, as its SQL is rendered: built, it ends; failed, its tests failed, or skipped, it fails as
+    before."""
     import json
 
     from airflow.exceptions import AirflowException
@@ -167,7 +168,7 @@ def test_the_producer_pushes_what_dbt_reported_once_it_has_ended(bag, monkeypatc
 
     dag = bag.dags["socialcx_pipeline"]
     producer = dag.get_task("transform.dbt_producer_watcher")
-    BUILT_KEY, COMPILED_SQL_KEY = "socialcx_built", "socialcx_compiled_sql"
+    BUILD_KEY = "socialcx_build"
     compiled = tmp_path / "target" / "compiled" / "socialcx" / "models"
     for path, sql in (("marts/fct_posts.sql", "select 1 as posts"), ("marts/fct_conversations.sql", "select 2"),
                       ("staging/stg_raw__posts.sql", "select 3")):
@@ -207,12 +208,12 @@ def test_the_producer_pushes_what_dbt_reported_once_it_has_ended(bag, monkeypatc
     assert producer.execute(context) == "built"
     pushes = dict(ti.pushed)
     assert during == [[]] and len(ti.pushed) == len(pushes)  # nothing reached Airflow while dbt ran; each key once
-    built = pushes[BUILT_KEY]
+    built = pushes[BUILD_KEY]["succeeded"]
     assert built == {"model__socialcx__stg_raw__posts_status": {"status": "success", "outlet_uris": []},
                      "model__socialcx__fct_posts_status": {"status": "success", "outlet_uris": []},
                      "model__socialcx__fct_posts_tests_status": "pass",
                      "model__socialcx__fct_conversations_status": {"status": "success", "outlet_uris": []}}
-    assert pushes[COMPILED_SQL_KEY] == {"model__socialcx__stg_raw__posts_compiled_sql": "select 3",
+    assert pushes[BUILD_KEY]["compiled_sql"] == {"model__socialcx__stg_raw__posts_compiled_sql": "select 3",
                                         "model__socialcx__fct_posts_compiled_sql": "select 1 as posts",
                                         "model__socialcx__fct_conversations_compiled_sql": "select 2"}
     # what did not succeed, under its own key: the failed model's status and events, the failed test's verdict
@@ -220,9 +221,9 @@ def test_the_producer_pushes_what_dbt_reported_once_it_has_ended(bag, monkeypatc
     assert pushes["model__socialcx__mart_nps_dbt_event"]["msg"] == "Binder Error: no column x"
     assert pushes["model__socialcx__fct_conversations_tests_status"] == "fail"
     assert pushes["task_status"] == "completed" and pushes["dbt_startup_events"][0]["msg"] == "Running with dbt=1.11"
-    assert len(ti.pushed) == 8  # with its command flags; cosmos pushed 13 for this build, one by one as dbt reported
+    assert len(ti.pushed) == 7  # with its command flags; cosmos pushed 13 for this build, one by one as dbt reported
 
-    # each model's task reads what was pushed: one read for a model built and tested, and its SQL as its template
+    # each model's task reads what was pushed: one read for a model built and tested, as its SQL is rendered
     def read(model):
         task = dag.get_task(_run(dag, model))
         consumer = _TaskInstance(pushes)
@@ -230,12 +231,12 @@ def test_the_producer_pushes_what_dbt_reported_once_it_has_ended(bag, monkeypatc
         return task, consumer, (lambda: task.poke({"ti": consumer, "task_instance": consumer, "run_id": "r"}))
 
     task, consumer, poke = read("fct_posts")
-    assert poke() is True and consumer.pulled == [BUILT_KEY]
     assert task.render_template(task.compiled_sql, {"ti": consumer, "task": task}) == "select 1 as posts"
+    assert poke() is True and consumer.pulled == [BUILD_KEY]
     _, consumer, poke = read("fct_conversations")  # built, but a data test on it failed
     with pytest.raises(AirflowException, match="a data test on it failed"):
         poke()
-    assert consumer.pulled == [BUILT_KEY, "model__socialcx__fct_conversations_tests_status"]
+    assert consumer.pulled == [BUILD_KEY, "model__socialcx__fct_conversations_tests_status"]
     _, consumer, poke = read("mart_nps")  # failed: cosmos' own poke, its events in the task's log
     with pytest.raises(AirflowException, match="finished with status 'error'"):
         poke()
@@ -245,7 +246,7 @@ def test_the_producer_pushes_what_dbt_reported_once_it_has_ended(bag, monkeypatc
     ti.pushed.clear()
     with pytest.raises(RuntimeError, match="dbt ended badly"):
         producer.execute(context, fail=True)
-    assert dict(ti.pushed)[BUILT_KEY] == built and "model__socialcx__mart_nps_status" in dict(ti.pushed)
+    assert dict(ti.pushed)[BUILD_KEY]["succeeded"] == built and "model__socialcx__mart_nps_status" in dict(ti.pushed)
     # and when Airflow's API refuses the pushes too, the build's own error is the one the producer fails with
     monkeypatch.setattr(ti, "xcom_push", lambda key, value: (_ for _ in ()).throw(ConnectionError("API down")))
     with pytest.raises(RuntimeError, match="dbt ended badly"):
@@ -271,25 +272,29 @@ def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
     task = dag.get_task("transform.fct_posts_run")
     status, sql = "model__socialcx__fct_posts_status", get_compiled_sql_xcom_key("model.socialcx.fct_posts")
     tests = "model__socialcx__fct_posts_tests_status"  # the verdict of its data tests, pushed by the producer
-    built, sqls = "socialcx_built", "socialcx_compiled_sql"  # the producer's two XComs of a build's successes
-    ti = _TaskInstance({built: {status: {"status": "success", "outlet_uris": []}, tests: "pass"},
-                        sqls: {sql: "select 1 as posts"}})
-    assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
-    assert ti.pulled == [built]
-    # the SQL is a template of the task, rendered before it runs: one rendered-template write
+    build = "socialcx_build"  # the producer's one XCom: the build's successes and every model's compiled SQL
+    pushed = {build: {"succeeded": {status: {"status": "success", "outlet_uris": []}, tests: "pass"},
+                      "compiled_sql": {sql: "select 1 as posts"}}}
+    ti = _TaskInstance(pushed)
+    # the SQL is a template of the task, rendered before it runs (one rendered-template write); the poke that follows
+    # reads what the render read: one call to Airflow's API for the task
     assert task.render_template(task.compiled_sql, {"ti": ti, "task": task}) == "select 1 as posts"
-    assert ti.pulled[-1] == sqls
+    assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
+    assert ti.pulled == [build]
+    other = _TaskInstance(pushed)  # another task instance (a test's, a retry's) reads it for itself
+    assert task.poke({"ti": other, "task_instance": other, "run_id": "r"}) is True and other.pulled == [build]
     assert task.render_template(task.compiled_sql, {"ti": _TaskInstance({}), "task": task}) == ""  # none pushed
     # a model with no data test reads the same one XCom
     bare = dag.get_task("transform.stg_raw__survey_responses_run")
-    ti = _TaskInstance({built: {"model__socialcx__stg_raw__survey_responses_status": {"status": "success",
-                                                                                      "outlet_uris": []}}})
+    ti = _TaskInstance({build: {"succeeded": {"model__socialcx__stg_raw__survey_responses_status": {
+        "status": "success", "outlet_uris": []}}}})
     assert bare.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
-    assert ti.pulled == [built]
+    assert ti.pulled == [build]
 
     # built, but a data test on it failed (or none reported): the model's task fails, naming the model and its tests
     for verdict, says in (("fail", "a data test on it failed"), (None, "its data tests reported no result")):
-        ti = _TaskInstance({built: {status: {"status": "success", "outlet_uris": []}}, tests: verdict})
+        ti = _TaskInstance({build: {"succeeded": {status: {"status": "success", "outlet_uris": []}}},
+                            tests: verdict})
         with pytest.raises(AirflowException, match=says) as failure:
             task.poke({"ti": ti, "task_instance": ti, "run_id": "r"})
         assert "'model.socialcx.fct_posts'" in str(failure.value)
@@ -324,11 +329,11 @@ def test_a_models_sql_is_rendered_once_and_shown_as_dbt_compiled_it(bag):
     for task_id in ("transform.fct_posts_run", "transform.stg_raw__survey_responses_run"):
         task = copy.copy(dag.get_task(task_id))
         assert len(task.template_fields) == len(set(task.template_fields)) and "compiled_sql" in task.template_fields
-        ti = _TaskInstance({"socialcx_compiled_sql": {get_compiled_sql_xcom_key(task.model_unique_id): sql}})
+        ti = _TaskInstance({"socialcx_build": {"compiled_sql": {get_compiled_sql_xcom_key(task.model_unique_id): sql}}})
         run = types.SimpleNamespace(conf={}, run_type="manual")
         task.render_template_fields({"ti": ti, "task": task, "params": {}, "dag_run": run,
                                      "data_interval_start": None, "data_interval_end": None})
-        assert task.compiled_sql == sql and ti.pulled == ["socialcx_compiled_sql"]
+        assert task.compiled_sql == sql and ti.pulled == ["socialcx_build"]
         assert task.vars == {"backfill_start": "", "backfill_end": ""}  # the other templates rendered as before
 
 
