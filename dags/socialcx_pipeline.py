@@ -438,7 +438,7 @@ def _watcher_reads_only_what_it_shows() -> None:
     def lean_poke(self, context) -> bool:
         ti = context["ti"]
         if ti.try_number == 1:
-            built = _build_of(self, ti).get("succeeded") or {}
+            built = _build_of(self, ti, take=True).get("succeeded") or {}
             status = (built.get(get_status_xcom_key(self.model_unique_id)) or {}).get("status")
             if is_dbt_node_status_success(status):  # the SQL is rendered already: _producer_first's template
                 _its_tests_passed(self, ti, built)
@@ -549,16 +549,18 @@ def _tests_in_model_tasks(group) -> None:
             member.base_cmd = ["build"]
 
 
-def _build_of(task, ti) -> dict:
+def _build_of(task, ti, take: bool = False) -> dict:
     """What the producer's build reported (`BUILD_KEY`), as a model's task reads it: once a try. Its template
     (`model_sql`) reads it first, while the task's fields are rendered, and keeps it on the task for that task
-    instance; its poke (`lean_poke`) then reads what was kept. Another task instance (a retry, a test's) reads it
-    again."""
+    instance; its poke (`lean_poke`) then takes what was kept (``take``: the task holds it no longer, nor the task
+    instance). Another task instance (a retry, a test's) reads it again."""
     kept = getattr(task, "socialcx_build", None)
     if kept is not None and kept[0] is ti:
+        if take:
+            task.socialcx_build = None
         return kept[1]
     build = ti.xcom_pull(task_ids=task.producer_task_id, key=BUILD_KEY) or {}
-    task.socialcx_build = (ti, build)
+    task.socialcx_build = None if take else (ti, build)
     return build
 
 

@@ -214,8 +214,8 @@ def test_the_producer_pushes_what_dbt_reported_once_it_has_ended(bag, monkeypatc
                      "model__socialcx__fct_posts_tests_status": "pass",
                      "model__socialcx__fct_conversations_status": {"status": "success", "outlet_uris": []}}
     assert pushes[BUILD_KEY]["compiled_sql"] == {"model__socialcx__stg_raw__posts_compiled_sql": "select 3",
-                                        "model__socialcx__fct_posts_compiled_sql": "select 1 as posts",
-                                        "model__socialcx__fct_conversations_compiled_sql": "select 2"}
+                                                 "model__socialcx__fct_posts_compiled_sql": "select 1 as posts",
+                                                 "model__socialcx__fct_conversations_compiled_sql": "select 2"}
     # what did not succeed, under its own key: the failed model's status and events, the failed test's verdict
     assert pushes["model__socialcx__mart_nps_status"] == {"status": "error", "outlet_uris": []}
     assert pushes["model__socialcx__mart_nps_dbt_event"]["msg"] == "Binder Error: no column x"
@@ -280,7 +280,7 @@ def test_a_model_that_succeeded_reads_its_status_and_sql_only(bag, monkeypatch):
     # reads what the render read: one call to Airflow's API for the task
     assert task.render_template(task.compiled_sql, {"ti": ti, "task": task}) == "select 1 as posts"
     assert task.poke({"ti": ti, "task_instance": ti, "run_id": "r"}) is True
-    assert ti.pulled == [build]
+    assert ti.pulled == [build] and task.socialcx_build is None  # the poke took it: the task holds it no longer
     other = _TaskInstance(pushed)  # another task instance (a test's, a retry's) reads it for itself
     assert task.poke({"ti": other, "task_instance": other, "run_id": "r"}) is True and other.pulled == [build]
     assert task.render_template(task.compiled_sql, {"ti": _TaskInstance({}), "task": task}) == ""  # none pushed
