@@ -403,7 +403,7 @@ def _watcher_reads_only_what_it_shows() -> None:
       succeeded a task now reads one XCom, what the build reported (`_producer_pushes_once`): every success, which
       holds its model's status and its tests' verdict when it has tests (`_tests_in_model_tasks`), and every
       model's compiled SQL. It reads it as its template is rendered, before it runs (the SQL is the template,
-      `_producer_first`), so the rendered template is written once, not again after the task, and its poke reads
+      `_producer_first`), so the rendered template is written once, not again after the task, and its poke takes
       what the render kept (`_build_of`): one call (about 15 ms under `airflow dags test`), two when a verdict is
       not a pass. Anything else (a retry, no status, a failure, a skip) goes through cosmos' own poke, as before.
 
