@@ -276,3 +276,18 @@
         or current_weeks.templated_count is distinct from built.templated_count
         or current_weeks.personalized_count is distinct from built.personalized_count
 {%- endmacro %}
+
+{#- An incremental model that reads columns of its own last build (`this`) which an older version of the model did not
+    write: without them its SQL would fail on a binding error that names no repair. This stops the build first, with
+    dbt's own words for a table whose columns no longer match ("out of sync"), which `socialcx transform` turns into
+    the full refresh to run. One catalog query, on incremental builds only. -#}
+{% macro require_built_columns(columns) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set held = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- set missing = columns | reject('in', held) | list -%}
+        {%- if missing -%}
+            {{- exceptions.raise_compiler_error(this ~ " is out of sync with this version of its model: it has no "
+                                                ~ missing | join(', ') ~ " column") -}}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

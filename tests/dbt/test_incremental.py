@@ -76,6 +76,7 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
         assert con.execute("select c.outcome from marts.fct_posts p join marts.fct_conversations c "
                            "using (conversation_id) where p.post_id like 'thanks-%'").fetchall() == [("resolved",)]
         assert con.execute("select count(*) from marts.fct_posts where post_id = ?", [deleted]).fetchall() == [(0,)]
+    _as_of_jumps_then_returns(settings)
     _named_reply_then_renamed_handle(settings)
     _survey_changes(settings)
     erased = _orders_and_erasure(settings)
@@ -95,7 +96,8 @@ def test_incremental_run_equals_full_refresh(built, tmp_path, monkeypatch):
 def test_a_table_built_before_the_model_kept_a_mark_names_the_repair(built, tmp_path, monkeypatch):
     """Upgrading: fct_replies and mart_service_performance were tables without changed_at before they became
     incremental. The next build stops, naming the models and the rebuild of each with what follows it; the rebuild
-    it names then works, and so does the next incremental build."""
+    it names then works, and so does the next incremental build. So does fct_escalations built without the column
+    it reads of its own last build (is_abandoned, session 35)."""
     settings = _copy(built, tmp_path, "upgrade", monkeypatch)
     with duckdb.connect(str(settings.warehouse)) as con:
         replies = con.execute("select count(*) from marts.fct_replies").fetchall()[0][0]
@@ -109,6 +111,10 @@ def test_a_table_built_before_the_model_kept_a_mark_names_the_repair(built, tmp_
     stages.transform(settings=settings, select="fct_replies mart_service_performance")
     with duckdb.connect(str(settings.warehouse)) as con:
         assert con.execute("select count(*), count(changed_at) from marts.fct_replies").fetchall() == [(replies, replies)]
+        # a column the model reads of its own last build (require_built_columns), as before session 35
+        con.execute("alter table marts.fct_escalations drop column is_abandoned")
+    with pytest.raises(stages.StageError, match=re.escape("`socialcx transform --full-refresh --select fct_escalations+`")):
+        stages.transform(settings=settings, select="fct_escalations")
 
 
 def test_a_backfill_day_that_is_not_a_day_never_reaches_the_sql(built, tmp_path, monkeypatch):
@@ -198,6 +204,57 @@ def _late_engagement(settings: Settings) -> None:
                             [conversation]).fetchall()
     assert before[0][0] is False and after[0][0] is True, (before, after)
     assert after[0][1] > before[0][1]  # the mark moved with what was loaded
+
+
+def _as_of_jumps_then_returns(settings: Settings) -> None:
+    """Three more incremental runs. A customer complains a day after the newest post and follows up a day later,
+    unanswered: an open escalation, 24 hours old. A post ten days later moves the data's now past the abandonment
+    horizon (backlog_max_age_days, 7) of every escalation still open: each is abandoned, its age stopped at 168 hours.
+    Then that post's author is erased: the now moves back, and the same escalations are open again, aged as before
+    (fct_escalations rewrites those abandoned later than the now). The comparison with a full refresh checks every
+    row after all three."""
+    def unanswered(con) -> dict[str, tuple]:
+        return {row[0]: row[1:] for row in con.execute(
+            "select conversation_id, is_open, is_abandoned, age_hours from marts.fct_escalations "
+            "where first_response_at is null").fetchall()}
+
+    with duckdb.connect(str(settings.warehouse)) as con:
+        newest, brand = con.execute("select (select as_of_at from intermediate.int_as_of), min(brand) "
+                                    "from marts.fct_conversations").fetchall()[0]
+
+    def post(post_id: str, author: str, parent: str | None, conversation: str, at, text: str) -> dict:
+        return {"post_id": post_id, "parent_post_id": parent, "author_id": author, "author_handle": author,
+                "is_inbound": True, "created_at": at, "conversation_id": conversation, "text": text,
+                "brands_mentioned": [brand]}
+
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("begin transaction")
+        load_posts(con, pd.DataFrame([
+            post("waiting-1", "patient", None, "waiting-1", newest + timedelta(days=1),
+                 f"@{brand} my refund never arrived and nobody answers, this is unacceptable"),
+            post("waiting-2", "patient", "waiting-1", "waiting-1", newest + timedelta(days=2),
+                 f"@{brand} hello?? still waiting for my refund")]), "sample", "late")
+        con.execute("commit")
+    stages.enrich(settings=settings)
+    stages.transform(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        before = unanswered(con)
+        assert before["sample:waiting-1"] == (True, False, 24.0)
+        opened = {c for c, row in before.items() if row[0]}
+        con.execute("begin transaction")
+        load_posts(con, pd.DataFrame([post("ten-days-on", "ten-days-on", None, "ten-days-on",
+                                           newest + timedelta(days=12), f"@{brand} where is my parcel?")]),
+                   "sample", "late")
+        con.execute("commit")
+    stages.enrich(settings=settings)
+    stages.transform(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        jumped = unanswered(con)
+        assert {c: jumped[c] for c in opened} == {c: (False, True, 168.0) for c in opened}
+        forget_author(con, "ten-days-on")
+    stages.transform(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert unanswered(con) == before
 
 
 def _named_reply_then_renamed_handle(settings: Settings) -> None:

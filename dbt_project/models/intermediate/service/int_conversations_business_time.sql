@@ -1,13 +1,15 @@
 {#
     Business-hours duration of each conversation's wait for a first response: from the first customer
-    post to the first brand reply, or to the data's as-of time while it is still unanswered.
+    post to the first brand reply, or, while it is still unanswered, to the data's as-of time, until it is abandoned
+    (backlog_max_age_days after the first post, as in the backlog): then the wait stops there.
 
     Incremental by the rule fct_conversations uses: the conversations int_conversations_aggregated rebuilt since
-    this model's last build (their changed_at), every conversation opened within lookback_days of "now" (an
-    unanswered one's wait still grows), and a backfill's date range. Older unanswered conversations keep the wait
-    measured when they left the window, as fct_conversations does (DECISIONLOG.md, "Incremental marts"). A brand's
-    changed business hours apply to conversations rebuilt from then on; `socialcx transform --full-refresh
-    --select int_conversations_business_time+` applies them to all.
+    this model's last build (their changed_at), every conversation opened within lookback_days of "now", and a
+    backfill's date range; and every unanswered one whose wait ends elsewhere now than when it was built
+    (wait_ended_at: the as-of time moved, forward before its abandonment or back). So an unanswered conversation is
+    measured again until it is abandoned, then never again, and the result is a full refresh's however far the
+    as-of time moved. A brand's changed business hours apply to conversations rebuilt from then on;
+    `socialcx transform --full-refresh --select int_conversations_business_time+` applies them to all.
 #}
 {{
     config(
@@ -22,14 +24,25 @@
 {# pre_hook: PostgreSQL guessed 200 business-time groups and joined them back to the conversations by a loop over
    every pair; at 1M posts that ran for more than 26 minutes, as a hash join 44 s #}
 
+{{ require_built_columns(['wait_ended_at']) }}
+{%- set abandoned_at = "aggregated.first_inbound_at + " ~ number_var('backlog_max_age_days') ~ " * interval '1 day'" %}
+
 with conversations as (
-    select aggregated.*, as_of.as_of_at
+    select
+        aggregated.*,
+        coalesce(aggregated.first_response_at, least(as_of.as_of_at, {{ abandoned_at }})) as wait_ended_at
     from {{ ref('int_conversations_aggregated') }} as aggregated
     cross join {{ ref('int_as_of') }} as as_of
     {% if is_incremental() %}
     where aggregated.changed_at > {{ change_mark() }}
         or aggregated.conversation_id not in (select conversation_id from {{ this }})
         or aggregated.first_inbound_at > as_of.as_of_at - {{ number_var('lookback_days') }} * interval '1 day'
+        -- unanswered, and its wait ends elsewhere now: measured again
+        or (aggregated.first_response_at is null and exists (
+            select 1 from {{ this }} as built
+            where built.conversation_id = aggregated.conversation_id
+                and built.wait_ended_at is distinct from least(as_of.as_of_at, {{ abandoned_at }})
+        ))
         {% if var('backfill_start') %}
         or {{ backfill_between('aggregated.first_inbound_at') }}
         {% endif %}
@@ -44,7 +57,7 @@ spans as (
     select
         conversations.conversation_id,
         conversations.first_inbound_at,
-        coalesce(conversations.first_response_at, conversations.as_of_at) as wait_ended_at,
+        conversations.wait_ended_at,
         brands.timezone_name,
         brands.business_open_hour,
         brands.business_close_hour,
@@ -65,6 +78,7 @@ final as (
     select
         business.span_key as conversation_id,
         business.business_seconds as wait_business_seconds,
+        conversations.wait_ended_at,
         conversations.changed_at
     from business
     inner join conversations

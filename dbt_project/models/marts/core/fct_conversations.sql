@@ -35,6 +35,16 @@ conversations as (
         or conversation_id in (
             select conversation_id from {{ this }} where customer_id in ({{ changed_customers() }})
         )
+        -- unanswered, and its wait was measured again (int_conversations_business_time: the as-of time moved
+        -- before it was abandoned, or back)
+        or conversation_id in (
+            select built.conversation_id
+            from {{ this }} as built
+            inner join {{ ref('int_conversations_business_time') }} as business_time
+                on built.conversation_id = business_time.conversation_id
+            where not built.is_responded
+                and built.open_wait_business_seconds is distinct from business_time.wait_business_seconds
+        )
         -- and, in a backfill, every conversation opened in its date range, changed or not
         or {{ still_moving('first_inbound_at') }}
     {% endif %}
