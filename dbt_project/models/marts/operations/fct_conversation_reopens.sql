@@ -99,6 +99,9 @@ final as (
     select
         conversations.conversation_id,
         conversations.brand,
+        -- the conversation's day, as the daily marts count it; also the day publish and validation compare the mart
+        -- by (its first date column: first_reopened_at, blank for most conversations, left every row in one "day")
+        conversations.first_inbound_at,
         coalesce(first_reopens.reopen_count, 0) as reopen_count,
         first_reopens.first_reopened_at,
         replies.response_seconds as first_response_after_reopen_seconds,
