@@ -10,10 +10,11 @@
     Incremental per conversation: a run rewrites the conversations that are new, were still open at the last build
     (their age, breach and escalation move with time), got their first reply, are routed otherwise (team, rule,
     SLA, first post), or were abandoned later than the data's now (the as-of time moved back). An abandoned one
-    no longer moves, so a run's rewrite is the conversations of the last backlog_max_age_days, not every one ever
-    left unanswered (58k of 270k at 1M posts, each rewritten, validated and published again every run). Routing every conversation is one pass; the business-hours due times, the costly part, are
-    computed only for conversations routed anew: the others keep theirs (due_at, escalate_due_at). New business
-    hours or policies: `socialcx transform --full-refresh --select fct_escalations+`.
+    no longer moves, so a run rewrites the open escalations of the last backlog_max_age_days, not every one ever
+    left unanswered (58k of 270k rows at 1M posts, each rewritten and published again every run, until session 35).
+    Routing every conversation is one pass; the business-hours due times, the costly part, are computed only for
+    conversations routed anew: the others keep theirs (due_at, escalate_due_at). New business hours or policies:
+    `socialcx transform --full-refresh --select fct_escalations+`.
 #}
 {# no nested loops on PostgreSQL: the same join back to a business-time aggregate as int_conversations_business_time,
    where PostgreSQL guessed 200 groups and looped over every pair (over 26 minutes at 1M posts; a hash join 44 s) #}
