@@ -1,5 +1,5 @@
-"""Every incremental model, after incremental runs on late replies, an edit, a deletion, CRM orders and an
-erased customer, equals a full refresh."""
+"""Every incremental model, after incremental runs on late replies, an edit, a deletion, the data's now moving 12
+days on and back, CRM orders and an erased customer, equals a full refresh."""
 
 from __future__ import annotations
 
