@@ -92,6 +92,17 @@
     {{ column }} > (select as_of_at from {{ ref('int_as_of') }}) - {{ number_var('lookback_days') }} * interval '1 day'
 {%- endmacro %}
 
+{#- When an unanswered conversation is abandoned: backlog_max_age_days after its first post, the backlog's horizon. -#}
+{% macro abandoned_at(first_inbound_at) -%}
+    ({{ first_inbound_at }} + {{ number_var('backlog_max_age_days') }} * interval '1 day')
+{%- endmacro %}
+
+{#- Where the wait for a first response stops: the first reply; unanswered, the data's now, or the moment the
+    conversation was abandoned if that came first (int_conversations_business_time's wait, fct_escalations' age). -#}
+{% macro wait_ended_at(first_inbound_at, first_response_at, as_of_at) -%}
+    coalesce({{ first_response_at }}, least({{ as_of_at }}, {{ abandoned_at(first_inbound_at) }}))
+{%- endmacro %}
+
 {#- What fct_conversations (and fct_conversation_reopens, by its rule) rebuild whatever changed: a conversation
     opened within lookback_days (``column``: its first post), and, in a backfill, every one opened in its days. -#}
 {% macro still_moving(column) -%}

@@ -25,12 +25,12 @@
    every pair; at 1M posts that ran for more than 26 minutes, as a hash join 44 s #}
 
 {{ require_built_columns(['wait_ended_at']) }}
-{%- set abandoned_at = "aggregated.first_inbound_at + " ~ number_var('backlog_max_age_days') ~ " * interval '1 day'" %}
+{%- set ends_now = wait_ended_at('aggregated.first_inbound_at', 'aggregated.first_response_at', 'as_of.as_of_at') %}
 
 with conversations as (
     select
         aggregated.*,
-        coalesce(aggregated.first_response_at, least(as_of.as_of_at, {{ abandoned_at }})) as wait_ended_at
+        {{ ends_now }} as wait_ended_at
     from {{ ref('int_conversations_aggregated') }} as aggregated
     cross join {{ ref('int_as_of') }} as as_of
     {% if is_incremental() %}
@@ -41,7 +41,7 @@ with conversations as (
         or (aggregated.first_response_at is null and exists (
             select 1 from {{ this }} as built
             where built.conversation_id = aggregated.conversation_id
-                and built.wait_ended_at is distinct from least(as_of.as_of_at, {{ abandoned_at }})
+                and built.wait_ended_at is distinct from {{ ends_now }}
         ))
         {% if var('backfill_start') %}
         or {{ backfill_between('aggregated.first_inbound_at') }}

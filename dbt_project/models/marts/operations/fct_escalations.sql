@@ -30,7 +30,6 @@
 }}
 
 {{ require_built_columns(['is_abandoned']) }}
-{%- set horizon = number_var('backlog_max_age_days') ~ " * interval '1 day'" %}
 
 with conversations as (
     select * from {{ ref('fct_conversations') }}
@@ -132,7 +131,7 @@ scope as (
     cross join as_of
     where built.conversation_id is null
         or built.is_open
-        or (built.is_abandoned and built.first_inbound_at + {{ horizon }} >= as_of.as_of_at)
+        or (built.is_abandoned and {{ abandoned_at('built.first_inbound_at') }} >= as_of.as_of_at)
         or built.first_response_at is distinct from routed.first_response_at
         or not ({{ same_route }})
     {% else %}
@@ -200,8 +199,8 @@ timed as (
 clocked as (
     select
         timed.*,
-        not timed.is_responded and timed.first_inbound_at + {{ horizon }} < as_of.as_of_at as is_abandoned,
-        coalesce(timed.first_response_at, least(as_of.as_of_at, timed.first_inbound_at + {{ horizon }})) as clock_at
+        not timed.is_responded and {{ abandoned_at('timed.first_inbound_at') }} < as_of.as_of_at as is_abandoned,
+        {{ wait_ended_at('timed.first_inbound_at', 'timed.first_response_at', 'as_of.as_of_at') }} as clock_at
     from timed
     cross join as_of
 ),
