@@ -307,17 +307,92 @@ def _switch(link: Path, target: str) -> None:
     os.replace(temporary, link)
 
 
-def _unchanged(previous: Path | None, fingerprints: dict[str, tuple[int, str]]) -> set[str]:
-    """The marts the current published version already holds exactly as they are now (by the fingerprints its
-    manifest recorded), with their Parquet file and the DuckDB file present."""
-    if previous is None or not (previous / "socialcx.duckdb").is_file():
+def _unchanged(previous: Path | None, fingerprints: dict[str, tuple[int, str]], parquet: bool = True,
+               duckdb_file: Path | None = None) -> set[str]:
+    """The marts a published version already holds exactly as they are now (by the fingerprints its manifest
+    recorded), with their Parquet file (unless ``parquet`` is false) and the DuckDB file (``duckdb_file``, else its
+    own) present."""
+    if previous is None or not (duckdb_file or previous / "socialcx.duckdb").is_file():
         return set()
     try:
         before = json.loads((previous / "manifest.json").read_text(encoding="utf-8")).get("fingerprints") or {}
     except (OSError, ValueError):
         return set()
     return {table for table, (count, checksum) in fingerprints.items()
-            if before.get(table) == [count, checksum] and (previous / "parquet" / f"{table}.parquet").is_file()}
+            if before.get(table) == [count, checksum]
+            and (not parquet or (previous / "parquet" / f"{table}.parquet").is_file())}
+
+
+def _manifest(version: Path) -> dict:
+    try:
+        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _recyclable(publish_dir: Path, previous: Path | None) -> Path | None:
+    """The older version whose DuckDB file the new version may take and patch, instead of copying the current one's.
+
+    Two versions are kept (`prune_versions`): the current one, which readers open, and the one before it, which is
+    pruned as soon as the new one is current. Copying the current file was most of what a 0.1% run's publish wrote
+    (327 MB a run at 1M posts, flushed to disk when the copy was detached: 1.2 s), and grew with history. The older
+    file is taken instead (renamed into the new version, then patched by the changes of the two runs since it was
+    current) when:
+
+    - it was written from the same fresh file as the current one, or from a later one (``duckdb_since`` in its
+      manifest): a file written before an erasure or a daily full validation (`publish`'s ``rewrite_all``) may hold
+      the pages of dropped tables or deleted rows, and is never patched further;
+    - its manifest says what it holds, in this storage version, its file has no pending log and no other link to
+      it: it is written in place;
+    - no reader holds it open: DuckDB locks a file it opens, read-only included, so attaching it for writing fails
+      while anyone still reads it (`publish` then copies the current file, as before).
+    """
+    if previous is None:
+        return None
+    since = _manifest(previous).get("duckdb_since")
+    older = sorted((p for p in (publish_dir / VERSIONS).glob("*")
+                    if p.is_dir() and ".tmp-" not in p.name and p != previous), reverse=True)
+    if not older:
+        return None
+    version, manifest = older[0], _manifest(older[0])  # the newest but the current: the one pruned next
+    file = version / "socialcx.duckdb"
+    if (not isinstance(since, str) or not isinstance(manifest.get("duckdb_since"), str)
+            or manifest["duckdb_since"] < since or manifest.get("storage_version") != PUBLISHED_STORAGE_VERSION):
+        return None
+    try:
+        if not file.is_file() or file.is_symlink() or file.stat().st_nlink != 1:
+            return None
+    except OSError:
+        return None
+    return None if file.with_name(f"{file.name}.wal").exists() else version
+
+
+def _attach_published(con: duckdb.DuckDBPyConnection, building: Path, previous: Path | None,
+                      base: Path | None) -> str:
+    """Attach the new version's DuckDB file as ``published``: ``base``'s file taken (`_recyclable`), else a copy of
+    ``previous``'s, else a new file (either of None). How it came to be: 'recycled', 'copied' or 'new'."""
+    target = building / "socialcx.duckdb"
+    if base is not None:
+        taken = base / "socialcx.duckdb"
+        try:
+            os.replace(taken, target)
+            con.execute("attach ? as published", [str(target)])
+            return "recycled"
+        except (OSError, duckdb.Error) as exc:  # held open by a reader (DuckDB's message names the file: not logged)
+            log.info("the published file of version %s is in use (%s); the current one is copied",
+                     base.name, type(exc).__name__)
+            if target.exists():
+                try:
+                    os.replace(target, taken)
+                except OSError:
+                    target.unlink(missing_ok=True)
+    if previous is not None:
+        shutil.copyfile(previous / "socialcx.duckdb", target)
+        con.execute("attach ? as published", [str(target)])
+        return "copied"
+    con.execute(f"attach ? as published (storage_version '{PUBLISHED_STORAGE_VERSION}')", [str(target)])
+    return "new"
 
 
 # Each version's fingerprint of every mart per day (`fingerprint` with days), beside its manifest: the next publish
@@ -581,6 +656,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
     publish_dir.mkdir(parents=True, exist_ok=True)
     cleaned = clean_leftovers(publish_dir)
     previous = current_version(publish_dir)
+    # the Parquet files: those of unchanged marts linked from the current version, the months of changed days written
     reused = set() if rewrite_all else _unchanged(previous, fingerprints) & set(tables)
     changed_days = {} if rewrite_all else _changed_days(previous, record)
     version_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -589,31 +665,36 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
     counts: dict[str, int] = {}
     patched: dict[str, int] = {}
     patched_days: dict[str, int] = {}  # of a patched mart, the days compared, when not all its rows were
-    if reused:
-        shutil.copyfile(previous / "socialcx.duckdb", building / "socialcx.duckdb")
-        con.execute("attach ? as published", [str(building / "socialcx.duckdb")])
-    else:
-        con.execute(f"attach ? as published (storage_version '{PUBLISHED_STORAGE_VERSION}')",
-                    [str(building / "socialcx.duckdb")])
+    # the DuckDB file: the older version's taken (`_recyclable`), else the current one's copied when it holds a mart
+    # as it is now, else a new one; then the marts that differ from what that file holds patched or written
+    base = None if rewrite_all else _recyclable(publish_dir, previous)
+    duckdb_from = _attach_published(con, building, previous if reused else None, base)
+    held_from = base if duckdb_from == "recycled" else previous
+    held_unchanged, held_days = reused, changed_days
+    if duckdb_from == "recycled":
+        held_unchanged = _unchanged(base, fingerprints, parquet=False, duckdb_file=building / "socialcx.duckdb")
+        held_unchanged &= set(tables)
+        held_days = _changed_days(base, record)
+    since = _manifest(held_from).get("duckdb_since") if duckdb_from != "new" and held_from is not None else version_id
     try:
         con.execute("create schema if not exists published.marts")
         held = _shapes(con, "published")
         shapes = _shapes(con, con.execute("select current_database()").fetchone()[0])
         for table, shape in held.items():
-            if table in reused:
+            if table in held_unchanged:
                 continue
             # a mart that is gone, or whose columns changed, is dropped (and written whole)
-            rows = (_patch(con, table, fingerprints[table][0], changed_days.get(table))
+            rows = (_patch(con, table, fingerprints[table][0], held_days.get(table))
                     if table in tables and shape == shapes.get(table) else None)
             if rows is None:
                 con.execute(f"drop table published.marts.{quote_ident(table)}")
             else:
                 patched[table] = rows
-                if table in changed_days:
-                    patched_days[table] = len(changed_days[table][1])
+                if table in held_days:
+                    patched_days[table] = len(held_days[table][1])
         for table in tables:
             name = quote_ident(table)
-            if table not in reused and table not in patched:
+            if table not in held_unchanged and table not in patched:
                 con.execute(f"create table published.marts.{name} as select * from marts.{name}")
             # the validated count: a carried-over table has the fingerprint, a patched one was checked against the
             # mart's count and row hashes, a written one is the mart (no second count of a million rows)
@@ -644,6 +725,8 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
     manifest = {"run_id": run_id, "validation_run_id": validation_run, "version": version_id,
                 "published_at": datetime.now(UTC).isoformat(), "tables": counts,
                 "rewritten": sorted(set(tables) - reused), "carried_over": sorted(reused),
+                "duckdb_from": {"how": duckdb_from, "version": held_from.name if duckdb_from != "new" else None},
+                "duckdb_since": since,
                 "patched_rows": dict(sorted(patched.items())), "patched_days": dict(sorted(patched_days.items())),
                 "parquet_months_written": dict(sorted(parquet_months.items())),
                 "fingerprinted_by": "validation" if from_validation else "publish",

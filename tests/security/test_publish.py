@@ -297,15 +297,19 @@ def test_a_patch_compares_only_the_days_whose_rows_changed(con, tmp_path):
     assert days["marts"]["fct_posts"]["column"] == "created_at"
     assert len(days["marts"]["fct_posts"]["days"]) == 12  # Oct 1-10, Nov 1 and None
 
-    def edited_then_published(edit, post_key: str, run: str) -> None:
-        """The current version's days.json edited, one post of Oct 1 changed: every row is compared."""
-        days = json.loads((publish_dir / "current" / "days.json").read_text())
+    def edited_then_published(edit, post_key: str, run: str, written: int) -> None:
+        """The days.json of the version whose DuckDB file the publish takes and patches (the one before the current,
+        `_recyclable`) edited, one post of Oct 1 changed: every row is compared. ``written``: the rows that differ
+        between that version and the mart now."""
+        base = _older_version(publish_dir)
+        days = json.loads((base / "days.json").read_text())
         edit(days["marts"]["fct_posts"]["days"])
-        (publish_dir / "current" / "days.json").write_text(json.dumps(days))
+        (base / "days.json").write_text(json.dumps(days))
         con.execute("update marts.fct_posts set brand_id = brand_id + 10 where post_key = ?", [post_key])
         _validate(con, f"v{run}")
         manifest = publish(con, publish_dir, f"run{run}")
-        assert manifest["patched_rows"] == {"fct_posts": 1} and manifest["patched_days"] == {}
+        assert manifest["duckdb_from"] == {"how": "recycled", "version": base.name}
+        assert manifest["patched_rows"] == {"fct_posts": written} and manifest["patched_days"] == {}
         assert _published_rows(publish_dir, "fct_posts") == sorted(
             con.execute("select * from marts.fct_posts").fetchall(), key=repr)
 
@@ -316,8 +320,96 @@ def test_a_patch_compares_only_the_days_whose_rows_changed(con, tmp_path):
         days[0] = days[0][:2]
 
     # fingerprints that no longer add up to the current version's file are not trusted, nor a file of another shape
-    edited_then_published(one_more_post, "p5", "3")
-    edited_then_published(cut_short, "p6", "4")
+    # run 1's file: p85, p400 and n2 (run 2) and p5 written; then run 2's: p5 (run 3) and p6
+    edited_then_published(one_more_post, "p5", "3", written=4)
+    edited_then_published(cut_short, "p6", "4", written=2)
+
+
+def _older_version(publish_dir):
+    """The published version before the current one."""
+    current = os.path.realpath(publish_dir / "current")
+    older = [p for p in (publish_dir / "versions").iterdir() if os.path.realpath(p) != current]
+    assert len(older) == 1
+    return older[0]
+
+
+def _rows_of(path, table: str = "fct_conversations") -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as reader:
+        return reader.execute(f"select * from marts.{table} order by all").fetchall()
+
+
+def test_the_older_versions_file_is_taken_and_patched_not_the_current_one_copied(con, tmp_path):
+    """Each publish leaves two versions: the current one and the one before, pruned by the next. The next takes the
+    older one's DuckDB file and patches it by what changed in the two runs since, instead of copying the current
+    file whole (its size, every run); the current version's file, which readers open, is never written."""
+    publish_dir = tmp_path / "published"
+    con.execute("insert into marts.fct_conversations select 'c' || i, 'C' from range(10, 30) as r(i)")
+    _validate(con)
+    first = publish(con, publish_dir, "run1")
+    assert first["duckdb_from"] == {"how": "new", "version": None} and first["duckdb_since"] == first["version"]
+    con.execute("insert into marts.fct_conversations values ('c4', 'A')")
+    _validate(con, "v2")
+    second = publish(con, publish_dir, "run2")  # no older version yet: the current file is copied
+    assert second["duckdb_from"] == {"how": "copied", "version": first["version"]}
+    first_file = os.stat(publish_dir / "versions" / first["version"] / "socialcx.duckdb")
+    con.execute("delete from marts.fct_conversations where conversation_id = 'c1'")
+    con.execute("update marts.mart_service_performance set response_rate = 0.7 where brand = 'B'")
+    _validate(con, "v3")
+    third = publish(con, publish_dir, "run3")
+    assert third["duckdb_from"] == {"how": "recycled", "version": first["version"]}
+    assert third["duckdb_since"] == first["version"]
+    assert third["pruned"] == [first["version"]]
+    # run 1's file itself (the same inode), brought from run 1's marts to run 3's: c4 in and c1 out (patched), B's
+    # rate (one row of two: written whole)
+    assert os.stat(publish_dir / "socialcx.duckdb").st_ino == first_file.st_ino
+    assert third["patched_rows"] == {"fct_conversations": 1}
+    mart = con.execute("select * from marts.fct_conversations order by all").fetchall()
+    assert len(mart) == 23 and ("c4", "A") in mart and ("c1", "A") not in mart
+    assert _rows_of(publish_dir / "socialcx.duckdb") == mart
+    assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.7)]
+    # run 2's file, which a reader may still have open, holds run 2's marts
+    assert _rows_of(publish_dir / "versions" / second["version"] / "socialcx.duckdb") == sorted([*mart, ("c1", "A")])
+    # and the next takes run 2's
+    _validate(con, "v4")
+    assert publish(con, publish_dir, "run4")["duckdb_from"] == {"how": "recycled", "version": second["version"]}
+    assert _rows_of(publish_dir / "socialcx.duckdb") == mart
+    assert _published_rate(publish_dir) == [("A", 0.8), ("B", 0.7)]
+
+
+def test_an_older_file_a_reader_holds_open_or_written_before_a_rewrite_is_not_taken(con, tmp_path):
+    """DuckDB locks a file it opens, read-only too: a file a reader still holds is not written; the current one is
+    copied, as before. Nor is a file written before the last fresh one (after an erasure or a daily full validation,
+    `rewrite_all`): it may hold the pages of what was deleted then."""
+    publish_dir = tmp_path / "published"
+    _validate(con)
+    first = publish(con, publish_dir, "run1")
+    publish(con, publish_dir, "run2")
+    held = publish_dir / "versions" / first["version"] / "socialcx.duckdb"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+         "print(c.execute('select count(*) from marts.fct_conversations').fetchone()[0], flush=True); sys.stdin.read()",
+         str(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "3"
+        con.execute("delete from marts.fct_conversations where conversation_id = 'c1'")
+        _validate(con, "v3")
+        third = publish(con, publish_dir, "run3")
+    finally:
+        reader.communicate("")
+    assert third["duckdb_from"]["how"] == "copied" and not list(publish_dir.rglob("*.tmp-*"))
+    assert _rows_of(publish_dir / "socialcx.duckdb") == [("c2", "B"), ("c3", "B")]
+    # after a fresh file, the older version's is not taken, the next one is
+    _validate(con, "v4")
+    fresh = publish(con, publish_dir, "run4", rewrite_all=True)
+    assert fresh["duckdb_from"]["how"] == "new" and fresh["duckdb_since"] == fresh["version"]
+    _validate(con, "v5")
+    fifth = publish(con, publish_dir, "run5")
+    assert fifth["duckdb_from"] == {"how": "copied", "version": fresh["version"]}
+    _validate(con, "v6")
+    sixth = publish(con, publish_dir, "run6")
+    assert sixth["duckdb_from"] == {"how": "recycled", "version": fresh["version"]}
+    assert sixth["duckdb_since"] == fresh["version"]
+    assert _rows_of(publish_dir / "socialcx.duckdb") == [("c2", "B"), ("c3", "B")]
 
 
 def test_publish_takes_the_validated_fingerprint_only_while_the_file_is_as_validation_left_it(tmp_path):
