@@ -18,11 +18,13 @@ old Parquet files. A publish killed part-way (or out of disk) leaves only an unf
 which the next publish removes; older versions are pruned after the switch.
 
 **Only what changed is written.** The manifest records each mart's fingerprint. A mart whose fingerprint equals
-the one the current version recorded is carried over: the new version starts from a copy of the current DuckDB
-file and hard-links the unchanged Parquet files (published files are never written in place, so a link is as good
-as a copy). In that copy a changed mart is patched: only its rows that differ are deleted and inserted (compared
-whole, by hash, then checked against the mart), unless a quarter of it changed or its columns did, when it is
-written whole. A mart with a date or timestamp column is also fingerprinted per day of its first one
+the one the current version recorded is carried over: the new version hard-links the unchanged Parquet files
+(published files are never written in place, so a link is as good as a copy). Its DuckDB file is the one of the
+version before the current one, taken as that version is about to be pruned, when no reader holds it open
+(`_recyclable`); else a copy of the current one. In that file a mart that differs from what it holds is patched:
+only its rows that differ are deleted and inserted (compared whole, by hash, then checked against the mart),
+unless a quarter of it changed or its columns did, when it is written whole. The manifest says which file it
+started from (``duckdb_from``). A mart with a date or timestamp column is also fingerprinted per day of its first one
 (``days.json`` in each version): only the days whose fingerprint changed are compared, so a 0.1% run hashes a day
 or two of a year of posts, not all of it. A large one's Parquet file holds its rows grouped by month of that day
 (`_write_by_month`): only the months whose days changed are written, the others' row groups are copied from the
