@@ -127,6 +127,27 @@
     )
 {%- endmacro %}
 
+{#- Whether a built row of mart_advocates (``built``: its alias) no longer has a person behind it: no positive customer
+    post of theirs about the brand and no recovered conversation left (erased by `socialcx forget`, every post
+    deleted), which leaves nothing to measure again. The model leaves such a row out of its ranks, and its post-hook
+    (`delete_advocates_gone`) deletes it. -#}
+{% macro advocate_gone(built) -%}
+    not exists (
+        select 1 from {{ ref('fct_posts') }} as posts
+        where posts.is_inbound and posts.sentiment_label = 'positive' and posts.brand = {{ built }}.brand
+            and posts.source = {{ built }}.source and posts.author_id = {{ built }}.author_id
+    )
+    and not exists (
+        select 1 from {{ ref('fct_conversations') }} as conversations
+        where conversations.is_recovered and conversations.brand = {{ built }}.brand
+            and conversations.source = {{ built }}.source and conversations.customer_author_id = {{ built }}.author_id
+    )
+{%- endmacro %}
+
+{% macro delete_advocates_gone() -%}
+    delete from {{ this }} as built where {{ advocate_gone('built') }}
+{%- endmacro %}
+
 {#- The post-hook of the marts built per conversation from fct_conversations (fct_conversation_reopens,
     mart_amplification): a conversation gone from it (its posts deleted, or re-threaded under another) leaves
     nothing to rebuild, so its row is deleted here. -#}
@@ -293,7 +314,8 @@
     dbt's own words for a table whose columns no longer match ("out of sync"), which `socialcx transform` turns into
     the full refresh to run. One catalog query, on incremental builds only. -#}
 {% macro require_built_columns(columns) -%}
-    {%- if execute and is_incremental() -%}
+    {#- a unit test's `this` is its given rows (a name, not a relation): nothing was built -#}
+    {%- if execute and is_incremental() and this is not string -%}
         {%- set held = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
         {%- set missing = columns | reject('in', held) | list -%}
         {%- if missing -%}

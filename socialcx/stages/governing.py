@@ -57,8 +57,10 @@ def forget(*, author: str | None = None, post: str | None = None, emails: list[s
     try:
         enrich(run_id=run_id, settings=settings)
         transform(run_id=run_id, settings=settings)
-        if erasure.orders:  # an erased order leaves no trace for mart_roi's incremental build to find
-            transform(run_id=run_id, settings=settings, select="mart_roi+", full_refresh=True)
+        # what an erasure leaves no trace of for an incremental build to find: an erased order (mart_roi), an erased
+        # post of a person whose other posts stay (mart_advocates' counts and reach)
+        rebuilt = "mart_advocates+ mart_roi+" if erasure.orders else "mart_advocates+"
+        transform(run_id=run_id, settings=settings, select=rebuilt, full_refresh=True)
         validate(run_id=run_id, settings=settings)
         published = publish(run_id=run_id, settings=settings)
         report(run_id=run_id, settings=settings)
