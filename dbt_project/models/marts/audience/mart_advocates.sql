@@ -9,8 +9,8 @@
     - the customer posts' authors of every conversation fct_conversations rebuilt since (recovered, answered,
       linked to a CRM customer);
     - the author of a post shared since, or shared by someone whose audience changed since; anyone whose own
-      audience changed; the people linked to a CRM customer whose orders changed since, and those whose link to a
-      CRM customer is not the one built (a record changed or erased leaves no changed post behind).
+      audience changed; the people linked to a CRM customer whose orders or record changed since, and those built
+      with a customer whose record changed since or is gone (a record changed or erased leaves no changed post).
     A brand's ranks are then counted again over its rows, measured and kept, and every row whose rank moved is
     written too. A row whose person no longer has a positive post or a recovered conversation with the brand
     (erased by `socialcx forget`, every post deleted) is left out of the ranks and deleted by the post-hook.
@@ -27,7 +27,7 @@
 }}
 {{ require_built_columns(['changed_at']) }}
 
--- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}
+-- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}, {{ ref('stg_raw__customers') }}
 
 with
 {% if is_incremental() %}
@@ -41,40 +41,46 @@ affected as (
     inner join changes on posts.source = changes.source and posts.post_id = changes.post_id
     where posts.is_inbound
     union
+    -- the customer posts of the conversations a change touched or fct_conversations rebuilt, and those shared since
+    -- or shared by someone whose audience changed since (each set small: one scan of the customer posts meets them)
     select posts.source, posts.author_id
     from {{ ref('fct_posts') }} as posts
     where posts.is_inbound and (
-        posts.conversation_id in ({{ affected_conversations('changes') }})
-        or posts.conversation_id in (
+        posts.conversation_id in (
+            {{ affected_conversations('changes') }}
+            union
             select conversation_id from {{ ref('fct_conversations') }} where changed_at > {{ change_mark() }}
         )
-        -- a share loaded since, or the audience of a sharer grown since
-        or exists (
-            select 1 from {{ ref('stg_raw__post_shares') }} as shares
-            left join {{ ref('stg_raw__authors') }} as sharers
+        or (posts.source, posts.post_id) in (
+            select source, post_id from {{ ref('stg_raw__post_shares') }} where loaded_at > {{ change_mark() }}
+            union
+            select shares.source, shares.post_id
+            from {{ ref('stg_raw__post_shares') }} as shares
+            inner join {{ ref('stg_raw__authors') }} as sharers
                 on shares.source = sharers.source and shares.sharer_author_id = sharers.author_id
-            where shares.source = posts.source and shares.post_id = posts.post_id
-                and (shares.loaded_at > {{ change_mark() }} or sharers.updated_at > {{ change_mark() }})
+            where sharers.updated_at > {{ change_mark() }}
         )
     )
     union
     select source, author_id from {{ ref('stg_raw__authors') }} where updated_at > {{ change_mark() }}
     union
+    -- the people linked to a CRM customer whose orders or record changed since
     select source, customer_author_id
     from {{ ref('fct_conversations') }}
-    where customer_id in (select customer_id from {{ ref('stg_raw__orders') }} where updated_at > {{ change_mark() }})
+    where customer_id in (
+        select customer_id from {{ ref('stg_raw__orders') }} where updated_at > {{ change_mark() }}
+        union
+        {{ changed_customers() }}
+    )
     union
-    -- a CRM customer linked or unlinked (a record changed or erased: fct_conversations rebuilds those conversations
-    -- but their posts did not change): the link as it is now against the one built
+    -- the people built with a CRM customer whose record changed since or is gone (erased): the link may have moved,
+    -- and an erased customer's orders leave nothing behind
     select built.source, built.author_id
     from {{ this }} as built
-    left join (
-        select brand, source, customer_author_id, max(customer_id) as customer_id
-        from {{ ref('fct_conversations') }}
-        group by 1, 2, 3
-    ) as linked
-        on built.brand = linked.brand and built.source = linked.source and built.author_id = linked.customer_author_id
-    where built.customer_id is distinct from linked.customer_id
+    where built.customer_id is not null and (
+        built.customer_id not in (select customer_id from {{ ref('stg_raw__customers') }})
+        or built.customer_id in ({{ changed_customers() }})
+    )
 ),
 
 {% endif %}
