@@ -338,7 +338,7 @@ def _recyclable(publish_dir: Path, previous: Path | None) -> Path | None:
 
     Two versions are kept (`prune_versions`): the current one, which readers open, and the one before it, which is
     pruned as soon as the new one is current. Copying the current file was most of what a 0.1% run's publish wrote
-    (327 MB a run at 1M posts, flushed to disk when the copy was detached: 1.2 s), and grew with history. The older
+    (327 MB a run at 1M posts, 1.34 GB at 5M), and grew with history. The older
     file is taken instead (renamed into the new version, then patched by the changes of the two runs since it was
     current) when:
 
