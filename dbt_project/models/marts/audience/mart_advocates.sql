@@ -14,7 +14,8 @@
     A brand's ranks are then counted again over its rows, measured and kept, and every row whose rank moved is
     written too. A row whose person no longer has a positive post or a recovered conversation with the brand
     (erased by `socialcx forget`, every post deleted) is left out of the ranks and deleted by the post-hook.
-    At 1M posts the model took 1.2-1.5 s a run to measure every person (110k rows) again.
+    At 1M posts, after a 0.1% run, measuring every person again (110k rows) took 1.7-1.9 s of CPU, measuring the
+    touched 0.4-0.6 s (about 100 rows written). changed_at is when a row was written: the next run's mark.
 #}
 {{
     config(
