@@ -15,7 +15,7 @@
     written too. A row whose person no longer has a positive post or a recovered conversation with the brand
     (erased by `socialcx forget`, every post deleted) is left out of the ranks and deleted by the post-hook.
     At 1M posts, after a 0.1% run, measuring every person again (110k rows) took 1.7-1.9 s of CPU, measuring the
-    touched 0.4-0.6 s (about 100 rows written). changed_at is when a row was written: the next run's mark.
+    touched 0.4-0.6 s (about 100 rows written). changed_at: when anything a row is built from last changed.
 #}
 {{
     config(
@@ -106,7 +106,7 @@ authors as (
 ),
 
 handles as (
-    select source, author_id, {{ arg_max('author_handle', 'created_at') }} as handle
+    select source, author_id, {{ arg_max('author_handle', 'created_at') }} as handle, max(updated_at) as changed_at
     from {{ ref('stg_raw__posts') }}
     where is_inbound and not is_deleted
     {% if is_incremental() %}
@@ -118,7 +118,8 @@ handles as (
 -- each post's reach: its author's followers plus those of the people who shared it, where known (only the
 -- positive customer posts' shares are read: no other post's reach is counted)
 post_sharers as (
-    select shares.source, shares.post_id, sum(authors.followers_count) as sharer_followers
+    select shares.source, shares.post_id, sum(authors.followers_count) as sharer_followers,
+        max(greatest(shares.loaded_at, authors.updated_at)) as changed_at
     from {{ ref('stg_raw__post_shares') }} as shares
     inner join authors
         on shares.source = authors.source
@@ -138,7 +139,8 @@ positive_posts as (
         sum(coalesce(authors.followers_count, 0) + coalesce(post_sharers.sharer_followers, 0)) as positive_reach,
         -- praise after a reply: a positive post in a conversation the brand had already answered
         count(*) filter (where posts.created_at > conversations.first_response_at) as praise_after_reply_count,
-        max(posts.created_at) as last_positive_post_at
+        max(posts.created_at) as last_positive_post_at,
+        max(greatest(posts.changed_at, conversations.changed_at, post_sharers.changed_at)) as changed_at
     from posts
     left join authors
         on posts.source = authors.source
@@ -166,14 +168,15 @@ recovered as (
         brand,
         source,
         customer_author_id as author_id,
-        count(*) as recovered_conversation_count
+        count(*) as recovered_conversation_count,
+        max(changed_at) as changed_at
     from people_conversations
     where is_recovered
     group by 1, 2, 3
 ),
 
 crm_link as (
-    select brand, source, customer_author_id as author_id, max(customer_id) as customer_id
+    select brand, source, customer_author_id as author_id, max(customer_id) as customer_id, max(changed_at) as changed_at
     from people_conversations
     where customer_id is not null
     group by 1, 2, 3
@@ -181,7 +184,7 @@ crm_link as (
 
 -- the spend of the CRM customers linked to them, not of every customer
 spend as (
-    select brand, customer_id, sum(amount) as spend, count(*) as order_count
+    select brand, customer_id, sum(amount) as spend, count(*) as order_count, max(updated_at) as changed_at
     from {{ ref('stg_raw__orders') }}
     where customer_id in (select customer_id from crm_link)
     group by 1, 2
@@ -196,7 +199,8 @@ advocates as (
         coalesce(positive_posts.positive_reach, 0) as positive_reach,
         coalesce(positive_posts.praise_after_reply_count, 0) as praise_after_reply_count,
         coalesce(recovered.recovered_conversation_count, 0) as recovered_conversation_count,
-        positive_posts.last_positive_post_at
+        positive_posts.last_positive_post_at,
+        greatest(positive_posts.changed_at, recovered.changed_at) as changed_at
     from positive_posts
     full outer join recovered
         on positive_posts.brand = recovered.brand
@@ -206,7 +210,14 @@ advocates as (
 
 scored as (
     select
-        advocates.*,
+        advocates.brand,
+        advocates.source,
+        advocates.author_id,
+        advocates.positive_post_count,
+        advocates.positive_reach,
+        advocates.praise_after_reply_count,
+        advocates.recovered_conversation_count,
+        advocates.last_positive_post_at,
         handles.handle,
         authors.followers_count,
         crm_link.customer_id,
@@ -216,7 +227,10 @@ scored as (
             advocates.positive_post_count
             + {{ number_var('advocate_praise_weight') }} * advocates.praise_after_reply_count
             + {{ number_var('advocate_recovered_weight') }} * advocates.recovered_conversation_count
-        ) * (1 + log10(1 + coalesce(authors.followers_count, 0))) as advocate_score
+        ) * (1 + log10(1 + coalesce(authors.followers_count, 0))) as advocate_score,
+        -- when anything the row is built from last changed: the incremental build's mark
+        greatest(advocates.changed_at, handles.changed_at, authors.updated_at, crm_link.changed_at,
+                 spend.changed_at) as changed_at
     from advocates
     left join handles
         on advocates.source = handles.source
@@ -233,12 +247,17 @@ scored as (
         and crm_link.customer_id = spend.customer_id
 ),
 
+{%- set measures = ['brand', 'source', 'author_id', 'positive_post_count', 'positive_reach', 'praise_after_reply_count',
+                     'recovered_conversation_count', 'last_positive_post_at', 'handle', 'followers_count',
+                     'customer_id', 'spend', 'order_count', 'advocate_score', 'changed_at'] %}
 {% if is_incremental() %}
 -- the rows built of the people not measured, unless they no longer qualify (the post-hook deletes those)
 kept as (
-    select built.* exclude (advocate_rank, changed_at)
+    select {% for column in measures %}built.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
     from {{ this }} as built
-    where (built.source, built.author_id) not in (select source, author_id from affected)
+    where not exists (
+            select 1 from affected where affected.source = built.source and affected.author_id = built.author_id
+        )
         and not ({{ advocate_gone('built') }})
 ),
 
@@ -248,16 +267,17 @@ ranked as (
         *,
         row_number() over (partition by brand order by advocate_score desc, author_id) as advocate_rank
     from (
-        select * from scored
+        select {{ measures | join(', ') }} from scored
         {% if is_incremental() %}
-        union all by name
-        select * from kept
+        union all
+        select {{ measures | join(', ') }} from kept
         {% endif %}
-    ) as rows
+    ) as measured
 ),
 
 final as (
-    select ranked.*, current_timestamp as changed_at
+    select {% for column in measures if column != 'changed_at' %}ranked.{{ column }}, {% endfor %}ranked.advocate_rank,
+        ranked.changed_at
     from ranked
     {% if is_incremental() %}
     left join {{ this }} as built
