@@ -291,8 +291,8 @@ def main() -> None:
     tag = time.strftime("%Y%m%d%H%M%S")
     # warm-up: the first runs after a build do more than a steady one (the first publishes every mart; the second
     # copies the published DuckDB file, where a steady one takes the file of the version it prunes)
-    for warm in ("", "2"):
-        drop(tmp / "drop", warehouse, args.new, args.seed + 10 + 5 * len(warm), f"warm{warm}{tag}")
+    for warm, seed in ((1, 10), (2, 15)):
+        drop(tmp / "drop", warehouse, args.new, args.seed + seed, f"warm{warm}{tag}")
         subprocess.run([str(VENV / "socialcx"), "run"], env=files, cwd=ROOT, check=True, capture_output=True)
 
     # through Airflow

@@ -309,23 +309,20 @@ def _switch(link: Path, target: str) -> None:
     os.replace(temporary, link)
 
 
-def _unchanged(previous: Path | None, fingerprints: dict[str, tuple[int, str]], parquet: bool = True,
-               duckdb_file: Path | None = None) -> set[str]:
+def _unchanged(previous: Path | None, fingerprints: dict[str, tuple[int, str]], parquet: bool = True) -> set[str]:
     """The marts a published version already holds exactly as they are now (by the fingerprints its manifest
-    recorded), with their Parquet file (unless ``parquet`` is false) and the DuckDB file (``duckdb_file``, else its
-    own) present."""
-    if previous is None or not (duckdb_file or previous / "socialcx.duckdb").is_file():
+    recorded). With ``parquet`` (what a copy of the version carries over), only those whose Parquet file is there,
+    and none unless its DuckDB file is; without, of a DuckDB file already taken from it."""
+    if previous is None or (parquet and not (previous / "socialcx.duckdb").is_file()):
         return set()
-    try:
-        before = json.loads((previous / "manifest.json").read_text(encoding="utf-8")).get("fingerprints") or {}
-    except (OSError, ValueError):
-        return set()
+    before = _manifest(previous).get("fingerprints") or {}
     return {table for table, (count, checksum) in fingerprints.items()
             if before.get(table) == [count, checksum]
             and (not parquet or (previous / "parquet" / f"{table}.parquet").is_file())}
 
 
 def _manifest(version: Path) -> dict:
+    """A published version's manifest; empty when it is missing or unreadable (nothing it says is then trusted)."""
     try:
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -419,9 +416,9 @@ def _changed_days(previous: Path | None, record: dict) -> dict[str, tuple[str, l
         return {}
     try:
         before = json.loads((previous / DAYS).read_text(encoding="utf-8"))
-        held = json.loads((previous / "manifest.json").read_text(encoding="utf-8")).get("fingerprints") or {}
     except (OSError, ValueError):
         return {}
+    held = _manifest(previous).get("fingerprints") or {}  # none: no mart's days are trusted
     if before.get("time_zone") != record["time_zone"]:
         return {}
     changed = {}
@@ -674,10 +671,10 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, run_id: str, *,
     held_from = base if duckdb_from == "recycled" else previous
     held_unchanged, held_days = reused, changed_days
     if duckdb_from == "recycled":
-        held_unchanged = _unchanged(base, fingerprints, parquet=False, duckdb_file=building / "socialcx.duckdb")
+        held_unchanged = _unchanged(base, fingerprints, parquet=False)
         held_unchanged &= set(tables)
         held_days = _changed_days(base, record)
-    since = _manifest(held_from).get("duckdb_since") if duckdb_from != "new" and held_from is not None else version_id
+    since = version_id if duckdb_from == "new" else _manifest(held_from).get("duckdb_since")
     try:
         con.execute("create schema if not exists published.marts")
         held = _shapes(con, "published")
