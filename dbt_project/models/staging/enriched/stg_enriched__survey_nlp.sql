@@ -21,7 +21,8 @@ renamed as (
         comment_redacted,
         sentiment_label as comment_sentiment,
         categories as comment_categories,
-        primary_category as comment_category
+        primary_category as comment_category,
+        enriched_at
     from latest
 )
 
