@@ -7,6 +7,7 @@
     next_score reads the respondent's other answers):
     - answers new since (answers are never changed in place: a re-delivery with other content is quarantined), whose
       comment was annotated since, or whose e-mail digest a new answer shares (the digest's first answer names it);
+    - answers a CRM record changed since may link otherwise (its id, handle or e-mail digest);
     - answers linked, now or as built, to a CRM customer whose record changed since, who shares a handle with one
       (the lowest id holds a handle), who is gone (erased), or whose conversations fct_conversations rebuilt since;
     - answers linked, now or as built, to a social account that posted since or whose conversations were rebuilt
@@ -14,7 +15,7 @@
     Who answered (the CRM customer, the social account, the respondent) is worked out again for the touched answers
     only: nothing another answer is linked by changed, so its links are as built. Of the answers computed, only the
     rows that differ from the ones built are written. At 1M posts (242k answers), after a 0.1%
-    run, 2.0-2.9 s of node time computing every answer against ... (benchmarks/README.md, session 37). The
+    run, the node took 1.8-2.1 s computing every answer and 0.5-0.7 s now (benchmarks/README.md, session 37). The
     post-hook deletes the answers gone from raw (erased by `socialcx forget`, which also rebuilds this model whole:
     an erased post leaves no change behind). changed_at: when anything a row is built from last changed (the answer,
     its comment, its CRM record, its conversations, the respondent's next answer).
