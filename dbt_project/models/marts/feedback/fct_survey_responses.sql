@@ -98,7 +98,7 @@ touched as (
             select email_hash from customers where customer_id in (select customer_id from changed_customers)
         )
     union
-    -- comments annotated since (read where they are written: the staging view ranks every annotation)
+    -- comments annotated since (read where they are written: the staging view picks every answer's latest)
     select source, response_id from {{ source('enriched', 'survey_nlp') }} where enriched_at > {{ change_mark() }}
     union
     -- as built: linked to a customer or an account touched since, or to a customer gone (erased)
@@ -234,9 +234,20 @@ selected as (
 ),
 
 comments as (
-    select * from {{ ref('stg_enriched__survey_nlp') }}
     {% if is_incremental() %}
-    where (source, response_id) in (select source, response_id from selected)
+    -- the latest annotation of the answers computed, as the staging view names it, picked from where annotations
+    -- are written: the view would pick every answer's first (macros/staging.sql)
+    select
+        source,
+        response_id,
+        comment_redacted,
+        sentiment_label as comment_sentiment,
+        categories as comment_categories,
+        primary_category as comment_category,
+        enriched_at
+    from ({{ latest_nlp('survey_nlp', 'response_id', only='selected') }}) as latest
+    {% else %}
+    select * from {{ ref('stg_enriched__survey_nlp') }}
     {% endif %}
 ),
 

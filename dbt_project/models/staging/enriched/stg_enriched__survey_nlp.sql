@@ -1,15 +1,6 @@
-with source as (
-    select * from {{ source('enriched', 'survey_nlp') }}
-),
-
-latest as (
-    -- one row per answer: the most recent enrichment, whichever pipeline version wrote it
-    select *
-    from (
-        select *, row_number() over (partition by source, response_id order by enriched_at desc, pipeline_version desc) as recency
-        from source
-    ) as ranked
-    where recency = 1
+with latest as (
+    -- one row per answer: the most recent enrichment, whichever pipeline version wrote it (macros/staging.sql)
+    {{ latest_nlp('survey_nlp', 'response_id') }}
 ),
 
 renamed as (
