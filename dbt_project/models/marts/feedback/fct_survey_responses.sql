@@ -18,7 +18,8 @@
     run, the node took 1.8-2.1 s computing every answer and 0.5-0.7 s now (benchmarks/README.md, session 37). The
     post-hook deletes the answers gone from raw (erased by `socialcx forget`, which also rebuilds this model whole:
     an erased post leaves no change behind). changed_at: when anything a row is built from last changed (the answer,
-    its comment, its CRM record, its conversations, the respondent's next answer).
+    its comment, its CRM record, its conversations, the respondent's next answer). A new window
+    (nps_social_window_days): `socialcx transform --full-refresh --select fct_survey_responses+`.
 #}
 {{
     config(
