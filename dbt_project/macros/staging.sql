@@ -1,7 +1,7 @@
 {#- One row per post (``table`` post_nlp, ``key`` post_id) or per survey answer (survey_nlp, response_id) from its
     enriched table: its latest enrichment, whichever pipeline version wrote it (the newest enriched_at; on a tie the
     greater pipeline_version). ``only`` names a relation or CTE of (source, ``key``): those rows are picked first,
-    which spares an incremental run reading every enrichment (int_posts_enriched, fct_survey_responses). Rows carry a
+    which spares an incremental run reading every enrichment (int_posts_enriched). Rows carry a
     `recency` column (1).
 
     The latest row is the one no other row of its post outranks: (source, key, pipeline_version) is the table's

@@ -32,7 +32,7 @@
 }}
 {{ require_built_columns(['changed_at']) }}
 
--- depends_on: {{ ref('stg_raw__posts') }}, {{ source('enriched', 'survey_nlp') }}
+-- depends_on: {{ ref('stg_raw__posts') }}
 
 with responses as (
     select * from {{ ref('stg_raw__survey_responses') }}
@@ -60,20 +60,21 @@ changed_customers as (
     {{ changed_customers() }}
 ),
 
+-- the handles a changed CRM record holds, or posted under since: which customer (the lowest id) and which account
+-- (the newest poster) a handle links to may have moved
+touched_handles as (
+    select lower(social_handle) as handle from customers where customer_id in (select customer_id from changed_customers)
+    union
+    select handle from changed_posts
+),
+
 touched_customers as (
     select customer_id from changed_conversations where customer_id is not null
     union
     select customer_id from changed_customers
     union
-    -- those holding a handle a changed record holds, or one posted under since: which of them a handle links to
-    -- (the lowest id), and whose conversations they are, may have moved
-    select customer_id
-    from customers
-    where lower(social_handle) in (
-        select lower(social_handle) from customers where customer_id in (select customer_id from changed_customers)
-        union
-        select handle from changed_posts
-    )
+    -- those holding such a handle: whose conversations they are may have moved
+    select customer_id from customers where lower(social_handle) in (select handle from touched_handles)
 ),
 
 touched_authors as (
@@ -90,17 +91,13 @@ touched as (
     where ingested_at > {{ change_mark() }}
         or email_hash in (select email_hash from responses where ingested_at > {{ change_mark() }})
         or respondent_id in (select customer_id from changed_customers)
-        or lower(social_handle) in (
-            select lower(social_handle) from customers where customer_id in (select customer_id from changed_customers)
-            union
-            select handle from changed_posts
-        )
+        or lower(social_handle) in (select handle from touched_handles)
         or email_hash in (
             select email_hash from customers where customer_id in (select customer_id from changed_customers)
         )
     union
-    -- comments annotated since (read where they are written: the staging view picks every answer's latest)
-    select source, response_id from {{ source('enriched', 'survey_nlp') }} where enriched_at > {{ change_mark() }}
+    -- comments annotated since
+    select source, response_id from {{ ref('stg_enriched__survey_nlp') }} where enriched_at > {{ change_mark() }}
     union
     -- as built: linked to a customer or an account touched since, or to a customer gone (erased)
     select source, response_id
@@ -235,20 +232,9 @@ selected as (
 ),
 
 comments as (
-    {% if is_incremental() %}
-    -- the latest annotation of the answers computed, as the staging view names it, picked from where annotations
-    -- are written: the view would pick every answer's first (macros/staging.sql)
-    select
-        source,
-        response_id,
-        comment_redacted,
-        sentiment_label as comment_sentiment,
-        categories as comment_categories,
-        primary_category as comment_category,
-        enriched_at
-    from ({{ latest_nlp('survey_nlp', 'response_id', only='selected') }}) as latest
-    {% else %}
     select * from {{ ref('stg_enriched__survey_nlp') }}
+    {% if is_incremental() %}
+    where (source, response_id) in (select source, response_id from selected)
     {% endif %}
 ),
 
