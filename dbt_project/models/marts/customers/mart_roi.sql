@@ -22,7 +22,7 @@
         unique_key=['brand', 'activity_month'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('fct_conversations') }} as conversations where conversations.brand = built.brand and cast(date_trunc('month', conversations.first_inbound_at) as date) = built.activity_month)"
+        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('fct_conversations') }} as conversations where conversations.brand = built.brand and cast(date_trunc('month', conversations.first_inbound_date) as date) = built.activity_month)"
     )
 }}
 
@@ -34,7 +34,7 @@ affected_months as (
     select distinct brand, activity_month
     from (
         -- conversations changed, still moving (lookback), or of a customer whose CRM record changed
-        select brand, cast(date_trunc('month', first_inbound_at) as date) as activity_month
+        select brand, cast(date_trunc('month', first_inbound_date) as date) as activity_month
         from {{ ref('fct_conversations') }}
         where changed_at > {{ change_mark() }}
             or {{ within_lookback('first_inbound_at') }}
@@ -62,7 +62,7 @@ affected_months as (
         from (
             select
                 brand,
-                cast(date_trunc('month', first_inbound_at) as date) as activity_month,
+                cast(date_trunc('month', first_inbound_date) as date) as activity_month,
                 count(*) filter (where is_actionable and is_responded) as answered_contacts,
                 count(*) filter (where is_recovered) as recovered_conversations,
                 count(distinct customer_id) filter (where is_recovered) as recovered_customers
@@ -145,7 +145,7 @@ revenue_after_{{ measure }} as (
 monthly as (
     select
         conversations.brand,
-        date_trunc('month', conversations.first_inbound_at)::date as activity_month,
+        date_trunc('month', conversations.first_inbound_date)::date as activity_month,
         count(*) filter (where conversations.is_actionable and conversations.is_responded) as answered_contacts,
         count(*) filter (where conversations.is_recovered) as recovered_conversations,
         count(distinct conversations.customer_id) filter (where conversations.is_recovered) as recovered_customers,
@@ -164,7 +164,7 @@ monthly as (
     left join revenue_after_recovery
         on conversations.conversation_id = revenue_after_recovery.conversation_id
     {% if is_incremental() %}
-    where (conversations.brand, cast(date_trunc('month', conversations.first_inbound_at) as date))
+    where (conversations.brand, cast(date_trunc('month', conversations.first_inbound_date) as date))
         in (select brand, activity_month from affected_months)
     {% endif %}
     group by 1, 2
