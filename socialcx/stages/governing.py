@@ -59,8 +59,8 @@ def forget(*, author: str | None = None, post: str | None = None, emails: list[s
         transform(run_id=run_id, settings=settings)
         # what an erasure leaves no trace of for an incremental build to find: an erased order (mart_roi), an erased
         # post of a person whose other posts stay (mart_advocates' counts and reach; fct_survey_responses' account
-        # of a handle)
-        rebuilt = "mart_advocates+ fct_survey_responses+" + (" mart_roi+" if erasure.orders else "")
+        # of a handle; fct_escalations' routing of a conversation that keeps other posts)
+        rebuilt = "mart_advocates+ fct_survey_responses+ fct_escalations+" + (" mart_roi+" if erasure.orders else "")
         transform(run_id=run_id, settings=settings, select=rebuilt, full_refresh=True)
         validate(run_id=run_id, settings=settings)
         published = publish(run_id=run_id, settings=settings)

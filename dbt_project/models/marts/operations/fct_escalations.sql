@@ -9,12 +9,19 @@
 
     Incremental per conversation: a run rewrites the conversations that are new, were still open at the last build
     (their age, breach and escalation move with time), got their first reply, are routed otherwise (team, rule,
-    SLA, first post), or were abandoned later than the data's now (the as-of time moved back). An abandoned one
-    no longer moves, so a run rewrites the open escalations of the last backlog_max_age_days, not every one ever
-    left unanswered (58k of 270k rows at 1M posts, each rewritten and published again every run, until session 35).
-    Routing every conversation is one pass; the business-hours due times, the costly part, are computed only for
-    conversations routed anew: the others keep theirs (due_at, escalate_due_at). New business hours or policies:
-    `socialcx transform --full-refresh --select fct_escalations+`.
+    SLA, first post), changed since (changed_at), or were abandoned later than the data's now (the as-of time moved
+    back). An abandoned one no longer moves, so a run rewrites the open escalations of the last
+    backlog_max_age_days, not every one ever left unanswered (58k of 270k rows at 1M posts, each rewritten and
+    published again every run, until session 35). Only the conversations that may be any of those are routed
+    (session 38; before, every conversation was, 3.4 s of a 0.1% run at 5M posts): those a changed post touches,
+    those fct_conversations or mart_amplification rebuilt with a newer changed_at, those still moving with time
+    (opened within lookback_days, whose SLA target fct_conversations takes again), those open or abandoned later
+    than the now when built, and those not built. What routes a conversation (brand, categories, intent, urgency,
+    flags, language, actionable, SLA target, reach while unanswered) changes only with one of those; its CRM
+    customer, which does not route it, changes without. The business-hours due times, the costly part, are computed
+    only for conversations routed anew: the others keep theirs (due_at, escalate_due_at). changed_at: when what the
+    row is built from last changed (its conversation, its reach). New business hours or policies, or a forgotten
+    post (`socialcx forget` rebuilds it whole): `socialcx transform --full-refresh --select fct_escalations+`.
 #}
 {# no nested loops on PostgreSQL: the same join back to a business-time aggregate as int_conversations_business_time,
    where PostgreSQL guessed 200 groups and looped over every pair (over 26 minutes at 1M posts; a hash join 44 s) #}
@@ -29,11 +36,46 @@
     )
 }}
 
-{{ require_built_columns(['is_abandoned']) }}
+{{ require_built_columns(['is_abandoned', 'changed_at']) }}
 
-with conversations as (
+-- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}
+
+with as_of as (
+    select as_of_at from {{ ref('int_as_of') }}
+),
+
+{% if is_incremental() %}
+changes as (
+    {{ changed_posts() }}
+),
+
+-- the conversations that may be rewritten (the header says why these): the others are as built
+candidates as (
+    {{ affected_conversations('changes') }}
+    union
+    select conversation_id from {{ ref('fct_conversations') }}
+    where changed_at > {{ change_mark() }} or {{ still_moving('first_inbound_at') }}
+    union
+    select conversation_id from {{ ref('mart_amplification') }} where changed_at > {{ change_mark() }}
+    union
+    select built.conversation_id
+    from {{ this }} as built
+    cross join as_of
+    where built.is_open or (built.is_abandoned and {{ abandoned_at('built.first_inbound_at') }} >= as_of.as_of_at)
+    union
+    select conversations.conversation_id
+    from {{ ref('fct_conversations') }} as conversations
+    where conversations.is_actionable
+        and not exists (select 1 from {{ this }} as built where built.conversation_id = conversations.conversation_id)
+),
+
+{% endif %}
+conversations as (
     select * from {{ ref('fct_conversations') }}
     where is_actionable
+    {% if is_incremental() %}
+        and conversation_id in (select conversation_id from candidates)
+    {% endif %}
 ),
 
 rules as (
@@ -41,11 +83,7 @@ rules as (
 ),
 
 reach as (
-    select conversation_id, reach_while_unanswered from {{ ref('mart_amplification') }}
-),
-
-as_of as (
-    select as_of_at from {{ ref('int_as_of') }}
+    select conversation_id, reach_while_unanswered, changed_at from {{ ref('mart_amplification') }}
 ),
 
 -- each rule's place in the order a conversation's candidates are tried: its brand's own rules before the '*'
@@ -104,10 +142,13 @@ routed as (
         matches.rule_order,
         coalesce(matches.sla_business_minutes, conversations.sla_target_minutes) as policy_sla_minutes,
         coalesce(matches.escalate_after_business_minutes, matches.sla_business_minutes,
-                 conversations.sla_target_minutes) as escalate_after_minutes
+                 conversations.sla_target_minutes) as escalate_after_minutes,
+        greatest(conversations.changed_at, reach.changed_at) as routed_changed_at
     from conversations
     left join matches
         on conversations.conversation_id = matches.conversation_id
+    left join reach
+        on conversations.conversation_id = reach.conversation_id
 ),
 
 {%- set same_route -%}
@@ -133,6 +174,7 @@ scope as (
         or built.is_open
         or (built.is_abandoned and {{ abandoned_at('built.first_inbound_at') }} >= as_of.as_of_at)
         or built.first_response_at is distinct from routed.first_response_at
+        or built.changed_at is distinct from routed.routed_changed_at
         or not ({{ same_route }})
     {% else %}
     select
@@ -223,7 +265,8 @@ final as (
         routed.is_abandoned,
         {{ dbt.datediff('routed.first_inbound_at', 'routed.clock_at', 'second') }} / 3600.0 as age_hours,
         -- when the rule's escalate-after time comes (or came), answered or not
-        routed.escalate_due_at
+        routed.escalate_due_at,
+        routed.routed_changed_at as changed_at
     from clocked as routed
 )
 
