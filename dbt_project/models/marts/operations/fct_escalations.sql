@@ -45,16 +45,15 @@ with as_of as (
 ),
 
 {% if is_incremental() %}
-changes as (
-    {{ changed_posts() }}
+touched as (
+    {{ touched_or_moving_conversations() }}
 ),
 
 -- the conversations that may be rewritten (the header says why these): the others are as built
 candidates as (
-    {{ affected_conversations('changes') }}
+    select conversation_id from touched
     union
-    select conversation_id from {{ ref('fct_conversations') }}
-    where changed_at > {{ change_mark() }} or {{ still_moving('first_inbound_at') }}
+    select conversation_id from {{ ref('fct_conversations') }} where changed_at > {{ change_mark() }}
     union
     select conversation_id from {{ ref('mart_amplification') }} where changed_at > {{ change_mark() }}
     union
