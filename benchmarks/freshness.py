@@ -15,7 +15,9 @@ one among them reaches the alert channel, through Airflow and through `socialcx 
    a twcs file; then ``airflow dags test socialcx_pipeline`` with the file source. Drop to published: from the
    drop to the end of the publish task (``ops.runs``). Drop to alert: from the drop to the moment a local
    Slack-compatible webhook on 127.0.0.1 received the urgent post's alert. Stage by stage: Airflow's task
-   instances (the dbt models' tasks summed as ``transform``).
+   instances (the dbt models' tasks summed as ``transform``). And what `airflow dags test` spends outside the
+   stages' work (`airflow_overhead`): to the DAG run's start, to its first task, the models' tasks after the dbt
+   build, from the run's end to the process's exit.
 4. The same drop again, through ``socialcx run`` with the file source (every stage in one process): same figures.
 5. With ``--scheduler``, the same drop again through Airflow as deployed (``make up``): api-server, scheduler and
    dag-processor on loopback, each task in its own process (LocalExecutor), the scheduler's settings from the
@@ -170,12 +172,13 @@ def airflow_stages(airflow_home: Path) -> tuple[str, dict[str, float]]:
     return run_id, {stage: stop - begin for stage, (begin, stop) in spans.items()}
 
 
-def airflow_overhead(airflow_home: Path, started: float, ended: float) -> dict[str, float]:
+def airflow_overhead(airflow_home: Path, started: float, ended: float) -> dict[str, float | int]:
     """Where `airflow dags test`'s time goes outside the stages' own work, from its metadata database: from the
     process's start to the DAG run's, from there to the first task's start (the first task then pays for the
     in-process execution API's first request, inside the extract stage's figure), from the dbt build's end to the
     next stage's start (the models' tasks, one per model, reporting what the build did), and from the run's end to
-    the process's exit. ``started`` and ``ended``: the process's start and exit (epoch seconds)."""
+    the process's exit, in seconds (``*_s``), and how many models' tasks there were (``model_tasks``). ``started``
+    and ``ended``: the process's start and exit (epoch seconds)."""
     with sqlite3.connect(airflow_home / "airflow.db") as db:
         run_id, run_start, run_end = db.execute(
             "select run_id, start_date, end_date from dag_run where dag_id = 'socialcx_pipeline' "
@@ -380,7 +383,7 @@ def main() -> None:
     print(f"`airflow dags test` outside the stages' work: {overhead['to_run_start_s']:.1f} s to the DAG run's start, "
           f"{overhead['to_first_task_s']:.1f} s to its first task, {overhead['model_tasks_s']:.1f} s for the "
           f"{overhead['model_tasks']} models' tasks after the dbt build, {overhead['after_run_s']:.1f} s from the "
-          "run's end to the process's exit (the first task's figure holds the execution API's first request)")
+          "run's end to the process's exit (the first task, an extract, also pays for the execution API's first request)")
     if scheduled:
         print(f"scheduler / socialcx run: {scheduled['run_s'] / direct['run_s']:.2f}x")
     if args.keep:
@@ -397,7 +400,7 @@ def main() -> None:
                           "direct_drop_to_alert_s": round(direct["drop_to_alert_s"], 2),
                           "airflow_stages_s": {k: round(v, 2) for k, v in air["stages"].items()},
                           "direct_stages_s": {k: round(v, 2) for k, v in direct["stages"].items()},
-                          "airflow_overhead_s": {k: round(v, 2) for k, v in overhead.items()},
+                          "airflow_overhead": {k: round(v, 2) for k, v in overhead.items()},
                           **({"scheduler_run_s": round(scheduled["run_s"], 2),
                               "scheduler_drop_to_published_s": round(scheduled["drop_to_published_s"], 2),
                               "scheduler_drop_to_alert_s": round(scheduled["drop_to_alert_s"], 2),
