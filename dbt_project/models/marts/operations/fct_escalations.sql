@@ -45,6 +45,10 @@ with as_of as (
 ),
 
 {% if is_incremental() %}
+{#- a built row that still moves with time: open, or abandoned later than the data's now (the as-of time moved back) #}
+{%- set moves_as_built -%}
+    built.is_open or (built.is_abandoned and {{ abandoned_at('built.first_inbound_at') }} >= as_of.as_of_at)
+{%- endset %}
 touched as (
     {{ touched_or_moving_conversations() }}
 ),
@@ -60,7 +64,7 @@ candidates as (
     select built.conversation_id
     from {{ this }} as built
     cross join as_of
-    where built.is_open or (built.is_abandoned and {{ abandoned_at('built.first_inbound_at') }} >= as_of.as_of_at)
+    where {{ moves_as_built }}
     union
     select conversations.conversation_id
     from {{ ref('fct_conversations') }} as conversations
@@ -170,8 +174,7 @@ scope as (
         on routed.conversation_id = built.conversation_id
     cross join as_of
     where built.conversation_id is null
-        or built.is_open
-        or (built.is_abandoned and {{ abandoned_at('built.first_inbound_at') }} >= as_of.as_of_at)
+        or {{ moves_as_built }}
         or built.first_response_at is distinct from routed.first_response_at
         or built.changed_at is distinct from routed.routed_changed_at
         or not ({{ same_route }})

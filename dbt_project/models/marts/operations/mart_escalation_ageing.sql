@@ -18,7 +18,7 @@ with escalations as (
 ),
 
 as_of as (
-    select as_of_at, cast(as_of_at as timestamp) as as_of_time from {{ ref('int_as_of') }}
+    select cast(as_of_at as timestamp) as as_of_time from {{ ref('int_as_of') }}
 ),
 
 open_days as (
