@@ -154,19 +154,28 @@ def finished(warehouse: Path, run_id: str, stage: str) -> float:
                            "and status = 'success'", [run_id, stage]).fetchone()[0]
 
 
+def latest_dag_run(airflow_home: Path) -> tuple[str, float, float, dict[str, tuple[float, float]]]:
+    """The latest DAG run's id, start and end, and each of its finished tasks' start and end (epoch seconds)."""
+    with sqlite3.connect(airflow_home / "airflow.db") as db:
+        run_id, run_start, run_end = db.execute(
+            "select run_id, start_date, end_date from dag_run where dag_id = 'socialcx_pipeline' "
+            "order by start_date desc limit 1").fetchone()
+        rows = db.execute("select task_id, start_date, end_date from task_instance where dag_id = 'socialcx_pipeline' "
+                          "and run_id = ? and start_date is not null and end_date is not null", [run_id]).fetchall()
+
+    def epoch(value: str | None) -> float:
+        return datetime.fromisoformat(value).timestamp() if value else float("nan")
+
+    return run_id, epoch(run_start), epoch(run_end), {task_id: (epoch(start), epoch(end))
+                                                       for task_id, start, end in rows}
+
+
 def airflow_stages(airflow_home: Path) -> tuple[str, dict[str, float]]:
     """The latest DAG run's id and each stage's seconds (first start to last end of its tasks)."""
-    with sqlite3.connect(airflow_home / "airflow.db") as db:
-        run_id = db.execute("select run_id from dag_run where dag_id = 'socialcx_pipeline' "
-                            "order by start_date desc limit 1").fetchone()[0]
-        rows = db.execute("select task_id, start_date, end_date from task_instance where dag_id = 'socialcx_pipeline' "
-                          "and run_id = ?", [run_id]).fetchall()
+    run_id, _, _, tasks = latest_dag_run(airflow_home)
     spans: dict[str, list[float]] = {}
-    for task_id, start, end in rows:
-        if not start or not end:
-            continue
+    for task_id, (begin, stop) in tasks.items():
         stage = "transform" if task_id.startswith("transform.") else task_id
-        begin, stop = (datetime.fromisoformat(v).timestamp() for v in (start, end))
         spans.setdefault(stage, [begin, stop])
         spans[stage] = [min(spans[stage][0], begin), max(spans[stage][1], stop)]
     return run_id, {stage: stop - begin for stage, (begin, stop) in spans.items()}
@@ -179,16 +188,7 @@ def airflow_overhead(airflow_home: Path, started: float, ended: float) -> dict[s
     next stage's start (the models' tasks, one per model, reporting what the build did), and from the run's end to
     the process's exit, in seconds (``*_s``), and how many models' tasks there were (``model_tasks``). ``started``
     and ``ended``: the process's start and exit (epoch seconds)."""
-    with sqlite3.connect(airflow_home / "airflow.db") as db:
-        run_id, run_start, run_end = db.execute(
-            "select run_id, start_date, end_date from dag_run where dag_id = 'socialcx_pipeline' "
-            "order by start_date desc limit 1").fetchone()
-        rows = db.execute("select task_id, start_date, end_date from task_instance where dag_id = 'socialcx_pipeline' "
-                          "and run_id = ? and start_date is not null and end_date is not null order by start_date",
-                          [run_id]).fetchall()
-    at = {task_id: (datetime.fromisoformat(start).timestamp(), datetime.fromisoformat(end).timestamp())
-          for task_id, start, end in rows}
-    run_began, run_ended = (datetime.fromisoformat(v).timestamp() for v in (run_start, run_end))
+    _, run_began, run_ended, at = latest_dag_run(airflow_home)
     built = at.get("transform.dbt_producer_watcher", (float("nan"),) * 2)[1]
     after_build = [begin for task_id, (begin, _) in at.items()
                    if not task_id.startswith("transform.") and begin >= built]
