@@ -8,8 +8,8 @@
     posts every hour). The pre-hook notes their roots at the last build and deletes their rows; the model
     then walks down from every post that is a root today among those roots, the changed posts, their replies
     and their ancestors. A post that left every conversation (its root was deleted and it is a brand reply)
-    is simply not written again. The walk is a temporary table the last pre-hook writes, so that DuckDB knows how
-    few posts it holds when it joins them with their columns.
+    is simply not written again. The posts it starts from and the walk are temporary tables the last pre-hooks
+    write, so that DuckDB knows how few posts each holds when it joins them with their parents and their columns.
 #}
 {{
     config(
@@ -33,6 +33,8 @@
                     where built.source = posts.source and built.post_id = posts.post_id) {% endif %}",
             "{% if is_incremental() %} delete from {{ this }}
                 where (source, root_post_id) in (select source, post_id from _threaded_old_roots) {% endif %}",
+            "{% if is_incremental() %} drop table if exists _threaded_candidates {% endif %}",
+            "{% if is_incremental() %} create temp table _threaded_candidates as {{ thread_candidates() }} {% endif %}",
             "{% if is_incremental() %} drop table if exists _threaded_tree {% endif %}",
             "{% if is_incremental() %} create temp table _threaded_tree as {{ thread_walk() }} {% endif %}",
         ]
