@@ -36,7 +36,7 @@ left join enriched.post_nlp as e
     on e.source = p.source and e.post_id = p.post_id and e.pipeline_version = {version}
 -- pending: never enriched by this version, or its text changed since. A changed text moved updated_at past
 -- the enrichment, so the text is hashed only for those rows (hashing every text cost seconds at 1M posts)
-where (e.post_id is null
+where {since}(e.post_id is null
        or case when p.updated_at > e.enriched_at then e.text_hash <> md5(p.text) else false end)
 -- past raw-text retention the raw text is the redacted one: its enrichment stands (socialcx/governance/text_expiry.py)
 and not exists (select 1 from raw.text_expired as x where x.source = p.source and x.post_id = p.post_id)
@@ -138,11 +138,13 @@ def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size
     """Posts new or changed since this pipeline version; with ``comments``, survey comments too (below), after the
     posts and by the same worker processes."""
     version = pipeline_version(model)
+    since = enriched_up_to(con, version)
+    snapshot = scalar(con, "select max(updated_at) from raw.posts")  # this process holds the file: no load between
     # the pending set once, numbered: re-running the anti-join (md5 of every text) per chunk cost a third
     # of the stage at 1M posts
     con.execute(f"create or replace temp table _pending as select *, row_number() over () as n from "
-               f"({PENDING.format(version='?')})",
-                [version])
+                f"({PENDING.format(version='?', since='' if since is None else 'p.updated_at > ? and ')})",
+                [version] + ([] if since is None else [since]))
     pending = scalar(con, "select count(*) from _pending")
     pending_comments = con.execute(PENDING_COMMENTS, [version]).df() if comments else None
     texts = pending + (len(pending_comments) if comments else 0)
@@ -151,7 +153,37 @@ def enrich(con: duckdb.DuckDBPyConnection, *, model: str = "default", chunk_size
         annotator = _Annotator(model, batch_size, pool)
         done = _enrich_pending(con, version, pending, chunk_size, annotator, progress)
         comments_done = _write_comments(con, version, pending_comments, annotator) if comments else 0
+    if snapshot is not None:  # every post loaded up to the snapshot is enriched by this version
+        con.execute("insert into ops.enrich_marks values (?, ?, ?) on conflict (pipeline_version) do update set "
+                    "posts_up_to = excluded.posts_up_to, "
+                    "all_read_at = case when ? then excluded.all_read_at else all_read_at end",
+                    [version, snapshot, pd.Timestamp.now(tz="UTC"), since is None])
     return EnrichResult(pipeline_version=version, pending=pending, enriched=done, comments_enriched=comments_done)
+
+
+# How often a run looks at every post for what is pending, whatever the mark says (below).
+FULL_SCAN_HOURS = 24
+
+
+def enriched_up_to(con: duckdb.DuckDBPyConnection, version: str):
+    """Where a run of ``version`` may start looking for pending posts: the newest ``updated_at`` a run that ended
+    had seen (``ops.enrich_marks``), or None for every post.
+
+    A run enriches every post pending when it starts (the process holds the file, so nothing loads meanwhile), then
+    marks how far the posts went. Every post loaded or changed since has a later ``updated_at``: extract stamps it
+    with the load's time, as does every change (a deletion, an erasure's redaction), the same contract the
+    incremental dbt models build on (``changed_posts()`` also reads what is newer than its mark). So the next run
+    reads only the posts after the mark, not every post against every enrichment (0.5-0.9 s at 5M posts, growing
+    with history; 5 ms after the mark). A run that fails leaves the last mark where it was: the next looks again
+    from there. What deletes enrichments without a newer post behind them removes the marks in the same
+    transaction (a backfill's reprocessing, `socialcx nlp rollback`). And a day after a run last read every post
+    (``FULL_SCAN_HOURS``), the next one reads every post again, so a row written around that contract (a clock set
+    back, a hand-made insert) waits a day at most."""
+    row = con.execute("select posts_up_to, all_read_at from ops.enrich_marks where pipeline_version = ?",
+                      [version]).fetchone()
+    if row is None or row[1] < pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=FULL_SCAN_HOURS):
+        return None
+    return row[0]
 
 
 class _Annotator:
@@ -304,7 +336,7 @@ def queue_chunks(pg, run_id: str, version: str, chunk_size: int) -> list[int]:
                     "industry, brand) "
                     "select %s, (n - 1) / %s, n, source, post_id, text, text_hash, is_inbound, industry, brand "
                     f"from (select *, row_number() over (order by source, post_id) as n "
-                    f"from ({PENDING.format(version='%s')}) as pending) as numbered",
+                    f"from ({PENDING.format(version='%s', since='')}) as pending) as numbered",
                     [run_id, chunk_size, version])
         cur.execute("select distinct chunk from ops.enrich_queue where run_id = %s order by 1", [run_id])
         chunks = [chunk for (chunk,) in cur.fetchall()]

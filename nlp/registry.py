@@ -99,6 +99,9 @@ def rollback(con: duckdb.DuckDBPyConnection) -> tuple[Promotion, Promotion | Non
                 " order by promoted_at desc, promotion desc limit 1)", [datetime.now(UTC)])
     restored = current(con)
     versions = [retired.model_version, restored.model_version if restored else PIPELINE_VERSION]
+    # their posts are pending again, behind the marks of those versions (nlp/enrich.py, enriched_up_to): the marks
+    # go first, so that a crash before the deletes below leaves every post read again, never one skipped
+    con.execute("delete from ops.enrich_marks where pipeline_version in (?, ?)", versions)
     # posts whose text is still kept: annotated afresh by the restored model
     con.execute("""delete from enriched.post_nlp as e where pipeline_version in (?, ?)
                    and not exists (select 1 from raw.text_expired as x

@@ -284,6 +284,13 @@ create table if not exists ops.validation_digests (
     validated_at    timestamptz not null,
     primary key (suite, partition_key)
 );
+-- how far the posts had gone when a run of each pipeline version ended, every one up to it enriched: the next run
+-- looks for pending posts from there; and when a run last read every post (nlp/enrich.py, enriched_up_to)
+create table if not exists ops.enrich_marks (
+    pipeline_version varchar primary key,
+    posts_up_to     timestamptz not null,
+    all_read_at     timestamptz not null
+);
 create table if not exists ops.full_validations (
     run_id          varchar not null,
     validated_at    timestamptz not null

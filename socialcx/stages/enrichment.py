@@ -28,6 +28,7 @@ def _model_and_reprocess(con, settings: Settings, reprocess: tuple[str, str] | N
         with transaction(con):  # a crash after this only leaves them pending: the next run enriches them
             info["reprocessed"] = scalar(con, REPROCESS_COUNT, list(reprocess))
             con.execute(REPROCESS_DELETE, list(reprocess))
+            con.execute("delete from ops.enrich_marks")  # their posts are pending again, behind any mark
     return model
 
 
