@@ -176,14 +176,17 @@ def enriched_up_to(con: duckdb.DuckDBPyConnection, version: str):
     reads only the posts after the mark, not every post against every enrichment (0.5-0.9 s at 5M posts, growing
     with history; 5 ms after the mark). A run that fails leaves the last mark where it was: the next looks again
     from there. What deletes enrichments without a newer post behind them removes the marks in the same
-    transaction (a backfill's reprocessing, `socialcx nlp rollback`). And a day after a run last read every post
-    (``FULL_SCAN_HOURS``), the next one reads every post again, so a row written around that contract (a clock set
-    back, a hand-made insert) waits a day at most."""
+    transaction (a backfill's reprocessing, `socialcx nlp rollback`). A post left unenriched around that contract
+    (a clock set back, a hand-made insert or delete) is found by the next validation, whose critical
+    ``enriched__coverage`` suite counts every post without an enrichment: when the latest one failed, the next run
+    reads every post. And a day after a run last read every post (``FULL_SCAN_HOURS``), the next reads them all."""
     row = con.execute("select posts_up_to, all_read_at from ops.enrich_marks where pipeline_version = ?",
                       [version]).fetchone()
     if row is None or row[1] < pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=FULL_SCAN_HOURS):
         return None
-    return row[0]
+    coverage = con.execute("select success from ops.validation_results where suite = 'enriched__coverage' "
+                           "order by validated_at desc limit 1").fetchone()
+    return None if coverage is not None and not coverage[0] else row[0]
 
 
 class _Annotator:

@@ -376,6 +376,7 @@ def test_survey_comments_are_annotated_by_the_workers_as_by_one_process(copy_bui
         before = con.execute(f"select {columns} from enriched.survey_nlp order by all").fetchall()
         con.execute("delete from enriched.survey_nlp")
         con.execute("delete from enriched.post_nlp where post_id in (select post_id from raw.posts limit 300)")
+        con.execute("delete from ops.enrich_marks")  # as every deleter of enrichments does (nlp/enrich.py)
         monkeypatch.setattr(enrichment, "PARALLEL_FROM", 0)  # a pool even for a small world
         pools, fallbacks, real = [], [], enrichment.worker_pool
 

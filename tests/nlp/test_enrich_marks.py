@@ -1,10 +1,12 @@
-"""Where a run looks for pending posts (nlp/enrich.py, ``enriched_up_to``): from the mark the last run that ended
+"""Where a run looks for pending posts (nlp/enrich.py, ``enriched_up_to``): after the mark the last run that ended
 left, not every post against every enrichment; a backfill that re-opens posts behind the mark makes the next run
-read every post; and a day after every post was last read, a run reads them all again."""
+read every post; so does a validation that found a post without an enrichment; and a day after every post was last
+read, a run reads them all again."""
 
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from socialcx import stages
 
@@ -68,3 +70,19 @@ def test_a_backfill_reprocessing_posts_behind_the_mark_reads_every_post(settings
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.posts as p where not exists (select 1 from enriched.post_nlp "
                            "as e where e.post_id = p.post_id and e.source = p.source)").fetchone() == (0,)
+
+
+def test_a_post_left_unenriched_behind_the_mark_is_found_by_validation_then_enriched(copy_built):
+    settings = copy_built
+    assert stages.enrich(settings=settings)["pending"] == 0  # the built world: every post enriched, a mark left
+    with duckdb.connect(str(settings.warehouse)) as con:
+        gone = con.execute("delete from enriched.post_nlp where post_id = (select min(post_id) from "
+                           "enriched.post_nlp) returning post_id").fetchone()[0]
+    assert stages.enrich(settings=settings)["pending"] == 0  # behind the mark: this run does not see it
+    with pytest.raises(stages.ValidationFailed, match="enriched__coverage"):
+        stages.validate(settings=settings)
+    again = stages.enrich(settings=settings)  # the latest coverage check failed: every post is read
+    assert (again["pending"], again["enriched"]) == (1, 1)
+    with duckdb.connect(str(settings.warehouse)) as con:  # as the stages opened it (dbt keeps it open)
+        assert con.execute("select count(*) from enriched.post_nlp where post_id = ?", [gone]).fetchone() == (1,)
+    stages.validate(settings=settings)  # passes again
