@@ -175,11 +175,12 @@ def enriched_up_to(con: duckdb.DuckDBPyConnection, version: str):
     incremental dbt models build on (``changed_posts()`` also reads what is newer than its mark). So the next run
     reads only the posts after the mark, not every post against every enrichment (0.5-0.9 s at 5M posts, growing
     with history; 5 ms after the mark). A run that fails leaves the last mark where it was: the next looks again
-    from there. What deletes enrichments without a newer post behind them removes the marks in the same
-    transaction (a backfill's reprocessing, `socialcx nlp rollback`). A post left unenriched around that contract
-    (a clock set back, a hand-made insert or delete) is found by the next validation, whose critical
-    ``enriched__coverage`` suite counts every post without an enrichment: when the latest one failed, the next run
-    reads every post. And a day after a run last read every post (``FULL_SCAN_HOURS``), the next reads them all."""
+    from there. What deletes enrichments without a newer post behind them removes the marks (a backfill's
+    reprocessing in the same transaction, `socialcx nlp rollback` before its deletes). A post left unenriched
+    around that contract (a clock set back, a hand-made insert or delete) is found by the next validation, whose
+    critical ``enriched__coverage`` suite counts every post without an enrichment: when the latest one failed, the
+    next run reads every post. And a day after a run last read every post (``FULL_SCAN_HOURS``), the next reads
+    them all."""
     row = con.execute("select posts_up_to, all_read_at from ops.enrich_marks where pipeline_version = ?",
                       [version]).fetchone()
     if row is None or row[1] < pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=FULL_SCAN_HOURS):
