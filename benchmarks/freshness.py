@@ -18,6 +18,10 @@ one among them reaches the alert channel, through Airflow and through `socialcx 
    instances (the dbt models' tasks summed as ``transform``). And what `airflow dags test` spends outside the
    stages' work (`airflow_overhead`): to the DAG run's start, to its first task, the models' tasks after the dbt
    build, from the run's end to the process's exit.
+   Then Airflow's own floor for this DAG (``airflow_floor_s``): a DAG of the same tasks and edges, each a Python task
+   that returns at once, through ``airflow dags test`` in the same metadata database. The stages' work in
+   ``socialcx run`` plus that floor is the least a run through ``airflow dags test`` can cost here
+   (``lowest_airflow_ratio``, against ``socialcx run``).
 4. The same drop again, through ``socialcx run`` with the file source (every stage in one process): same figures.
 5. With ``--scheduler``, the same drop again through Airflow as deployed (``make up``): api-server, scheduler and
    dag-processor on loopback, each task in its own process (LocalExecutor), the scheduler's settings from the
@@ -201,6 +205,55 @@ def airflow_overhead(airflow_home: Path, started: float, ended: float) -> dict[s
             "after_run_s": ended - run_ended}
 
 
+SHAPE = """
+import json, logging
+logging.disable(logging.CRITICAL)
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(dag_folder={folder!r}).dags["socialcx_pipeline"]
+print(json.dumps({{task.task_id: sorted(task.upstream_task_ids) for task in dag.tasks}}))
+"""
+
+FLOOR_DAG = '''"""socialcx_pipeline's tasks and edges, each task doing nothing (benchmarks/freshness.py, `airflow_floor`)."""
+import json
+from datetime import UTC, datetime
+
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG
+
+UPSTREAM = json.loads({shape!r})
+
+
+def nothing():
+    return None
+
+
+with DAG("socialcx_floor", schedule=None, start_date=datetime(2026, 1, 1, tzinfo=UTC), catchup=False):
+    tasks = {{task_id: PythonOperator(task_id=task_id, python_callable=nothing) for task_id in UPSTREAM}}
+    for task_id, parents in UPSTREAM.items():
+        for parent in parents:
+            tasks[parent] >> tasks[task_id]
+'''
+
+
+def airflow_floor(env: dict[str, str], tmp: Path) -> tuple[float, int]:
+    """What `airflow dags test` costs for this DAG's shape alone: a DAG of socialcx_pipeline's tasks and edges,
+    each a Python task that returns at once, run the same way (one process, the same metadata database). Returns
+    its seconds from process start to exit, and how many tasks it ran. No run of socialcx_pipeline through `airflow
+    dags test` can cost less than this plus the stages' own work."""
+    shape = subprocess.run([sys.executable, "-c", SHAPE.format(folder=str(ROOT / "dags"))], env=env, cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    folder = tmp / "floor-dags"
+    folder.mkdir()
+    (folder / "socialcx_floor.py").write_text(FLOOR_DAG.format(shape=shape), encoding="utf-8")
+    started = time.time()
+    out = subprocess.run([str(VENV / "airflow"), "dags", "test", "socialcx_floor"], cwd=ROOT, capture_output=True,
+                         text=True, env={**env, "AIRFLOW__CORE__DAGS_FOLDER": str(folder)})
+    seconds = time.time() - started
+    if out.returncode != 0 or "state=success" not in out.stdout + out.stderr:
+        raise SystemExit(f"airflow dags test socialcx_floor failed:\n{(out.stdout + out.stderr)[-4000:]}")
+    return seconds, len(json.loads(shape))
+
+
 def _api(port: int, method: str, path: str, body: dict | None = None) -> dict:
     import urllib.request
 
@@ -351,6 +404,10 @@ def main() -> None:
               "drop_to_alert_s": (webhook.first(urgent) or float("nan")) - dropped,
               "stages": direct_stages(warehouse, direct_id)}
 
+    # Airflow's own floor for this DAG: the same tasks and edges doing nothing, through `airflow dags test`
+    floor_s, floor_tasks = airflow_floor(files, tmp)
+    stages_s = sum(direct["stages"].values())
+
     scheduled = None
     if args.scheduler:
         urgent = ""
@@ -384,6 +441,10 @@ def main() -> None:
           f"{overhead['to_first_task_s']:.1f} s to its first task, {overhead['model_tasks_s']:.1f} s for the "
           f"{overhead['model_tasks']} models' tasks after the dbt build, {overhead['after_run_s']:.1f} s from the "
           "run's end to the process's exit (the first task, an extract, also pays for the execution API's first request)")
+    print(f"Airflow's floor: `airflow dags test` of a DAG of the same {floor_tasks} tasks and edges, each doing "
+          f"nothing, {floor_s:.1f} s. With the stages' work ({stages_s:.1f} s in `socialcx run`) no run through "
+          f"`airflow dags test` costs less than {stages_s + floor_s:.1f} s here: "
+          f"{(stages_s + floor_s) / direct['run_s']:.2f}x `socialcx run`")
     if scheduled:
         print(f"scheduler / socialcx run: {scheduled['run_s'] / direct['run_s']:.2f}x")
     if args.keep:
@@ -401,6 +462,8 @@ def main() -> None:
                           "airflow_stages_s": {k: round(v, 2) for k, v in air["stages"].items()},
                           "direct_stages_s": {k: round(v, 2) for k, v in direct["stages"].items()},
                           "airflow_overhead": {k: round(v, 2) for k, v in overhead.items()},
+                          "airflow_floor_s": round(floor_s, 2), "airflow_floor_tasks": floor_tasks,
+                          "lowest_airflow_ratio": round((stages_s + floor_s) / direct["run_s"], 2),
                           **({"scheduler_run_s": round(scheduled["run_s"], 2),
                               "scheduler_drop_to_published_s": round(scheduled["drop_to_published_s"], 2),
                               "scheduler_drop_to_alert_s": round(scheduled["drop_to_alert_s"], 2),
