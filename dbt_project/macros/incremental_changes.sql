@@ -324,3 +324,76 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Whether this build sweeps for rows gone without a trace: the post-hooks that look for built rows whose source rows
+    are gone compare every row only then. A row can leave in two ways:
+    - by a change: a post deleted at the source (its raw row kept, is_deleted, updated_at moved) or threaded anew. A
+      build finds those among what changed since the mark, every time;
+    - without a trace: `socialcx forget` deletes raw rows, and leaves nothing that changed behind (the person's
+      identifiers are not kept to be found again). Nothing else in socialcx deletes a raw row.
+    So a build sweeps when an erasure is pending (registered, not yet re-published: `ops.erasure_requests`); when no
+    full validation passed within SOCIALCX_FULL_VALIDATION_HOURS (the daily run that validates every row also sweeps
+    every row); when the latest validation's reconciliation of raw posts with the marts failed (a raw row deleted by
+    hand leaves fct_posts a post more than raw: that critical check fails and the next build sweeps); when the var
+    `sweep` is true; and on a target without those ops tables (PostgreSQL: every build). Evaluated as the hook runs. -#}
+{% macro sweep_due() -%}
+    {%- set asked = var('sweep', false) -%}
+    {%- if asked is not boolean -%}
+        {{- exceptions.raise_compiler_error("the var sweep must be true or false, e.g. --vars '{sweep: true}'") -}}
+    {%- endif -%}
+    {%- if not execute or asked -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {%- set requests = adapter.get_relation(database=target.database, schema='ops', identifier='erasure_requests') -%}
+    {%- set validations = adapter.get_relation(database=target.database, schema='ops', identifier='full_validations') -%}
+    {%- set results = adapter.get_relation(database=target.database, schema='ops', identifier='validation_results') -%}
+    {%- if requests is none or validations is none or results is none -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {%- set hours = env_var('SOCIALCX_FULL_VALIDATION_HOURS', '24') -%}
+    {%- if not modules.re.fullmatch('[0-9]+', hours) -%}
+        {{- exceptions.raise_compiler_error("SOCIALCX_FULL_VALIDATION_HOURS must be a whole number of hours, e.g. 24") -}}
+    {%- endif -%}
+    {%- set due = run_query(
+        "select exists (select 1 from " ~ requests ~ " where status = 'pending')"
+        ~ " or not exists (select 1 from " ~ validations ~ " where validated_at > now() - "
+        ~ (hours | int) ~ " * interval '1 hour')"
+        ~ " or exists (select 1 from " ~ results ~ " where suite = 'marts__reconciliation' and not success"
+        ~ " and validated_at = (select max(validated_at) from " ~ results ~ " where suite = 'marts__reconciliation'))") -%}
+    {{- return(due.columns[0].values()[0]) -}}
+{%- endmacro %}
+
+{#- Where int_posts_threaded notes the conversations it rewrote (their ids as built before), stamped with the dbt
+    invocation that rewrote them, and a row whose id is NULL as that invocation's stamp: a table in ops (bookkeeping,
+    not a model: no analyst or BI tool reads it), since the temporary tables of its pre-hooks are its connection's
+    alone. It holds ids only in a build that is no sweep, so never an erased post's: an erasure pending makes every
+    build a sweep, and each incremental build of int_posts_threaded replaces the table. `threaded`: its relation. -#}
+{% macro threaded_rewritten(threaded) -%}
+    {{- return(threaded.incorporate(path={"schema": "ops", "identifier": "threaded_rewritten"})) -}}
+{%- endmacro %}
+
+{#- For the post-hooks that delete built rows whose conversation or reply is gone from int_posts_threaded
+    (int_conversations_aggregated, int_replies): a conversation leaves int_posts_threaded, or a reply moves out of one,
+    only when int_posts_threaded rewrites that conversation (or, erased, in a sweep). So when int_posts_threaded
+    rewrote in this same dbt invocation and no sweep is due, the compare is limited to the conversations it rewrote:
+    this returns "<column> in (those) and ". Otherwise (a sweep, int_posts_threaded not built in this invocation or
+    rebuilt whole) it returns nothing, and every row is compared. `column`: the built row's conversation id. -#}
+{% macro only_rewritten_conversations(column) -%}
+    {%- if not execute or sweep_due() -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set rewritten = threaded_rewritten(ref('int_posts_threaded')) -%}
+    {%- set stamped = run_query(
+        "select count(*) from information_schema.tables where table_schema = '" ~ rewritten.schema
+        ~ "' and table_name = '" ~ rewritten.identifier ~ "'") -%}
+    {%- if stamped.columns[0].values()[0] == 0 -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set stamped = run_query("select count(*) from " ~ rewritten ~ " where invocation_id = '" ~ invocation_id
+                                ~ "' and conversation_id is null") -%}
+    {%- if stamped.columns[0].values()[0] == 0 -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {{- return(column ~ " in (select conversation_id from " ~ rewritten ~ " where invocation_id = '" ~ invocation_id
+               ~ "' and conversation_id is not null) and ") -}}
+{%- endmacro %}

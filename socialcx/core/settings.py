@@ -120,6 +120,8 @@ def dbt_env(settings: Settings, *, connection: bool = True) -> dict[str, str]:
     statistics. Here, not beside the dbt runner: the DAG file reads it as it is parsed, in every task's process,
     and the runner's package imports DuckDB and every stage (0.2 s of each model task's process)."""
     env = {"SOCIALCX_TARGET": settings.target, "SOCIALCX_WAREHOUSE": str(settings.warehouse),
+           # the daily run that validates every row also sweeps every row for rows gone (macro sweep_due)
+           "SOCIALCX_FULL_VALIDATION_HOURS": str(settings.full_validation_hours),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     if settings.target == "postgres" and connection:
         from socialcx.core.postgres import configured_url

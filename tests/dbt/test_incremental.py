@@ -131,6 +131,44 @@ def test_a_backfill_day_that_is_not_a_day_never_reaches_the_sql(built, tmp_path,
 
 
 
+def test_a_row_gone_without_a_trace_leaves_in_the_next_sweep(built, tmp_path, monkeypatch):
+    """Rows gone from raw with no change behind (socialcx forget's deletes) are looked for by comparing every built row
+    only in a sweep (macro sweep_due): an erasure pending, the daily full validation due, or the latest
+    reconciliation of raw posts with the marts failed. A customer's post nobody answered, deleted by hand outside
+    socialcx, stays in the marts through a build that is not a sweep; the validation after it finds fct_posts a post
+    ahead of raw and blocks publishing; the next build sweeps it and its conversation out, and the validation passes
+    again. (A post with neighbours needs them marked changed as `socialcx forget` does: a sweep removes rows whose
+    own source is gone, not the figures of a conversation that lost a post.)"""
+    settings = _copy(built, tmp_path, "sweep", monkeypatch)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        # no sweep due: the fixture's run validated every row just now, no erasure pending
+        assert con.execute("select count(*) from ops.erasure_requests where status = 'pending'").fetchall() == [(0,)]
+        assert con.execute("select count(*) from ops.full_validations").fetchall()[0][0] >= 1
+        # a customer's post nobody answered, a conversation of its own
+        source, post_id, conversation = con.execute("""
+            select p.source, p.post_id, p.conversation_id from marts.fct_posts p
+            join marts.fct_conversations c using (conversation_id)
+            where c.post_count = 1 order by p.post_id limit 1
+        """).fetchall()[0]
+        con.execute("delete from raw.posts where source = ? and post_id = ?", [source, post_id])
+
+    def counts() -> list[tuple[int, ...]]:
+        with duckdb.connect(str(settings.warehouse)) as con:
+            return con.execute("""
+                select (select count(*) from intermediate.int_posts_enriched where source = $1 and post_id = $2),
+                       (select count(*) from marts.fct_posts where source = $1 and post_id = $2),
+                       (select count(*) from intermediate.int_conversations_aggregated where conversation_id = $3),
+                       (select count(*) from marts.fct_conversations where conversation_id = $3)
+            """, [source, post_id, conversation]).fetchall()
+
+    stages.transform(settings=settings)
+    assert counts() == [(1, 1, 1, 1)]  # not a sweep: nothing changed, nothing compared
+    with pytest.raises(stages.ValidationFailed, match="marts__reconciliation"):
+        stages.validate(settings=settings)
+    stages.transform(settings=settings)  # the failed reconciliation makes this build a sweep
+    assert counts() == [(0, 0, 0, 0)]
+    assert stages.validate(settings=settings)["success"]
+
 def _dbt_with_vars(settings: Settings, select: str, dbt_vars: dict) -> str:
     """`dbt build --select ... --vars ...` as an analyst runs it (the pipeline passes only the backfill vars):
     "" when it succeeded, else what dbt said."""
@@ -436,3 +474,14 @@ def _late_parent_and_deleted_root(settings: Settings) -> None:
         assert threaded == dict.fromkeys(("orphan-root", "orphan-1", "orphan-2"), "sample:orphan-root")
         assert con.execute("select count(*) from intermediate.int_posts_threaded where conversation_id = ?",
                            [f"sample:{root}"]).fetchall() == [(0,)]
+        # not a sweep (no erasure yet, the fixture validated every row): the post-hooks of int_conversations_aggregated
+        # and int_replies looked only among the conversations int_posts_threaded rewrote, the two that went among them
+        assert con.execute("select count(*) from ops.erasure_requests").fetchall() == [(0,)]
+        assert con.execute("select count(*) from ops.threaded_rewritten "
+                           "where conversation_id in (?, 'sample:orphan-1')", [f"sample:{root}"]).fetchall() == [(2,)]
+        for gone in ("select count(*) from intermediate.int_conversations_aggregated as a where not exists (select 1 "
+                     "from intermediate.int_posts_threaded as t where t.conversation_id = a.conversation_id)",
+                     "select count(*) from intermediate.int_replies as r where not exists (select 1 from "
+                     "intermediate.int_posts_threaded as t where t.source = r.source and t.post_id = r.reply_post_id "
+                     "and t.conversation_id = r.conversation_id and not t.is_inbound)"):
+            assert con.execute(gone).fetchall() == [(0,)]

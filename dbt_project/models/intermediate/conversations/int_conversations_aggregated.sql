@@ -3,7 +3,9 @@
     again (macros/incremental_changes.sql), and any conversation whose posts in int_posts_threaded no longer
     match what was aggregated (their count or newest change: a post erased by `socialcx forget`, or moved to
     another conversation). Nothing here depends on "now" (int_as_of is joined downstream), so a conversation
-    nothing touched is exactly what a full refresh would write.
+    nothing touched is exactly what a full refresh would write. A conversation gone from int_posts_threaded leaves in
+    the post-hook, which looks among the conversations int_posts_threaded rewrote in this build, or every row in a
+    sweep (only_rewritten_conversations: every row on every build was 0.65 s of a 0.1% build at 5M posts).
 #}
 {{
     config(
@@ -11,7 +13,7 @@
         unique_key='conversation_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where conversation_id not in (select conversation_id from {{ ref('int_posts_threaded') }} where conversation_id is not null)"
+        post_hook="delete from {{ this }} as built where {{ only_rewritten_conversations('built.conversation_id') }} not exists (select 1 from {{ ref('int_posts_threaded') }} as posts where posts.conversation_id = built.conversation_id)"
     )
 }}
 

@@ -1,7 +1,9 @@
 {#
     Posts with their enrichment. Incremental: an hourly run rewrites only the posts whose raw row or enrichment
-    changed since the newest changed_at already built (rewriting all of them cost 2.4 s at 1M posts); posts
-    deleted or erased since leave in the post-hook.
+    changed since the newest changed_at already built (rewriting all of them cost 2.4 s at 1M posts). A post deleted
+    since (its raw row changed) leaves in the pre-hook, before the mark moves; one erased (its raw row gone, no
+    change left) in the post-hook's sweep, which compares every row only when sweep_due() (an erasure pending, or
+    the daily full validation due): at 5M posts that compare was 0.85 s of every 0.1% build.
 #}
 {{
     config(
@@ -9,7 +11,11 @@
         unique_key=['source', 'post_id'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{% if is_incremental() %} delete from {{ this }} as built where not exists (
+        pre_hook="{% if is_incremental() %} delete from {{ this }}
+            where (source, post_id) in (
+                select source, post_id from {{ ref('stg_raw__posts') }}
+                where updated_at > {{ change_mark() }} and is_deleted) {% endif %}",
+        post_hook="{% if is_incremental() and sweep_due() %} delete from {{ this }} as built where not exists (
             select 1 from {{ ref('stg_raw__posts') }} as posts
             where posts.source = built.source and posts.post_id = built.post_id and not posts.is_deleted) {% endif %}"
     )

@@ -4,11 +4,25 @@
         unique_key='post_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} as built where not exists (select 1 from {{ ref('int_posts_enriched') }} as posts where posts.source = built.source and posts.post_id = built.post_id)"
+        pre_hook=[
+            "{% if is_incremental() %} drop table if exists _fct_posts_deleted {% endif %}",
+            "{% if is_incremental() %} create temp table _fct_posts_deleted as
+                select source, post_id from {{ ref('stg_raw__posts') }}
+                where updated_at > {{ change_mark() }} and is_deleted {% endif %}",
+        ],
+        post_hook="{% if is_incremental() %} delete from {{ this }} as built
+            where {% if not sweep_due() %} (built.source, built.post_id) in (select source, post_id from _fct_posts_deleted)
+                and {% endif %} not exists (
+                select 1 from {{ ref('int_posts_enriched') }} as posts
+                where posts.source = built.source and posts.post_id = built.post_id) {% endif %}"
     )
 }}
 
 -- depends_on: {{ ref('stg_raw__posts') }}, {{ ref('int_posts_enriched') }}, {{ ref('int_posts_threaded') }}
+
+-- A post gone from int_posts_enriched leaves here in the post-hook: one deleted since the mark (noted by the pre-hook,
+-- before the build moves the mark) on every build; any row, erased posts' included, when sweep_due() (an erasure
+-- pending or the daily full validation due). Comparing every row on every build was 0.58 s of a 0.1% build at 5M.
 
 with threaded as (
     select source, post_id, conversation_id, reply_depth
