@@ -137,8 +137,9 @@ def test_a_row_gone_without_a_trace_leaves_in_the_next_sweep(built, tmp_path, mo
     reconciliation of raw posts with the marts failed. A customer's post nobody answered, deleted by hand outside
     socialcx, stays in the marts through a build that is not a sweep; the validation after it finds fct_posts a post
     ahead of raw and blocks publishing; the next build sweeps it and its conversation out, and the validation passes
-    again. (A post with neighbours needs them marked changed as `socialcx forget` does: a sweep removes rows whose
-    own source is gone, not the figures of a conversation that lost a post.)"""
+    again. Another deleted by hand leaves in the very next build once a full validation is due (the daily sweep).
+    (A post with neighbours needs them marked changed as `socialcx forget` does: a sweep removes rows whose own
+    source is gone, not the figures of a conversation that lost a post.)"""
     settings = _copy(built, tmp_path, "sweep", monkeypatch)
     with duckdb.connect(str(settings.warehouse)) as con:
         # no sweep due: the fixture's run validated every row just now, no erasure pending
@@ -168,6 +169,17 @@ def test_a_row_gone_without_a_trace_leaves_in_the_next_sweep(built, tmp_path, mo
     stages.transform(settings=settings)  # the failed reconciliation makes this build a sweep
     assert counts() == [(0, 0, 0, 0)]
     assert stages.validate(settings=settings)["success"]
+    # the daily sweep: the build before a full validation falls due sweeps on its own (due at once with 0 hours)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        source, post_id, conversation = con.execute("""
+            select p.source, p.post_id, p.conversation_id from marts.fct_posts p
+            join marts.fct_conversations c using (conversation_id)
+            where c.post_count = 1 order by p.post_id limit 1
+        """).fetchall()[0]
+        con.execute("delete from raw.posts where source = ? and post_id = ?", [source, post_id])
+    monkeypatch.setenv("SOCIALCX_FULL_VALIDATION_HOURS", "0")
+    stages.transform(settings=Settings())
+    assert counts() == [(0, 0, 0, 0)]
 
 def _dbt_with_vars(settings: Settings, select: str, dbt_vars: dict) -> str:
     """`dbt build --select ... --vars ...` as an analyst runs it (the pipeline passes only the backfill vars):
@@ -199,6 +211,7 @@ def test_settings_reach_the_sql_as_numbers_or_quoted_text(built, tmp_path, monke
         settings, "mart_brand_health", {"loyalty_weights": [0.4, 0.3, 0.3]})
     assert "default_business_days must be a list of whole numbers" in _dbt_with_vars(
         settings, "int_brands_resolved", {"default_business_days": [1, "2]::integer[]) --"]})
+    assert "the var sweep must be true or false" in _dbt_with_vars(settings, "int_posts_enriched", {"sweep": "no"})
     with duckdb.connect(str(settings.warehouse)) as con:
         assert con.execute("select count(*), sum(negative_count) from marts.mart_sentiment").fetchall() == sentiment
     quoted = "Europe/x' || 'y"
