@@ -363,21 +363,44 @@
     {{- return(due.columns[0].values()[0]) -}}
 {%- endmacro %}
 
-{#- Where int_posts_threaded notes the conversations it rewrote (their ids as built before), stamped with the dbt
-    invocation that rewrote them, and a row whose id is NULL as that invocation's stamp: a table in ops (bookkeeping,
+{#- Where int_posts_threaded notes the conversations it rewrote (their ids as built before), each with the dbt
+    invocation that rewrote them, and a row whose id is NULL as an invocation's stamp: a table in ops (bookkeeping,
     not a model: no analyst or BI tool reads it), since the temporary tables of its pre-hooks are its connection's
-    alone. It holds ids only in a build that is no sweep, so never an erased post's: an erasure pending makes every
-    build a sweep, and each incremental build of int_posts_threaded replaces the table. `threaded`: its relation. -#}
+    alone. Ids accumulate until an invocation in which both readers (int_conversations_aggregated, int_replies)
+    succeeded, whose on-run-end empties it (consume_threaded_rewritten): a reader that failed, or was not built, finds
+    the earlier rewrites next time too. A sweep empties it first and notes no id (the readers compare every row then),
+    so no id outlives an erasure's build. `threaded`: int_posts_threaded's relation. -#}
 {% macro threaded_rewritten(threaded) -%}
     {{- return(threaded.incorporate(path={"schema": "ops", "identifier": "threaded_rewritten"})) -}}
+{%- endmacro %}
+
+{#- on-run-end: once both readers of ops.threaded_rewritten succeeded in this invocation, what it holds has been
+    looked at: empty it. Otherwise keep it for the next invocation. -#}
+{% macro consume_threaded_rewritten(results) -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set readers = results | selectattr('node.name', 'in', ['int_conversations_aggregated', 'int_replies'])
+                              | selectattr('status', 'equalto', 'success') | list -%}
+    {%- if readers | length < 2 -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set rewritten = api.Relation.create(database=target.database, schema='ops', identifier='threaded_rewritten') -%}
+    {%- set held = run_query("select count(*) from information_schema.tables where table_schema = 'ops' "
+                             ~ "and table_name = 'threaded_rewritten'") -%}
+    {%- if held.columns[0].values()[0] == 0 -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {{- return("delete from " ~ rewritten) -}}
 {%- endmacro %}
 
 {#- For the post-hooks that delete built rows whose conversation or reply is gone from int_posts_threaded
     (int_conversations_aggregated, int_replies): a conversation leaves int_posts_threaded, or a reply moves out of one,
     only when int_posts_threaded rewrites that conversation (or, erased, in a sweep). So when int_posts_threaded
-    rewrote in this same dbt invocation and no sweep is due, the compare is limited to the conversations it rewrote:
-    this returns "<column> in (those) and ". Otherwise (a sweep, int_posts_threaded not built in this invocation or
-    rebuilt whole) it returns nothing, and every row is compared. `column`: the built row's conversation id. -#}
+    rewrote in this same dbt invocation and no sweep is due, the compare is limited to the conversations it rewrote
+    since both readers last succeeded: this returns "<column> in (those) and ". Otherwise (a sweep, int_posts_threaded
+    not built incrementally in this invocation) it returns nothing, and every row is compared. `column`: the built
+    row's conversation id. -#}
 {% macro only_rewritten_conversations(column) -%}
     {%- if not execute or sweep_due() -%}
         {{- return('') -}}
@@ -394,6 +417,5 @@
     {%- if stamped.columns[0].values()[0] == 0 -%}
         {{- return('') -}}
     {%- endif -%}
-    {{- return(column ~ " in (select conversation_id from " ~ rewritten ~ " where invocation_id = '" ~ invocation_id
-               ~ "' and conversation_id is not null) and ") -}}
+    {{- return(column ~ " in (select conversation_id from " ~ rewritten ~ " where conversation_id is not null) and ") -}}
 {%- endmacro %}

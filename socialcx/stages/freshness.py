@@ -97,6 +97,8 @@ def source_freshness(settings: Settings) -> list[dict[str, object]]:
     result = run_dbt(["source", "freshness", "--select", *[f"source:extracts.{s}" for s in selected]], settings)
     checks = []
     for node in getattr(result.result, "results", None) or []:
+        if str(getattr(node.node, "resource_type", "source")) != "source":  # the project's on-run-end hook
+            continue
         status = str(node.status)
         source = node.node.name
         age = getattr(node, "age", None)

@@ -10,7 +10,7 @@
     and their ancestors. A post that left every conversation (its root was deleted and it is a brand reply)
     is simply not written again. The roots of erased posts' conversations (gone from raw with no change left) are
     looked for by comparing every row, only when sweep_due() (0.3-0.4 s of a 0.1% build at 5M). The conversations it
-    rewrites (their ids before) go to ops.threaded_rewritten, stamped with the build's invocation, for the post-hooks
+    rewrites (their ids before) go to ops.threaded_rewritten, with the build's invocation, for the post-hooks
     downstream that look for conversations and replies gone (only_rewritten_conversations). The posts it starts
     from and the walk are temporary tables the last pre-hooks write, so that DuckDB knows how few posts each holds
     when it joins them with their parents and their columns.
@@ -38,9 +38,11 @@
                     where built.source = posts.source and built.post_id = posts.post_id)
                 {% endif %} {% endif %}",
             "{% if is_incremental() %} create schema if not exists ops {% endif %}",
-            "{% if is_incremental() %} drop table if exists {{ threaded_rewritten(this) }} {% endif %}",
-            "{% if is_incremental() %} create table {{ threaded_rewritten(this) }} as
-                select distinct '{{ invocation_id }}' as invocation_id, conversation_id
+            "{% if is_incremental() %} create table if not exists {{ threaded_rewritten(this) }}
+                (invocation_id varchar, conversation_id varchar) {% endif %}",
+            "{% if is_incremental() and sweep_due() %} delete from {{ threaded_rewritten(this) }} {% endif %}",
+            "{% if is_incremental() %} insert into {{ threaded_rewritten(this) }}
+                select distinct '{{ invocation_id }}', conversation_id
                 from {{ this }}
                 where {% if sweep_due() %} false {% else %}
                     (source, root_post_id) in (select source, post_id from _threaded_old_roots) {% endif %}
