@@ -48,6 +48,8 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
             info["mirror_seconds"] = round(time.perf_counter() - started, 2)
         statuses: dict[str, int] = {}
         for node in result.result.results:
+            if str(getattr(node.node, "resource_type", "")) == "operation":  # the project's on-run-end hook
+                continue
             statuses[str(node.status)] = statuses.get(str(node.status), 0) + 1
         info["nodes"] = statuses
     return {"run_id": run_id, **info}
