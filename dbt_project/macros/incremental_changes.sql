@@ -374,6 +374,13 @@
     {{- return(threaded.incorporate(path={"schema": "ops", "identifier": "threaded_rewritten"})) -}}
 {%- endmacro %}
 
+{#- What int_posts_threaded notes in ops.threaded_rewritten when it was built from scratch (a full refresh, alone or
+    with readers that failed): every conversation may have changed, so its readers compare every row until they
+    succeed. No conversation id is a lone asterisk (they are source:post_id). -#}
+{% macro every_conversation_rewritten() -%}
+    {{- return('*') -}}
+{%- endmacro %}
+
 {#- on-run-end: once both readers of ops.threaded_rewritten succeeded in this invocation, what it holds has been
     looked at: empty it. Otherwise keep it for the next invocation. -#}
 {% macro consume_threaded_rewritten(results) -%}
@@ -399,8 +406,8 @@
     only when int_posts_threaded rewrites that conversation (or, erased, in a sweep). So when int_posts_threaded
     rewrote in this same dbt invocation and no sweep is due, the compare is limited to the conversations it rewrote
     since both readers last succeeded: this returns "<column> in (those) and ". Otherwise (a sweep, int_posts_threaded
-    not built incrementally in this invocation) it returns nothing, and every row is compared. `column`: the built
-    row's conversation id. -#}
+    not built incrementally in this invocation, or built from scratch since both readers last succeeded) it returns
+    nothing, and every row is compared. `column`: the built row's conversation id. -#}
 {% macro only_rewritten_conversations(column) -%}
     {%- if not execute or sweep_due() -%}
         {{- return('') -}}
@@ -412,9 +419,10 @@
     {%- if stamped.columns[0].values()[0] == 0 -%}
         {{- return('') -}}
     {%- endif -%}
-    {%- set stamped = run_query("select count(*) from " ~ rewritten ~ " where invocation_id = '" ~ invocation_id
-                                ~ "' and conversation_id is null") -%}
-    {%- if stamped.columns[0].values()[0] == 0 -%}
+    {%- set stamped = run_query("select count(*) filter (where invocation_id = '" ~ invocation_id
+                                ~ "' and conversation_id is null), count(*) filter (where conversation_id = '"
+                                ~ every_conversation_rewritten() ~ "') from " ~ rewritten) -%}
+    {%- if stamped.columns[0].values()[0] == 0 or stamped.columns[1].values()[0] > 0 -%}
         {{- return('') -}}
     {%- endif -%}
     {{- return(column ~ " in (select conversation_id from " ~ rewritten ~ " where conversation_id is not null) and ") -}}

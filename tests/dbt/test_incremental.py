@@ -186,7 +186,7 @@ def test_a_conversation_gone_while_its_readers_did_not_build_leaves_in_their_nex
     int_posts_threaded rewrote (ops.threaded_rewritten), and those accumulate until both readers succeed in one dbt
     invocation. A late parent merges a conversation into a new one in a build of int_posts_threaded alone (as when
     the readers fail); the next whole build, in which int_posts_threaded rewrites nothing, still removes the
-    conversation gone and its reply from the readers."""
+    conversation gone and its reply from the readers. Rebuilt from scratch, it notes that it rewrote everything."""
     settings = _copy(built, tmp_path, "readers", monkeypatch)
     with duckdb.connect(str(settings.warehouse)) as con:
         newest, brand, author = con.execute("select max(created_at), any_value(brands_mentioned[1]), "
@@ -225,6 +225,13 @@ def test_a_conversation_gone_while_its_readers_did_not_build_leaves_in_their_nex
     with duckdb.connect(str(settings.warehouse)) as con:
         assert con.execute("select count(*) from intermediate.int_replies where conversation_id = 'sample:late-root'"
                            ).fetchall() == [(1,)]
+        assert con.execute("select count(*) from ops.threaded_rewritten").fetchall() == [(0,)]
+    # int_posts_threaded rebuilt from scratch, alone: it notes every conversation (the readers then compare every row)
+    stages.transform(settings=settings, select="int_posts_threaded", full_refresh=True)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert con.execute("select conversation_id from ops.threaded_rewritten").fetchall() == [("*",)]
+    stages.transform(settings=settings)
+    with duckdb.connect(str(settings.warehouse)) as con:
         assert con.execute("select count(*) from ops.threaded_rewritten").fetchall() == [(0,)]
 
 
