@@ -401,22 +401,20 @@
     {{- return("delete from " ~ rewritten) -}}
 {%- endmacro %}
 
-{#- For the post-hooks that delete built rows whose conversation or reply is gone from int_posts_threaded
-    (int_conversations_aggregated, int_replies): a conversation leaves int_posts_threaded, or a reply moves out of one,
-    only when int_posts_threaded rewrites that conversation (or, erased, in a sweep). So when int_posts_threaded
-    rewrote in this same dbt invocation and no sweep is due, the compare is limited to the conversations it rewrote
-    since both readers last succeeded: this returns "<column> in (those) and ". Otherwise (a sweep, int_posts_threaded
-    not built incrementally in this invocation, or built from scratch since both readers last succeeded) it returns
-    nothing, and every row is compared. `column`: the built row's conversation id. -#}
-{% macro only_rewritten_conversations(column) -%}
+{#- The conversations int_posts_threaded rewrote since both its readers (int_conversations_aggregated, int_replies)
+    last succeeded, as a query of their ids: those whose rows it deleted (their ids before) and those it wrote. A
+    conversation leaves int_posts_threaded, moves, gains or loses a post, or a reply moves out of one, only when it
+    rewrites that conversation (or, erased, in a sweep). Returns '' when the readers must look at every row instead:
+    a sweep, int_posts_threaded not built incrementally in this invocation, or built from scratch since. -#}
+{% macro noted_conversations() -%}
     {%- if not execute or sweep_due() -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set rewritten = threaded_rewritten(ref('int_posts_threaded')) -%}
-    {%- set stamped = run_query(
+    {%- set held = run_query(
         "select count(*) from information_schema.tables where table_schema = '" ~ rewritten.schema
         ~ "' and table_name = '" ~ rewritten.identifier ~ "'") -%}
-    {%- if stamped.columns[0].values()[0] == 0 -%}
+    {%- if held.columns[0].values()[0] == 0 -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set stamped = run_query("select count(*) filter (where invocation_id = '" ~ invocation_id
@@ -425,5 +423,13 @@
     {%- if stamped.columns[0].values()[0] == 0 or stamped.columns[1].values()[0] > 0 -%}
         {{- return('') -}}
     {%- endif -%}
-    {{- return(column ~ " in (select conversation_id from " ~ rewritten ~ " where conversation_id is not null) and ") -}}
+    {{- return("select conversation_id from " ~ rewritten ~ " where conversation_id is not null") -}}
+{%- endmacro %}
+
+{#- For the post-hooks that delete built rows whose conversation or reply is gone from int_posts_threaded
+    (int_conversations_aggregated, int_replies): "<column> in (noted_conversations()) and ", or nothing (every row
+    compared). `column`: the built row's conversation id. -#}
+{% macro only_rewritten_conversations(column) -%}
+    {%- set noted = noted_conversations() -%}
+    {{- return(column ~ " in (" ~ noted ~ ") and " if noted else '') -}}
 {%- endmacro %}

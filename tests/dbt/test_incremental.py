@@ -551,5 +551,11 @@ def _late_parent_and_deleted_root(settings: Settings) -> None:
                      "from intermediate.int_posts_threaded as t where t.conversation_id = a.conversation_id)",
                      "select count(*) from intermediate.int_replies as r where not exists (select 1 from "
                      "intermediate.int_posts_threaded as t where t.source = r.source and t.post_id = r.reply_post_id "
-                     "and t.conversation_id = r.conversation_id and not t.is_inbound)"):
+                     "and t.conversation_id = r.conversation_id and not t.is_inbound)",
+                     # and every conversation aggregated over the posts it holds now (noted_conversations, not a
+                     # compare of every conversation's posts)
+                     "select count(*) from (select conversation_id, count(*) as posts from "
+                     "intermediate.int_posts_threaded group by all) as t full join "
+                     "intermediate.int_conversations_aggregated as a using (conversation_id) "
+                     "where t.posts is distinct from a.post_count"):
             assert con.execute(gone).fetchall() == [(0,)]

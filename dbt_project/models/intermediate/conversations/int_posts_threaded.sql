@@ -10,9 +10,9 @@
     and their ancestors. A post that left every conversation (its root was deleted and it is a brand reply)
     is simply not written again. The roots of erased posts' conversations (gone from raw with no change left) are
     looked for by comparing every row, only when sweep_due() (0.3-0.4 s of a 0.1% build at 5M). The conversations it
-    rewrites (their ids before) go to ops.threaded_rewritten, with the build's invocation, for the post-hooks
-    downstream that look for conversations and replies gone (only_rewritten_conversations); a build from scratch
-    notes that it rewrote every conversation. The posts it starts
+    rewrites go to ops.threaded_rewritten (their ids before, in a pre-hook, and after, in a post-hook), with the
+    build's invocation, for the models downstream that look for conversations changed or gone (noted_conversations);
+    a build from scratch notes that it rewrote every conversation. The posts it starts
     from and the walk are temporary tables the last pre-hooks write, so that DuckDB knows how few posts each holds
     when it joins them with their parents and their columns.
 #}
@@ -57,6 +57,8 @@
             "{% if is_incremental() %} create temp table _threaded_tree as {{ thread_walk() }} {% endif %}",
         ],
         post_hook=[
+            "{% if is_incremental() and not sweep_due() %} insert into {{ threaded_rewritten(this) }}
+                select distinct '{{ invocation_id }}', source || ':' || root_post_id from _threaded_tree {% endif %}",
             "{% if not is_incremental() %} create schema if not exists ops {% endif %}",
             "{% if not is_incremental() %} create table if not exists {{ threaded_rewritten(this) }}
                 (invocation_id varchar, conversation_id varchar) {% endif %}",
