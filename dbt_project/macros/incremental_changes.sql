@@ -363,10 +363,10 @@
     {{- return(due.columns[0].values()[0]) -}}
 {%- endmacro %}
 
-{#- Where int_posts_threaded notes the conversations it rewrote (their ids as built before), each with the dbt
-    invocation that rewrote them, and a row whose id is NULL as an invocation's stamp: a table in ops (bookkeeping,
-    not a model: no analyst or BI tool reads it), since the temporary tables of its pre-hooks are its connection's
-    alone. Ids accumulate until an invocation in which both readers (int_conversations_aggregated, int_replies)
+{#- Where int_posts_threaded notes the conversations it rewrote (their ids as built before, and as written), each
+    with the dbt invocation that rewrote them, and a row whose id is NULL as an invocation's stamp: a table in ops
+    (bookkeeping, not a model: no analyst or BI tool reads it), since the temporary tables of its hooks are its
+    connection's alone. Ids accumulate until an invocation in which both readers (int_conversations_aggregated, int_replies)
     succeeded, whose on-run-end empties it (consume_threaded_rewritten): a reader that failed, or was not built, finds
     the earlier rewrites next time too. A sweep empties it first and notes no id (the readers compare every row then),
     so no id outlives an erasure's build. `threaded`: int_posts_threaded's relation. -#}
