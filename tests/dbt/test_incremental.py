@@ -181,6 +181,7 @@ def test_a_row_gone_without_a_trace_leaves_in_the_next_sweep(built, tmp_path, mo
     stages.transform(settings=Settings())
     assert counts() == [(0, 0, 0, 0)]
 
+
 def test_a_conversation_gone_while_its_readers_did_not_build_leaves_in_their_next_build(built, tmp_path, monkeypatch):
     """int_conversations_aggregated and int_replies look for conversations and replies gone only among those
     int_posts_threaded rewrote (ops.threaded_rewritten), and those accumulate until both readers succeed in one dbt
