@@ -366,12 +366,20 @@
 {#- Where int_posts_threaded notes the conversations it rewrote (their ids as built before, and as written), each
     with the dbt invocation that rewrote them, and a row whose id is NULL as an invocation's stamp: a table in ops
     (bookkeeping, not a model: no analyst or BI tool reads it), since the temporary tables of its hooks are its
-    connection's alone. Ids accumulate until an invocation in which both readers (int_conversations_aggregated, int_replies)
-    succeeded, whose on-run-end empties it (consume_threaded_rewritten): a reader that failed, or was not built, finds
-    the earlier rewrites next time too. A sweep empties it first and notes no id (the readers compare every row then),
-    so no id outlives an erasure's build. `threaded`: int_posts_threaded's relation. -#}
-{% macro threaded_rewritten(threaded) -%}
-    {{- return(threaded.incorporate(path={"schema": "ops", "identifier": "threaded_rewritten"})) -}}
+    connection's alone. Ids accumulate until an invocation in which both readers (int_conversations_aggregated,
+    int_replies) succeeded, whose on-run-end empties it (consume_threaded_rewritten): a reader that failed, or was
+    not built, finds the earlier rewrites next time too. A sweep empties it first and notes no id (the readers compare
+    every row then), so no id outlives an erasure's build. -#}
+{% macro threaded_rewritten() -%}
+    {{- return(api.Relation.create(database=target.database, schema='ops', identifier='threaded_rewritten')) -}}
+{%- endmacro %}
+
+{#- Whether ops.threaded_rewritten exists yet, asked of the catalogue: dbt's relation cache does not know a table a
+    hook created. -#}
+{% macro threaded_rewritten_held() -%}
+    {%- set held = run_query("select count(*) from information_schema.tables where table_schema = 'ops' "
+                             ~ "and table_name = 'threaded_rewritten'") -%}
+    {{- return(held.columns[0].values()[0] > 0) -}}
 {%- endmacro %}
 
 {#- What int_posts_threaded notes in ops.threaded_rewritten when it was built from scratch (a full refresh, alone or
@@ -392,13 +400,7 @@
     {%- if readers | length < 2 -%}
         {{- return('') -}}
     {%- endif -%}
-    {%- set rewritten = api.Relation.create(database=target.database, schema='ops', identifier='threaded_rewritten') -%}
-    {%- set held = run_query("select count(*) from information_schema.tables where table_schema = 'ops' "
-                             ~ "and table_name = 'threaded_rewritten'") -%}
-    {%- if held.columns[0].values()[0] == 0 -%}
-        {{- return('') -}}
-    {%- endif -%}
-    {{- return("delete from " ~ rewritten) -}}
+    {{- return("delete from " ~ threaded_rewritten() if threaded_rewritten_held() else '') -}}
 {%- endmacro %}
 
 {#- The conversations int_posts_threaded rewrote since both its readers (int_conversations_aggregated, int_replies)
@@ -407,16 +409,10 @@
     rewrites that conversation (or, erased, in a sweep). Returns '' when the readers must look at every row instead:
     a sweep, int_posts_threaded not built incrementally in this invocation, or built from scratch since. -#}
 {% macro noted_conversations() -%}
-    {%- if not execute or sweep_due() -%}
+    {%- if not execute or sweep_due() or not threaded_rewritten_held() -%}
         {{- return('') -}}
     {%- endif -%}
-    {%- set rewritten = threaded_rewritten(ref('int_posts_threaded')) -%}
-    {%- set held = run_query(
-        "select count(*) from information_schema.tables where table_schema = '" ~ rewritten.schema
-        ~ "' and table_name = '" ~ rewritten.identifier ~ "'") -%}
-    {%- if held.columns[0].values()[0] == 0 -%}
-        {{- return('') -}}
-    {%- endif -%}
+    {%- set rewritten = threaded_rewritten() -%}
     {%- set stamped = run_query("select count(*) filter (where invocation_id = '" ~ invocation_id
                                 ~ "' and conversation_id is null), count(*) filter (where conversation_id = '"
                                 ~ every_conversation_rewritten() ~ "') from " ~ rewritten) -%}

@@ -72,6 +72,13 @@ def run_dbt(args: list[str], settings: Settings, dbt_vars: dict[str, str] | None
     return result
 
 
+def node_results(result) -> list:
+    """The results of a dbt command's nodes (models, seeds, tests, sources), without the project's on-run-end hook,
+    which dbt lists among them for every command (`dbt source freshness` and `dbt test` too)."""
+    return [node for node in getattr(result.result, "results", None) or []
+            if str(getattr(node.node, "resource_type", "")) != "operation"]
+
+
 def dbt_invoke(args: list[str], settings: Settings | None = None, dbt_vars: dict[str, str] | None = None) -> object:
     """Run a dbt command in-process; a failure raises StageError naming each failed node."""
     settings = settings or get_settings()

@@ -88,7 +88,7 @@ def _extract_sources(settings: Settings) -> list[str]:
 def source_freshness(settings: Settings) -> list[dict[str, object]]:
     """dbt source freshness of each configured source's last extract, as two checks per source: past the
     warn threshold (a warning) and past the error threshold (critical)."""
-    from socialcx.stages.dbt import run_dbt
+    from socialcx.stages.dbt import node_results, run_dbt
 
     selected = _extract_sources(settings)
     if not selected:
@@ -96,9 +96,7 @@ def source_freshness(settings: Settings) -> list[dict[str, object]]:
     # a stale source is a result here, not an error: the checks below judge it
     result = run_dbt(["source", "freshness", "--select", *[f"source:extracts.{s}" for s in selected]], settings)
     checks = []
-    for node in getattr(result.result, "results", None) or []:
-        if str(getattr(node.node, "resource_type", "source")) != "source":  # the project's on-run-end hook
-            continue
+    for node in node_results(result):
         status = str(node.status)
         source = node.node.name
         age = getattr(node, "age", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from socialcx.core.settings import Settings, get_settings
-from socialcx.stages.dbt import dbt_invoke
+from socialcx.stages.dbt import dbt_invoke, node_results
 from socialcx.stages.runs import new_run_id, recorded
 
 
@@ -47,9 +47,7 @@ def transform(*, run_id: str | None = None, settings: Settings | None = None,
             info["mirrored_rows"] = sync_to_postgres(settings, back=True)
             info["mirror_seconds"] = round(time.perf_counter() - started, 2)
         statuses: dict[str, int] = {}
-        for node in result.result.results:
-            if str(getattr(node.node, "resource_type", "")) == "operation":  # the project's on-run-end hook
-                continue
+        for node in node_results(result):
             statuses[str(node.status)] = statuses.get(str(node.status), 0) + 1
         info["nodes"] = statuses
     return {"run_id": run_id, **info}

@@ -39,10 +39,10 @@
                     where built.source = posts.source and built.post_id = posts.post_id)
                 {% endif %} {% endif %}",
             "{% if is_incremental() %} create schema if not exists ops {% endif %}",
-            "{% if is_incremental() %} create table if not exists {{ threaded_rewritten(this) }}
+            "{% if is_incremental() %} create table if not exists {{ threaded_rewritten() }}
                 (invocation_id varchar, conversation_id varchar) {% endif %}",
-            "{% if is_incremental() and sweep_due() %} delete from {{ threaded_rewritten(this) }} {% endif %}",
-            "{% if is_incremental() %} insert into {{ threaded_rewritten(this) }}
+            "{% if is_incremental() and sweep_due() %} delete from {{ threaded_rewritten() }} {% endif %}",
+            "{% if is_incremental() %} insert into {{ threaded_rewritten() }}
                 select distinct '{{ invocation_id }}', conversation_id
                 from {{ this }}
                 where {% if sweep_due() %} false {% else %}
@@ -57,12 +57,12 @@
             "{% if is_incremental() %} create temp table _threaded_tree as {{ thread_walk() }} {% endif %}",
         ],
         post_hook=[
-            "{% if is_incremental() and not sweep_due() %} insert into {{ threaded_rewritten(this) }}
+            "{% if is_incremental() and not sweep_due() %} insert into {{ threaded_rewritten() }}
                 select distinct '{{ invocation_id }}', source || ':' || root_post_id from _threaded_tree {% endif %}",
             "{% if not is_incremental() %} create schema if not exists ops {% endif %}",
-            "{% if not is_incremental() %} create table if not exists {{ threaded_rewritten(this) }}
+            "{% if not is_incremental() %} create table if not exists {{ threaded_rewritten() }}
                 (invocation_id varchar, conversation_id varchar) {% endif %}",
-            "{% if not is_incremental() %} insert into {{ threaded_rewritten(this) }}
+            "{% if not is_incremental() %} insert into {{ threaded_rewritten() }}
                 values ('{{ invocation_id }}', '{{ every_conversation_rewritten() }}') {% endif %}",
         ]
     )
