@@ -9,10 +9,11 @@ pytestmark = pytest.mark.integration
 
 def test_unit_tests_pass(built):
     from socialcx.stages import dbt_invoke
+    from socialcx.stages.dbt import node_results
 
     settings, _ = built
     result = dbt_invoke(["test", "--select", "test_type:unit"], settings)
-    tests = [r for r in result.result.results if str(r.node.resource_type) == "unit_test"]  # not the on-run-end hook
+    tests = node_results(result)  # not the on-run-end hook
     names = sorted(r.node.name for r in tests)
     assert len(names) >= 4
     assert all(str(r.status) == "pass" for r in tests), names
@@ -55,10 +56,11 @@ def test_unique_combination_fails_on_each_combination_held_twice_nulls_included(
     import duckdb
 
     from socialcx.stages import dbt_invoke
+    from socialcx.stages.dbt import node_results
     from socialcx.stages.runs import StageError
 
     select = ["test", "--select", "test_name:unique_combination,mart_wallet_share"]
-    [only] = [r for r in dbt_invoke(select, copy_built).result.results if str(r.node.resource_type) == "test"]
+    [only] = node_results(dbt_invoke(select, copy_built))
     assert (str(only.status), only.failures) == ("pass", 0)
     with duckdb.connect(str(copy_built.warehouse)) as con:
         rows = con.execute("select count(*) from marts.mart_wallet_share").fetchone()[0]

@@ -3,10 +3,11 @@
     again (macros/incremental_changes.sql), and any conversation whose posts in int_posts_threaded no longer
     match what was aggregated (their count or newest change: a post erased by `socialcx forget`, or moved to
     another conversation): between sweeps, the conversations int_posts_threaded noted it rewrote
-    (noted_conversations), else found by comparing every conversation's posts with what was built. Nothing here depends on "now" (int_as_of is joined downstream), so a conversation
-    nothing touched is exactly what a full refresh would write. A conversation gone from int_posts_threaded leaves in
-    the post-hook, which looks among the conversations int_posts_threaded rewrote in this build, or every row in a
-    sweep (only_rewritten_conversations: every row on every build was 0.65 s of a 0.1% build at 5M posts).
+    (noted_conversations), else found by comparing every conversation's posts with what was built. Nothing here
+    depends on "now" (int_as_of is joined downstream), so a conversation nothing touched is exactly what a full
+    refresh would write. A conversation gone from int_posts_threaded leaves in the post-hook, which looks among the
+    conversations int_posts_threaded noted, or every row in a sweep (only_rewritten_conversations: every row on
+    every build was 0.65 s of a 0.1% build at 5M posts).
 #}
 {{
     config(

@@ -38,9 +38,8 @@
                     select 1 from {{ ref('int_posts_enriched') }} as posts
                     where built.source = posts.source and built.post_id = posts.post_id)
                 {% endif %} {% endif %}",
-            "{% if is_incremental() %} create schema if not exists ops {% endif %}",
-            "{% if is_incremental() %} create table if not exists {{ threaded_rewritten() }}
-                (invocation_id varchar, conversation_id varchar) {% endif %}",
+            "create schema if not exists ops",
+            "create table if not exists {{ threaded_rewritten() }} (invocation_id varchar, conversation_id varchar)",
             "{% if is_incremental() and sweep_due() %} delete from {{ threaded_rewritten() }} {% endif %}",
             "{% if is_incremental() %} insert into {{ threaded_rewritten() }}
                 select distinct '{{ invocation_id }}', conversation_id
@@ -59,9 +58,6 @@
         post_hook=[
             "{% if is_incremental() and not sweep_due() %} insert into {{ threaded_rewritten() }}
                 select distinct '{{ invocation_id }}', source || ':' || root_post_id from _threaded_tree {% endif %}",
-            "{% if not is_incremental() %} create schema if not exists ops {% endif %}",
-            "{% if not is_incremental() %} create table if not exists {{ threaded_rewritten() }}
-                (invocation_id varchar, conversation_id varchar) {% endif %}",
             "{% if not is_incremental() %} insert into {{ threaded_rewritten() }}
                 values ('{{ invocation_id }}', '{{ every_conversation_rewritten() }}') {% endif %}",
         ]
