@@ -158,14 +158,17 @@ def finished(warehouse: Path, run_id: str, stage: str) -> float:
                            "and status = 'success'", [run_id, stage]).fetchone()[0]
 
 
-def latest_dag_run(airflow_home: Path) -> tuple[str, float, float, dict[str, tuple[float, float]]]:
-    """The latest DAG run's id, start and end, and each of its finished tasks' start and end (epoch seconds)."""
+def latest_dag_run(airflow_home: Path, dag_id: str = "socialcx_pipeline"
+                   ) -> tuple[str, float, float, dict[str, tuple[float, float]]]:
+    """The latest run of ``dag_id``: its id, start and end, and each of its finished tasks' start and end (epoch
+    seconds)."""
     with sqlite3.connect(airflow_home / "airflow.db") as db:
         run_id, run_start, run_end = db.execute(
-            "select run_id, start_date, end_date from dag_run where dag_id = 'socialcx_pipeline' "
-            "order by start_date desc limit 1").fetchone()
-        rows = db.execute("select task_id, start_date, end_date from task_instance where dag_id = 'socialcx_pipeline' "
-                          "and run_id = ? and start_date is not null and end_date is not null", [run_id]).fetchall()
+            "select run_id, start_date, end_date from dag_run where dag_id = ? order by start_date desc limit 1",
+            [dag_id]).fetchone()
+        rows = db.execute("select task_id, start_date, end_date from task_instance where dag_id = ? "
+                          "and run_id = ? and start_date is not null and end_date is not null",
+                          [dag_id, run_id]).fetchall()
 
     def epoch(value: str | None) -> float:
         return datetime.fromisoformat(value).timestamp() if value else float("nan")
@@ -235,11 +238,11 @@ with DAG("socialcx_floor", schedule=None, start_date=datetime(2026, 1, 1, tzinfo
 '''
 
 
-def airflow_floor(env: dict[str, str], tmp: Path) -> tuple[float, int]:
+def airflow_floor(env: dict[str, str], tmp: Path) -> tuple[float, int, dict[str, float]]:
     """What `airflow dags test` costs for this DAG's shape alone: a DAG of socialcx_pipeline's tasks and edges,
     each a Python task that returns at once, run the same way (one process, the same metadata database). Returns
-    its seconds from process start to exit, and how many tasks it ran. No run of socialcx_pipeline through `airflow
-    dags test` can cost less than this plus the stages' own work."""
+    its seconds from process start to exit, how many tasks it ran, and where those seconds went (`floor_parts`).
+    No run of socialcx_pipeline through `airflow dags test` can cost less than this plus the stages' own work."""
     shape = subprocess.run([sys.executable, "-c", SHAPE.format(folder=str(ROOT / "dags"))], env=env, cwd=ROOT,
                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
     folder = tmp / "floor-dags"
@@ -251,7 +254,24 @@ def airflow_floor(env: dict[str, str], tmp: Path) -> tuple[float, int]:
     seconds = time.time() - started
     if out.returncode != 0 or "state=success" not in out.stdout + out.stderr:
         raise SystemExit(f"airflow dags test socialcx_floor failed:\n{(out.stdout + out.stderr)[-4000:]}")
-    return seconds, len(json.loads(shape))
+    return seconds, len(json.loads(shape)), floor_parts(tmp / "airflow", started, started + seconds)
+
+
+def floor_parts(airflow_home: Path, started: float, ended: float) -> dict[str, float]:
+    """Where the floor's seconds go, from the metadata database: from the process's start to the DAG run's start
+    (Airflow's imports, the DAG's parse, the run's creation); from there to the first task's start; the first
+    task, which does nothing but pays for the
+    start of the in-process execution API that every task calls (its app and versioned routes are built on the first
+    request); each later task, on average, from the previous task's end to its own (its scheduling, its calls to
+    that API, its state); from the run's end to the process's exit. ``started``/``ended``: the process's start and
+    exit (epoch seconds)."""
+    _, run_began, run_ended, at = latest_dag_run(airflow_home, "socialcx_floor")
+    spans = sorted(at.values())
+    first_end = spans[0][1]
+    later = max(end for _, end in spans) - first_end
+    return {"to_run_start_s": run_began - started, "to_first_task_s": spans[0][0] - run_began,
+            "first_task_s": first_end - spans[0][0],
+            "later_task_ms": 1000 * later / max(len(spans) - 1, 1), "after_run_s": ended - run_ended}
 
 
 def _api(port: int, method: str, path: str, body: dict | None = None) -> dict:
@@ -405,7 +425,7 @@ def main() -> None:
               "stages": direct_stages(warehouse, direct_id)}
 
     # Airflow's own floor for this DAG: the same tasks and edges doing nothing, through `airflow dags test`
-    floor_s, floor_tasks = airflow_floor(files, tmp)
+    floor_s, floor_tasks, floor_split = airflow_floor(files, tmp)
     stages_s = sum(direct["stages"].values())
 
     scheduled = None
@@ -444,7 +464,10 @@ def main() -> None:
     print(f"Airflow's floor: `airflow dags test` of a DAG of the same {floor_tasks} tasks and edges, each doing "
           f"nothing, {floor_s:.1f} s. With the stages' work ({stages_s:.1f} s in `socialcx run`) no run through "
           f"`airflow dags test` costs less than {stages_s + floor_s:.1f} s here: "
-          f"{(stages_s + floor_s) / direct['run_s']:.2f}x `socialcx run`")
+          f"{(stages_s + floor_s) / direct['run_s']:.2f}x `socialcx run`. The floor: "
+          f"{floor_split['to_run_start_s']:.1f} s to the DAG run's start, {floor_split['to_first_task_s']:.1f} s "
+          f"to its first task, {floor_split['first_task_s']:.1f} s that task (the in-process execution API's start), {floor_split['later_task_ms']:.0f} ms each later task, "
+          f"{floor_split['after_run_s']:.1f} s from the run's end to the process's exit")
     if scheduled:
         print(f"scheduler / socialcx run: {scheduled['run_s'] / direct['run_s']:.2f}x")
     if args.keep:
@@ -463,6 +486,7 @@ def main() -> None:
                           "direct_stages_s": {k: round(v, 2) for k, v in direct["stages"].items()},
                           "airflow_overhead": {k: round(v, 2) for k, v in overhead.items()},
                           "airflow_floor_s": round(floor_s, 2), "airflow_floor_tasks": floor_tasks,
+                          "airflow_floor_parts": {k: round(v, 2) for k, v in floor_split.items()},
                           "lowest_airflow_ratio": round((stages_s + floor_s) / direct["run_s"], 2),
                           **({"scheduler_run_s": round(scheduled["run_s"], 2),
                               "scheduler_drop_to_published_s": round(scheduled["drop_to_published_s"], 2),
