@@ -21,7 +21,9 @@ one among them reaches the alert channel, through Airflow and through `socialcx 
    Then Airflow's own floor for this DAG (``airflow_floor_s``): a DAG of the same tasks and edges, each a Python task
    that returns at once, through ``airflow dags test`` in the same metadata database. The stages' work in
    ``socialcx run`` plus that floor is the least a run through ``airflow dags test`` can cost here
-   (``lowest_airflow_ratio``, against ``socialcx run``).
+   (``lowest_airflow_ratio``, against ``socialcx run``). Where the floor goes (``airflow_floor_parts``): to the DAG
+   run's start, to its first task, that task (which pays for the in-process execution API's start), each later
+   task on average, from the run's end to the exit.
 4. The same drop again, through ``socialcx run`` with the file source (every stage in one process): same figures.
 5. With ``--scheduler``, the same drop again through Airflow as deployed (``make up``): api-server, scheduler and
    dag-processor on loopback, each task in its own process (LocalExecutor), the scheduler's settings from the
@@ -259,12 +261,11 @@ def airflow_floor(env: dict[str, str], tmp: Path) -> tuple[float, int, dict[str,
 
 def floor_parts(airflow_home: Path, started: float, ended: float) -> dict[str, float]:
     """Where the floor's seconds go, from the metadata database: from the process's start to the DAG run's start
-    (Airflow's imports, the DAG's parse, the run's creation); from there to the first task's start; the first
-    task, which does nothing but pays for the
-    start of the in-process execution API that every task calls (its app and versioned routes are built on the first
-    request); each later task, on average, from the previous task's end to its own (its scheduling, its calls to
-    that API, its state); from the run's end to the process's exit. ``started``/``ended``: the process's start and
-    exit (epoch seconds)."""
+    (Airflow's imports, the DAG's parse, the run's creation); from there to the first task's start; the first task,
+    which does nothing but pays for the start of the in-process execution API that every task calls (its app and
+    every API version's routes are built on the first request); each later task, on average, from the previous
+    task's end to its own (its scheduling, its calls to that API, its state); from the run's end to the process's
+    exit. ``started``/``ended``: the process's start and exit (epoch seconds)."""
     _, run_began, run_ended, at = latest_dag_run(airflow_home, "socialcx_floor")
     spans = sorted(at.values())
     first_end = spans[0][1]
@@ -466,8 +467,9 @@ def main() -> None:
           f"`airflow dags test` costs less than {stages_s + floor_s:.1f} s here: "
           f"{(stages_s + floor_s) / direct['run_s']:.2f}x `socialcx run`. The floor: "
           f"{floor_split['to_run_start_s']:.1f} s to the DAG run's start, {floor_split['to_first_task_s']:.1f} s "
-          f"to its first task, {floor_split['first_task_s']:.1f} s that task (the in-process execution API's start), {floor_split['later_task_ms']:.0f} ms each later task, "
-          f"{floor_split['after_run_s']:.1f} s from the run's end to the process's exit")
+          f"to its first task, {floor_split['first_task_s']:.1f} s that task (the in-process execution API's "
+          f"start), {floor_split['later_task_ms']:.0f} ms each later task, {floor_split['after_run_s']:.1f} s from "
+          "the run's end to the process's exit")
     if scheduled:
         print(f"scheduler / socialcx run: {scheduled['run_s'] / direct['run_s']:.2f}x")
     if args.keep:
