@@ -201,12 +201,21 @@ def airflow_overhead(airflow_home: Path, started: float, ended: float) -> dict[s
     built = at.get("transform.dbt_producer_watcher", (float("nan"),) * 2)[1]
     after_build = [begin for task_id, (begin, _) in at.items()
                    if not task_id.startswith("transform.") and begin >= built]
-    return {"to_run_start_s": run_began - started,
-            "to_first_task_s": min((begin for begin, _ in at.values()), default=float("nan")) - run_began,
+    edges = _run_edges(run_began, run_ended, at, started, ended)
+    return {"to_run_start_s": edges["to_run_start_s"], "to_first_task_s": edges["to_first_task_s"],
             "model_tasks_s": (min(after_build) if after_build else float("nan")) - built,
             "model_tasks": sum(1 for task_id in at if task_id.startswith("transform.")
                                and task_id not in ("transform.dbt_producer_watcher",
                                                    "transform.dbt_producer_watcher_done")),
+            "after_run_s": edges["after_run_s"]}
+
+
+def _run_edges(run_began: float, run_ended: float, at: dict[str, tuple[float, float]], started: float,
+               ended: float) -> dict[str, float]:
+    """What `airflow dags test` spends around a DAG run's tasks (`latest_dag_run`'s figures): from the process's
+    start to the run's start, from there to its first task's start, from the run's end to the process's exit."""
+    return {"to_run_start_s": run_began - started,
+            "to_first_task_s": min((begin for begin, _ in at.values()), default=float("nan")) - run_began,
             "after_run_s": ended - run_ended}
 
 
@@ -267,12 +276,12 @@ def floor_parts(airflow_home: Path, started: float, ended: float) -> dict[str, f
     task's end to its own (its scheduling, its calls to that API, its state); from the run's end to the process's
     exit. ``started``/``ended``: the process's start and exit (epoch seconds)."""
     _, run_began, run_ended, at = latest_dag_run(airflow_home, "socialcx_floor")
-    spans = sorted(at.values())
-    first_end = spans[0][1]
-    later = max(end for _, end in spans) - first_end
-    return {"to_run_start_s": run_began - started, "to_first_task_s": spans[0][0] - run_began,
-            "first_task_s": first_end - spans[0][0],
-            "later_task_ms": 1000 * later / max(len(spans) - 1, 1), "after_run_s": ended - run_ended}
+    edges = _run_edges(run_began, run_ended, at, started, ended)
+    (first_begin, first_end), *_ = sorted(at.values())
+    later = max(end for _, end in at.values()) - first_end
+    return {"to_run_start_s": edges["to_run_start_s"], "to_first_task_s": edges["to_first_task_s"],
+            "first_task_s": first_end - first_begin,
+            "later_task_ms": 1000 * later / max(len(at) - 1, 1), "after_run_s": edges["after_run_s"]}
 
 
 def _api(port: int, method: str, path: str, body: dict | None = None) -> dict:
